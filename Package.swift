@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "aios-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "aiosd", targets: ["aiosd"]),
+        .executable(name: "aiosctl", targets: ["aiosctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // C at the edge: system libraries plus prefixed, non-variadic shims.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // The wire contract of the control socket. Foundation only; both sides import it.
+        .target(name: "AIOSAPI"),
+
+        .target(name: "AIOSSystemd", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "AIOSHTTP", dependencies: ["CCurl"]),
+        .target(name: "AIOSCrypto", dependencies: ["COpenSSL"]),
+
+        // The domain: no I/O framework, no wire types.
+        .target(name: "AIOSCore", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .target(name: "AIOSDaemon", dependencies: [
+            "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSHTTP", "AIOSCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "AIOSClient", dependencies: ["AIOSAPI", "AIOSHTTP"]),
+        .target(name: "AIOSCtl", dependencies: [
+            "AIOSAPI", "AIOSClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Entry points only.
+        .executableTarget(name: "aiosd", dependencies: ["AIOSDaemon"]),
+        .executableTarget(name: "aiosctl", dependencies: ["AIOSCtl"]),
+
+        .target(name: "AIOSTestSupport", path: "Tests/AIOSTestSupport"),
+        .testTarget(name: "AIOSAPITests", dependencies: ["AIOSAPI"]),
+        .testTarget(name: "AIOSSystemdTests", dependencies: ["AIOSSystemd", "AIOSTestSupport",
+            .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AIOSCoreTests", dependencies: ["AIOSCore", "AIOSTestSupport"]),
+        .testTarget(name: "AIOSCtlTests", dependencies: ["AIOSCtl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "AIOSDaemonTests", dependencies: [
+            "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSTestSupport", "aiosctl",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "IntegrationTests", dependencies: ["AIOSAPI", "AIOSTestSupport", "aiosd", "aiosctl"]),
+    ]
+)

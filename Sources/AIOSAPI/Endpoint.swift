@@ -1,0 +1,27 @@
+/// One method of the control API: an HTTP method, a path under `/v1/`, and whether it changes state.
+///
+/// Every endpoint of the contract is declared here once; server routing and the client both use these values.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public let method: Method
+    public let path: String
+    /// Mutating requests need uid 0 or membership of the admin group (checked with SO_PEERCRED).
+    public let mutating: Bool
+
+    public init(_ method: Method, _ path: String, mutating: Bool) {
+        self.method = method
+        self.path = path
+        self.mutating = mutating
+    }
+
+    public var description: String { "\(method.rawValue) \(path)" }
+}
+
+extension Endpoint {
+    public static let version = Endpoint(.get, "/v1/version", mutating: false)
+    public static let status = Endpoint(.get, "/v1/status", mutating: false)
+    public static let configReload = Endpoint(.post, "/v1/config/reload", mutating: true)
+
+    public static let all: [Endpoint] = [.version, .status, .configReload]
+}

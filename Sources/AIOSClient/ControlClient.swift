@@ -1,0 +1,91 @@
+import AIOSAPI
+import AIOSHTTP
+import Foundation
+import Glibc
+
+/// A typed client for aiosd's control API over its Unix socket, through the project's libcurl wrapper.
+public struct ControlClient: Sendable {
+    public var socketPath: String
+    public var timeout: Duration
+
+    public init(socketPath: String = Defaults.socketPath, timeout: Duration = .seconds(10)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// Calls `endpoint` and returns the raw JSON body of a successful response.
+    public func call(_ endpoint: Endpoint, body: [UInt8]? = nil) throws(ClientError) -> [UInt8] {
+        try checkSocketAccess()
+        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = HTTPRequest(
+            method: endpoint.method == .get ? .get : .post,
+            url: "http://\(Defaults.hostHeader)\(endpoint.path)",
+            headers: headers, body: endpoint.method == .post ? (body ?? []) : nil,
+            unixSocketPath: socketPath, timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try HTTPClient().send(request)
+        } catch {
+            throw transportError(error)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw apiError(status: response.status, body: response.body)
+        }
+        return response.body
+    }
+
+    /// Calls `endpoint` and decodes its response.
+    public func call<Response: Decodable>(_ endpoint: Endpoint, as type: Response.Type, body: [UInt8]? = nil) throws(ClientError) -> Response {
+        let bytes = try call(endpoint, body: body)
+        do {
+            return try APICoding.decoder().decode(Response.self, from: Data(bytes))
+        } catch {
+            throw ClientError(kind: .failed, message: "aiosd sent a response aiosctl cannot read (\(error)); are aiosd and aiosctl the same version?",
+                              hint: "compare: aiosctl version")
+        }
+    }
+
+    private var unreachableHint: String { "is aiosd running? check: systemctl status aiosd.socket aiosd.service" }
+
+    /// Distinguishes "nobody there" from "not allowed to talk to it" before libcurl folds both into one error.
+    private func checkSocketAccess() throws(ClientError) {
+        var info = stat()
+        guard stat(socketPath, &info) == 0 else {
+            let reason = errno == EACCES ? "permission denied" : String(cString: strerror(errno))
+            if errno == EACCES {
+                throw ClientError(kind: .permissionDenied, message: "cannot reach the aiosd socket \(socketPath): \(reason)",
+                                  hint: "run as root or as a member of group '\(Defaults.socketGroup)' (usermod -aG \(Defaults.socketGroup) $USER, then log in again)")
+            }
+            throw ClientError(kind: .unreachable, message: "cannot reach aiosd at \(socketPath): \(reason)", hint: unreachableHint)
+        }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw ClientError(kind: .unreachable, message: "\(socketPath) is not a socket", hint: unreachableHint)
+        }
+        if access(socketPath, R_OK | W_OK) != 0 && errno == EACCES {
+            throw ClientError(kind: .permissionDenied, message: "permission denied on the aiosd socket \(socketPath)",
+                              hint: "run as root or as a member of group '\(Defaults.socketGroup)' (usermod -aG \(Defaults.socketGroup) $USER, then log in again)")
+        }
+    }
+
+    private func transportError(_ error: HTTPClientError) -> ClientError {
+        switch error.kind {
+        case .couldNotConnect:
+            return ClientError(kind: .unreachable, message: "cannot connect to aiosd at \(socketPath): \(error.message)", hint: unreachableHint)
+        case .timedOut:
+            return ClientError(kind: .unreachable, message: "aiosd at \(socketPath) did not answer within \(timeout)",
+                               hint: "check: systemctl status aiosd; or raise --timeout")
+        case .transport:
+            return ClientError(kind: .unreachable, message: "talking to aiosd at \(socketPath) failed: \(error.message)", hint: unreachableHint)
+        }
+    }
+
+    private func apiError(status: Int, body: [UInt8]) -> ClientError {
+        guard let decoded = try? APICoding.decoder().decode(APIErrorResponse.self, from: Data(body)) else {
+            return ClientError(kind: .failed, message: "aiosd answered HTTP \(status) without an error body", body: body)
+        }
+        let error = decoded.error
+        let kind: ClientError.Kind = error.code == APIErrorCode.permissionDenied.rawValue ? .permissionDenied : .failed
+        return ClientError(kind: kind, message: error.message, hint: error.hint, apiError: error, body: body)
+    }
+}

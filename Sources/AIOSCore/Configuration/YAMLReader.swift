@@ -1,0 +1,151 @@
+import Yams
+
+/// Reads a YAML document strictly, turning every problem into a `ConfigurationError` with file, line and key:
+/// unknown keys, wrong types and duplicate keys are errors, not silently ignored.
+public struct YAMLReader {
+    public let file: String
+
+    public init(file: String) { self.file = file }
+
+    /// The root mapping of `text`; an empty document (or only comments) is an empty mapping.
+    public func rootMapping(of text: String) throws(ConfigurationError) -> YAMLMapping {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw syntaxError(error)
+        } catch {
+            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        }
+        guard let node else { return YAMLMapping(file: file, path: "", node: nil, pairs: []) }
+        guard let mapping = node.mapping else {
+            throw ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column,
+                                     message: "expected a mapping of settings at the top level")
+        }
+        return try YAMLMapping(file: file, path: "", node: node, mapping: mapping)
+    }
+
+    private func syntaxError(_ error: YamlError) -> ConfigurationError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigurationError(file: file, line: context.mark.line, column: context.mark.column,
+                                      key: duplicates.first, message: "duplicate key")
+        case .reader(let problem, _, _, _):
+            return ConfigurationError(file: file, message: "not readable as YAML: \(problem)")
+        default:
+            return ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        }
+    }
+}
+
+/// A mapping whose keys are consumed one by one; `finish()` rejects whatever is left as unknown.
+public struct YAMLMapping {
+    let file: String
+    let path: String
+    let node: Node?
+    private var pairs: [(key: String, keyNode: Node, value: Node)]
+
+    init(file: String, path: String, node: Node?, pairs: [(key: String, keyNode: Node, value: Node)]) {
+        self.file = file
+        self.path = path
+        self.node = node
+        self.pairs = pairs
+    }
+
+    init(file: String, path: String, node: Node, mapping: Node.Mapping) throws(ConfigurationError) {
+        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        var seen: Set<String> = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.scalar?.string else {
+                throw ConfigurationError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
+                                         key: path.isEmpty ? nil : path, message: "keys must be plain strings")
+            }
+            let dotted = path.isEmpty ? key : "\(path).\(key)"
+            guard seen.insert(key).inserted else {
+                throw ConfigurationError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
+                                         key: dotted, message: "duplicate key")
+            }
+            pairs.append((key, keyNode, value))
+        }
+        self.init(file: file, path: path, node: node, pairs: pairs)
+    }
+
+    public func dotted(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Removes and returns the value node of `key`, if present. A YAML `null` counts as absent.
+    mutating func take(_ key: String) -> Node? {
+        guard let index = pairs.firstIndex(where: { $0.key == key }) else { return nil }
+        let value = pairs.remove(at: index).value
+        if value.tag.rawValue == Tag.Name.null.rawValue { return nil }
+        return value
+    }
+
+    func error(_ key: String, _ node: Node, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, key: dotted(key), message: message)
+    }
+
+    public mutating func mapping(_ key: String) throws(ConfigurationError) -> YAMLMapping? {
+        guard let node = take(key) else { return nil }
+        guard let mapping = node.mapping else { throw error(key, node, "expected a mapping") }
+        return try YAMLMapping(file: file, path: dotted(key), node: node, mapping: mapping)
+    }
+
+    public mutating func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let node = take(key) else { return nil }
+        guard let scalar = node.scalar else { throw error(key, node, "expected a string") }
+        return scalar.string
+    }
+
+    public mutating func nonEmptyString(_ key: String) throws(ConfigurationError) -> String? {
+        guard let node = take(key) else { return nil }
+        guard let value = node.scalar?.string, !value.isEmpty, !value.contains(where: { $0.isNewline || $0 == "\0" }) else {
+            throw error(key, node, "expected a non-empty single-line string")
+        }
+        return value
+    }
+
+    public mutating func positiveInt(_ key: String, max: Int = Int(Int32.max)) throws(ConfigurationError) -> Int? {
+        guard let node = take(key) else { return nil }
+        guard let text = node.scalar?.string, let value = Int(text), value > 0, value <= max else {
+            throw error(key, node, "expected a positive integer up to \(max), got \(Self.quoted(node))")
+        }
+        return value
+    }
+
+    public mutating func duration(_ key: String, minimum: Duration = .milliseconds(1)) throws(ConfigurationError) -> Duration? {
+        guard let node = take(key) else { return nil }
+        guard let text = node.scalar?.string, let value = DurationParser.parse(text) else {
+            throw error(key, node, "expected a duration such as 500ms, 5s, 2m or 1h, got \(Self.quoted(node))")
+        }
+        guard value >= minimum else {
+            throw error(key, node, "must be at least \(DurationParser.format(minimum))")
+        }
+        return value
+    }
+
+    public mutating func choice<T: RawRepresentable & CaseIterable>(_ key: String, of type: T.Type) throws(ConfigurationError) -> T?
+    where T.RawValue == String {
+        guard let node = take(key) else { return nil }
+        guard let text = node.scalar?.string, let value = T(rawValue: text) else {
+            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error(key, node, "expected one of \(allowed), got \(Self.quoted(node))")
+        }
+        return value
+    }
+
+    /// Rejects keys nobody asked for: a typo must not silently fall back to a default.
+    public func finish(known: [String]) throws(ConfigurationError) {
+        guard let unknown = pairs.first else { return }
+        throw ConfigurationError(file: file, line: unknown.keyNode.mark?.line, column: unknown.keyNode.mark?.column,
+                                 key: dotted(unknown.key),
+                                 message: "unknown setting (known here: \(known.joined(separator: ", ")))")
+    }
+
+    static func quoted(_ node: Node) -> String {
+        if let scalar = node.scalar { return "\"\(scalar.string)\"" }
+        if node.mapping != nil { return "a mapping" }
+        return "a list"
+    }
+}

@@ -1,0 +1,42 @@
+import AIOSAPI
+import ArgumentParser
+import Foundation
+import Glibc
+
+/// `aiosctl`: the operator's command line for aiosd. The root is the index of every command.
+public struct AIOSCtlCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "aiosctl",
+        abstract: "Control and inspect aiosd, the node agent for K3s hosts running Azure IoT Operations.",
+        discussion: """
+            Exit status: 0 ok, 1 the operation failed, 2 usage error, 3 aiosd not reachable, \
+            4 permission denied (run as root or as a member of group '\(Defaults.adminGroup)').
+            """,
+        version: AgentVersion.current,
+        subcommands: [StatusCommand.self, VersionCommand.self, ConfigCommand.self])
+
+    // Declared here too so the options may also come before the command name: `aiosctl --json status`.
+    @OptionGroup var global: GlobalOptions
+
+    public init() {}
+
+    /// Like `main()`, but with aiosctl's exit statuses: usage errors exit 2, not argument-parser's 64.
+    public static func runAsMain(arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Glibc.exit(ExitStatus.ok)
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                Output.print(message)
+                Glibc.exit(ExitStatus.ok)
+            }
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import AIOSClient
+import ArgumentParser
+
+/// aiosctl's documented exit statuses.
+public enum ExitStatus {
+    public static let ok: Int32 = 0
+    public static let failed: Int32 = 1
+    public static let usage: Int32 = 2
+    public static let unreachable: Int32 = 3
+    public static let permissionDenied: Int32 = 4
+
+    static func code(for kind: ClientError.Kind) -> Int32 {
+        switch kind {
+        case .unreachable: unreachable
+        case .permissionDenied: permissionDenied
+        case .failed: failed
+        }
+    }
+}

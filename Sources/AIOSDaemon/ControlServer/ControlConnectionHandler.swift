@@ -1,0 +1,177 @@
+import AIOSAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+import Glibc
+
+/// Limits that protect the daemon from slow, large or hostile clients.
+struct ConnectionLimits: Sendable {
+    var maxBodyBytes: Int
+    var headerTimeout: TimeAmount
+}
+
+/// Serves one control connection: reads requests with NIO's HTTP/1.1 decoder, refuses browsers (Origin/Referer)
+/// and oversized bodies, and hands each request to the router with the peer's credentials.
+final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        case receiving(HTTPRequestHead, [UInt8])
+        /// The request was answered early (refused); ignore the rest of it, then close.
+        case discarding
+        case responding
+    }
+
+    private let router: Router
+    private let limits: ConnectionLimits
+    private let logger: Logger
+    private var state = State.idle
+    private var peer: PeerCredentials?
+    private var headerDeadline: Scheduled<Void>?
+
+    init(router: Router, limits: ConnectionLimits, logger: Logger) {
+        self.router = router
+        self.limits = limits
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { connectionStarted(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context: context)
+        context.fireChannelActive()
+    }
+
+    private func connectionStarted(context: ChannelHandlerContext) {
+        guard headerDeadline == nil else { return }
+        // On the channel's own loop the option is read at once, so the callback runs before any request is read.
+        Self.readPeerCredentials(context.channel).whenSuccess { [weak self] in self?.peer = $0 }
+        armHeaderDeadline(context: context)
+    }
+
+    /// A client must send its request head in time, or it is dropped: it cannot hold a connection slot forever.
+    private func armHeaderDeadline(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        let channel = context.channel
+        headerDeadline = context.eventLoop.scheduleTask(in: limits.headerTimeout) {
+            channel.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .idle):
+            headerDeadline?.cancel()
+            if head.headers.contains(name: "Origin") || head.headers.contains(name: "Referer") {
+                refuse(context: context, APIError(code: .originRefused,
+                    message: "requests with an Origin or Referer header are refused: no browser may drive aiosd"))
+                return
+            }
+            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > limits.maxBodyBytes {
+                refuse(context: context, tooLarge())
+                return
+            }
+            state = .receiving(head, [])
+        case (.body(var buffer), .receiving(let head, var body)):
+            guard body.count + buffer.readableBytes <= limits.maxBodyBytes else {
+                refuse(context: context, tooLarge())
+                return
+            }
+            body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+            state = .receiving(head, body)
+        case (.end, .receiving(let head, let body)):
+            state = .responding
+            dispatch(context: context, head: head, body: body)
+        case (.end, .discarding):
+            context.close(promise: nil)
+        case (_, .discarding):
+            break
+        default:
+            // A pipelined request while one is in flight, or parts out of order.
+            refuse(context: context, APIError(code: .badRequest, message: "unexpected request data; send one request at a time"))
+        }
+    }
+
+    private func tooLarge() -> APIError {
+        APIError(code: .payloadTooLarge, message: "request body larger than \(limits.maxBodyBytes) bytes")
+    }
+
+    private func dispatch(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8]) {
+        let router = self.router
+        let peer = self.peer ?? PeerCredentials(pid: 0, uid: UInt32.max, gid: UInt32.max)
+        let path = String(head.uri.prefix(while: { $0 != "?" }))
+        let method = head.method.rawValue
+        let keepAlive = head.isKeepAlive
+        let promise = context.eventLoop.makePromise(of: APIReply.self)
+        promise.completeWithTask {
+            await router.route(method: method, path: path, body: body, peer: peer)
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { reply in
+            let (handler, context) = loopBound.value
+            handler.write(context: context, reply: reply, keepAlive: keepAlive)
+        }
+    }
+
+    private func refuse(context: ChannelHandlerContext, _ error: APIError) {
+        state = .discarding
+        write(context: context, reply: .error(error), keepAlive: false)
+    }
+
+    private func write(context: ChannelHandlerContext, reply: APIReply, keepAlive: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(reply.body.count))
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
+        let written = context.writeAndFlushPromise()
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        if keepAlive, case .responding = state {
+            // Between requests the idle timeout (IdleStateHandler) bounds how long the connection may wait.
+            state = .idle
+        } else {
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("Control connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Without credentials the peer stays unknown and is treated as unprivileged.
+    static func readPeerCredentials(_ channel: Channel) -> EventLoopFuture<PeerCredentials> {
+        guard let provider = channel as? SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+        }
+        let future: EventLoopFuture<PeerCredentials.UCred> = provider.unsafeGetSocketOption(
+            level: .socket, name: NIOBSDSocket.Option(rawValue: Glibc.SO_PEERCRED))
+        return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+    }
+}
+
+extension ChannelHandlerContext {
+    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
+}

@@ -1,0 +1,106 @@
+import AIOSAPI
+import AIOSCore
+import AIOSSystemd
+import Glibc
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The control API on the Unix socket. Reports READY=1 to systemd once the socket listens,
+/// and STOPPING=1 when a graceful shutdown begins.
+public struct ControlServer: Service {
+    public static let serviceName = "control-server"
+
+    let eventLoopGroup: any EventLoopGroup
+    let router: Router
+    let state: DaemonState
+    let manager: ConfigurationManager
+    let notifier: Notifier
+    let logger: Logger
+    /// The socket passed by systemd socket activation, if any.
+    let activatedSocket: Int32?
+
+    public func run() async throws {
+        let control = state.configuration.control
+        let limits = ConnectionLimits(maxBodyBytes: control.maxBodyBytes, headerTimeout: Self.timeAmount(control.headerTimeout))
+        let idleTimeout = Self.timeAmount(control.idleTimeout)
+        let connections = ConnectionCounter(limit: control.maxConnections)
+        let router = self.router
+        let logger = self.logger
+
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelInitializer { channel in
+                guard connections.acquire() else {
+                    logger.warning("Control connection refused: too many connections", metadata: ["limit": "\(control.maxConnections)"])
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in connections.release() }
+                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ControlConnectionHandler(router: router, limits: limits, logger: logger))
+                }
+            }
+
+        let channel: Channel
+        var boundInode: ino_t?
+        let socket = ControlSocket(path: state.socketPath)
+        if let activatedSocket {
+            channel = try await bootstrap.withBoundSocket(activatedSocket).get()
+            state.update { $0.socketActivated = true }
+        } else {
+            try socket.prepare()
+            // No window in which the fresh socket is more open than 0660.
+            let previous = umask(0o117)
+            defer { umask(previous) }
+            channel = try await bootstrap.bind(unixDomainSocketPath: state.socketPath).get()
+            socket.restrict(group: control.socketGroup, logger: logger)
+            boundInode = socket.inode()
+        }
+
+        state.setService(Self.serviceName, .running, detail: "listening on \(state.socketPath)")
+        notifier.ready(status: manager.readyStatus())
+        logger.notice("aiosd ready", metadata: [
+            "socket.path": "\(state.socketPath)", "socket.activated": "\(activatedSocket != nil)",
+            "config.path": "\(state.configPath)", "version": "\(AgentVersion.current)",
+        ])
+
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            notifier.stopping(status: "Shutting down")
+            logger.notice("aiosd stopping")
+            channel.close(promise: nil)
+        }
+        state.setService(Self.serviceName, .stopped)
+        // A socket systemd passed us belongs to aiosd.socket and must survive us.
+        socket.remove(ifInode: boundInode)
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// Counts open control connections against the configured cap.
+final class ConnectionCounter: Sendable {
+    private let count = NIOLockedValueBox(0)
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() -> Bool {
+        count.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { count.withLockedValue { $0 -= 1 } }
+}

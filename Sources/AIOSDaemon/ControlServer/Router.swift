@@ -1,0 +1,80 @@
+import AIOSAPI
+import Foundation
+import Logging
+
+/// A decoded request as the handlers see it.
+public struct APIRequest: Sendable {
+    public var endpoint: Endpoint
+    public var body: [UInt8]
+    public var peer: PeerCredentials
+}
+
+/// A finished response: status and JSON body.
+public struct APIReply: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+
+    static func json(_ value: some Encodable, status: Int = 200) -> APIReply {
+        do {
+            return APIReply(status: status, body: Array(try APICoding.encoder().encode(value)) + [0x0A])
+        } catch {
+            return .error(APIError(code: .internalError, message: "cannot encode the response: \(error)"))
+        }
+    }
+
+    static func error(_ error: APIError) -> APIReply {
+        let status = APIErrorCode(rawValue: error.code)?.httpStatus ?? 500
+        let body = (try? APICoding.encoder().encode(APIErrorResponse(error: error))) ?? Data()
+        return APIReply(status: status, body: Array(body) + [0x0A])
+    }
+}
+
+/// One control API method. Each lives in its own file under Handlers/.
+public protocol APIHandler: Sendable {
+    var endpoint: Endpoint { get }
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply
+}
+
+/// Maps method and path to a handler, enforces authorization on mutating endpoints, and audits them.
+public struct Router: Sendable {
+    private let handlers: [Endpoint: any APIHandler]
+    private let authorizer: @Sendable () -> Authorizer
+    private let logger: Logger
+
+    public init(handlers: [any APIHandler], authorizer: @escaping @Sendable () -> Authorizer, logger: Logger) {
+        self.handlers = Dictionary(uniqueKeysWithValues: handlers.map { ($0.endpoint, $0) })
+        self.authorizer = authorizer
+        self.logger = logger
+    }
+
+    public func route(method: String, path: String, body: [UInt8], peer: PeerCredentials) async -> APIReply {
+        let knownPath = handlers.keys.filter { $0.path == path }
+        guard !knownPath.isEmpty else {
+            return .error(APIError(code: .notFound, message: "no such endpoint: \(path)",
+                                   hint: "endpoints: " + Endpoint.all.map(\.description).joined(separator: ", ")))
+        }
+        guard let endpoint = knownPath.first(where: { $0.method.rawValue == method }), let handler = handlers[endpoint] else {
+            let allowed = knownPath.map(\.method.rawValue).sorted().joined(separator: ", ")
+            return .error(APIError(code: .methodNotAllowed, message: "\(method) is not allowed on \(path); use \(allowed)"))
+        }
+        if endpoint.mutating {
+            let policy = authorizer()
+            let allowed = policy.mayMutate(peer)
+            logger.notice(allowed ? "Mutating request authorized" : "Mutating request denied", metadata: [
+                "request.endpoint": "\(endpoint)", "peer.uid": "\(peer.uid)", "peer.gid": "\(peer.gid)",
+                "peer.pid": "\(peer.pid)", "peer.comm": "\(peer.command)",
+            ])
+            guard allowed else {
+                return .error(APIError(
+                    code: .permissionDenied,
+                    message: "uid \(peer.uid) may not \(endpoint); mutating requests need root or membership of group '\(policy.adminGroup)'",
+                    hint: "run as root, or: usermod -aG \(policy.adminGroup) <user>"))
+            }
+        }
+        do {
+            return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer))
+        } catch {
+            return .error(error)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import AIOSAPI
+import AIOSCore
+import AIOSSystemd
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Builds aiosd's services and runs them in one ServiceGroup until SIGTERM/SIGINT.
+public struct Daemon {
+    let state: DaemonState
+    let notifier: Notifier
+    let logger: Logger
+
+    public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger) {
+        self.state = state
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let activatedSocket = try ListenFDs.takeUnixListener()
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
+        let state = self.state
+        let router = Router(
+            handlers: Self.handlers(state: state, manager: manager),
+            authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
+            logger: logger)
+
+        var services: [any Service] = []
+        if let watchdog = state.watchdogInterval {
+            services.append(WatchdogService(settings: WatchdogSettings(interval: watchdog), eventLoop: eventLoopGroup.next(),
+                                            notifier: notifier, state: state, logger: logger))
+        }
+        services.append(ReloadSignalService(manager: manager, state: state, logger: logger))
+        services.append(ControlServer(eventLoopGroup: eventLoopGroup, router: router, state: state, manager: manager,
+                                      notifier: notifier, logger: logger, activatedSocket: activatedSocket))
+
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = state.configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch {
+            try? await eventLoopGroup.shutdownGracefully()
+            throw error
+        }
+        try await eventLoopGroup.shutdownGracefully()
+    }
+
+    /// Every endpoint of the control API and its handler; one file per handler under Handlers/.
+    static func handlers(state: DaemonState, manager: ConfigurationManager) -> [any APIHandler] {
+        [
+            VersionHandler(),
+            StatusHandler(state: state),
+            ConfigReloadHandler(state: state, manager: manager),
+        ]
+    }
+}

@@ -1,0 +1,65 @@
+import AIOSAPI
+import AIOSCore
+import AIOSSystemd
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `aiosd`: the node agent. Everything but argument parsing lives in `Daemon` and its services.
+public struct DaemonCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "aiosd",
+        abstract: "Node agent for K3s hosts running Azure IoT Operations.",
+        discussion: """
+            Serves the control API on a Unix socket (used by aiosctl). Under systemd it is started by \
+            aiosd.service or by socket activation through aiosd.socket. Exit status: 0 after a clean \
+            shutdown, 1 on a runtime failure, 64 on a usage error, 78 when the configuration is invalid.
+            """,
+        version: AgentVersion.current)
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file; a missing file means defaults.", valueName: "path"))
+    var config: String = Defaults.configPath
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Control socket to bind when not socket-activated (default: control.socket from the configuration, \(Defaults.socketPath)).",
+        valueName: "path"))
+    var socket: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let underSystemd = LogDestination.runsUnderSystemd(environment: environment)
+        LoggingSystem.bootstrap { label in
+            let handler: any LogHandler = underSystemd
+                ? JournalLogHandler(identifier: "aiosd")
+                : StreamLogHandler.standardError(label: label)
+            return ReloadableLevelLogHandler(wrapped: handler)
+        }
+        let logger = Logger(label: "aiosd")
+
+        let configuration: AgentConfiguration
+        do {
+            configuration = try ConfigurationLoader().load(path: config)
+        } catch {
+            logger.critical("Configuration invalid; aiosd cannot start", metadata: [
+                "config.path": "\(config)", "config.error": "\(error.description)",
+            ])
+            if !underSystemd { FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8)) }
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        LogLevelControl.shared.current = Logger.Level(configuration.logLevel)
+
+        let state = DaemonState(
+            configPath: config, socketPath: socket ?? configuration.control.socket, configuration: configuration,
+            underSystemd: underSystemd, watchdogInterval: WatchdogSettings.fromEnvironment()?.interval)
+        do {
+            try await Daemon(state: state, logger: logger).run()
+        } catch {
+            logger.critical("aiosd failed", metadata: ["error": "\(error)"])
+            if !underSystemd { FileHandle.standardError.write(Data("aiosd: \(error)\n".utf8)) }
+            throw ExitCode.failure
+        }
+        logger.notice("aiosd stopped")
+    }
+}

@@ -1,0 +1,20 @@
+import AIOSAPI
+import AIOSCrypto
+import AIOSHTTP
+import AIOSSystemd
+
+/// `GET /v1/version`.
+struct VersionHandler: APIHandler {
+    let endpoint = Endpoint.version
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        .json(Self.response())
+    }
+
+    static func response() -> VersionResponse {
+        VersionResponse(version: AgentVersion.current, libraries: [
+            "libcurl": HTTPClient.libcurlVersion,
+            "openssl": OpenSSL.versionText,
+        ])
+    }
+}

@@ -1,0 +1,68 @@
+internal import CCurl
+
+/// Owns one `CURL*` easy handle; the only place libcurl's easy API is called.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+
+    init() {
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+    }
+
+    deinit {
+        curl_slist_free_all(headerList)
+        curl_easy_cleanup(handle)
+    }
+
+    func set(_ option: CURLoption, _ value: Int) throws {
+        try check(aios_curl_easy_setopt_long(handle, option, value), option)
+    }
+
+    func set(_ option: CURLoption, _ value: String) throws {
+        // libcurl copies string options (since 7.17), so the temporary C string may go away after the call.
+        try value.withCString { try check(aios_curl_easy_setopt_string(handle, option, $0), option) }
+    }
+
+    func set(_ option: CURLoption, _ pointer: UnsafeMutableRawPointer?) throws {
+        try check(aios_curl_easy_setopt_pointer(handle, option, pointer), option)
+    }
+
+    func setHeaders(_ headers: [String]) throws {
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for header in headers { headerList = curl_slist_append(headerList, header) }
+        try check(aios_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), CURLOPT_HTTPHEADER)
+    }
+
+    func setWriteFunction(_ callback: aios_curl_write_callback) throws {
+        try check(aios_curl_easy_setopt_write_function(handle, callback), CURLOPT_WRITEFUNCTION)
+    }
+
+    /// Runs the transfer; a non-OK result becomes an `HTTPClientError`.
+    func perform() throws(HTTPClientError) {
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            let kind: HTTPClientError.Kind = switch code {
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: .couldNotConnect
+            case CURLE_OPERATION_TIMEDOUT: .timedOut
+            default: .transport
+            }
+            throw HTTPClientError(kind: kind, message: String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    func responseCode() -> Int {
+        var code = 0
+        _ = aios_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    private func check(_ code: CURLcode, _ option: CURLoption) throws {
+        guard code == CURLE_OK else {
+            throw HTTPClientError(kind: .transport, message: "libcurl refused option \(option.rawValue): \(String(cString: curl_easy_strerror(code)))")
+        }
+    }
+
+    static var libraryVersion: String { String(cString: aios_curl_version()) }
+}

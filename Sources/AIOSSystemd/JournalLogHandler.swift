@@ -1,0 +1,55 @@
+internal import CSystemd
+import Glibc
+import Logging
+
+/// A swift-log handler writing native journal entries with sd_journal_sendv(3): `MESSAGE`, `PRIORITY`,
+/// `SYSLOG_IDENTIFIER`, `CODE_FILE/LINE/FUNC` and metadata as `AIOS_*` fields.
+public struct JournalLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
+    private let identifier: String
+
+    public init(identifier: String) {
+        self.identifier = identifier
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let fields = JournalFields.fields(
+            message: event.message.description, level: event.level, metadata: merged, identifier: identifier,
+            file: event.file, function: event.function, line: event.line)
+        Self.send(fields)
+    }
+
+    static func send(_ fields: [(String, String)]) {
+        let assignments = fields.map { Array("\($0.0)=\($0.1)".utf8) }
+        // Keep every buffer alive until sd_journal_sendv returns.
+        let buffers = assignments.map { bytes -> UnsafeMutableRawBufferPointer in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            buffer.copyBytes(from: bytes)
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var vectors = zip(buffers.indices, assignments).map { index, bytes in
+            iovec(iov_base: buffers[index].baseAddress, iov_len: bytes.count)
+        }
+        _ = vectors.withUnsafeMutableBufferPointer { pointer in
+            aios_sd_journal_sendv(pointer.baseAddress!, Int32(pointer.count))
+        }
+    }
+}
+
+/// Where aiosd logs: the journal when systemd runs us (`JOURNAL_STREAM` or `INVOCATION_ID`), stderr otherwise.
+public enum LogDestination {
+    public static func runsUnderSystemd(environment: [String: String]) -> Bool {
+        environment["JOURNAL_STREAM"] != nil || environment["INVOCATION_ID"] != nil
+    }
+}

@@ -1,0 +1,42 @@
+// Prefixed, typed wrappers over libcurl's variadic curl_easy_setopt/curl_easy_getinfo, one per
+// argument type (the pattern of swift-corelibs-foundation's CFURLSessionInterface).
+#ifndef AIOS_CCURL_SHIM_H
+#define AIOS_CCURL_SHIM_H
+
+#include <curl/curl.h>
+
+typedef size_t (*aios_curl_write_callback)(char *_Nonnull data, size_t size, size_t count, void *_Nullable userdata);
+
+static inline CURLcode aios_curl_easy_setopt_long(CURL *_Nonnull handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode aios_curl_easy_setopt_string(CURL *_Nonnull handle, CURLoption option, const char *_Nullable value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode aios_curl_easy_setopt_pointer(CURL *_Nonnull handle, CURLoption option, void *_Nullable value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode aios_curl_easy_setopt_slist(CURL *_Nonnull handle, CURLoption option, struct curl_slist *_Nullable value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode aios_curl_easy_setopt_write_function(CURL *_Nonnull handle, aios_curl_write_callback _Nonnull callback) {
+    return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+}
+
+static inline CURLcode aios_curl_easy_setopt_header_function(CURL *_Nonnull handle, aios_curl_write_callback _Nonnull callback) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
+
+static inline CURLcode aios_curl_easy_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+static inline const char *_Nonnull aios_curl_version(void) {
+    return curl_version_info(CURLVERSION_NOW)->version;
+}
+
+#endif

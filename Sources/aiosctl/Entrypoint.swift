@@ -1,0 +1,8 @@
+import AIOSCtl
+
+@main
+enum Entrypoint {
+    static func main() {
+        AIOSCtlCommand.runAsMain()
+    }
+}

@@ -1,0 +1,8 @@
+import AIOSDaemon
+
+@main
+enum Entrypoint {
+    static func main() async {
+        await DaemonCommand.main()
+    }
+}

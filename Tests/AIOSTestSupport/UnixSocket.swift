@@ -1,0 +1,59 @@
+import Foundation
+import Glibc
+
+/// A raw Unix stream socket client, for tests that must misbehave on the wire (garbage, stalls).
+public final class UnixSocket: @unchecked Sendable {
+    public let fd: Int32
+
+    public init(connectingTo path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        try Self.withAddress(path) { address, length in
+            guard connect(fd, address, length) == 0 else {
+                let code = errno
+                close(fd)
+                throw POSIXError(.init(rawValue: code) ?? .EIO)
+            }
+        }
+    }
+
+    deinit { close(fd) }
+
+    public func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+            offset += written
+        }
+    }
+
+    /// Reads until the peer closes or `timeout` passes; returns what arrived and whether the peer closed.
+    public func readAll(timeout: Duration) -> (text: String, closed: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        while ContinuousClock.now < deadline {
+            let left = deadline - ContinuousClock.now
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = max(1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            guard poll(&poller, 1, milliseconds) == 1 else { break }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T) throws -> T {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw POSIXError(.ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        return try withUnsafePointer(to: &address) {
+            try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+}
