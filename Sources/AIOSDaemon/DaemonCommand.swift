@@ -42,10 +42,14 @@ public struct DaemonCommand: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader().load(path: config)
         } catch {
-            logger.critical("Configuration invalid; aiosd cannot start", metadata: [
-                "config.path": "\(config)", "config.error": "\(error.description)",
-            ])
-            if !underSystemd { FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8)) }
+            // On a terminal the bare error reads best; under systemd the journal entry carries it with fields.
+            if underSystemd {
+                logger.critical("Configuration invalid; aiosd cannot start", metadata: [
+                    "config.path": "\(config)", "config.error": "\(error.description)",
+                ])
+            } else {
+                FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8))
+            }
             throw ExitCode(78)  // EX_CONFIG
         }
         LogLevelControl.shared.current = Logger.Level(configuration.logLevel)
@@ -56,8 +60,11 @@ public struct DaemonCommand: AsyncParsableCommand {
         do {
             try await Daemon(state: state, logger: logger).run()
         } catch {
-            logger.critical("aiosd failed", metadata: ["error": "\(error)"])
-            if !underSystemd { FileHandle.standardError.write(Data("aiosd: \(error)\n".utf8)) }
+            if underSystemd {
+                logger.critical("aiosd failed", metadata: ["error": "\(error)"])
+            } else {
+                FileHandle.standardError.write(Data("aiosd: \(error)\n".utf8))
+            }
             throw ExitCode.failure
         }
         logger.notice("aiosd stopped")

@@ -57,3 +57,13 @@ public final class UnixSocket: @unchecked Sendable {
         }
     }
 }
+
+/// A listening Unix stream socket, as systemd creates it for aiosd.socket; the fd is inheritable.
+public func makeListeningSocket(path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    try UnixSocket.withAddress(path) { address, length in
+        guard bind(fd, address, length) == 0, listen(fd, 16) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    }
+    return fd
+}

@@ -13,7 +13,7 @@ public struct YAMLReader {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw syntaxError(error)
+            throw syntaxError(error, text: text)
         } catch {
             throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
         }
@@ -25,18 +25,32 @@ public struct YAMLReader {
         return try YAMLMapping(file: file, path: "", node: node, mapping: mapping)
     }
 
-    private func syntaxError(_ error: YamlError) -> ConfigurationError {
+    private func syntaxError(_ error: YamlError, text: String) -> ConfigurationError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigurationError(file: file, line: context.mark.line, column: context.mark.column,
-                                      key: duplicates.first, message: "duplicate key")
+            // Yams marks the mapping; point at the repeated key instead, which is what the operator must fix.
+            let key = duplicates.first ?? ""
+            let line = Self.lineOfSecondOccurrence(of: key, in: text, after: context.mark.line) ?? context.mark.line
+            return ConfigurationError(file: file, line: line, key: key, message: "duplicate key")
         case .reader(let problem, _, _, _):
             return ConfigurationError(file: file, message: "not readable as YAML: \(problem)")
         default:
             return ConfigurationError(file: file, message: "not valid YAML: \(error)")
         }
+    }
+
+    static func lineOfSecondOccurrence(of key: String, in text: String, after firstLine: Int) -> Int? {
+        var seen = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= firstLine {
+            let trimmed = line.drop(while: { $0 == " " })
+            if trimmed.hasPrefix(key) && trimmed.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                seen += 1
+                if seen == 2 { return index + 1 }
+            }
+        }
+        return nil
     }
 }
 

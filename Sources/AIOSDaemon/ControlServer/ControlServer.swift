@@ -70,7 +70,12 @@ public struct ControlServer: Service {
         ])
 
         try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
+            // Cancellation (the group giving up, or a test ending) must close the socket as well.
+            try await withTaskCancellationHandler {
+                try await channel.closeFuture.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
         } onGracefulShutdown: {
             notifier.stopping(status: "Shutting down")
             logger.notice("aiosd stopping")

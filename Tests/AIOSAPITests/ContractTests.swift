@@ -1,0 +1,40 @@
+import AIOSAPI
+import Foundation
+import Testing
+
+/// Golden JSON of the contract: a renamed field breaks aiosctl against an older aiosd, so it must break here first.
+@Suite struct ContractTests {
+    @Test func errorBody() throws {
+        let body = APIErrorResponse(error: APIError(code: .permissionDenied, message: "no", hint: "usermod -aG aios you"))
+        let json = String(decoding: try APICoding.encoder().encode(body), as: UTF8.self)
+        #expect(json == #"{"error":{"code":"permission_denied","hint":"usermod -aG aios you","message":"no"}}"#)
+    }
+
+    @Test func statusRoundTrip() throws {
+        let status = StatusResponse(
+            version: "1.2.3", pid: 42, startedAt: Date(timeIntervalSince1970: 1_700_000_000), uptimeSeconds: 1.5,
+            configPath: "/etc/aios/aiosd.yaml", configLoadedAt: Date(timeIntervalSince1970: 1_700_000_000),
+            lastReload: ReloadOutcome(at: Date(timeIntervalSince1970: 1_700_000_100), accepted: false, error: "x:1: bad"),
+            socketPath: "/run/aiosd/aiosd.sock", socketActivated: true, underSystemd: true, watchdogSeconds: 30,
+            services: [ServiceStatus(name: "control-server", state: .running, detail: "listening")])
+        let data = try APICoding.encoder().encode(status)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(object.keys) == ["version", "pid", "startedAt", "uptimeSeconds", "configPath", "configLoadedAt", "lastReload",
+                                     "socketPath", "socketActivated", "underSystemd", "watchdogSeconds", "services"])
+        #expect(object["startedAt"] as? String == "2023-11-14T22:13:20Z")
+        #expect(try APICoding.decoder().decode(StatusResponse.self, from: data) == status)
+    }
+
+    @Test func endpointsAreUniqueAndVersioned() {
+        #expect(Set(Endpoint.all).count == Endpoint.all.count)
+        #expect(Endpoint.all.allSatisfy { $0.path.hasPrefix("/v1/") })
+        #expect(Endpoint.all.filter(\.mutating) == [.configReload])
+    }
+
+    @Test func errorCodesHaveHTTPStatuses() {
+        for code in APIErrorCode.allCases {
+            #expect((400..<600).contains(code.httpStatus))
+        }
+        #expect(APIErrorCode.permissionDenied.httpStatus == 403)
+    }
+}

@@ -1,0 +1,146 @@
+import AIOSCore
+import AIOSTestSupport
+import Glibc
+import Testing
+
+@Suite struct ConfigurationLoaderTests {
+    let loader = ConfigurationLoader()
+
+    @Test func missingFileMeansDefaults() throws {
+        let configuration = try loader.load(path: "/nonexistent/aiosd.yaml")
+        #expect(configuration == AgentConfiguration())
+        #expect(configuration.control.socket == "/run/aiosd/aiosd.sock")
+        #expect(configuration.control.socketGroup == "aios")
+        #expect(configuration.control.maxBodyBytes == 1 << 20)
+    }
+
+    @Test func commentedDefaultsFileIsDefaults() throws {
+        // The conffile the package ships: every line commented out.
+        let text = try String(contentsOfFile: packageRoot + "/packaging/aiosd.yaml", encoding: .utf8)
+        #expect(try loader.parse(text, file: "aiosd.yaml") == AgentConfiguration())
+    }
+
+    @Test func everySetting() throws {
+        let configuration = try loader.parse("""
+            control:
+              socket: /run/x/y.sock
+              socketGroup: operators
+              adminGroup: wheel
+              maxConnections: 8
+              headerTimeout: 500ms
+              idleTimeout: 2m
+              maxBodyBytes: 4096
+            logLevel: debug
+            shutdownTimeout: 1h30m
+            """, file: "a.yaml")
+        #expect(configuration.control.socket == "/run/x/y.sock")
+        #expect(configuration.control.socketGroup == "operators")
+        #expect(configuration.control.adminGroup == "wheel")
+        #expect(configuration.control.maxConnections == 8)
+        #expect(configuration.control.headerTimeout == .milliseconds(500))
+        #expect(configuration.control.idleTimeout == .seconds(120))
+        #expect(configuration.control.maxBodyBytes == 4096)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.shutdownTimeout == .seconds(5400))
+    }
+
+    @Test(arguments: [
+        // (yaml, line, key, message fragment)
+        ("control:\n  maxConnections: lots\n", 2, "control.maxConnections", "expected a positive integer"),
+        ("control:\n  maxConnections: 0\n", 2, "control.maxConnections", "expected a positive integer"),
+        ("logLevel: loud\n", 1, "logLevel", "expected one of trace, debug, info"),
+        ("shutdownTimeout: 10\n", 1, "shutdownTimeout", "expected a duration"),
+        ("shutdownTimeout: 10ms\n", 1, "shutdownTimeout", "must be at least 1s"),
+        ("\n\ncontrol:\n  sokcet: /run/a.sock\n", 4, "control.sokcet", "unknown setting"),
+        ("logLevel: info\nlogLevel: debug\n", 2, "logLevel", "duplicate key"),
+        ("control: [1, 2]\n", 1, "control", "expected a mapping"),
+        ("control:\n  socket: relative.sock\n", nil, "control.socket", "absolute path"),
+        ("control:\n  adminGroup: \"\"\n", 2, "control.adminGroup", "non-empty"),
+    ] as [(String, Int?, String, String)])
+    func invalidSettingsNameLineAndKey(_ yaml: String, _ line: Int?, _ key: String, _ fragment: String) {
+        do {
+            _ = try loader.parse(yaml, file: "/etc/aios/aiosd.yaml")
+            Issue.record("accepted invalid configuration: \(yaml)")
+        } catch {
+            #expect(error.file == "/etc/aios/aiosd.yaml")
+            if let line { #expect(error.line == line) }
+            #expect(error.key == key)
+            #expect(error.message.contains(fragment), "\(error)")
+            #expect(error.description.hasPrefix("/etc/aios/aiosd.yaml:"))
+        }
+    }
+
+    @Test func syntaxErrorHasLine() {
+        do {
+            _ = try loader.parse("control:\n  socket: [unclosed\n", file: "f.yaml")
+            Issue.record("accepted broken YAML")
+        } catch {
+            #expect(error.line != nil)
+            #expect(error.message.contains("not valid YAML"))
+        }
+    }
+
+    @Test func topLevelMustBeAMapping() {
+        #expect(throws: ConfigurationError.self) { try loader.parse("- a\n- b\n", file: "f.yaml") }
+    }
+
+    @Test func refusesGroupWritableFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("aiosd.yaml", "logLevel: info\n", mode: 0o664)
+        do {
+            _ = try loader.load(path: path)
+            Issue.record("accepted a group-writable configuration")
+        } catch {
+            #expect(error.message.contains("writable by group or others"))
+        }
+    }
+
+    @Test func refusesSymlink() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let target = try directory.write("real.yaml", "logLevel: info\n")
+        symlink(target, directory.file("aiosd.yaml"))
+        do {
+            _ = try loader.load(path: directory.file("aiosd.yaml"))
+            Issue.record("followed a symlink")
+        } catch {
+            #expect(error.message.contains("symbolic link"))
+        }
+    }
+
+    @Test func restartOnlySettingsAreReported() throws {
+        let old = AgentConfiguration()
+        var new = old
+        new.control.socket = "/run/other.sock"
+        new.logLevel = .debug
+        #expect(new.settingsNeedingRestart(comparedTo: old) == ["control.socket"])
+    }
+
+    var packageRoot: String {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }
+}
+
+@Suite struct DurationParserTests {
+    @Test(arguments: [
+        ("500ms", Duration.milliseconds(500)), ("5s", .seconds(5)), ("2m", .seconds(120)),
+        ("1h", .seconds(3600)), ("1h30m", .seconds(5400)), ("0s", .zero),
+    ])
+    func parses(_ text: String, _ expected: Duration) {
+        #expect(DurationParser.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "5", "s", "5 s", "-5s", "5d", "1.5s", "99999999999s"])
+    func rejects(_ text: String) {
+        #expect(DurationParser.parse(text) == nil)
+    }
+
+    @Test func formats() {
+        #expect(DurationParser.format(.seconds(30)) == "30s")
+        #expect(DurationParser.format(.seconds(3600)) == "1h")
+        #expect(DurationParser.format(.milliseconds(1500)) == "1500ms")
+    }
+}

@@ -1,0 +1,66 @@
+import AIOSAPI
+@testable import AIOSCtl
+import ArgumentParser
+import Testing
+
+/// Parse-only tests of every aiosctl command (argument-parser's AssertParse style): no daemon involved.
+@Suite struct ParseTests {
+    private func parse<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) throws -> Command {
+        let parsed = try AIOSCtlCommand.parseAsRoot(arguments)
+        return try #require(parsed as? Command, "parsed \(Swift.type(of: parsed)), expected \(Command.self)")
+    }
+
+    @Test func statusDefaults() throws {
+        let command = try parse(StatusCommand.self, ["status"])
+        #expect(command.global.socket == nil)
+        #expect(command.global.json == false)
+        #expect(command.global.timeout == 10)
+    }
+
+    @Test func globalOptionsAfterTheCommand() throws {
+        let command = try parse(StatusCommand.self, ["status", "--socket", "/tmp/x.sock", "--json", "--timeout", "2.5"])
+        #expect(command.global.socket == "/tmp/x.sock")
+        #expect(command.global.socketPath == "/tmp/x.sock")
+        #expect(command.global.json)
+        #expect(command.global.timeout == 2.5)
+    }
+
+    @Test func globalOptionsBeforeTheCommand() throws {
+        let command = try parse(VersionCommand.self, ["--json", "--socket", "/tmp/y.sock", "version"])
+        #expect(command.global.json)
+        #expect(command.global.socket == "/tmp/y.sock")
+    }
+
+    @Test func configReload() throws {
+        let command = try parse(ConfigReloadCommand.self, ["config", "reload", "--json"])
+        #expect(command.global.json)
+    }
+
+    @Test func socketDefaultsToTheDaemonsPath() throws {
+        let command = try parse(StatusCommand.self, ["status"])
+        // AIOSCTL_SOCKET is not set in the test environment.
+        #expect(command.global.socketPath == Defaults.socketPath)
+    }
+
+    @Test(arguments: [
+        ["bogus"],
+        ["status", "--timeout", "0"],
+        ["status", "--timeout", "soon"],
+        ["config", "reload", "extra"],
+        ["status", "--socket"],
+    ])
+    func usageErrors(_ arguments: [String]) {
+        #expect(throws: (any Error).self) {
+            _ = try AIOSCtlCommand.parseAsRoot(arguments)
+        }
+    }
+
+    @Test func usageErrorsMapToExitStatusTwo() {
+        do {
+            _ = try AIOSCtlCommand.parseAsRoot(["status", "--timeout", "-1"])
+            Issue.record("expected a usage error")
+        } catch {
+            #expect(AIOSCtlCommand.exitCode(for: error) == .validationFailure)
+        }
+    }
+}

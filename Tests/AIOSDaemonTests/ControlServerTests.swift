@@ -1,0 +1,179 @@
+import AIOSAPI
+import AIOSClient
+import AIOSTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The control server and the typed client, in one process, over a real Unix socket.
+@Suite struct ControlServerTests {
+    @Test func statusDescribesTheDaemon() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            #expect(status.version == AgentVersion.current)
+            #expect(status.pid == getpid())
+            #expect(status.socketPath == daemon.socketPath)
+            #expect(status.configPath == daemon.configPath)
+            #expect(!status.socketActivated)
+            #expect(status.watchdogSeconds == nil)
+            let services = Dictionary(uniqueKeysWithValues: status.services.map { ($0.name, $0.state) })
+            #expect(services["control-server"] == .running)
+            #expect(services["config-reloader"] == .running)
+        }
+    }
+
+    @Test func versionNamesTheLibraries() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let version = try daemon.client.call(.version, as: VersionResponse.self)
+            #expect(version.libraries["libcurl"]?.isEmpty == false)
+            #expect(version.libraries["openssl"]?.hasPrefix("OpenSSL") == true)
+        }
+    }
+
+    @Test func socketIsCreatedWithMode0660() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            var info = stat()
+            #expect(stat(daemon.socketPath, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o660)
+        }
+    }
+
+    @Test func unknownPathAndWrongMethod() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let socket = try UnixSocket(connectingTo: daemon.socketPath)
+            try socket.send("GET /v1/nothing HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
+            let notFound = socket.readAll(timeout: .seconds(5)).text
+            #expect(notFound.hasPrefix("HTTP/1.1 404"))
+            #expect(notFound.contains(#""code":"not_found""#))
+
+            let second = try UnixSocket(connectingTo: daemon.socketPath)
+            try second.send("DELETE /v1/status HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
+            let notAllowed = second.readAll(timeout: .seconds(5)).text
+            #expect(notAllowed.hasPrefix("HTTP/1.1 405"))
+            #expect(notAllowed.contains(#""code":"method_not_allowed""#))
+        }
+    }
+
+    @Test(arguments: ["Origin: http://evil.example", "Referer: http://evil.example/page"])
+    func browserRequestsAreRefused(_ header: String) async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let socket = try UnixSocket(connectingTo: daemon.socketPath)
+            try socket.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\(header)\r\n\r\n")
+            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            #expect(response.hasPrefix("HTTP/1.1 403"))
+            #expect(response.contains(#""code":"origin_refused""#))
+            #expect(!response.contains("\"pid\""))
+            #expect(closed)
+        }
+    }
+
+    @Test func oversizedBodyByContentLength() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let socket = try UnixSocket(connectingTo: daemon.socketPath)
+            try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nContent-Length: \(2 << 20)\r\n\r\n")
+            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            #expect(response.hasPrefix("HTTP/1.1 413"))
+            #expect(response.contains(#""code":"payload_too_large""#))
+            #expect(closed)
+        }
+    }
+
+    @Test func oversizedChunkedBody() async throws {
+        try await DaemonHarness.withDaemon(config: "control:\n  maxBodyBytes: 1024\n") { daemon in
+            let before = try daemon.client.call(.status, as: StatusResponse.self)
+            let socket = try UnixSocket(connectingTo: daemon.socketPath)
+            let chunk = String(repeating: "x", count: 800)
+            try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + "320\r\n\(chunk)\r\n320\r\n\(chunk)\r\n0\r\n\r\n")
+            let response = socket.readAll(timeout: .seconds(5)).text
+            #expect(response.hasPrefix("HTTP/1.1 413"))
+            // Refused before it ran: no reload happened.
+            let after = try daemon.client.call(.status, as: StatusResponse.self)
+            #expect(after.lastReload == before.lastReload)
+        }
+    }
+
+    @Test(arguments: ["GARBAGE\r\n\r\n", "GET /v1/status HTTP/9.9 extra\r\n\r\n", "\u{1}\u{2}\u{3}\r\n\r\n"])
+    func malformedRequestLine(_ garbage: String) async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let socket = try UnixSocket(connectingTo: daemon.socketPath)
+            try socket.send(garbage)
+            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            #expect(response.isEmpty || response.hasPrefix("HTTP/1.1 400"), "\(response)")
+            #expect(closed)
+            // The daemon keeps serving others.
+            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+        }
+    }
+
+    @Test func stalledClientDoesNotBlockOthersAndIsDropped() async throws {
+        try await DaemonHarness.withDaemon(config: "control:\n  headerTimeout: 300ms\n") { daemon in
+            let stalled = try UnixSocket(connectingTo: daemon.socketPath)
+            try stalled.send("GET /v1/status HTTP/1.1\r\nHost: ai")  // and then nothing
+            let start = ContinuousClock.now
+            for _ in 0..<20 {
+                _ = try daemon.client.call(.status, as: StatusResponse.self)
+            }
+            #expect(ContinuousClock.now - start < .seconds(2))
+            let (response, closed) = stalled.readAll(timeout: .seconds(3))
+            #expect(closed, "a client that never finishes its request head is dropped")
+            #expect(!response.contains("\"pid\""))
+        }
+    }
+
+    @Test func connectionCapClosesExtraConnections() async throws {
+        try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
+            var held = [try UnixSocket(connectingTo: daemon.socketPath), try UnixSocket(connectingTo: daemon.socketPath)]
+            usleep(100_000)
+            let extra = try UnixSocket(connectingTo: daemon.socketPath)
+            try? extra.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
+            let (response, closed) = extra.readAll(timeout: .seconds(3))
+            #expect(closed)
+            #expect(!response.contains("\"pid\""))
+            held.removeAll()
+            usleep(100_000)
+            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+        }
+    }
+
+    @Test func reloadAcceptsGoodAndRefusesBadConfig() async throws {
+        try await DaemonHarness.withDaemon(config: "logLevel: info\n") { daemon in
+            try daemon.directory.write("aiosd.yaml", "logLevel: debug\ncontrol:\n  socket: /run/elsewhere.sock\n")
+            let accepted = try daemon.client.call(.configReload, as: ConfigReloadResponse.self)
+            #expect(accepted.needsRestart == ["control.socket"])
+
+            try daemon.directory.write("aiosd.yaml", "logLevel: shouting\n")
+            do {
+                _ = try daemon.client.call(.configReload)
+                Issue.record("a bad configuration was accepted")
+            } catch let error as ClientError {
+                #expect(error.kind == .failed)
+                #expect(error.apiError?.code == "config_invalid")
+                #expect(error.message.contains("aiosd.yaml:1"))
+                #expect(error.message.contains("logLevel"))
+            }
+            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            #expect(status.lastReload?.accepted == false)
+            #expect(status.lastReload?.error?.contains("logLevel") == true)
+            // Still serving on the original socket: the refused file changed nothing.
+            #expect(status.socketPath == daemon.socketPath)
+        }
+    }
+
+    @Test func liveSocketIsNotReplaced() async throws {
+        try await DaemonHarness.withDaemon { daemon in
+            let (_, status) = try Self.startSecondDaemon(socketPath: daemon.socketPath)
+            #expect(status.contains("another process is listening"))
+            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+        }
+    }
+
+    static func startSecondDaemon(socketPath: String) throws -> (Int32?, String) {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let child = try ChildProcess([BuiltProducts.aiosd, "--config", directory.file("none.yaml"), "--socket", socketPath],
+                                     environment: cleanEnvironment(), stderrPath: directory.file("out"))
+        let code = child.wait(timeout: .seconds(10))
+        return (code, child.output)
+    }
+}

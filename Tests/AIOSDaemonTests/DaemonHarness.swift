@@ -1,0 +1,61 @@
+import AIOSAPI
+import AIOSClient
+import AIOSCore
+@testable import AIOSDaemon
+import AIOSTestSupport
+import Foundation
+import Glibc
+import Logging
+
+/// Runs a real `Daemon` in this process on a temporary socket, for server+client tests (tailscale's lapitest style).
+struct DaemonHarness {
+    let directory: TemporaryDirectory
+    let socketPath: String
+    let configPath: String
+
+    /// `body` runs on a thread of its own, not on the cooperative pool: it makes blocking calls (libcurl, poll),
+    /// and the daemon's own tasks need the pool to answer them.
+    static func withDaemon(config: String = "", _ body: @escaping @Sendable (DaemonHarness) throws -> Void) async throws {
+        let directory = try TemporaryDirectory(prefix: "aiosd")
+        defer { directory.remove() }
+        // Other uids (setpriv tests) must be able to reach the socket inside.
+        chmod(directory.path, 0o755)
+        let configPath = try directory.write("aiosd.yaml", config)
+        let harness = DaemonHarness(directory: directory, socketPath: directory.file("aiosd.sock"), configPath: configPath)
+        let configuration = try ConfigurationLoader().load(path: configPath)
+        let state = DaemonState(configPath: configPath, socketPath: harness.socketPath, configuration: configuration,
+                                underSystemd: false, watchdogInterval: nil)
+        let logger = Logger(label: "aiosd-test") { _ in SwiftLogNoOpLogHandler() }
+        let daemon = Task { try await Daemon(state: state, logger: logger).run() }
+        defer { daemon.cancel() }
+        try await onOwnThread { try harness.waitUntilServing() }
+        try await onOwnThread { try body(harness) }
+        daemon.cancel()
+        _ = await daemon.result
+    }
+
+    var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(5)) }
+
+    func waitUntilServing() throws {
+        for _ in 0..<500 {
+            if (try? client.call(.version)) != nil { return }
+            usleep(10_000)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// Runs the real aiosctl as another user with setpriv (needs root).
+    func aiosctl(as user: String, group: String, _ arguments: [String]) throws -> ProcessResult {
+        try runProcess("/usr/bin/setpriv", [
+            "--reuid=\(user)", "--regid=\(group)", "--clear-groups", "--",
+            BuiltProducts.aiosctl, "--socket", socketPath,
+        ] + arguments, environment: cleanEnvironment())
+    }
+}
+
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
