@@ -1,0 +1,53 @@
+# aios-agent: the two commands an operator or CI needs are `make demo` and `make test`.
+# Both install their own prerequisites on a fresh Debian 12 machine (as root).
+
+SHELL := /bin/bash
+VERSION := $(shell cat VERSION)
+DEB := dist/aios-agent_$(VERSION)_amd64.deb
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -file-prefix-map=$(CURDIR)=.
+TESTBED := Tests/testbed/testbed
+
+.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version
+
+all: build
+
+# Installs the Debian packages the build and the testbed need, once (apt-get update first).
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+check-version:
+	@grep -q '"$(VERSION)"' Sources/AIOSAPI/BuildInfo.swift || { echo "VERSION ($(VERSION)) and Sources/AIOSAPI/BuildInfo.swift differ" >&2; exit 1; }
+
+build: deps
+	swift build
+
+# Unit and integration tests (the in-process server and the real binaries), then the testbed tests.
+test: test-unit test-testbed
+
+test-unit: deps
+	swift build --build-tests
+	swift test --skip-build
+
+deb: deps check-version
+	swift build $(RELEASE_FLAGS)
+	packaging/build-deb --version $(VERSION) --bindir $$(swift build $(RELEASE_FLAGS) --show-bin-path) --out dist
+
+test-testbed: deb
+	Tests/testbed/e2e/run-all $(DEB)
+
+demo: deb
+	Tests/testbed/demo $(DEB)
+
+bench: deps
+	Tests/bench/run
+
+lint: deb
+	lintian --fail-on error $(DEB)
+
+clean:
+	rm -rf .build dist
