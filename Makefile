@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
 APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -file-prefix-map=$(CURDIR)=.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 TESTBED := Tests/testbed/testbed
 
 .PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version
