@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The JSON conventions of the control API: ISO 8601 dates, sorted keys so output is stable.
 public enum APICoding {

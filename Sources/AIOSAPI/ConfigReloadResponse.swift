@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/config/reload`: the configuration was re-read and is now in force.
 /// A refused configuration is an error response with code `config_invalid` instead.

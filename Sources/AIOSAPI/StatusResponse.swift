@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `GET /v1/status`: what the daemon is, where it listens, and how each of its services is doing.
 public struct StatusResponse: Codable, Sendable, Equatable {

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// A typed client for aiosd's control API over its Unix socket, through the project's libcurl wrapper.

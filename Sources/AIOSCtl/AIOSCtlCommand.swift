@@ -1,6 +1,6 @@
 import AIOSAPI
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `aiosctl`: the operator's command line for aiosd. The root is the index of every command.
@@ -35,7 +35,7 @@ public struct AIOSCtlCommand: ParsableCommand {
                 Output.print(message)
                 Glibc.exit(ExitStatus.ok)
             }
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if !message.isEmpty { Output.printError(message + "\n") }
             Glibc.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
         }
     }

@@ -1,7 +1,7 @@
 import AIOSAPI
 import AIOSClient
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// Options every aiosctl command takes.
 public struct GlobalOptions: ParsableArguments {

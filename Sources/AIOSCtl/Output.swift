@@ -1,17 +1,33 @@
 import AIOSClient
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Printing for aiosctl: summaries on stdout, errors as `aiosctl: message` plus a hint on stderr.
 enum Output {
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), to: STDOUT_FILENO)
     }
 
     static func printJSON(_ bytes: [UInt8]) {
         var bytes = bytes
         if bytes.last != 0x0A { bytes.append(0x0A) }
-        FileHandle.standardOutput.write(Data(bytes))
+        write(bytes, to: STDOUT_FILENO)
+    }
+
+    static func printError(_ text: String) {
+        write(Array(text.utf8), to: STDERR_FILENO)
+    }
+
+    /// Writes everything, retrying short writes and EINTR; a closed stdout (EPIPE) ends the output quietly.
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            offset += written
+        }
     }
 
     /// Reports `error` and returns the exit code to leave with. With `--json` the daemon's error body goes to stdout too.
@@ -19,7 +35,7 @@ enum Output {
         if json, let body = error.body { printJSON(body) }
         var text = "aiosctl: \(error.message)\n"
         if let hint = error.hint { text += "hint: \(hint)\n" }
-        FileHandle.standardError.write(Data(text.utf8))
+        printError(text)
         return ExitCode(ExitStatus.code(for: error.kind))
     }
 

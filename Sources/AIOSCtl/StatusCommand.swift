@@ -36,8 +36,8 @@ struct StatusCommand: ParsableCommand {
         lines.append("services:")
         let width = status.services.map(\.name.count).max() ?? 0
         for service in status.services {
-            let name = service.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            let state = service.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+            let name = service.name.padded(to: width)
+            let state = service.state.rawValue.padded(to: 8)
             lines.append("  \(name)  \(state)  \(service.detail ?? "")".trimmingTrailingSpaces())
         }
         return lines.joined(separator: "\n")
@@ -45,6 +45,10 @@ struct StatusCommand: ParsableCommand {
 }
 
 extension String {
+    fileprivate func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
     fileprivate func trimmingTrailingSpaces() -> String {
         var copy = self
         while copy.last == " " { copy.removeLast() }
