@@ -31,7 +31,9 @@ test: test-unit test-testbed
 
 test-unit: deps
 	swift build --build-tests
-	swift test --skip-build
+	# Serial: the integration tests block threads while they wait on child processes, and the in-process
+	# daemon tests need the cooperative pool (2 threads on a 2-core machine) to answer.
+	swift test --skip-build --no-parallel
 
 deb: deps check-version
 	swift build $(RELEASE_FLAGS)

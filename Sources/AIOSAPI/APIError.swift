@@ -32,6 +32,10 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case configInvalid = "config_invalid"
     case internalError = "internal_error"
     case unavailable = "unavailable"
+    /// systemd could not be asked (no bus, or it refused the call).
+    case systemdError = "systemd_error"
+    /// systemd ran the operation and it failed (e.g. the unit did not come back up).
+    case operationFailed = "operation_failed"
 
     public var httpStatus: Int {
         switch self {
@@ -41,8 +45,9 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .permissionDenied, .originRefused: 403
         case .payloadTooLarge: 413
         case .configInvalid: 422
-        case .internalError: 500
+        case .internalError, .operationFailed: 500
         case .unavailable: 503
+        case .systemdError: 502
         }
     }
 }

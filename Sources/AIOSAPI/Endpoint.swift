@@ -22,6 +22,8 @@ extension Endpoint {
     public static let version = Endpoint(.get, "/v1/version", mutating: false)
     public static let status = Endpoint(.get, "/v1/status", mutating: false)
     public static let configReload = Endpoint(.post, "/v1/config/reload", mutating: true)
+    public static let systemdDaemonReload = Endpoint(.post, "/v1/systemd/daemon-reload", mutating: true)
+    public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", mutating: true)
 
-    public static let all: [Endpoint] = [.version, .status, .configReload]
+    public static let all: [Endpoint] = [.version, .status, .configReload, .systemdDaemonReload, .k3sRestart]
 }

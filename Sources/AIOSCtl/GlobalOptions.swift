@@ -12,20 +12,24 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the API's JSON instead of a summary.")
     public var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for aiosd.", valueName: "seconds"))
-    public var timeout: Double = 10
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds to wait for aiosd (default: 10; 330 for commands that restart K3s).", valueName: "seconds"))
+    public var timeout: Double?
 
     public init() {}
 
     public mutating func validate() throws {
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        if let timeout, !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
 
     public var socketPath: String {
         socket ?? ProcessInfo.processInfo.environment[Defaults.socketEnvironmentVariable] ?? Defaults.socketPath
     }
 
-    public var client: ControlClient {
-        ControlClient(socketPath: socketPath, timeout: .milliseconds(Int64(timeout * 1000)))
+    public var client: ControlClient { client(defaultTimeout: 10) }
+
+    /// Long host operations (a K3s restart waits for the API server) default to a longer wait.
+    public func client(defaultTimeout: Double) -> ControlClient {
+        ControlClient(socketPath: socketPath, timeout: .milliseconds(Int64((timeout ?? defaultTimeout) * 1000)))
     }
 }

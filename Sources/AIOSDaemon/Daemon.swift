@@ -24,7 +24,7 @@ public struct Daemon {
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
         let state = self.state
         let router = Router(
-            handlers: Self.handlers(state: state, manager: manager),
+            handlers: Self.handlers(state: state, manager: manager, operations: HostOperations(logger: logger)),
             authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
             logger: logger)
 
@@ -50,11 +50,13 @@ public struct Daemon {
     }
 
     /// Every endpoint of the control API and its handler; one file per handler under Handlers/.
-    static func handlers(state: DaemonState, manager: ConfigurationManager) -> [any APIHandler] {
+    static func handlers(state: DaemonState, manager: ConfigurationManager, operations: HostOperations) -> [any APIHandler] {
         [
             VersionHandler(),
             StatusHandler(state: state),
             ConfigReloadHandler(state: state, manager: manager),
+            SystemdDaemonReloadHandler(operations: operations),
+            K3sRestartHandler(operations: operations),
         ]
     }
 }

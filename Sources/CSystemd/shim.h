@@ -44,4 +44,122 @@ static inline int aios_sd_booted(void) {
     return sd_booted();
 }
 
+// ---- sd-bus: org.freedesktop.systemd1 ------------------------------------------------------------
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline int aios_sd_bus_open_system(sd_bus *_Nullable *_Nonnull bus) {
+    return sd_bus_open_system(bus);
+}
+
+static inline void aios_sd_bus_close(sd_bus *_Nullable bus) {
+    sd_bus_flush_close_unref(bus);
+}
+
+static inline void aios_sd_bus_copy_error(const sd_bus_error *_Nonnull error, char *_Nullable *_Nullable name, char *_Nullable *_Nullable message) {
+    if (name && error->name) *name = strdup(error->name);
+    if (message && error->message) *message = strdup(error->message);
+}
+
+/// Calls a method of org.freedesktop.systemd1.Manager with zero, one or two string arguments; if `ret_path` is
+/// given, reads an object path (a job) from the reply. Errors: negative errno, plus the D-Bus error's name and
+/// message (strdup'ed; the caller frees them).
+static inline int aios_sd_bus_call_manager(sd_bus *_Nonnull bus, const char *_Nonnull member,
+                                           const char *_Nullable arg1, const char *_Nullable arg2, uint64_t timeout_usec,
+                                           char *_Nullable *_Nullable ret_path,
+                                           char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_message *call = NULL, *reply = NULL;
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    int r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager", member);
+    if (r >= 0 && arg1) r = sd_bus_message_append_basic(call, 's', arg1);
+    if (r >= 0 && arg2) r = sd_bus_message_append_basic(call, 's', arg2);
+    if (r >= 0) {
+        r = sd_bus_call(bus, call, timeout_usec, &error, &reply);
+        if (r < 0) aios_sd_bus_copy_error(&error, error_name, error_message);
+    }
+    if (r >= 0 && ret_path) {
+        const char *path = NULL;
+        r = sd_bus_message_read_basic(reply, 'o', &path);
+        if (r > 0 && path) *ret_path = strdup(path);
+    }
+    sd_bus_error_free(&error);
+    sd_bus_message_unref(reply);
+    sd_bus_message_unref(call);
+    return r;
+}
+
+/// The last JobRemoved signals seen on a connection (a ring), filled by the match callback while sd_bus_process runs.
+#define AIOS_JOB_RING 64
+typedef struct {
+    char job[256];
+    char unit[256];
+    char result[32];
+} aios_job_removed_entry;
+
+typedef struct {
+    aios_job_removed_entry entries[AIOS_JOB_RING];
+    unsigned long count;
+} aios_job_removed_log;
+
+static inline int aios_job_removed_handler(sd_bus_message *_Nonnull message, void *_Nullable userdata, sd_bus_error *_Nullable error) {
+    aios_job_removed_log *log = (aios_job_removed_log *)userdata;
+    uint32_t id = 0;
+    const char *job = NULL, *unit = NULL, *result = NULL;
+    (void)error;
+    if (!log) return 0;
+    if (sd_bus_message_read_basic(message, 'u', &id) < 0 || sd_bus_message_read_basic(message, 'o', &job) < 0 ||
+        sd_bus_message_read_basic(message, 's', &unit) < 0 || sd_bus_message_read_basic(message, 's', &result) < 0)
+        return 0;
+    aios_job_removed_entry *entry = &log->entries[log->count % AIOS_JOB_RING];
+    snprintf(entry->job, sizeof entry->job, "%s", job ? job : "");
+    snprintf(entry->unit, sizeof entry->unit, "%s", unit ? unit : "");
+    snprintf(entry->result, sizeof entry->result, "%s", result ? result : "");
+    log->count++;
+    return 0;
+}
+
+/// Installs the JobRemoved match; it must exist before the call that creates the job, or the signal can be missed.
+static inline int aios_sd_bus_match_job_removed(sd_bus *_Nonnull bus, sd_bus_slot *_Nullable *_Nonnull slot, aios_job_removed_log *_Nonnull log) {
+    return sd_bus_match_signal(bus, slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "JobRemoved", aios_job_removed_handler, log);
+}
+
+static inline void aios_sd_bus_slot_unref(sd_bus_slot *_Nullable slot) {
+    sd_bus_slot_unref(slot);
+}
+
+/// Dispatches one pending message; if none was pending, waits up to `usec` for more. Negative errno on failure.
+static inline int aios_sd_bus_process_or_wait(sd_bus *_Nonnull bus, uint64_t usec) {
+    int r = sd_bus_process(bus, NULL);
+    if (r != 0) return r;
+    return sd_bus_wait(bus, usec);
+}
+
+/// The object path of a unit: k3s.service -> /org/freedesktop/systemd1/unit/k3s_2eservice (freed by the caller).
+static inline int aios_sd_bus_unit_path(const char *_Nonnull unit, char *_Nullable *_Nonnull ret) {
+    return sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, ret);
+}
+
+static inline int aios_sd_bus_get_string_property(sd_bus *_Nonnull bus, const char *_Nonnull path, const char *_Nonnull interface,
+                                                  const char *_Nonnull member, char *_Nullable *_Nonnull ret,
+                                                  char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    int r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, interface, member, &error, ret);
+    if (r < 0) aios_sd_bus_copy_error(&error, error_name, error_message);
+    sd_bus_error_free(&error);
+    return r;
+}
+
+static inline int aios_sd_bus_get_u32_property(sd_bus *_Nonnull bus, const char *_Nonnull path, const char *_Nonnull interface,
+                                               const char *_Nonnull member, uint32_t *_Nonnull ret,
+                                               char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    int r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, interface, member, &error, 'u', ret);
+    if (r < 0) aios_sd_bus_copy_error(&error, error_name, error_message);
+    sd_bus_error_free(&error);
+    return r;
+}
+
 #endif

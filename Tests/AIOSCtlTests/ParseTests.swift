@@ -14,7 +14,17 @@ import Testing
         let command = try parse(StatusCommand.self, ["status"])
         #expect(command.global.socket == nil)
         #expect(command.global.json == false)
-        #expect(command.global.timeout == 10)
+        #expect(command.global.timeout == nil)
+        #expect(command.global.client.timeout == .seconds(10))
+    }
+
+    @Test func hostOperationsWaitLongerByDefault() throws {
+        let restart = try parse(K3sRestartCommand.self, ["k3s", "restart"])
+        #expect(restart.global.client(defaultTimeout: 330).timeout == .seconds(330))
+        let explicit = try parse(K3sRestartCommand.self, ["k3s", "restart", "--timeout", "20"])
+        #expect(explicit.global.client(defaultTimeout: 330).timeout == .seconds(20))
+        let reload = try parse(SystemdDaemonReloadCommand.self, ["systemd", "daemon-reload", "--json"])
+        #expect(reload.global.json)
     }
 
     @Test func globalOptionsAfterTheCommand() throws {
@@ -48,6 +58,8 @@ import Testing
         ["status", "--timeout", "soon"],
         ["config", "reload", "extra"],
         ["status", "--socket"],
+        ["k3s", "restart", "now"],
+        ["systemd", "reload"],
     ])
     func usageErrors(_ arguments: [String]) {
         #expect(throws: (any Error).self) {

@@ -1,0 +1,40 @@
+import AIOSAPI
+import AIOSCore
+import AIOSSystemd
+
+/// `POST /v1/k3s/restart`: `RestartUnit(k3s.service, replace)`, waiting for the job's JobRemoved.
+struct K3sRestartHandler: APIHandler {
+    let endpoint = Endpoint.k3sRestart
+    let operations: HostOperations
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let logger = operations.logger
+        let unit = K3sDefaults.unit
+        let response = try await operations.run { () throws(APIError) -> HostOperationResponse in
+            let start = ContinuousClock.now
+            let outcome: JobOutcome
+            do {
+                outcome = try SystemdManager().restartUnit(unit, timeout: K3sDefaults.restartTimeout)
+            } catch let error as SystemdError {
+                throw HostOperations.apiError(error, doing: "restart \(unit)")
+            } catch {
+                throw APIError(code: .internalError, message: "\(error)")
+            }
+            let response = HostOperationResponse(
+                operation: "restart", unit: unit, job: outcome.job, result: outcome.result,
+                activeState: outcome.unit.activeState, subState: outcome.unit.subState, serviceResult: outcome.unit.result,
+                mainPID: outcome.unit.mainPID, restarts: outcome.unit.restarts, durationSeconds: (ContinuousClock.now - start).seconds)
+            logger.notice(outcome.succeeded ? "Unit restarted" : "Unit restart failed", metadata: [
+                "unit": "\(unit)", "job.result": "\(outcome.result)", "unit.result": "\(outcome.unit.result)",
+                "unit.active_state": "\(outcome.unit.activeState)", "operation.duration_s": "\(response.durationSeconds)",
+            ])
+            guard outcome.succeeded else {
+                throw APIError(code: .operationFailed,
+                               message: "\(unit) did not restart: job \(outcome.result), unit \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)",
+                               hint: "journalctl -u \(unit) -n 50")
+            }
+            return response
+        }
+        return .json(response)
+    }
+}

@@ -1,0 +1,31 @@
+import AIOSAPI
+import AIOSSystemd
+import Foundation
+
+/// `POST /v1/systemd/daemon-reload`: systemd's `Reload()`, as `systemctl daemon-reload`.
+struct SystemdDaemonReloadHandler: APIHandler {
+    let endpoint = Endpoint.systemdDaemonReload
+    let operations: HostOperations
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let logger = operations.logger
+        let response = try await operations.run { () throws(APIError) -> HostOperationResponse in
+            let start = ContinuousClock.now
+            do {
+                try SystemdManager().reload()
+            } catch let error as SystemdError {
+                throw HostOperations.apiError(error, doing: "reload systemd's unit files")
+            } catch {
+                throw APIError(code: .internalError, message: "\(error)")
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            logger.notice("systemd daemon-reload done", metadata: ["operation.duration_s": "\(seconds)"])
+            return HostOperationResponse(operation: "daemon-reload", result: "done", durationSeconds: seconds)
+        }
+        return .json(response)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
