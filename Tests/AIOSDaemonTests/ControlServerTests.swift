@@ -135,7 +135,11 @@ import Testing
     @Test func connectionCapClosesExtraConnections() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
             var held = [try UnixSocket(connectingTo: daemon.socketPath), try UnixSocket(connectingTo: daemon.socketPath)]
-            usleep(100_000)
+            // Served once each and kept alive, so both certainly count against the cap.
+            for socket in held {
+                try socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\n\r\n")
+                #expect(socket.readAll(timeout: .milliseconds(500)).text.hasPrefix("HTTP/1.1 200"))
+            }
             let extra = try UnixSocket(connectingTo: daemon.socketPath)
             try? extra.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
             let (response, closed) = extra.readAll(timeout: .seconds(3))
