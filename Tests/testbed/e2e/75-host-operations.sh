@@ -1,0 +1,51 @@
+#!/bin/bash
+# Host operations over D-Bus from inside aiosd's hardened sandbox (issue #4's bare operations):
+# `aiosctl systemd daemon-reload` and `aiosctl k3s restart` against a stand-in k3s.service.
+. "$(dirname "$0")/lib.sh"
+e2e_deb_arg "$@"
+e2e_init hostops
+e2e_up --deb "$DEB"
+
+write_k3s_unit() { # write_k3s_unit DESCRIPTION EXECSTART
+    inside sh -c "printf '[Unit]\nDescription=%s\n[Service]\nType=simple\nExecStart=%s\n' '$1' '$2' > /etc/systemd/system/k3s.service"
+}
+
+write_k3s_unit "stand-in k3s one" "/bin/sleep infinity"
+check "systemctl daemon-reload && start the stand-in k3s.service" -- inside sh -c 'systemctl daemon-reload && systemctl start k3s.service'
+check_eq "stand-in k3s.service has its first description" "stand-in k3s one" "$(unit_prop k3s.service Description)"
+
+# daemon-reload through aiosd: systemd sees the edited unit file only after Reload().
+write_k3s_unit "stand-in k3s two" "/bin/sleep infinity"
+check_rc 0 "aiosctl systemd daemon-reload succeeds" -- inside aiosctl systemd daemon-reload
+check_contains "... and says so" "reloaded (job done" "$LAST_OUT"
+check_eq "systemd re-read the unit file (new description)" "stand-in k3s two" "$(unit_prop k3s.service Description)"
+
+# RestartUnit with the JobRemoved result.
+k3s_pid1=$(unit_prop k3s.service MainPID)
+check_rc 0 "aiosctl k3s restart succeeds" -- inside aiosctl k3s restart
+check_contains "... and reports the job result and state" "k3s.service restarted (job done, active/running" "$LAST_OUT"
+k3s_pid2=$(unit_prop k3s.service MainPID)
+check_ne "k3s.service has a new MainPID (was $k3s_pid1)" "$k3s_pid1" "$k3s_pid2"
+js=$(inside aiosctl k3s restart --json 2>&1)
+check_eq "k3s restart --json: result done" done "$(json_get 'd["result"]' <<<"$js")" "$js"
+check_eq "k3s restart --json: mainPID is the unit's MainPID" "$(unit_prop k3s.service MainPID)" "$(json_get 'd["mainPID"]' <<<"$js")" "$js"
+check_journal "the journal records the restart with the job result" -u aiosd.service -- \
+    MESSAGE="Unit restarted" AIOS_UNIT=k3s.service AIOS_JOB_RESULT=done
+
+# A unit that fails to start: exit 1 with systemd's results, not a hang.
+write_k3s_unit "stand-in k3s broken" "/bin/false"
+check_rc 0 "aiosctl systemd daemon-reload picks up the broken unit" -- inside aiosctl systemd daemon-reload
+inside sh -c 'sed -i "s/^Type=simple/Type=oneshot/" /etc/systemd/system/k3s.service' >/dev/null
+check_rc 0 "... reloaded again as Type=oneshot (start fails synchronously)" -- inside aiosctl systemd daemon-reload
+check_rc 1 "aiosctl k3s restart fails (exit 1) when k3s does not come up" -- inside aiosctl --timeout 60 k3s restart
+check_contains "... naming the job result" "did not restart: job failed" "$LAST_OUT"
+check_contains "... and the unit's Result" "result exit-code" "$LAST_OUT"
+check_contains "... with a hint to read K3s' journal" "journalctl -u k3s.service" "$LAST_OUT"
+check_journal "the journal records the failed restart" -u aiosd.service -- \
+    MESSAGE="Unit restart failed" AIOS_UNIT=k3s.service AIOS_JOB_RESULT=failed AIOS_UNIT_RESULT=exit-code
+
+# Mutating: a user outside the admin group may not restart K3s.
+inside useradd -m bob >/dev/null 2>&1
+check_rc 4 "a user outside group aios cannot restart k3s (exit 4)" -- inside_as bob aiosctl k3s restart
+
+e2e_finish
