@@ -57,6 +57,7 @@ public struct Daemon {
             ConfigReloadHandler(state: state, manager: manager),
             SystemdDaemonReloadHandler(operations: operations),
             K3sRestartHandler(operations: operations),
+            K3sConfigHandler(operations: operations),
         ]
     }
 }

@@ -117,6 +117,48 @@ public final class SystemdManager {
             restarts: unit.hasSuffix(".service") ? try u32(path, serviceInterface, "NRestarts") : 0)
     }
 
+    /// The arguments of the service's first `ExecStart=` command (argv[0] included), or nil if the unit has none
+    /// or is not loaded.
+    public func execStart(of unit: String) throws(SystemdError) -> [String]? {
+        var encoded: UnsafeMutablePointer<CChar>?
+        let encodedResult = aios_sd_bus_unit_path(unit, &encoded)
+        guard encodedResult >= 0, let encoded else {
+            throw SystemdError(operation: "unit path of \(unit)", errno: -encodedResult, busErrorName: nil, busErrorMessage: nil)
+        }
+        defer { free(encoded) }
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        var errorName: UnsafeMutablePointer<CChar>?
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        defer {
+            free(errorName)
+            free(errorMessage)
+        }
+        let r = aios_sd_bus_get_exec_start_argv(bus, encoded, &argv, &errorName, &errorMessage)
+        guard r >= 0 else {
+            throw SystemdError(operation: "reading ExecStart of \(unit)", errno: -r, busErrorName: errorName.map { String(cString: $0) },
+                               busErrorMessage: errorMessage.map { String(cString: $0) })
+        }
+        guard let argv else { return nil }
+        defer { free(argv) }
+        var arguments: [String] = []
+        var index = 0
+        while let argument = argv[index] {
+            arguments.append(String(cString: argument))
+            free(argument)
+            index += 1
+        }
+        return arguments
+    }
+
+    /// True if systemd has the unit loaded (it exists and parsed).
+    public func isLoaded(_ unit: String) throws(SystemdError) -> Bool {
+        var encoded: UnsafeMutablePointer<CChar>?
+        let r = aios_sd_bus_unit_path(unit, &encoded)
+        guard r >= 0, let encoded else { throw SystemdError(operation: "unit path of \(unit)", errno: -r, busErrorName: nil, busErrorMessage: nil) }
+        defer { free(encoded) }
+        return try string(String(cString: encoded), "org.freedesktop.systemd1.Unit", "LoadState") == "loaded"
+    }
+
     private func removedJob(_ job: String, since start: UInt) -> String? {
         let log = jobLog.pointee
         let first = max(start, log.count >= UInt(AIOS_JOB_RING) ? log.count - UInt(AIOS_JOB_RING) : 0)

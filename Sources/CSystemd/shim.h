@@ -162,4 +162,31 @@ static inline int aios_sd_bus_get_u32_property(sd_bus *_Nonnull bus, const char 
     return r;
 }
 
+/// The argv of a service's first ExecStart= command (property a(sasbttttuii)); *ret_argv is NULL when it has none.
+/// The caller frees the strings and the array.
+static inline int aios_sd_bus_get_exec_start_argv(sd_bus *_Nonnull bus, const char *_Nonnull path, char *_Nullable *_Nullable *_Nonnull ret_argv,
+                                                  char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_message *reply = NULL;
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    const char *binary = NULL;
+    *ret_argv = NULL;
+    int r = sd_bus_get_property(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Service", "ExecStart",
+                                &error, &reply, "a(sasbttttuii)");
+    if (r < 0) {
+        aios_sd_bus_copy_error(&error, error_name, error_message);
+        goto done;
+    }
+    r = sd_bus_message_enter_container(reply, 'a', "(sasbttttuii)");
+    if (r <= 0) goto done;
+    r = sd_bus_message_enter_container(reply, 'r', "sasbttttuii");
+    if (r <= 0) goto done;
+    r = sd_bus_message_read_basic(reply, 's', &binary);
+    if (r < 0) goto done;
+    r = sd_bus_message_read_strv(reply, ret_argv);
+done:
+    sd_bus_error_free(&error);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
 #endif

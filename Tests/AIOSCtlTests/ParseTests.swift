@@ -18,6 +18,11 @@ import Testing
         #expect(command.global.client.timeout == .seconds(10))
     }
 
+    @Test func k3sConfig() throws {
+        #expect(try parse(K3sConfigCommand.self, ["k3s", "config"]).effective == false)
+        #expect(try parse(K3sConfigCommand.self, ["k3s", "config", "--effective", "--json"]).effective)
+    }
+
     @Test func hostOperationsWaitLongerByDefault() throws {
         let restart = try parse(K3sRestartCommand.self, ["k3s", "restart"])
         #expect(restart.global.client(defaultTimeout: 330).timeout == .seconds(330))

@@ -134,6 +134,8 @@ import Testing
 
     @Test func connectionCapClosesExtraConnections() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
+            // Let the server see the harness's readiness probes close, so they no longer count.
+            usleep(300_000)
             var held = [try UnixSocket(connectingTo: daemon.socketPath), try UnixSocket(connectingTo: daemon.socketPath)]
             // Served once each and kept alive, so both certainly count against the cap.
             for socket in held {

@@ -53,10 +53,17 @@ public struct K3sEffectiveConfiguration: Sendable, Equatable {
 
     public func setting(_ key: String) -> K3sSetting? { settings.first { $0.key == key } }
 
+    /// K3s flags that are string slices: one value given once is still a list.
+    static let listKeys: Set<String> = [
+        "kube-apiserver-arg", "kube-controller-manager-arg", "kube-scheduler-arg", "kube-cloud-controller-manager-arg",
+        "kubelet-arg", "kube-proxy-arg", "etcd-arg", "node-label", "node-taint", "disable", "tls-san",
+    ]
+
     /// Applies one file's or the command line's settings on top of what came before.
     mutating func apply(key rawKey: String, values: [K3sConfigValue], isList: Bool, fromCommandLine: Bool) {
         let appends = rawKey.hasSuffix("+") && !fromCommandLine
         let key = rawKey.hasSuffix("+") ? String(rawKey.dropLast()) : rawKey
+        let isList = isList || appends || Self.listKeys.contains(key)
         if let index = settings.firstIndex(where: { $0.key == key }) {
             if appends {
                 settings[index].values += values
@@ -66,7 +73,7 @@ public struct K3sEffectiveConfiguration: Sendable, Equatable {
                 settings[index].isList = isList
             }
         } else {
-            settings.append(K3sSetting(key: key, values: values, isList: isList || appends))
+            settings.append(K3sSetting(key: key, values: values, isList: isList))
         }
     }
 }

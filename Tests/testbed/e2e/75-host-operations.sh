@@ -44,6 +44,26 @@ check_contains "... with a hint to read K3s' journal" "journalctl -u k3s.service
 check_journal "the journal records the failed restart" -u aiosd.service -- \
     MESSAGE="Unit restart failed" AIOS_UNIT=k3s.service AIOS_JOB_RESULT=failed AIOS_UNIT_RESULT=exit-code
 
+# k3s config: files, the unit's command line, the effective merge; credentials never shown.
+inside sh -c 'printf "#!/bin/sh\nexec sleep infinity\n" > /usr/local/bin/k3s && chmod 755 /usr/local/bin/k3s' >/dev/null
+write_k3s_unit "stand-in k3s" "/usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=s3cr3t-cli"
+inside mkdir -p /etc/rancher/k3s/config.yaml.d
+inside sh -c 'printf "token: s3cr3t-file\nnode-label:\n  - a=1\nkube-apiserver-arg:\n  - v=2\n" > /etc/rancher/k3s/config.yaml'
+inside sh -c 'printf "node-label+:\n  - b=2\n" > /etc/rancher/k3s/config.yaml.d/50-site.yaml'
+check_rc 0 "aiosctl systemd daemon-reload loads the unit with flags" -- inside aiosctl systemd daemon-reload
+check_rc 0 "aiosctl k3s config succeeds" -- inside aiosctl k3s config
+check_contains "... lists config.yaml" "# /etc/rancher/k3s/config.yaml" "$LAST_OUT"
+check_contains "... lists the drop-in" "# /etc/rancher/k3s/config.yaml.d/50-site.yaml" "$LAST_OUT"
+check_contains "... shows the unit's command line" "ExecStart: /usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=<redacted>" "$LAST_OUT"
+check_rc 0 "aiosctl k3s config --effective succeeds" -- inside aiosctl k3s config --effective
+check_contains "node-label+ in a later drop-in appends, with provenance" "  - b=2    # /etc/rancher/k3s/config.yaml.d/50-site.yaml:2" "$LAST_OUT"
+check_contains "... after the value from config.yaml" "  - a=1    # /etc/rancher/k3s/config.yaml:3" "$LAST_OUT"
+check_contains "the command line's kube-apiserver-arg replaces the file's list" "  - audit-log-maxage=7    # ExecStart of k3s.service" "$LAST_OUT"
+check_not_contains "... so v=2 from the file is not in effect" "v=2" "$LAST_OUT"
+all=$(inside aiosctl k3s config --effective --json 2>&1; inside aiosctl k3s config 2>&1; inside journalctl -u aiosd --no-pager -o json 2>&1)
+check_not_contains "no credential reaches aiosctl's output or the journal (file)" "s3cr3t-file" "$all"
+check_not_contains "no credential reaches aiosctl's output or the journal (command line)" "s3cr3t-cli" "$all"
+
 # Mutating: a user outside the admin group may not restart K3s.
 inside useradd -m bob >/dev/null 2>&1
 check_rc 4 "a user outside group aios cannot restart k3s (exit 4)" -- inside_as bob aiosctl k3s restart
