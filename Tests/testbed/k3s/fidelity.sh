@@ -1,0 +1,227 @@
+#!/bin/bash
+# fidelity.sh: tests the K3s stand-in with real, independent clients
+# (kubectl, curl, python3-cryptography) inside a throwaway testbed container.
+# Prints TAP-like "ok N - ..." / "not ok N - ..." lines; exits non-zero on failure.
+# Must run as root (testbed). Usage: Tests/testbed/k3s/fidelity.sh
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+TB=$(cd "$HERE/.." && pwd -P)/testbed
+NAME=k3s-fid-$$
+N=0
+FAILED=0
+T0=$(date +%s.%N)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "fidelity.sh: must run as root (testbed boots systemd-nspawn containers)" >&2
+    exit 2
+fi
+
+teardown() { "$TB" down "$NAME" >/dev/null 2>&1 || true; }
+trap teardown EXIT
+trap 'echo "# interrupted" >&2; exit 130' INT TERM HUP
+
+KC=/etc/rancher/k3s/k3s.yaml
+TLS=/var/lib/rancher/k3s/server/tls
+DEFAULT_ISS=https://kubernetes.default.svc.cluster.local
+ARC_ISS=https://example.oic/abc/
+
+inside() { "$TB" exec "$NAME" -- "$@"; }
+ksh() { "$TB" exec "$NAME" --env KUBECONFIG=$KC -- sh -c "$1"; }
+
+# check DESC -- CMD...: runs CMD on the host side (use inside/ksh for the container)
+check() {
+    local desc=$1; shift; [[ $1 == -- ]] && shift
+    N=$((N + 1))
+    local out
+    if out=$("$@" 2>&1); then
+        echo "ok $N - $desc"
+    else
+        echo "not ok $N - $desc"
+        FAILED=$((FAILED + 1))
+        printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /'
+    fi
+}
+
+# expect DESC PATTERN -- CMD...: CMD succeeds and its output matches grep -E PATTERN
+expect() {
+    local desc=$1 pat=$2; shift 2; [[ $1 == -- ]] && shift
+    N=$((N + 1))
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [[ $rc -eq 0 ]] && grep -Eq -- "$pat" <<<"$out"; then
+        echo "ok $N - $desc"
+    else
+        echo "not ok $N - $desc"
+        FAILED=$((FAILED + 1))
+        echo "#   rc=$rc, wanted /$pat/, got:"
+        printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /'
+    fi
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+
+t=$(now)
+if ! "$TB" up "$NAME" --fixtures "$HERE" --mask postgresql.service --mask e2scrub_reap.service; then
+    echo "not ok 1 - testbed up with the k3s fixtures"
+    exit 1
+fi
+echo "# up + k3s ready in $(elapsed "$t") s"
+
+# ---- baseline
+expect "k3s.service is active" '^active$' -- inside systemctl is-active k3s.service
+expect "unit is Type=notify, Restart=always, RestartSec=5s" 'Type=notify.*Restart=always.*RestartUSec=5s' -- \
+    ksh 'systemctl show -p Type -p Restart -p RestartUSec -p KillMode k3s.service | tr "\n" " "'
+expect "kubectl get --raw /readyz = ok" '^ok$' -- ksh 'kubectl get --raw /readyz'
+expect "/readyz?verbose lists checks" 'readyz check passed' -- ksh "kubectl get --raw '/readyz?verbose'"
+expect "/livez and /healthz ok" '^okok$' -- ksh 'kubectl get --raw /livez; kubectl get --raw /healthz'
+expect "kubectl version shows the K3s server version" 'Server Version: v1\.31\.1\+k3s1' -- ksh 'kubectl version'
+expect "/version gitVersion" '"gitVersion":"v1\.31\.1\+k3s1"' -- ksh 'kubectl get --raw /version'
+expect "openid-configuration issuer is the K3s default" "\"issuer\":\"$DEFAULT_ISS\"" -- \
+    ksh 'kubectl get --raw /.well-known/openid-configuration'
+expect "kubectl get namespace azure-iot-operations" 'azure-iot-operations +Active' -- \
+    ksh 'kubectl get namespace azure-iot-operations'
+expect "kubectl get namespace missing -> NotFound" 'NotFound|not found' -- \
+    ksh 'kubectl get namespace nope 2>&1; true'
+expect "kubeconfig mode follows write-kubeconfig-mode 0644" '^644 ' -- inside stat -c '%a %n' $KC
+expect "kubeconfig points at https://127.0.0.1:6443" 'server: https://127\.0\.0\.1:6443' -- inside cat $KC
+expect "curl with client-admin cert + server CA: /readyz ok" '^ok$' -- \
+    inside curl -sS --fail --cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key \
+    https://127.0.0.1:6443/readyz
+expect "anonymous curl /readyz -> 401 (K3s: anonymous-auth=false)" '^401$' -- \
+    inside curl -sS -o /dev/null -w '%{http_code}' --cacert $TLS/server-ca.crt https://127.0.0.1:6443/readyz
+expect "server cert valid for kubernetes.default.svc" '^ok$' -- \
+    inside curl -sS --fail --cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key \
+    --resolve kubernetes.default.svc:6443:127.0.0.1 https://kubernetes.default.svc:6443/readyz
+expect "apiserver-args.json records the default issuer" "\"--service-account-issuer=$DEFAULT_ISS\"" -- \
+    inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.json
+expect "journal: Running kube-apiserver line" 'Running kube-apiserver .*--service-account-issuer=https://kubernetes' -- \
+    inside journalctl --no-pager -u k3s.service
+
+CA_FP0=$(inside openssl x509 -noout -fingerprint -sha256 -in $TLS/server-ca.crt 2>/dev/null)
+SA0=$(inside sha256sum $TLS/service.key 2>/dev/null | cut -d' ' -f1)
+
+# token_check NS SA AUD ISS TTL [DURATION]
+token_check() {
+    local dur=${6:+--duration $6}
+    ksh "set -e
+        kubectl get --raw /openid/v1/jwks > /tmp/jwks.json
+        tok=\$(kubectl create token $2 -n $1 --audience '$3' $dur)
+        /usr/bin/python3 /srv/testbed/fixtures/jwtcheck.py \"\$tok\" /tmp/jwks.json '$4' system:serviceaccount:$1:$2 '$3' $5"
+}
+check "create token (TokenRequest): RS256, verifies against JWKS, iss/sub/aud, 1h default" -- \
+    token_check default default api://AzureADTokenExchange "$DEFAULT_ISS" 3600
+check "create token for a new SA in azure-iot-operations, 48h (no cap by default)" -- \
+    token_check azure-iot-operations aio-sa api://AzureADTokenExchange "$DEFAULT_ISS" 172800 48h
+expect "TokenRequest with expirationSeconds < 600 is rejected" 'less than 10 minutes' -- \
+    ksh 'kubectl create token default --duration 5m 2>&1; true'
+expect "SA bearer token may read /version but not create tokens (RBAC)" '^200 403$' -- ksh '
+    tok=$(kubectl create token default --audience k3s)
+    a=$(curl -s -o /dev/null -w "%{http_code}" --cacert '$TLS'/server-ca.crt -H "Authorization: Bearer $tok" https://127.0.0.1:6443/version)
+    b=$(curl -s -o /dev/null -w "%{http_code}" --cacert '$TLS'/server-ca.crt -H "Authorization: Bearer $tok" -X POST -d "{}" https://127.0.0.1:6443/api/v1/namespaces/default/serviceaccounts/default/token)
+    echo "$a $b"'
+
+expect "kubectl auth whoami (SelfSubjectReview) = system:admin in system:masters" 'system:admin' -- \
+    ksh 'kubectl auth whoami'
+expect "TokenReview authenticates a fresh SA token" '"authenticated":true' -- ksh '
+    t=$(kubectl create token default --audience foo)
+    printf "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"spec\":{\"token\":\"%s\",\"audiences\":[\"foo\"]}}" "$t" |
+        kubectl create --validate=false -f - -o jsonpath="{.status}"'
+
+# ---- the AIO workload-identity drop-in
+ksh 'kubectl create token default --audience k3s > /tmp/oldtok'
+ksh "mkdir -p /etc/rancher/k3s/config.yaml.d && cat > /etc/rancher/k3s/config.yaml.d/90-aios.yaml <<'EOF'
+kube-apiserver-arg+:
+  - \"service-account-issuer=$ARC_ISS\"
+  - \"service-account-issuer=$DEFAULT_ISS\"
+  - \"service-account-max-token-expiration=24h\"
+EOF"
+t=$(now)
+check "systemctl restart k3s with the issuer drop-in succeeds" -- inside systemctl restart k3s.service
+echo "# restart took $(elapsed "$t") s"
+expect "openid-configuration issuer is now the Arc issuer" "\"issuer\":\"$ARC_ISS\"" -- \
+    ksh 'kubectl get --raw /.well-known/openid-configuration'
+check "token iss = Arc issuer, max-token-expiration caps 48h to 24h" -- \
+    token_check default default api://AzureADTokenExchange "$ARC_ISS" 86400 48h
+expect "apiserver-args.json: both issuers, Arc first, and 24h" \
+    "service-account-issuer=${ARC_ISS}\",.*\"--service-account-issuer=${DEFAULT_ISS}\",.*max-token-expiration=24h" -- \
+    ksh 'tr -d "\n " < /var/lib/rancher/k3s/aios-standin/apiserver-args.json'
+expect "a token signed with the old (second, still accepted) issuer authenticates" '^200$' -- ksh '
+    curl -s -o /dev/null -w "%{http_code}" --cacert '$TLS'/server-ca.crt -H "Authorization: Bearer $(cat /tmp/oldtok)" https://127.0.0.1:6443/version'
+
+# ---- unknown flag: the restart must fail like the real apiserver
+ksh "cat > /etc/rancher/k3s/config.yaml.d/95-bad.yaml <<'EOF'
+kube-apiserver-arg+:
+ - \"no-such-flag=1\"
+EOF"
+t=$(now)
+N=$((N + 1))
+if inside systemctl restart k3s.service >/dev/null 2>&1; then
+    echo "not ok $N - systemctl restart with an unknown apiserver flag fails"; FAILED=$((FAILED + 1))
+else
+    echo "ok $N - systemctl restart with an unknown apiserver flag fails ($(elapsed "$t") s)"
+fi
+expect "k3s.service is then activating (auto-restart) or failed" 'activating|failed' -- \
+    ksh 'systemctl is-active k3s.service; true'
+expect "journal shows Error: unknown flag: --no-such-flag" 'Error: unknown flag: --no-such-flag' -- \
+    inside journalctl --no-pager -u k3s.service
+expect "API is down while the flag is bad" 'down' -- \
+    ksh 'kubectl get --raw /readyz >/dev/null 2>&1 && echo up || echo down'
+inside rm -f /etc/rancher/k3s/config.yaml.d/95-bad.yaml
+
+# ---- malformed YAML: restart fails, journal names the file
+ksh "printf 'kube-apiserver-arg+:\n  - \"unterminated\n' > /etc/rancher/k3s/config.yaml.d/96-broken.yml"
+inside systemctl reset-failed k3s.service >/dev/null 2>&1
+N=$((N + 1))
+if inside systemctl restart k3s.service >/dev/null 2>&1; then
+    echo "not ok $N - systemctl restart with a malformed drop-in fails"; FAILED=$((FAILED + 1))
+else
+    echo "ok $N - systemctl restart with a malformed drop-in fails"
+fi
+expect "journal names the malformed file" 'failed to parse /etc/rancher/k3s/config.yaml.d/96-broken.yml' -- \
+    inside journalctl --no-pager -u k3s.service
+inside rm -f /etc/rancher/k3s/config.yaml.d/96-broken.yml
+
+# ---- recovery and persistence
+inside systemctl reset-failed k3s.service >/dev/null 2>&1
+t=$(now)
+check "after removing the bad drop-ins, systemctl restart k3s works again" -- inside systemctl restart k3s.service
+echo "# recovery restart took $(elapsed "$t") s"
+expect "readyz ok after recovery" '^ok$' -- ksh 'kubectl get --raw /readyz'
+expect "issuer still the Arc issuer after recovery" "\"issuer\":\"$ARC_ISS\"" -- \
+    ksh 'kubectl get --raw /.well-known/openid-configuration'
+expect "CA persisted across restarts (same fingerprint)" "^$(printf '%s' "$CA_FP0" | sed 's/[]\/$*.^[]/\\&/g')\$" -- \
+    inside openssl x509 -noout -fingerprint -sha256 -in $TLS/server-ca.crt
+expect "SA signing key persisted across restarts" "^$SA0 " -- inside sha256sum $TLS/service.key
+
+# ---- CLI flags override the whole config list (K3s precedence)
+ksh "mkdir -p /etc/systemd/system/k3s.service.d && cat > /etc/systemd/system/k3s.service.d/cli.conf <<'EOF'
+[Service]
+ExecStart=
+ExecStart=/usr/local/bin/k3s server --kube-apiserver-arg=service-account-issuer=https://cli.example/
+EOF
+systemctl daemon-reload"
+check "restart with --kube-apiserver-arg in ExecStart" -- inside systemctl restart k3s.service
+expect "CLI list replaced the file list (only the CLI issuer, no 24h cap)" \
+    '^\["--service-account-issuer=https://cli.example/"\] *$' -- ksh '/usr/bin/python3 -c "
+import json; a=json.load(open(\"/var/lib/rancher/k3s/aios-standin/apiserver-args.json\"))[\"args\"]
+print(json.dumps([x for x in a if x.startswith((\"--service-account-issuer\",\"--service-account-max\"))]))"'
+inside sh -c 'rm -rf /etc/systemd/system/k3s.service.d && systemctl daemon-reload'
+
+# ---- merge rules: a later plain `kube-apiserver-arg:` replaces the whole list (K3s pitfall)
+ksh "printf 'kube-apiserver-arg:\n  - v=2\n' > /etc/rancher/k3s/config.yaml.d/99-plain.YML"
+expect "later plain key replaces the list: default issuer only, v=2 (k3s config-check)" \
+    '^--service-account-issuer=https://kubernetes.default.svc.cluster.local --v=2 $' -- \
+    ksh 'k3s config-check | grep -E "^--(service-account-issuer|v)=" | tr "\n" " "'
+inside rm -f /etc/rancher/k3s/config.yaml.d/99-plain.YML
+
+# ---- stop = SIGTERM -> clean exit
+t=$(now)
+check "systemctl stop k3s is clean" -- inside systemctl stop k3s.service
+expect "k3s.service inactive (not failed) after stop" '^inactive$' -- ksh 'systemctl is-active k3s.service; true'
+echo "# stop took $(elapsed "$t") s"
+
+echo "1..$N"
+echo "# $((N - FAILED))/$N passed, $(elapsed "$T0") s total"
+[[ $FAILED -eq 0 ]]
