@@ -33,6 +33,7 @@ let package = Package(
 
         // The domain: no I/O framework, no wire types.
         .target(name: "AIOSCore", dependencies: [
+            "AIOSHTTP",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),

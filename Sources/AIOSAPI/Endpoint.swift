@@ -25,6 +25,9 @@ extension Endpoint {
     public static let systemdDaemonReload = Endpoint(.post, "/v1/systemd/daemon-reload", mutating: true)
     public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", mutating: true)
     public static let k3sConfig = Endpoint(.get, "/v1/k3s/config", mutating: false)
+    public static let workloadIdentityStatus = Endpoint(.get, "/v1/workload-identity", mutating: false)
 
-    public static let all: [Endpoint] = [.version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig]
+    public static let all: [Endpoint] = [
+        .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
+    ]
 }

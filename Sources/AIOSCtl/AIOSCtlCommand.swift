@@ -13,7 +13,8 @@ public struct AIOSCtlCommand: ParsableCommand {
             4 permission denied (run as root or as a member of group '\(Defaults.adminGroup)').
             """,
         version: AgentVersion.current,
-        subcommands: [StatusCommand.self, VersionCommand.self, ConfigCommand.self, K3sCommand.self, SystemdCommand.self])
+        subcommands: [StatusCommand.self, VersionCommand.self, ConfigCommand.self, K3sCommand.self, SystemdCommand.self,
+                      WorkloadIdentityCommand.self])
 
     // Declared here too so the options may also come before the command name: `aiosctl --json status`.
     @OptionGroup var global: GlobalOptions

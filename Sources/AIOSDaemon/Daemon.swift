@@ -58,6 +58,7 @@ public struct Daemon {
             SystemdDaemonReloadHandler(operations: operations),
             K3sRestartHandler(operations: operations),
             K3sConfigHandler(operations: operations),
+            WorkloadIdentityStatusHandler(operations: operations),
         ]
     }
 }

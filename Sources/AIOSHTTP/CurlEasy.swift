@@ -28,6 +28,12 @@ final class CurlEasy {
         try check(aios_curl_easy_setopt_pointer(handle, option, pointer), option)
     }
 
+    func set(_ option: CURLoption, blob bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { buffer in
+            try check(aios_curl_easy_setopt_blob(handle, option, buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, buffer.count), option)
+        }
+    }
+
     func setHeaders(_ headers: [String]) throws {
         curl_slist_free_all(headerList)
         headerList = nil

@@ -30,6 +30,17 @@ public struct HTTPClient: Sendable {
             // TLS verification is always on; only the CA bundle is configurable.
             try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
             try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            if let tls = request.tls {
+                if let ca = tls.caBundlePEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: ca) }
+                if let certificate = tls.clientCertificatePEM {
+                    try easy.set(CURLOPT_SSLCERT_BLOB, blob: certificate)
+                    try easy.set(CURLOPT_SSLCERTTYPE, "PEM")
+                }
+                if let key = tls.clientKeyPEM {
+                    try easy.set(CURLOPT_SSLKEY_BLOB, blob: key)
+                    try easy.set(CURLOPT_SSLKEYTYPE, "PEM")
+                }
+            }
             var headers = request.headers.map { "\($0.name): \($0.value)" }
             if let body = request.body {
                 try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, body.count)

@@ -9,15 +9,32 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     public var unixSocketPath: String?
     public var timeout: Duration
+    /// TLS material held in memory (PEM), never written to disk.
+    public var tls: TLSCredentials?
 
     public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-                unixSocketPath: String? = nil, timeout: Duration = .seconds(30)) {
+                unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.unixSocketPath = unixSocketPath
         self.timeout = timeout
+        self.tls = tls
+    }
+}
+
+/// PEM-encoded trust anchors and an optional client certificate and key. Verification of the server stays on;
+/// only what it is verified against changes.
+public struct TLSCredentials: Sendable {
+    public var caBundlePEM: [UInt8]?
+    public var clientCertificatePEM: [UInt8]?
+    public var clientKeyPEM: [UInt8]?
+
+    public init(caBundlePEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil) {
+        self.caBundlePEM = caBundlePEM
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
     }
 }
 

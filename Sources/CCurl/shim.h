@@ -31,6 +31,16 @@ static inline CURLcode aios_curl_easy_setopt_header_function(CURL *_Nonnull hand
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+/// Sets a blob option (certificate, key or CA bundle held in memory; CURLOPT_SSLCERT_BLOB and friends).
+/// libcurl copies the bytes, so the caller's buffer may go away after the call.
+static inline CURLcode aios_curl_easy_setopt_blob(CURL *_Nonnull handle, CURLoption option, const void *_Nonnull data, size_t length) {
+    struct curl_blob blob;
+    blob.data = (void *)data;
+    blob.len = length;
+    blob.flags = CURL_BLOB_COPY;
+    return curl_easy_setopt(handle, option, &blob);
+}
+
 static inline CURLcode aios_curl_easy_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -18,6 +18,10 @@ import Testing
         #expect(command.global.client.timeout == .seconds(10))
     }
 
+    @Test func workloadIdentityStatus() throws {
+        #expect(try parse(WorkloadIdentityStatusCommand.self, ["workload-identity", "status", "--json"]).global.json)
+    }
+
     @Test func k3sConfig() throws {
         #expect(try parse(K3sConfigCommand.self, ["k3s", "config"]).effective == false)
         #expect(try parse(K3sConfigCommand.self, ["k3s", "config", "--effective", "--json"]).effective)

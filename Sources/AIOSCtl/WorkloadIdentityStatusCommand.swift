@@ -1,0 +1,44 @@
+import AIOSAPI
+import AIOSClient
+import ArgumentParser
+
+/// `aiosctl workload-identity status`: configured vs served issuer and the `az` command to federate.
+struct WorkloadIdentityStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the issuer K3s is configured with, the issuer its API server serves, and the az command that federates the agent's identity.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let client = global.client(defaultTimeout: 30)
+        do {
+            if global.json {
+                Output.printJSON(try client.call(.workloadIdentityStatus))
+                return
+            }
+            Output.print(Self.summary(try client.call(.workloadIdentityStatus, as: WorkloadIdentityStatusResponse.self)))
+        } catch {
+            throw Output.fail(error, json: global.json)
+        }
+    }
+
+    static func summary(_ status: WorkloadIdentityStatusResponse) -> String {
+        var lines = ["workload identity: \(status.enabled ? "enabled" : "not enabled")"]
+        lines.append("configured issuers (the first signs new tokens):")
+        lines += status.configuredIssuers.map { "  \($0.value)    # \($0.from)" }
+        if let served = status.servedIssuer {
+            lines.append("served issuer: \(served)")
+            if served != status.configuredIssuers.first?.value {
+                lines.append("  differs from the configuration: K3s has not been restarted since it changed (aiosctl k3s restart)")
+            }
+        } else {
+            lines.append("served issuer: unknown (\(status.servedIssuerError ?? "the API server did not answer"))")
+        }
+        lines.append("max token expiration: \(status.maxTokenExpiration.map { "\($0.value)    # \($0.from)" } ?? "K3s default")")
+        lines.append("service account: \(status.serviceAccount) (subject \(status.subject), audience \(status.audience))")
+        lines.append("federate it with:")
+        lines.append("  \(status.federatedCredentialCommand)")
+        return lines.joined(separator: "\n")
+    }
+}
