@@ -26,8 +26,11 @@ extension Endpoint {
     public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", mutating: true)
     public static let k3sConfig = Endpoint(.get, "/v1/k3s/config", mutating: false)
     public static let workloadIdentityStatus = Endpoint(.get, "/v1/workload-identity", mutating: false)
+    public static let workloadIdentityEnable = Endpoint(.post, "/v1/workload-identity/enable", mutating: true)
+    public static let workloadIdentityDisable = Endpoint(.post, "/v1/workload-identity/disable", mutating: true)
 
     public static let all: [Endpoint] = [
         .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
+        .workloadIdentityEnable, .workloadIdentityDisable,
     ]
 }

@@ -23,8 +23,11 @@ public struct Daemon {
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
         let state = self.state
+        let operations = HostOperations(logger: logger)
+        // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
+        operations.startRecovery()
         let router = Router(
-            handlers: Self.handlers(state: state, manager: manager, operations: HostOperations(logger: logger)),
+            handlers: Self.handlers(state: state, manager: manager, operations: operations),
             authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
             logger: logger)
 
@@ -59,6 +62,8 @@ public struct Daemon {
             K3sRestartHandler(operations: operations),
             K3sConfigHandler(operations: operations),
             WorkloadIdentityStatusHandler(operations: operations),
+            WorkloadIdentityEnableHandler(operations: operations),
+            WorkloadIdentityDisableHandler(operations: operations),
         ]
     }
 }

@@ -11,6 +11,12 @@ public final class HostOperations: Sendable {
 
     public init(logger: Logger) { self.logger = logger }
 
+    /// Queues the roll-back of an interrupted K3s change, ahead of any request.
+    func startRecovery() {
+        let logger = self.logger
+        queue.async { K3sDropInTransaction.recoverIfInterrupted(logger: logger) }
+    }
+
     func run<T: Sendable>(_ body: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
         let result: Result<T, APIError> = await withCheckedContinuation { continuation in
             queue.async {

@@ -1,0 +1,41 @@
+/// `POST /v1/workload-identity/enable` request body.
+public struct WorkloadIdentityEnableRequest: Codable, Sendable, Equatable {
+    public var issuer: String
+    public var maxTokenExpiration: String?
+
+    public init(issuer: String, maxTokenExpiration: String? = nil) {
+        self.issuer = issuer
+        self.maxTokenExpiration = maxTokenExpiration
+    }
+}
+
+/// The outcome of a change to the agent's K3s drop-in (enable, disable): each step with its timing.
+public struct K3sChangeResponse: Codable, Sendable, Equatable {
+    /// False when the drop-in already said this: nothing was written and K3s was not restarted.
+    public var changed: Bool
+    public var dropIn: String
+    public var steps: [Step]
+    /// The issuer the API server serves after the change.
+    public var servedIssuer: String?
+
+    public init(changed: Bool, dropIn: String, steps: [Step], servedIssuer: String?) {
+        self.changed = changed
+        self.dropIn = dropIn
+        self.steps = steps
+        self.servedIssuer = servedIssuer
+    }
+
+    public struct Step: Codable, Sendable, Equatable {
+        public var name: String
+        public var ok: Bool
+        public var seconds: Double
+        public var detail: String?
+
+        public init(name: String, ok: Bool, seconds: Double, detail: String? = nil) {
+            self.name = name
+            self.ok = ok
+            self.seconds = seconds
+            self.detail = detail
+        }
+    }
+}

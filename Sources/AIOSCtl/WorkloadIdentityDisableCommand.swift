@@ -1,0 +1,27 @@
+import AIOSAPI
+import AIOSClient
+import ArgumentParser
+
+/// `aiosctl workload-identity disable`: removes the agent's issuer entries, restarts and verifies K3s.
+struct WorkloadIdentityDisableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disable",
+        abstract: "Remove the agent's issuer and token-expiration entries from K3s' configuration, restart and verify.",
+        discussion: "Rolls back if K3s does not come back serving the issuer that remains. Run it before purging the package.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let client = global.client(defaultTimeout: 900)
+        do {
+            if global.json {
+                Output.printJSON(try client.call(.workloadIdentityDisable))
+                return
+            }
+            let response = try client.call(.workloadIdentityDisable, as: K3sChangeResponse.self)
+            Output.print(Output.summary(response, done: "Workload identity disabled"))
+        } catch {
+            throw Output.fail(error, json: global.json)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import AIOSAPI
+import AIOSCore
+
+/// `POST /v1/workload-identity/disable`: removes the agent's issuer and token-expiration entries, restarts K3s,
+/// and verifies the API server is back to the issuer that remains configured.
+struct WorkloadIdentityDisableHandler: APIHandler {
+    let endpoint = Endpoint.workloadIdentityDisable
+    let operations: HostOperations
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let logger = operations.logger
+        let response = try await operations.run { () throws(APIError) -> K3sChangeResponse in
+            let current = try DropInState.read()
+            let remaining = current.arguments.filter {
+                $0.flagName != "service-account-issuer" && $0.flagName != "service-account-max-token-expiration"
+            }
+            guard remaining != current.arguments else {
+                return K3sChangeResponse(changed: false, dropIn: AgentDropIn.path, steps: [], servedIssuer: nil)
+            }
+            let newText = remaining.isEmpty ? nil : AgentDropIn.render(remaining)
+            // What the API server should serve afterwards: the first issuer still configured elsewhere, or K3s' default.
+            var expected = WorkloadIdentityPlanner.defaultIssuer
+            do {
+                var files = try K3sConfigReader.read().filter { $0.path != AgentDropIn.path }
+                if let newText { files.append((AgentDropIn.path, newText)) }
+                let effective = try K3sConfigMerger().merge(files: files.sorted { Self.order($0.path) < Self.order($1.path) })
+                if let issuer = effective.setting("kube-apiserver-arg")?.values.map({ APIServerArgument(parsing: $0.value) })
+                    .first(where: { $0.flagName == "service-account-issuer" }) {
+                    expected = issuer.value
+                }
+            } catch {
+                throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
+            }
+            var transaction = K3sDropInTransaction(logger: logger)
+            let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
+            logger.notice("Workload identity disabled", metadata: ["issuer": "\(served)"])
+            return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
+        }
+        return .json(response)
+    }
+
+    /// config.yaml first, then the drop-ins by name: K3s' reading order.
+    static func order(_ path: String) -> String {
+        path == K3sConfigReader.defaultConfigPath ? "" : path
+    }
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# `aiosctl workload-identity enable/disable` against the K3s stand-in: write, restart, verify, roll back;
+# idempotence; refusals that change nothing; recovery of a transaction a crash interrupted.
+. "$(dirname "$0")/lib.sh"
+e2e_deb_arg "$@"
+e2e_init wienable
+e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../k3s"
+# K3s was installed after the agent here; the sandbox makes /etc/rancher/k3s writable only if it exists at start.
+check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
+
+default=https://kubernetes.default.svc.cluster.local
+arc=https://eastus.oic.prod-arc.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/
+dropin=/etc/rancher/k3s/config.yaml.d/90-aios.yaml
+served() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml get --raw /.well-known/openid-configuration | json_get 'd["issuer"]'; }
+k3s_pid() { unit_prop k3s.service MainPID; }
+dropin_sum() { inside sh -c "sha256sum $dropin 2>/dev/null || echo absent"; }
+
+check_rc 0 "workload-identity enable succeeds" -- inside aiosctl workload-identity enable --issuer "$arc"
+check_contains "... reports each step" "ok   restart k3s.service" "$LAST_OUT"
+check_contains "... and the served issuer" "Workload identity enabled; the API server serves $arc" "$LAST_OUT"
+check_eq "the API server serves the Arc issuer (kubectl)" "$arc" "$(served)"
+check_contains "the drop-in keeps the default issuer second" "\"service-account-issuer=$default\"" "$(inside cat $dropin)"
+check_contains "the drop-in uses the append form" "kube-apiserver-arg+:" "$(inside cat $dropin)"
+args=$(inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.json)
+check_contains "K3s runs with both issuers and 24h" "service-account-max-token-expiration" "$args"
+
+pid=$(k3s_pid); sum=$(dropin_sum)
+check_rc 0 "enabling the same issuer again succeeds" -- inside aiosctl workload-identity enable --issuer "$arc"
+check_contains "... and does nothing" "Nothing to do" "$LAST_OUT"
+check_eq "... K3s was not restarted" "$pid" "$(k3s_pid)"
+check_eq "... the drop-in is unchanged" "$sum" "$(dropin_sum)"
+
+# Refusals change nothing.
+inside sh -c 'cp /etc/rancher/k3s/config.yaml /tmp/config.yaml.orig && printf "kube-apiserver-arg:\n  - service-account-issuer=https://other.example/\n" >> /etc/rancher/k3s/config.yaml'
+check_rc 1 "enable refuses when config.yaml sets another issuer" -- inside aiosctl workload-identity enable --issuer https://new.example/
+check_contains "... naming the file and line" "/etc/rancher/k3s/config.yaml:3 already sets service-account-issuer=https://other.example/" "$LAST_OUT"
+check_eq "... K3s was not restarted" "$pid" "$(k3s_pid)"
+check_eq "... the drop-in is unchanged" "$sum" "$(dropin_sum)"
+inside cp /tmp/config.yaml.orig /etc/rancher/k3s/config.yaml
+check_rc 1 "enable refuses an http:// issuer" -- inside aiosctl workload-identity enable --issuer http://plain.example/
+check_contains "... saying why" "must be an https:// URL" "$LAST_OUT"
+
+# A change K3s rejects (token expiration under 1h): rolled back, K3s serving the old issuer again.
+check_rc 1 "enable with a value the API server rejects fails" -- inside aiosctl workload-identity enable --issuer https://second.example/ --max-token-expiration 30m
+check_contains "... and says it rolled back" "rolled back: the previous $dropin is restored and the API server serves $arc again" "$LAST_OUT"
+check_eq "after the rollback the drop-in is the previous one" "$sum" "$(dropin_sum)"
+check_eq "after the rollback the API server serves the previous issuer" "$arc" "$(served)"
+check_journal "the journal records the failed step" -u aiosd.service -- MESSAGE="K3s change step failed"
+
+# A transaction a crash interrupted is rolled back at the next start of aiosd.
+inside systemctl reset-failed k3s.service >/dev/null 2>&1
+inside sh -c "printf '{\"path\":\"$dropin\",\"previous\":null,\"startedAt\":\"2026-01-01T00:00:00Z\"}' > /var/lib/aiosd/k3s-transaction.json"
+check "restart aiosd with an interrupted transaction on record" -- inside systemctl restart aiosd.service
+check_within 60 "aiosd rolls it back: the drop-in is removed" -- inside sh -c "! test -e $dropin"
+served_is_default() { [ "$(served)" = "$default" ]; }
+check_within 60 "... and K3s serves the default issuer again" -- served_is_default
+check_within 30 "... and the record is gone" -- inside sh -c '! test -e /var/lib/aiosd/k3s-transaction.json'
+
+# Enable then disable.
+check_rc 0 "enable again" -- inside aiosctl workload-identity enable --issuer "$arc"
+check_rc 0 "workload-identity disable succeeds" -- inside aiosctl workload-identity disable
+check_eq "the API server serves the default issuer after disable" "$default" "$(served)"
+check "the agent's drop-in is gone (it held only issuer entries)" -- inside sh -c "! test -e $dropin"
+check_rc 0 "disable again does nothing" -- inside aiosctl workload-identity disable
+check_contains "... saying so" "Nothing to do" "$LAST_OUT"
+
+e2e_finish
