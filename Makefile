@@ -41,6 +41,7 @@ deb: deps check-version
 
 test-testbed: deb
 	Tests/testbed/e2e/run-all $(DEB)
+	Tests/testbed/k3s/fidelity.sh
 
 demo: deb
 	Tests/testbed/demo $(DEB)
