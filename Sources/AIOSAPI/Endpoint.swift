@@ -25,12 +25,14 @@ extension Endpoint {
     public static let systemdDaemonReload = Endpoint(.post, "/v1/systemd/daemon-reload", mutating: true)
     public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", mutating: true)
     public static let k3sConfig = Endpoint(.get, "/v1/k3s/config", mutating: false)
+    public static let apiServerArgs = Endpoint(.get, "/v1/k3s/apiserver-args", mutating: false)
+    public static let apiServerArgsEdit = Endpoint(.post, "/v1/k3s/apiserver-args", mutating: true)
     public static let workloadIdentityStatus = Endpoint(.get, "/v1/workload-identity", mutating: false)
     public static let workloadIdentityEnable = Endpoint(.post, "/v1/workload-identity/enable", mutating: true)
     public static let workloadIdentityDisable = Endpoint(.post, "/v1/workload-identity/disable", mutating: true)
 
     public static let all: [Endpoint] = [
         .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
-        .workloadIdentityEnable, .workloadIdentityDisable,
+        .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
     ]
 }

@@ -64,6 +64,8 @@ public struct Daemon {
             WorkloadIdentityStatusHandler(operations: operations),
             WorkloadIdentityEnableHandler(operations: operations),
             WorkloadIdentityDisableHandler(operations: operations),
+            APIServerArgsHandler(operations: operations),
+            APIServerArgsEditHandler(operations: operations),
         ]
     }
 }

@@ -114,3 +114,32 @@ import Testing
         }
     }
 }
+
+@Suite struct APIServerArgEditTests {
+    let existing = [APIServerArgument(name: "audit-log-maxage", value: "7"), APIServerArgument(name: "v", value: "2")]
+
+    @Test func setReplacesAllValuesOfAFlag() throws {
+        let edited = try WorkloadIdentityPlanner.edit(dropIn: existing, set: [APIServerArgument(name: "audit-log-maxage", value: "30")], unset: [])
+        #expect(edited == [APIServerArgument(name: "v", value: "2"), APIServerArgument(name: "audit-log-maxage", value: "30")])
+    }
+
+    @Test func sameValuesAreNoChange() throws {
+        let edited = try WorkloadIdentityPlanner.edit(dropIn: existing, set: [APIServerArgument(name: "v", value: "2")], unset: [])
+        #expect(edited == nil, "setting what is already set changes nothing")
+        #expect(try WorkloadIdentityPlanner.edit(dropIn: existing, set: [], unset: ["profiling"]) == nil)
+    }
+
+    @Test func unsetRemoves() throws {
+        #expect(try WorkloadIdentityPlanner.edit(dropIn: existing, set: [], unset: ["v"]) == [APIServerArgument(name: "audit-log-maxage", value: "7")])
+    }
+
+    @Test func refusesUnknownFlagsAndControlCharacters() {
+        #expect(throws: WorkloadIdentityPlanner.Refusal.self) {
+            try WorkloadIdentityPlanner.edit(dropIn: [], set: [APIServerArgument(name: "audit-log-maxag", value: "1")], unset: [])
+        }
+        #expect(throws: WorkloadIdentityPlanner.Refusal.self) {
+            try WorkloadIdentityPlanner.edit(dropIn: [], set: [APIServerArgument(name: "audit-log-path", value: "a\nb: c")], unset: [])
+        }
+        #expect(throws: WorkloadIdentityPlanner.Refusal.self) { try WorkloadIdentityPlanner.edit(dropIn: [], set: [], unset: ["nope"]) }
+    }
+}

@@ -18,6 +18,23 @@ import Testing
         #expect(command.global.client.timeout == .seconds(10))
     }
 
+    @Test func apiServerArgs() throws {
+        #expect(try parse(APIServerArgSetCommand.self, ["k3s", "apiserver-arg", "set", "audit-log-maxage=30", "v=2"]).arguments
+                == ["audit-log-maxage=30", "v=2"])
+        #expect(try parse(APIServerArgUnsetCommand.self, ["k3s", "apiserver-arg", "unset", "v"]).flags == ["v"])
+        _ = try parse(APIServerArgListCommand.self, ["k3s", "apiserver-arg", "list"])
+        #expect(throws: (any Error).self) { try AIOSCtlCommand.parseAsRoot(["k3s", "apiserver-arg", "set", "novalue"]) }
+        #expect(throws: (any Error).self) { try AIOSCtlCommand.parseAsRoot(["k3s", "apiserver-arg", "set"]) }
+    }
+
+    @Test func workloadIdentityEnable() throws {
+        let command = try parse(WorkloadIdentityEnableCommand.self, ["workload-identity", "enable", "--issuer", "https://x/"])
+        #expect(command.issuer == "https://x/")
+        #expect(command.maxTokenExpiration == "24h")
+        #expect(throws: (any Error).self) { try AIOSCtlCommand.parseAsRoot(["workload-identity", "enable"]) }
+        _ = try parse(WorkloadIdentityDisableCommand.self, ["workload-identity", "disable"])
+    }
+
     @Test func workloadIdentityStatus() throws {
         #expect(try parse(WorkloadIdentityStatusCommand.self, ["workload-identity", "status", "--json"]).global.json)
     }

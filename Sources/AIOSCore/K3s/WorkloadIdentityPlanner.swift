@@ -30,14 +30,8 @@ public struct WorkloadIdentityPlanner: Sendable {
         guard DurationParser.parse(maxTokenExpiration) != nil else {
             throw Refusal(description: "--max-token-expiration \(maxTokenExpiration) is not a duration such as 24h")
         }
+        try Self.ensureEditTakesEffect(effective: effective, dropIn: dropIn)
         let arguments = effective.setting("kube-apiserver-arg")?.values ?? []
-        if let flag = arguments.first(where: { $0.source.kind == .commandLine }) {
-            throw Refusal(description: "kube-apiserver-arg is set on the command line (\(flag.location)), which overrides every configuration file; move those flags to /etc/rancher/k3s/config.yaml first")
-        }
-        // Our entries must still be in force: a later drop-in without `+` would replace the whole list.
-        if !dropIn.isEmpty, let first = arguments.first, !arguments.contains(where: { $0.source.name == AgentDropIn.path }) {
-            throw Refusal(description: "\(first.location) sets kube-apiserver-arg without '+' after \(AgentDropIn.path), replacing its entries; use 'kube-apiserver-arg+:' there")
-        }
         for value in arguments where value.source.name != AgentDropIn.path {
             let argument = APIServerArgument(parsing: value.value)
             if argument.flagName == Self.issuerFlag && argument.value != issuer {
@@ -52,6 +46,39 @@ public struct WorkloadIdentityPlanner: Sendable {
         else if ours.count > 1 { wanted.append(APIServerArgument(name: Self.issuerFlag, value: ours[1])) }
         wanted.append(APIServerArgument(name: Self.expirationFlag, value: maxTokenExpiration))
         return wanted == dropIn ? .unchanged : .write(wanted)
+    }
+
+    /// Refuses when an edit of the agent's drop-in would not reach the API server: the unit's command line
+    /// overrides every file, or a later drop-in without `+` replaces the whole list.
+    public static func ensureEditTakesEffect(effective: K3sEffectiveConfiguration, dropIn: [APIServerArgument]) throws(Refusal) {
+        let arguments = effective.setting("kube-apiserver-arg")?.values ?? []
+        if let flag = arguments.first(where: { $0.source.kind == .commandLine }) {
+            throw Refusal(description: "kube-apiserver-arg is set on the command line (\(flag.location)), which overrides every configuration file; move those flags to /etc/rancher/k3s/config.yaml first")
+        }
+        if !dropIn.isEmpty, let first = arguments.first, !arguments.contains(where: { $0.source.name == AgentDropIn.path }) {
+            throw Refusal(description: "\(first.location) sets kube-apiserver-arg without '+' after \(AgentDropIn.path), replacing its entries; use 'kube-apiserver-arg+:' there")
+        }
+    }
+
+    /// The issuer the API server will serve with `effective`: the first configured, or K3s' default.
+    public static func firstIssuer(in effective: K3sEffectiveConfiguration) -> String {
+        (effective.setting("kube-apiserver-arg")?.values ?? []).map { APIServerArgument(parsing: $0.value) }
+            .first { $0.flagName == issuerFlag }?.value ?? defaultIssuer
+    }
+
+    /// `aiosctl k3s apiserver-arg set/unset`: every flag named in `set` gets exactly the given values (in order),
+    /// every flag in `unset` is removed. Validates everything first; nil when the drop-in already says this.
+    public static func edit(dropIn: [APIServerArgument], set: [APIServerArgument], unset: [String]) throws(Refusal) -> [APIServerArgument]? {
+        for argument in set {
+            do { try argument.validate() } catch { throw Refusal(description: error.description) }
+        }
+        for name in unset where !KubeAPIServerFlags.known.contains(name) {
+            throw Refusal(description: "'\(name)' is not a kube-apiserver flag known to aiosd")
+        }
+        let replaced = Set(set.map(\.name)).union(unset)
+        var result = dropIn.filter { !replaced.contains($0.name) }
+        result += set
+        return result == dropIn ? nil : result
     }
 
     /// https, a host, no whitespace or control characters, no fragment; written verbatim, trailing slash included.

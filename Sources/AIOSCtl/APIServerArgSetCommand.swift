@@ -1,0 +1,47 @@
+import AIOSAPI
+import AIOSClient
+import ArgumentParser
+
+/// `aiosctl k3s apiserver-arg set FLAG=VALUE...`.
+struct APIServerArgSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Set kube-apiserver flags in the agent's drop-in, restart K3s and verify it; roll back if it fails.",
+        discussion: """
+            Each FLAG must be a kube-apiserver flag (without --); a flag given several times keeps every value, in \
+            order, and replaces the values the drop-in had for it. Values may not contain newlines or other \
+            control characters. A refused edit changes nothing; setting what is already set restarts nothing.
+            """)
+
+    @Argument(help: ArgumentHelp("kube-apiserver flags, e.g. audit-log-maxage=30", valueName: "flag=value"))
+    var arguments: [String]
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let bad = arguments.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
+            throw ValidationError("'\(bad)' is not FLAG=VALUE")
+        }
+    }
+
+    func run() throws {
+        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments), global: global)
+    }
+}
+
+enum APIServerArgEdit {
+    static func send(_ request: APIServerArgsEditRequest, global: GlobalOptions) throws {
+        let client = global.client(defaultTimeout: 900)
+        do {
+            let body = Array(try APICoding.encoder().encode(request))
+            if global.json {
+                Output.printJSON(try client.call(.apiServerArgsEdit, body: body))
+                return
+            }
+            let response = try client.call(.apiServerArgsEdit, as: K3sChangeResponse.self, body: body)
+            Output.print(Output.summary(response, done: "kube-apiserver arguments changed"))
+        } catch let error as ClientError {
+            throw Output.fail(error, json: global.json)
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import AIOSAPI
+import ArgumentParser
+
+/// `aiosctl k3s apiserver-arg unset FLAG...`.
+struct APIServerArgUnsetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unset",
+        abstract: "Remove kube-apiserver flags from the agent's drop-in, restart K3s and verify it; roll back if it fails.")
+
+    @Argument(help: ArgumentHelp("kube-apiserver flag names, e.g. audit-log-maxage", valueName: "flag"))
+    var flags: [String]
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags), global: global)
+    }
+}
