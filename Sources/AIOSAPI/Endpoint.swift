@@ -27,6 +27,9 @@ extension Endpoint {
     public static let k3sConfig = Endpoint(.get, "/v1/k3s/config", mutating: false)
     public static let apiServerArgs = Endpoint(.get, "/v1/k3s/apiserver-args", mutating: false)
     public static let apiServerArgsEdit = Endpoint(.post, "/v1/k3s/apiserver-args", mutating: true)
+    public static let jobs = Endpoint(.get, "/v1/jobs", mutating: false)
+    /// `/v1/jobs/{id}`: the one path with a parameter.
+    public static let job = Endpoint(.get, "/v1/jobs/{id}", mutating: false)
     public static let workloadIdentityStatus = Endpoint(.get, "/v1/workload-identity", mutating: false)
     public static let workloadIdentityEnable = Endpoint(.post, "/v1/workload-identity/enable", mutating: true)
     public static let workloadIdentityDisable = Endpoint(.post, "/v1/workload-identity/disable", mutating: true)
@@ -34,5 +37,30 @@ extension Endpoint {
     public static let all: [Endpoint] = [
         .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
+        .jobs, .job,
     ]
+
+    /// The path parameters if `path` matches this endpoint's pattern (`{name}` matches one segment).
+    public func match(_ path: String) -> [String: String]? {
+        let pattern = self.path.split(separator: "/", omittingEmptySubsequences: false)
+        let actual = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard pattern.count == actual.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, given) in zip(pattern, actual) {
+            if expected.hasPrefix("{") && expected.hasSuffix("}") {
+                guard !given.isEmpty else { return nil }
+                parameters[String(expected.dropFirst().dropLast())] = String(given)
+            } else if expected != given {
+                return nil
+            }
+        }
+        return parameters
+    }
+
+    /// `path` with its parameters filled in.
+    public func path(_ parameters: [String: String]) -> String {
+        self.path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? parameters[String(segment.dropFirst().dropLast())] ?? "" : String(segment)
+        }.joined(separator: "/")
+    }
 }

@@ -25,17 +25,5 @@ public struct K3sChangeResponse: Codable, Sendable, Equatable {
         self.servedIssuer = servedIssuer
     }
 
-    public struct Step: Codable, Sendable, Equatable {
-        public var name: String
-        public var ok: Bool
-        public var seconds: Double
-        public var detail: String?
-
-        public init(name: String, ok: Bool, seconds: Double, detail: String? = nil) {
-            self.name = name
-            self.ok = ok
-            self.seconds = seconds
-            self.detail = detail
-        }
-    }
+    public typealias Step = JobStep
 }

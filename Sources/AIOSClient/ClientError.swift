@@ -20,4 +20,12 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     public var body: [UInt8]?
 
     public var description: String { message }
+
+    public init(kind: Kind, message: String, hint: String? = nil, apiError: APIError? = nil, body: [UInt8]? = nil) {
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+        self.apiError = apiError
+        self.body = body
+    }
 }

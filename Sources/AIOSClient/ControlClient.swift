@@ -14,13 +14,13 @@ public struct ControlClient: Sendable {
     }
 
     /// Calls `endpoint` and returns the raw JSON body of a successful response.
-    public func call(_ endpoint: Endpoint, body: [UInt8]? = nil) throws(ClientError) -> [UInt8] {
+    public func call(_ endpoint: Endpoint, parameters: [String: String] = [:], body: [UInt8]? = nil) throws(ClientError) -> [UInt8] {
         try checkSocketAccess()
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let request = HTTPRequest(
             method: endpoint.method == .get ? .get : .post,
-            url: "http://\(Defaults.hostHeader)\(endpoint.path)",
+            url: "http://\(Defaults.hostHeader)\(endpoint.path(parameters.mapValues(Self.percentEncoded)))",
             headers: headers, body: endpoint.method == .post ? (body ?? []) : nil,
             unixSocketPath: socketPath, timeout: timeout)
         let response: HTTPResponse
@@ -36,14 +36,76 @@ public struct ControlClient: Sendable {
     }
 
     /// Calls `endpoint` and decodes its response.
-    public func call<Response: Decodable>(_ endpoint: Endpoint, as type: Response.Type, body: [UInt8]? = nil) throws(ClientError) -> Response {
-        let bytes = try call(endpoint, body: body)
+    public func call<Response: Decodable>(_ endpoint: Endpoint, parameters: [String: String] = [:], as type: Response.Type,
+                                          body: [UInt8]? = nil) throws(ClientError) -> Response {
+        let bytes = try call(endpoint, parameters: parameters, body: body)
         do {
             return try APICoding.decoder().decode(Response.self, from: Data(bytes))
         } catch {
             throw ClientError(kind: .failed, message: "aiosd sent a response aiosctl cannot read (\(error)); are aiosd and aiosctl the same version?",
                               hint: "compare: aiosctl version")
         }
+    }
+
+    /// Starts a job endpoint with NDJSON progress: `onEvent` sees each event (and its raw line) as it arrives.
+    /// Returns the `finished` event; a failed job is thrown as a `ClientError` carrying the job's error.
+    public func runJob(_ endpoint: Endpoint, body: [UInt8]? = nil,
+                       onEvent: (JobEvent, [UInt8]) -> Void) throws(ClientError) -> JobEvent {
+        try checkSocketAccess()
+        var headers: [(name: String, value: String)] = [("Accept", JobEvent.contentType)]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = HTTPRequest(method: .post, url: "http://\(Defaults.hostHeader)\(endpoint.path)", headers: headers,
+                                  body: body ?? [], unixSocketPath: socketPath, timeout: timeout)
+        var pending: [UInt8] = []
+        var everything: [UInt8] = []
+        var finished: JobEvent?
+        let decoder = APICoding.decoder()
+        let status: Int
+        do {
+            status = try HTTPClient().stream(request) { chunk in
+                everything.append(contentsOf: chunk)
+                pending.append(contentsOf: chunk)
+                // NDJSON: one event per line.
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = Array(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                    guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { continue }
+                    if event.event == .finished { finished = event }
+                    onEvent(event, line)
+                }
+            }
+        } catch {
+            throw transportError(error)
+        }
+        guard (200..<300).contains(status) else { throw apiError(status: status, body: everything) }
+        guard let finished, let record = finished.record else {
+            throw ClientError(kind: .failed, message: "aiosd's progress stream ended before the job finished; see: aiosctl jobs")
+        }
+        if let error = record.error {
+            var message = "job \(record.id) failed: \(error.message)"
+            if let journal = record.k3sJournal, !journal.isEmpty {
+                message += "\nK3s' last journal lines:\n" + journal.map { "  \($0)" }.joined(separator: "\n")
+            }
+            throw ClientError(kind: error.code == APIErrorCode.permissionDenied.rawValue ? .permissionDenied : .failed,
+                              message: message, hint: error.hint, apiError: error)
+        }
+        return finished
+    }
+
+    /// A path segment: unreserved characters as they are, everything else %XX.
+    static func percentEncoded(_ segment: String) -> String {
+        var result = ""
+        for byte in segment.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                result.append(Character(UnicodeScalar(byte)))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                result += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return result
     }
 
     private var unreachableHint: String { "is aiosd running? check: systemctl status aiosd.socket aiosd.service" }

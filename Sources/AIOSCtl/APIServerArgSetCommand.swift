@@ -31,16 +31,12 @@ struct APIServerArgSetCommand: ParsableCommand {
 
 enum APIServerArgEdit {
     static func send(_ request: APIServerArgsEditRequest, global: GlobalOptions) throws {
-        let client = global.client(defaultTimeout: 900)
+        let body = Array(try APICoding.encoder().encode(request))
         do {
-            let body = Array(try APICoding.encoder().encode(request))
-            if global.json {
-                Output.printJSON(try client.call(.apiServerArgsEdit, body: body))
-                return
-            }
-            let response = try client.call(.apiServerArgsEdit, as: K3sChangeResponse.self, body: body)
+            guard let response = try JobProgress.run(.apiServerArgsEdit, body: body, as: K3sChangeResponse.self, global: global,
+                                                     defaultTimeout: 900) else { return }
             Output.print(Output.summary(response, done: "kube-apiserver arguments changed"))
-        } catch let error as ClientError {
+        } catch {
             throw Output.fail(error, json: global.json)
         }
     }

@@ -12,13 +12,9 @@ struct K3sRestartCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = global.client(defaultTimeout: 330)
         do {
-            if global.json {
-                Output.printJSON(try client.call(.k3sRestart))
-                return
-            }
-            Output.print(Output.summary(try client.call(.k3sRestart, as: HostOperationResponse.self), verb: "restarted"))
+            guard let response = try JobProgress.run(.k3sRestart, as: HostOperationResponse.self, global: global, defaultTimeout: 330) else { return }
+            Output.print(Output.summary(response, verb: "restarted"))
         } catch {
             throw Output.fail(error, json: global.json)
         }

@@ -9,6 +9,11 @@ enum Output {
         write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), to: STDOUT_FILENO)
     }
 
+    /// Without a newline (a live progress line that the next print overwrites).
+    static func printRaw(_ text: String) {
+        write(Array(text.utf8), to: STDOUT_FILENO)
+    }
+
     static func printJSON(_ bytes: [UInt8]) {
         var bytes = bytes
         if bytes.last != 0x0A { bytes.append(0x0A) }

@@ -12,13 +12,9 @@ struct SystemdDaemonReloadCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = global.client(defaultTimeout: 120)
         do {
-            if global.json {
-                Output.printJSON(try client.call(.systemdDaemonReload))
-                return
-            }
-            Output.print(Output.summary(try client.call(.systemdDaemonReload, as: HostOperationResponse.self), verb: "reloaded"))
+            guard let response = try JobProgress.run(.systemdDaemonReload, as: HostOperationResponse.self, global: global, defaultTimeout: 120) else { return }
+            Output.print(Output.summary(response, verb: "reloaded"))
         } catch {
             throw Output.fail(error, json: global.json)
         }

@@ -12,13 +12,9 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = global.client(defaultTimeout: 900)
         do {
-            if global.json {
-                Output.printJSON(try client.call(.workloadIdentityDisable))
-                return
-            }
-            let response = try client.call(.workloadIdentityDisable, as: K3sChangeResponse.self)
+            guard let response = try JobProgress.run(.workloadIdentityDisable, as: K3sChangeResponse.self, global: global,
+                                                     defaultTimeout: 900) else { return }
             Output.print(Output.summary(response, done: "Workload identity disabled"))
         } catch {
             throw Output.fail(error, json: global.json)

@@ -26,16 +26,12 @@ struct WorkloadIdentityEnableCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = global.client(defaultTimeout: 900)
+        let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration)))
         do {
-            let body = try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration))
-            if global.json {
-                Output.printJSON(try client.call(.workloadIdentityEnable, body: Array(body)))
-                return
-            }
-            let response = try client.call(.workloadIdentityEnable, as: K3sChangeResponse.self, body: Array(body))
+            guard let response = try JobProgress.run(.workloadIdentityEnable, body: body, as: K3sChangeResponse.self, global: global,
+                                                     defaultTimeout: 900) else { return }
             Output.print(Output.summary(response, done: "Workload identity enabled"))
-        } catch let error as ClientError {
+        } catch {
             throw Output.fail(error, json: global.json)
         }
     }

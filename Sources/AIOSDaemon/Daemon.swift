@@ -11,11 +11,14 @@ public struct Daemon {
     let state: DaemonState
     let notifier: Notifier
     let logger: Logger
+    /// Where recent host jobs are kept across restarts (tests use a temporary directory).
+    let jobsPath: String
 
-    public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger) {
+    public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger, jobsPath: String = JobStore.defaultPath) {
         self.state = state
         self.notifier = notifier
         self.logger = logger
+        self.jobsPath = jobsPath
     }
 
     public func run() async throws {
@@ -23,7 +26,7 @@ public struct Daemon {
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
         let state = self.state
-        let operations = HostOperations(logger: logger)
+        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger))
         // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
         operations.startRecovery()
         let router = Router(
@@ -66,6 +69,8 @@ public struct Daemon {
             WorkloadIdentityDisableHandler(operations: operations),
             APIServerArgsHandler(operations: operations),
             APIServerArgsEditHandler(operations: operations),
+            JobsHandler(store: operations.store),
+            JobHandler(store: operations.store),
         ]
     }
 }

@@ -48,6 +48,7 @@ static inline int aios_sd_booted(void) {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 
 static inline int aios_sd_bus_open_system(sd_bus *_Nullable *_Nonnull bus) {
     return sd_bus_open_system(bus);
@@ -187,6 +188,32 @@ done:
     sd_bus_error_free(&error);
     sd_bus_message_unref(reply);
     return r;
+}
+
+/// The last `max` MESSAGE fields logged by `unit` (oldest first) into *ret_lines (malloc'ed, NULL-terminated;
+/// the caller frees the strings and the array). Returns the count or a negative errno.
+static inline int aios_sd_journal_unit_tail(const char *_Nonnull unit, int max, char *_Nullable *_Nullable *_Nonnull ret_lines) {
+    sd_journal *journal = NULL;
+    char match[512];
+    int count = 0;
+    *ret_lines = NULL;
+    int r = sd_journal_open(&journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+    if (r < 0) return r;
+    snprintf(match, sizeof match, "_SYSTEMD_UNIT=%s", unit);
+    char **lines = (char **)calloc((size_t)max + 1, sizeof(char *));
+    if (!lines) { sd_journal_close(journal); return -ENOMEM; }
+    r = sd_journal_add_match(journal, match, 0);
+    if (r >= 0) r = sd_journal_seek_tail(journal);
+    while (r >= 0 && count < max && sd_journal_previous(journal) > 0) {
+        const void *data = NULL;
+        size_t length = 0;
+        if (sd_journal_get_data(journal, "MESSAGE", &data, &length) >= 0 && length > 8)
+            lines[count++] = strndup((const char *)data + 8, length - 8);
+    }
+    sd_journal_close(journal);
+    for (int i = 0; i < count / 2; i++) { char *t = lines[i]; lines[i] = lines[count - 1 - i]; lines[count - 1 - i] = t; }
+    *ret_lines = lines;
+    return r < 0 ? r : count;
 }
 
 #endif

@@ -32,6 +32,21 @@ import Testing
         #expect(Endpoint.all.filter { $0.method == .get }.allSatisfy { !$0.mutating })
     }
 
+    @Test func pathParameters() {
+        #expect(Endpoint.job.match("/v1/jobs/0a1b2c3d") == ["id": "0a1b2c3d"])
+        #expect(Endpoint.job.match("/v1/jobs/") == nil)
+        #expect(Endpoint.job.match("/v1/jobs/a/b") == nil)
+        #expect(Endpoint.jobs.match("/v1/jobs") == [:])
+        #expect(Endpoint.job.path(["id": "abc"]) == "/v1/jobs/abc")
+    }
+
+    @Test func jobEventRoundTrip() throws {
+        let event = JobEvent(event: .step, job: "0a1b2c3d", step: JobStep(name: "restart k3s.service", ok: true, seconds: 1.5))
+        let data = try APICoding.encoder().encode(event)
+        #expect(!data.contains(0x0A), "one event, one line")
+        #expect(try APICoding.decoder().decode(JobEvent.self, from: data) == event)
+    }
+
     @Test func errorCodesHaveHTTPStatuses() {
         for code in APIErrorCode.allCases {
             #expect((400..<600).contains(code.httpStatus))

@@ -26,7 +26,8 @@ struct DaemonHarness {
         let state = DaemonState(configPath: configPath, socketPath: harness.socketPath, configuration: configuration,
                                 underSystemd: false, watchdogInterval: nil)
         let logger = Logger(label: "aiosd-test") { _ in SwiftLogNoOpLogHandler() }
-        let daemon = Task { try await Daemon(state: state, logger: logger).run() }
+        let jobsPath = directory.file("jobs.json")
+        let daemon = Task { try await Daemon(state: state, logger: logger, jobsPath: jobsPath).run() }
         defer { daemon.cancel() }
         try await onOwnThread { try harness.waitUntilServing() }
         try await onOwnThread { try body(harness) }

@@ -111,14 +111,19 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let path = String(head.uri.prefix(while: { $0 != "?" }))
         let method = head.method.rawValue
         let keepAlive = head.isKeepAlive
+        let wantsStream = head.headers[canonicalForm: "Accept"].contains { $0.lowercased().contains(JobEvent.contentType) }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
         promise.completeWithTask {
-            await router.route(method: method, path: path, body: body, peer: peer)
+            await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream)
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { reply in
             let (handler, context) = loopBound.value
-            handler.write(context: context, reply: reply, keepAlive: keepAlive)
+            if let stream = reply.stream {
+                handler.writeStream(context: context, stream: stream, keepAlive: keepAlive)
+            } else {
+                handler.write(context: context, reply: reply, keepAlive: keepAlive)
+            }
         }
     }
 
@@ -145,6 +150,34 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         } else {
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Sends NDJSON lines as the job produces them (chunked transfer encoding), then ends the response.
+    private func writeStream(context: ChannelHandlerContext, stream: AsyncStream<[UInt8]>, keepAlive: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: JobEvent.contentType)
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            for await line in stream {
+                eventLoop.execute {
+                    let (handler, context) = loopBound.value
+                    context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: nil)
+                }
+            }
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                let channel = context.channel
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                    if !keepAlive { channel.close(promise: nil) }
+                }
+                if keepAlive { handler.state = .idle }
+            }
         }
     }
 

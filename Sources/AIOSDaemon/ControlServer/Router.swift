@@ -7,12 +7,25 @@ public struct APIRequest: Sendable {
     public var endpoint: Endpoint
     public var body: [UInt8]
     public var peer: PeerCredentials
+    /// Values of `{name}` segments in the endpoint's path.
+    public var parameters: [String: String] = [:]
+    /// The client asked for NDJSON progress (`Accept: application/x-ndjson`).
+    public var wantsStream = false
 }
 
-/// A finished response: status and JSON body.
+/// A response: status and JSON body, or (for jobs) a stream of NDJSON lines sent as they come.
 public struct APIReply: Sendable {
     public var status: Int
     public var body: [UInt8]
+    public var stream: AsyncStream<[UInt8]>?
+
+    init(status: Int, body: [UInt8], stream: AsyncStream<[UInt8]>? = nil) {
+        self.status = status
+        self.body = body
+        self.stream = stream
+    }
+
+    static func ndjson(_ stream: AsyncStream<[UInt8]>) -> APIReply { APIReply(status: 200, body: [], stream: stream) }
 
     static func json(_ value: some Encodable, status: Int = 200) -> APIReply {
         do {
@@ -47,8 +60,8 @@ public struct Router: Sendable {
         self.logger = logger
     }
 
-    public func route(method: String, path: String, body: [UInt8], peer: PeerCredentials) async -> APIReply {
-        let knownPath = handlers.keys.filter { $0.path == path }
+    public func route(method: String, path: String, body: [UInt8], peer: PeerCredentials, wantsStream: Bool = false) async -> APIReply {
+        let knownPath = handlers.keys.filter { $0.match(path) != nil }
         guard !knownPath.isEmpty else {
             return .error(APIError(code: .notFound, message: "no such endpoint: \(path)",
                                    hint: "endpoints: " + Endpoint.all.map(\.description).joined(separator: ", ")))
@@ -72,7 +85,8 @@ public struct Router: Sendable {
             }
         }
         do {
-            return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer))
+            return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer,
+                                                       parameters: endpoint.match(path) ?? [:], wantsStream: wantsStream))
         } catch {
             return .error(error)
         }

@@ -22,7 +22,7 @@ struct APIServerArgsEditHandler: APIHandler {
             throw APIError(code: .badRequest, message: "'\(bad)' is not FLAG=VALUE")
         }
         let logger = operations.logger
-        let response = try await operations.run { () throws(APIError) -> K3sChangeResponse in
+        return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
             let snapshot = try K3sConfigSnapshot.read()
             let current = try DropInState.read()
             let edited: [APIServerArgument]?
@@ -50,7 +50,7 @@ struct APIServerArgsEditHandler: APIHandler {
             } catch {
                 throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
             }
-            var transaction = K3sDropInTransaction(logger: logger)
+            var transaction = K3sDropInTransaction(logger: logger, context: context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             // Flag names only: values stay out of the journal.
             logger.notice("kube-apiserver arguments changed", metadata: [
@@ -59,6 +59,5 @@ struct APIServerArgsEditHandler: APIHandler {
             ])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
         }
-        return .json(response)
     }
 }

@@ -10,8 +10,9 @@ struct K3sRestartHandler: APIHandler {
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let logger = operations.logger
         let unit = K3sDefaults.unit
-        let response = try await operations.run { () throws(APIError) -> HostOperationResponse in
+        return try await operations.job("k3s-restart", request: request, touchesK3s: true) { (context) throws(APIError) -> HostOperationResponse in
             let start = ContinuousClock.now
+            context.stepStarted("restart \(unit)")
             let outcome: JobOutcome
             do {
                 outcome = try SystemdManager().restartUnit(unit, timeout: K3sDefaults.restartTimeout)
@@ -28,6 +29,8 @@ struct K3sRestartHandler: APIHandler {
                 "unit": "\(unit)", "job.result": "\(outcome.result)", "unit.result": "\(outcome.unit.result)",
                 "unit.active_state": "\(outcome.unit.activeState)", "operation.duration_s": "\(response.durationSeconds)",
             ])
+            context.stepFinished(JobStep(name: "restart \(unit)", ok: outcome.succeeded, seconds: response.durationSeconds,
+                                         detail: "job \(outcome.result), \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)"))
             guard outcome.succeeded else {
                 throw APIError(code: .operationFailed,
                                message: "\(unit) did not restart: job \(outcome.result), unit \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)",
@@ -35,6 +38,5 @@ struct K3sRestartHandler: APIHandler {
             }
             return response
         }
-        return .json(response)
     }
 }

@@ -9,8 +9,9 @@ struct SystemdDaemonReloadHandler: APIHandler {
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let logger = operations.logger
-        let response = try await operations.run { () throws(APIError) -> HostOperationResponse in
+        return try await operations.job("daemon-reload", request: request, touchesK3s: false) { (context) throws(APIError) -> HostOperationResponse in
             let start = ContinuousClock.now
+            context.stepStarted("daemon-reload")
             do {
                 try SystemdManager().reload()
             } catch let error as SystemdError {
@@ -19,10 +20,10 @@ struct SystemdDaemonReloadHandler: APIHandler {
                 throw APIError(code: .internalError, message: "\(error)")
             }
             let seconds = (ContinuousClock.now - start).seconds
+            context.stepFinished(JobStep(name: "daemon-reload", ok: true, seconds: seconds))
             logger.notice("systemd daemon-reload done", metadata: ["operation.duration_s": "\(seconds)"])
             return HostOperationResponse(operation: "daemon-reload", result: "done", durationSeconds: seconds)
         }
-        return .json(response)
     }
 }
 

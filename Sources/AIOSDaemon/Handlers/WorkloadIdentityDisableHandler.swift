@@ -9,7 +9,7 @@ struct WorkloadIdentityDisableHandler: APIHandler {
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let logger = operations.logger
-        let response = try await operations.run { () throws(APIError) -> K3sChangeResponse in
+        return try await operations.job("workload-identity-disable", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
             let current = try DropInState.read()
             let remaining = current.arguments.filter {
                 $0.flagName != "service-account-issuer" && $0.flagName != "service-account-max-token-expiration"
@@ -31,12 +31,11 @@ struct WorkloadIdentityDisableHandler: APIHandler {
             } catch {
                 throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
             }
-            var transaction = K3sDropInTransaction(logger: logger)
+            var transaction = K3sDropInTransaction(logger: logger, context: context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             logger.notice("Workload identity disabled", metadata: ["issuer": "\(served)"])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
         }
-        return .json(response)
     }
 
     /// config.yaml first, then the drop-ins by name: K3s' reading order.

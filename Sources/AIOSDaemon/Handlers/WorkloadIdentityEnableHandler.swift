@@ -16,7 +16,7 @@ struct WorkloadIdentityEnableHandler: APIHandler {
             throw APIError(code: .badRequest, message: "expected {\"issuer\": URL, \"maxTokenExpiration\": duration}: \(error)")
         }
         let logger = operations.logger
-        let response = try await operations.run { () throws(APIError) -> K3sChangeResponse in
+        return try await operations.job("workload-identity-enable", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
             let snapshot = try K3sConfigSnapshot.read()
             let current = try DropInState.read()
             let plan: WorkloadIdentityPlanner.Plan
@@ -32,12 +32,11 @@ struct WorkloadIdentityEnableHandler: APIHandler {
                 logger.notice("Workload identity already enabled; nothing to do", metadata: ["issuer": "\(body.issuer)"])
                 return K3sChangeResponse(changed: false, dropIn: AgentDropIn.path, steps: [], servedIssuer: nil)
             }
-            var transaction = K3sDropInTransaction(logger: logger)
+            var transaction = K3sDropInTransaction(logger: logger, context: context)
             let served = try transaction.apply(AgentDropIn.render(arguments), previous: current.text, expectedIssuer: body.issuer)
             logger.notice("Workload identity enabled", metadata: ["issuer": "\(served)"])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
         }
-        return .json(response)
     }
 }
 

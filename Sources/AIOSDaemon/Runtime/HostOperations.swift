@@ -1,15 +1,21 @@
 import AIOSAPI
+import AIOSCore
 import AIOSSystemd
 import Dispatch
+import Foundation
 import Logging
 
-/// Runs host operations (daemon-reload, K3s restarts) one at a time on a thread of their own: sd-bus calls block,
-/// and two restarts of K3s must never overlap.
+/// Runs host operations (daemon-reload, K3s restarts and changes) as jobs, one at a time on a thread of their
+/// own: sd-bus calls block, and two restarts of K3s must never overlap. Others queue and are told their position.
 public final class HostOperations: Sendable {
     private let queue = DispatchQueue(label: "aiosd.host-operations")
     let logger: Logger
+    let store: JobStore
 
-    public init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, store: JobStore) {
+        self.logger = logger
+        self.store = store
+    }
 
     /// Queues the roll-back of an interrupted K3s change, ahead of any request.
     func startRecovery() {
@@ -17,6 +23,7 @@ public final class HostOperations: Sendable {
         queue.async { K3sDropInTransaction.recoverIfInterrupted(logger: logger) }
     }
 
+    /// A read-only operation on the host queue (no job record).
     func run<T: Sendable>(_ body: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
         let result: Result<T, APIError> = await withCheckedContinuation { continuation in
             queue.async {
@@ -26,11 +33,81 @@ public final class HostOperations: Sendable {
         return try result.get()
     }
 
+    /// A mutating operation as a job. With `Accept: application/x-ndjson` the reply streams the job's events;
+    /// otherwise it is the usual JSON response once the job has finished.
+    func job<T: Encodable & Sendable>(_ kind: String, request: APIRequest, touchesK3s: Bool,
+                                      _ body: @escaping @Sendable (JobContext) throws(APIError) -> T) async throws(APIError) -> APIReply {
+        let (record, position) = store.create(kind: kind)
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let streaming = request.wantsStream
+        let emit: @Sendable (JobEvent) -> Void = { event in
+            guard streaming, let line = try? APICoding.encoder().encode(event) else { return }
+            continuation.yield(Array(line) + [0x0A])
+        }
+        emit(JobEvent(event: .queued, job: record.id, position: position))
+        logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
+
+        let store = self.store, logger = self.logger, queue = self.queue
+        let run = Task { () -> Result<T, APIError> in
+            await withCheckedContinuation { (done: CheckedContinuation<Result<T, APIError>, Never>) in
+                queue.async {
+                    store.update(record.id) {
+                        $0.state = .running
+                        $0.startedAt = Date()
+                    }
+                    emit(JobEvent(event: .started, job: record.id))
+                    let context = JobContext(id: record.id, store: store, emit: emit)
+                    let result = Result { () throws(APIError) -> T in try body(context) }
+                    let journal = (touchesK3s && (try? result.get()) == nil) ? JournalReader.tail(unit: K3sDefaults.unit, count: 20) : nil
+                    let final = store.update(record.id) {
+                        $0.finishedAt = Date()
+                        switch result {
+                        case .success: $0.state = .succeeded
+                        case .failure(let error):
+                            $0.state = .failed
+                            $0.error = error
+                            $0.k3sJournal = journal
+                        }
+                    }
+                    logger.notice("Host job finished", metadata: [
+                        "job.id": "\(record.id)", "job.kind": "\(kind)", "job.state": "\(final?.state.rawValue ?? "?")",
+                    ])
+                    let response = (try? result.get()).flatMap { try? APICoding.encoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+                    emit(JobEvent(event: .finished, job: record.id, record: final, response: response))
+                    continuation.finish()
+                    done.resume(returning: result)
+                }
+            }
+        }
+        if streaming { return .ndjson(stream) }
+        continuation.finish()
+        switch await run.value {
+        case .success(let value): return .json(value)
+        case .failure(let error): throw error
+        }
+    }
+
     static func apiError(_ error: SystemdError, doing what: String) -> APIError {
         if error.isAccessDenied {
             return APIError(code: .systemdError, message: "systemd refused to \(what): \(error)",
                             hint: "aiosd needs to run as root with CAP_SYS_ADMIN (see aiosd.service)")
         }
         return APIError(code: .systemdError, message: "cannot \(what): \(error)", hint: "check: systemctl status")
+    }
+}
+
+/// What a running job reports its progress through.
+struct JobContext: Sendable {
+    let id: String
+    let store: JobStore
+    let emit: @Sendable (JobEvent) -> Void
+
+    func stepStarted(_ name: String) {
+        emit(JobEvent(event: .stepStarted, job: id, stepName: name))
+    }
+
+    func stepFinished(_ step: JobStep) {
+        store.update(id) { $0.steps.append(step) }
+        emit(JobEvent(event: .step, job: id, step: step))
     }
 }

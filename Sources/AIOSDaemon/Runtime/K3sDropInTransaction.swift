@@ -18,10 +18,15 @@ struct K3sDropInTransaction {
     static let recordPath = Defaults.stateDirectory + "/k3s-transaction.json"
 
     let logger: Logger
+    /// The job this change runs as; nil for the roll-back at start-up.
+    let context: JobContext?
     var readyTimeout: Duration = K3sDefaults.restartTimeout
     private(set) var steps: [K3sChangeResponse.Step] = []
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, context: JobContext?) {
+        self.logger = logger
+        self.context = context
+    }
 
     /// Writes `text` (nil removes the drop-in), restarts K3s, and checks it serves `expectedIssuer`.
     mutating func apply(_ text: String?, previous: String?, expectedIssuer: String) throws(APIError) -> String {
@@ -63,7 +68,7 @@ struct K3sDropInTransaction {
         guard let data = FileManager.default.contents(atPath: recordPath),
               let record = try? APICoding.decoder().decode(Record.self, from: data) else { return }
         logger.warning("Interrupted K3s change found; rolling back", metadata: ["k3s.dropin": "\(record.path)"])
-        var transaction = K3sDropInTransaction(logger: logger)
+        var transaction = K3sDropInTransaction(logger: logger, context: nil)
         do {
             try transaction.write(record.previous, to: record.path, stepName: "restore \(record.path)")
             _ = try transaction.restartAndVerify(expectedIssuer: firstIssuer(in: record.previous))
@@ -144,14 +149,20 @@ struct K3sDropInTransaction {
 
     private mutating func step(_ name: String, _ body: () throws(APIError) -> String?) throws(APIError) {
         let start = ContinuousClock.now
+        context?.stepStarted(name)
         do {
             let detail = try body()
-            steps.append(K3sChangeResponse.Step(name: name, ok: true, seconds: (ContinuousClock.now - start).seconds, detail: detail))
-            logger.info("K3s change step done", metadata: ["step": "\(name)"])
+            record(JobStep(name: name, ok: true, seconds: (ContinuousClock.now - start).seconds, detail: detail))
+            logger.info("K3s change step done", metadata: ["step": "\(name)", "job.id": "\(context?.id ?? "-")"])
         } catch {
-            steps.append(K3sChangeResponse.Step(name: name, ok: false, seconds: (ContinuousClock.now - start).seconds, detail: error.message))
-            logger.error("K3s change step failed", metadata: ["step": "\(name)", "error": "\(error.message)"])
+            record(JobStep(name: name, ok: false, seconds: (ContinuousClock.now - start).seconds, detail: error.message))
+            logger.error("K3s change step failed", metadata: ["step": "\(name)", "job.id": "\(context?.id ?? "-")", "error": "\(error.message)"])
             throw error
         }
+    }
+
+    private mutating func record(_ step: JobStep) {
+        steps.append(step)
+        context?.stepFinished(step)
     }
 }

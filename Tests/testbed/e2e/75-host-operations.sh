@@ -26,9 +26,12 @@ check_rc 0 "aiosctl k3s restart succeeds" -- inside aiosctl k3s restart
 check_contains "... and reports the job result and state" "k3s.service restarted (job done, active/running" "$LAST_OUT"
 k3s_pid2=$(unit_prop k3s.service MainPID)
 check_ne "k3s.service has a new MainPID (was $k3s_pid1)" "$k3s_pid1" "$k3s_pid2"
-js=$(inside aiosctl k3s restart --json 2>&1)
-check_eq "k3s restart --json: result done" done "$(json_get 'd["result"]' <<<"$js")" "$js"
-check_eq "k3s restart --json: mainPID is the unit's MainPID" "$(unit_prop k3s.service MainPID)" "$(json_get 'd["mainPID"]' <<<"$js")" "$js"
+events=$(inside aiosctl k3s restart --json 2>&1)
+check_contains "k3s restart --json streams the job's events (NDJSON)" '"event":"stepStarted"' "$events"
+js=$(tail -n 1 <<<"$events")
+check_eq "... the last event is 'finished'" finished "$(json_get 'd["event"]' <<<"$js")" "$events"
+check_eq "... its response says the job is done" done "$(json_get '__import__("json").loads(d["response"])["result"]' <<<"$js")" "$js"
+check_eq "... with the unit's new MainPID" "$(unit_prop k3s.service MainPID)" "$(json_get '__import__("json").loads(d["response"])["mainPID"]' <<<"$js")" "$js"
 check_journal "the journal records the restart with the job result" -u aiosd.service -- \
     MESSAGE="Unit restarted" AIOS_UNIT=k3s.service AIOS_JOB_RESULT=done
 
@@ -63,6 +66,17 @@ check_not_contains "... so v=2 from the file is not in effect" "v=2" "$LAST_OUT"
 all=$(inside aiosctl k3s config --effective --json 2>&1; inside aiosctl k3s config 2>&1; inside journalctl -u aiosd --no-pager -o json 2>&1)
 check_not_contains "no credential reaches aiosctl's output or the journal (file)" "s3cr3t-file" "$all"
 check_not_contains "no credential reaches aiosctl's output or the journal (command line)" "s3cr3t-cli" "$all"
+
+# Jobs: listed with their outcome, one shown with its steps; they survive a restart of aiosd.
+check_rc 0 "aiosctl jobs lists the host jobs" -- inside aiosctl jobs
+check_contains "... a succeeded k3s-restart" "k3s-restart                 succeeded" "$LAST_OUT"
+check_contains "... and the failed one" "k3s-restart                 failed" "$LAST_OUT"
+failed=$(inside aiosctl jobs --json | json_get '[j["id"] for j in d if j["state"] == "failed"][-1]')
+check_rc 0 "aiosctl jobs show ID works" -- inside aiosctl jobs show "$failed"
+check_contains "... with the failed step and systemd's verdict" "FAIL restart k3s.service" "$LAST_OUT"
+check "restart aiosd" -- inside systemctl restart aiosd.service
+check_rc 0 "after a restart of aiosd, the job is still there" -- inside aiosctl jobs show "$failed"
+check_rc 1 "aiosctl jobs show of an unknown id fails" -- inside aiosctl jobs show ffffffff
 
 # Mutating: a user outside the admin group may not restart K3s.
 inside useradd -m bob >/dev/null 2>&1

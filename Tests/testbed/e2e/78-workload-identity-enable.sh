@@ -46,6 +46,10 @@ check_contains "... and says it rolled back" "rolled back: the previous $dropin 
 check_eq "after the rollback the drop-in is the previous one" "$sum" "$(dropin_sum)"
 check_eq "after the rollback the API server serves the previous issuer" "$arc" "$(served)"
 check_journal "the journal records the failed step" -u aiosd.service -- MESSAGE="K3s change step failed"
+failed=$(inside aiosctl jobs --json | json_get '[j["id"] for j in d if j["state"] == "failed"][-1]')
+check_rc 0 "aiosctl jobs show of the failed change works" -- inside aiosctl jobs show "$failed"
+check_contains "... it lists the rollback steps" "ok   rollback: verify the served issuer" "$LAST_OUT"
+check_contains "... and K3s' own journal lines that explain it" "should not be less than 1h" "$LAST_OUT"
 
 # A transaction a crash interrupted is rolled back at the next start of aiosd.
 inside systemctl reset-failed k3s.service >/dev/null 2>&1
