@@ -26,7 +26,8 @@ public struct Daemon {
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
         let state = self.state
-        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger))
+        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
+                                        configuration: { state.configuration })
         // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
         operations.startRecovery()
         let router = Router(

@@ -30,9 +30,12 @@ import Testing
               headerTimeout: 500ms
               idleTimeout: 2m
               maxBodyBytes: 4096
+            k3s:
+              readyTimeout: 10m
             logLevel: debug
             shutdownTimeout: 1h30m
             """, file: "a.yaml")
+        #expect(configuration.k3s.readyTimeout == .seconds(600))
         #expect(configuration.control.socket == "/run/x/y.sock")
         #expect(configuration.control.socketGroup == "operators")
         #expect(configuration.control.adminGroup == "wheel")
@@ -56,6 +59,8 @@ import Testing
         ("control: [1, 2]\n", 1, "control", "expected a mapping"),
         ("control:\n  socket: relative.sock\n", nil, "control.socket", "absolute path"),
         ("control:\n  adminGroup: \"\"\n", 2, "control.adminGroup", "non-empty"),
+        ("k3s:\n  readyTimeout: 1s\n", 2, "k3s.readyTimeout", "must be at least 10s"),
+        ("k3s:\n  unit: k3s.service\n", 2, "k3s.unit", "unknown setting"),
     ] as [(String, Int?, String, String)])
     func invalidSettingsNameLineAndKey(_ yaml: String, _ line: Int?, _ key: String, _ fragment: String) {
         do {

@@ -76,3 +76,36 @@ import Testing
         }
     }
 }
+
+@Suite struct K3sEnvironmentTests {
+    @Test func parsesTheInstallersEnvironmentFile() throws {
+        let variables = try K3sEnvironment.parse("""
+            # written by the K3s installer
+            K3S_TOKEN='s3cr3t'
+            K3S_NODE_NAME="edge-1"
+
+            CONTAINERD_LOG_LEVEL=debug
+            """, file: "/etc/systemd/system/k3s.service.env")
+        #expect(variables.map(\.name) == ["K3S_TOKEN", "K3S_NODE_NAME", "CONTAINERD_LOG_LEVEL"])
+        #expect(variables[0].value == "s3cr3t")
+        #expect(variables[1].value == "edge-1")
+        #expect(variables[1].line == 3)
+    }
+
+    @Test func malformedLineIsAnError() {
+        #expect(throws: ConfigurationError.self) { try K3sEnvironment.parse("K3S_TOKEN\n", file: "env") }
+        #expect(throws: ConfigurationError.self) { try K3sEnvironment.parse("BAD NAME=x\n", file: "env") }
+    }
+
+    @Test func environmentOverridesFilesAndCommandLineOverridesEnvironment() throws {
+        let effective = try K3sConfigMerger().merge(
+            files: [("/etc/rancher/k3s/config.yaml", "node-name: from-file\nwrite-kubeconfig-mode: \"0600\"\n")],
+            environment: [("/etc/systemd/system/k3s.service.env", "K3S_NODE_NAME=from-env\nK3S_KUBECONFIG_MODE=0644\nOTHER=x\n")],
+            commandLine: ["k3s", "server", "--write-kubeconfig-mode=0640"])
+        let node = try #require(effective.setting("node-name")?.values.first)
+        #expect(node.value == "from-env")
+        #expect(node.location == "/etc/systemd/system/k3s.service.env:1")
+        #expect(effective.setting("write-kubeconfig-mode")?.values.map(\.value) == ["0640"])
+        #expect(effective.setting("other") == nil)
+    }
+}

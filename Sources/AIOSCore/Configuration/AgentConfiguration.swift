@@ -2,6 +2,7 @@
 /// file means a working agent.
 public struct AgentConfiguration: Sendable, Equatable {
     public var control = ControlConfiguration()
+    public var k3s = K3sAgentConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -30,6 +31,13 @@ public struct ControlConfiguration: Sendable, Equatable {
     public init() {}
 }
 
+public struct K3sAgentConfiguration: Sendable, Equatable {
+    /// How long aiosd waits for K3s' API server to answer /readyz after a restart before it rolls back.
+    public var readyTimeout: Duration = .seconds(300)
+
+    public init() {}
+}
+
 extension AgentConfiguration {
     /// Settings that only take effect when aiosd restarts; a reload reports which of them changed.
     public func settingsNeedingRestart(comparedTo old: AgentConfiguration) -> [String] {
@@ -40,6 +48,7 @@ extension AgentConfiguration {
         if control.headerTimeout != old.control.headerTimeout { names.append("control.headerTimeout") }
         if control.idleTimeout != old.control.idleTimeout { names.append("control.idleTimeout") }
         if control.maxBodyBytes != old.control.maxBodyBytes { names.append("control.maxBodyBytes") }
+        if shutdownTimeout != old.shutdownTimeout { names.append("shutdownTimeout") }
         return names
     }
 }

@@ -41,9 +41,13 @@ public struct ConfigurationLoader: Sendable {
             try control.finish(known: ["socket", "socketGroup", "adminGroup", "maxConnections", "headerTimeout", "idleTimeout", "maxBodyBytes"])
             configuration.control = c
         }
+        if var k3s = try root.mapping("k3s") {
+            if let value = try k3s.duration("readyTimeout", minimum: .seconds(10)) { configuration.k3s.readyTimeout = value }
+            try k3s.finish(known: ["readyTimeout"])
+        }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "logLevel", "shutdownTimeout"])
         return configuration
     }
 }

@@ -14,7 +14,8 @@ public struct K3sConfigMerger: Sendable {
     }
 
     /// `files` in K3s' reading order, each `(path, text)`; `commandLine` the k3s unit's ExecStart arguments.
-    public func merge(files: [(path: String, text: String)], commandLine: [String] = [],
+    /// `environment`: the unit's environment files (`(path, text)`), whose `K3S_*` variables override the files.
+    public func merge(files: [(path: String, text: String)], environment: [(path: String, text: String)] = [], commandLine: [String] = [],
                       commandLineSource: String = "ExecStart of k3s.service") throws(ConfigurationError) -> K3sEffectiveConfiguration {
         var effective = K3sEffectiveConfiguration()
         for file in files {
@@ -22,6 +23,14 @@ public struct K3sConfigMerger: Sendable {
             for entry in try entries(of: file.text, path: file.path) {
                 let values = entry.values.map { K3sConfigValue(value: $0.value, source: source, line: $0.line) }
                 effective.apply(key: entry.key, values: values, isList: entry.isList, fromCommandLine: false)
+            }
+        }
+        for file in environment {
+            let source = K3sConfigSource(kind: .environment, name: file.path)
+            for variable in try K3sEnvironment.parse(file.text, file: file.path) {
+                guard let flag = K3sEnvironment.flags[variable.name] else { continue }
+                effective.apply(key: flag, values: [K3sConfigValue(value: variable.value, source: source, line: variable.line)],
+                                isList: false, fromCommandLine: true)
             }
         }
         let source = K3sConfigSource(kind: .commandLine, name: commandLineSource)

@@ -1,6 +1,6 @@
 /// One K3s configuration source: `config.yaml`, a drop-in from `config.yaml.d/`, or the k3s unit's command line.
 public struct K3sConfigSource: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case file, commandLine }
+    public enum Kind: Sendable, Equatable { case file, environment, commandLine }
 
     public var kind: Kind
     /// A file path, or a description of the command line (`ExecStart of k3s.service`).

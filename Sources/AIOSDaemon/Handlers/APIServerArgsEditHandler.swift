@@ -50,7 +50,7 @@ struct APIServerArgsEditHandler: APIHandler {
             } catch {
                 throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
             }
-            var transaction = K3sDropInTransaction(logger: logger, context: context)
+            var transaction = operations.k3sTransaction(context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             // Flag names only: values stay out of the journal.
             logger.notice("kube-apiserver arguments changed", metadata: [

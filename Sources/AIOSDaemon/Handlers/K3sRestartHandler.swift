@@ -15,7 +15,7 @@ struct K3sRestartHandler: APIHandler {
             context.stepStarted("restart \(unit)")
             let outcome: JobOutcome
             do {
-                outcome = try SystemdManager().restartUnit(unit, timeout: K3sDefaults.restartTimeout)
+                outcome = try SystemdManager().restartUnit(unit, timeout: operations.configuration().k3s.readyTimeout)
             } catch let error as SystemdError {
                 throw HostOperations.apiError(error, doing: "restart \(unit)")
             } catch {

@@ -31,7 +31,7 @@ struct WorkloadIdentityDisableHandler: APIHandler {
             } catch {
                 throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
             }
-            var transaction = K3sDropInTransaction(logger: logger, context: context)
+            var transaction = operations.k3sTransaction(context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             logger.notice("Workload identity disabled", metadata: ["issuer": "\(served)"])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)

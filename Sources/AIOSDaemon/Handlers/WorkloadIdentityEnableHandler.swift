@@ -32,7 +32,7 @@ struct WorkloadIdentityEnableHandler: APIHandler {
                 logger.notice("Workload identity already enabled; nothing to do", metadata: ["issuer": "\(body.issuer)"])
                 return K3sChangeResponse(changed: false, dropIn: AgentDropIn.path, steps: [], servedIssuer: nil)
             }
-            var transaction = K3sDropInTransaction(logger: logger, context: context)
+            var transaction = operations.k3sTransaction(context)
             let served = try transaction.apply(AgentDropIn.render(arguments), previous: current.text, expectedIssuer: body.issuer)
             logger.notice("Workload identity enabled", metadata: ["issuer": "\(served)"])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)

@@ -11,10 +11,20 @@ public final class HostOperations: Sendable {
     private let queue = DispatchQueue(label: "aiosd.host-operations")
     let logger: Logger
     let store: JobStore
+    /// The configuration in force now (a reload may change it between jobs).
+    let configuration: @Sendable () -> AgentConfiguration
 
-    init(logger: Logger, store: JobStore) {
+    init(logger: Logger, store: JobStore, configuration: @escaping @Sendable () -> AgentConfiguration = { AgentConfiguration() }) {
         self.logger = logger
         self.store = store
+        self.configuration = configuration
+    }
+
+    /// A K3s change for `context`'s job, with the configured readiness deadline.
+    func k3sTransaction(_ context: JobContext) -> K3sDropInTransaction {
+        var transaction = K3sDropInTransaction(logger: logger, context: context)
+        transaction.readyTimeout = configuration().k3s.readyTimeout
+        return transaction
     }
 
     /// Queues the roll-back of an interrupted K3s change, ahead of any request.

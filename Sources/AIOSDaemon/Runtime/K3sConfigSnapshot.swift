@@ -14,8 +14,16 @@ struct K3sConfigSnapshot {
 
     static func read(configPath: String = K3sConfigReader.defaultConfigPath, unit: String = K3sDefaults.unit) throws(APIError) -> K3sConfigSnapshot {
         let files: [(path: String, text: String)]
+        var environment: [(path: String, text: String)] = []
         do {
             files = try K3sConfigReader.read(configPath: configPath)
+            for path in K3sEnvironment.defaultFiles {
+                do {
+                    if let text = try SecureFileReader.readIfPresent(path: path, maximumBytes: 1 << 20) { environment.append((path, text)) }
+                } catch {
+                    throw ConfigurationError(file: path, message: error.description)
+                }
+            }
         } catch let error as ConfigurationError {
             throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
         } catch {
@@ -34,8 +42,10 @@ struct K3sConfigSnapshot {
         }
         let merger = K3sConfigMerger()
         do {
-            let perFile = try files.map { file in (path: file.path, settings: try merger.merge(files: [file])) }
-            let effective = try merger.merge(files: files, commandLine: commandLine, commandLineSource: "ExecStart of \(unit)")
+            var perFile = try files.map { file in (path: file.path, settings: try merger.merge(files: [file])) }
+            perFile += try environment.map { file in (path: file.path, settings: try merger.merge(files: [], environment: [file])) }
+            let effective = try merger.merge(files: files, environment: environment, commandLine: commandLine,
+                                             commandLineSource: "ExecStart of \(unit)")
             return K3sConfigSnapshot(configPath: configPath, unit: unit, unitLoaded: loaded, commandLine: commandLine,
                                      perFile: perFile, effective: effective)
         } catch let error as ConfigurationError {

@@ -53,6 +53,7 @@ write_k3s_unit "stand-in k3s" "/usr/local/bin/k3s server --kube-apiserver-arg=au
 inside mkdir -p /etc/rancher/k3s/config.yaml.d
 inside sh -c 'printf "token: s3cr3t-file\nnode-label:\n  - a=1\nkube-apiserver-arg:\n  - v=2\n" > /etc/rancher/k3s/config.yaml'
 inside sh -c 'printf "node-label+:\n  - b=2\n" > /etc/rancher/k3s/config.yaml.d/50-site.yaml'
+inside sh -c 'printf "K3S_TOKEN=s3cr3t-env\nK3S_NODE_NAME=edge-7\n" > /etc/systemd/system/k3s.service.env && chmod 600 /etc/systemd/system/k3s.service.env'
 check_rc 0 "aiosctl systemd daemon-reload loads the unit with flags" -- inside aiosctl systemd daemon-reload
 check_rc 0 "aiosctl k3s config succeeds" -- inside aiosctl k3s config
 check_contains "... lists config.yaml" "# /etc/rancher/k3s/config.yaml" "$LAST_OUT"
@@ -63,9 +64,11 @@ check_contains "node-label+ in a later drop-in appends, with provenance" "  - b=
 check_contains "... after the value from config.yaml" "  - a=1    # /etc/rancher/k3s/config.yaml:3" "$LAST_OUT"
 check_contains "the command line's kube-apiserver-arg replaces the file's list" "  - audit-log-maxage=7    # ExecStart of k3s.service" "$LAST_OUT"
 check_not_contains "... so v=2 from the file is not in effect" "v=2" "$LAST_OUT"
+check_contains "the environment file's K3S_NODE_NAME is a flag, with its line" "node-name: edge-7    # /etc/systemd/system/k3s.service.env:2" "$LAST_OUT"
 all=$(inside aiosctl k3s config --effective --json 2>&1; inside aiosctl k3s config 2>&1; inside journalctl -u aiosd --no-pager -o json 2>&1)
 check_not_contains "no credential reaches aiosctl's output or the journal (file)" "s3cr3t-file" "$all"
 check_not_contains "no credential reaches aiosctl's output or the journal (command line)" "s3cr3t-cli" "$all"
+check_not_contains "no credential reaches aiosctl's output or the journal (environment file)" "s3cr3t-env" "$all"
 
 # Jobs: listed with their outcome, one shown with its steps; they survive a restart of aiosd.
 check_rc 0 "aiosctl jobs lists the host jobs" -- inside aiosctl jobs

@@ -52,4 +52,14 @@ inside sh -c 'printf "kube-apiserver-arg:\n  - profiling=false\n" > /etc/rancher
 check_rc 1 "set refuses when a later drop-in replaces the list" -- inside aiosctl k3s apiserver-arg set v=4
 check_contains "... naming that file and line" "/etc/rancher/k3s/config.yaml.d/99-site.yaml:2 sets kube-apiserver-arg without '+'" "$LAST_OUT"
 
+# One host job at a time: a second restart waits for the first and is told its position.
+inside sh -c 'echo K3S_STANDIN_START_DELAY=3 > /etc/systemd/system/k3s.service.env && chmod 600 /etc/systemd/system/k3s.service.env'
+inside aiosctl k3s restart >/dev/null 2>&1 &
+first=$!
+sleep 1
+check_rc 0 "a second k3s restart while the first runs succeeds" -- inside aiosctl k3s restart
+check_contains "... after waiting its turn" "queued: 1 job(s) ahead" "$LAST_OUT"
+wait "$first"
+check_eq "the first restart succeeded too" 0 "$?"
+
 e2e_finish
