@@ -79,8 +79,9 @@ public final class SystemdManager {
         try call("Reload", timeout: timeout, operation: "Reload()")
     }
 
-    /// Restarts `unit` ("replace" mode) and waits until its job finishes or `timeout` passes.
-    public func restartUnit(_ unit: String, timeout: Duration) throws(SystemdError) -> JobOutcome {
+    /// Restarts `unit` ("replace" mode) and waits until its job finishes or `timeout` passes; while it waits,
+    /// `progress` sees the unit's state (ActiveState, SubState, NRestarts) about once a second.
+    public func restartUnit(_ unit: String, timeout: Duration, progress: (UnitState) -> Void = { _ in }) throws(SystemdError) -> JobOutcome {
         let deadline = ContinuousClock.now + timeout
         let seenBefore = jobLog.pointee.count
         guard let job = try call("RestartUnit", unit, "replace", wantPath: true, operation: "RestartUnit(\(unit))") else {
@@ -98,6 +99,7 @@ public final class SystemdManager {
             if waited < 0 && waited != -EINTR {
                 throw SystemdError(operation: "waiting for job \(job)", errno: -waited, busErrorName: nil, busErrorMessage: nil)
             }
+            if waited == 0, let state = try? state(of: unit) { progress(state) }  // a quiet second: report where the unit is
         }
     }
 

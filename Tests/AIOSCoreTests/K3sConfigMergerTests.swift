@@ -109,3 +109,29 @@ import Testing
         #expect(effective.setting("other") == nil)
     }
 }
+
+@Suite struct K3sConfigOddFilesTests {
+    @Test func commentsAnchorsOddSpacingAndUnknownKeysAreReadRight() throws {
+        let text = """
+            # K3s server configuration
+            write-kubeconfig-mode:   "0644"     # trailing comment
+            node-label: &labels
+              -   zone=a
+              - "rack=7"
+            node-taint: *labels
+            some-key-k3s-does-not-know: 42
+            kube-apiserver-arg:
+            - 'audit-log-maxage=30'
+            -   "service-account-issuer=https://x.example/"
+
+            """
+        let effective = try K3sConfigMerger().merge(files: [("/etc/rancher/k3s/config.yaml", text)])
+        #expect(effective.setting("write-kubeconfig-mode")?.values.map(\.value) == ["0644"])
+        #expect(effective.setting("node-label")?.values.map(\.value) == ["zone=a", "rack=7"])
+        #expect(effective.setting("node-taint")?.values.map(\.value) == ["zone=a", "rack=7"], "an alias reads as its anchor")
+        #expect(effective.setting("some-key-k3s-does-not-know")?.values.map(\.value) == ["42"], "kept and shown, as K3s only warns")
+        let args = try #require(effective.setting("kube-apiserver-arg"))
+        #expect(args.values.map(\.value) == ["audit-log-maxage=30", "service-account-issuer=https://x.example/"])
+        #expect(args.values[1].location == "/etc/rancher/k3s/config.yaml:10")
+    }
+}

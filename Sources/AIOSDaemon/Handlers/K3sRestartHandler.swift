@@ -15,7 +15,12 @@ struct K3sRestartHandler: APIHandler {
             context.stepStarted("restart \(unit)")
             let outcome: JobOutcome
             do {
-                outcome = try SystemdManager().restartUnit(unit, timeout: operations.configuration().k3s.readyTimeout)
+                outcome = try SystemdManager().restartUnit(unit, timeout: operations.configuration().k3s.readyTimeout) { state in
+                    logger.info("Waiting for unit", metadata: [
+                        "unit": "\(unit)", "unit.active_state": "\(state.activeState)", "unit.sub_state": "\(state.subState)",
+                        "unit.restarts": "\(state.restarts)",
+                    ])
+                }
             } catch let error as SystemdError {
                 throw HostOperations.apiError(error, doing: "restart \(unit)")
             } catch {

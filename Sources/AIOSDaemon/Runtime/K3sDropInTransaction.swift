@@ -105,10 +105,16 @@ struct K3sDropInTransaction {
     private mutating func restartAndVerify(expectedIssuer: String, prefix: String = "") throws(APIError) -> String {
         let unit = K3sDefaults.unit
         let timeout = readyTimeout
+        let logger = self.logger
         try step(prefix + "restart \(unit)") { () throws(APIError) in
             let outcome: JobOutcome
             do {
-                outcome = try SystemdManager().restartUnit(unit, timeout: timeout)
+                outcome = try SystemdManager().restartUnit(unit, timeout: timeout) { state in
+                    logger.info("Waiting for unit", metadata: [
+                        "unit": "\(unit)", "unit.active_state": "\(state.activeState)", "unit.sub_state": "\(state.subState)",
+                        "unit.restarts": "\(state.restarts)",
+                    ])
+                }
             } catch let error as SystemdError {
                 throw HostOperations.apiError(error, doing: "restart \(unit)")
             } catch {

@@ -60,6 +60,28 @@ served_is_default() { [ "$(served)" = "$default" ]; }
 check_within 60 "... and K3s serves the default issuer again" -- served_is_default
 check_within 30 "... and the record is gone" -- inside sh -c '! test -e /var/lib/aiosd/k3s-transaction.json'
 
+# kill -9 of aiosd in the middle of an edit: its next start rolls the edit back to a consistent config.
+check_rc 0 "enable (before the crash test)" -- inside aiosctl workload-identity enable --issuer "$arc"
+sum=$(dropin_sum)
+inside sh -c 'echo K3S_STANDIN_START_DELAY=4 > /etc/systemd/system/k3s.service.env && chmod 600 /etc/systemd/system/k3s.service.env'
+inside aiosctl workload-identity enable --issuer https://third.example/ >/dev/null 2>&1 &
+bg=$!
+check_within 20 "the edit is under way (transaction recorded, new drop-in written)" -- \
+    inside sh -c "test -e /var/lib/aiosd/k3s-transaction.json && grep -q third.example $dropin"
+aiosd_pid=$(main_pid)
+check "kill -9 aiosd in the middle of the edit" -- inside kill -9 "$aiosd_pid"
+wait "$bg"
+aiosd_restarted() { local p; p=$(main_pid); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$aiosd_pid" ]; }
+check_within 30 "systemd restarts aiosd" -- aiosd_restarted
+dropin_is_previous() { [ "$(dropin_sum)" = "$sum" ]; }
+check_within 60 "the interrupted edit is rolled back: the previous drop-in is back" -- dropin_is_previous
+served_is_arc() { [ "$(served)" = "$arc" ]; }
+check_within 60 "... and K3s serves the previous issuer" -- served_is_arc
+check_within 30 "... and the transaction record is gone" -- inside sh -c '! test -e /var/lib/aiosd/k3s-transaction.json'
+check_eq "the killed job is listed as interrupted" interrupted \
+    "$(inside aiosctl jobs --json | json_get '[j["state"] for j in d if j["kind"] == "workload-identity-enable"][-1]')"
+inside rm -f /etc/systemd/system/k3s.service.env
+
 # Enable then disable.
 check_rc 0 "enable again" -- inside aiosctl workload-identity enable --issuer "$arc"
 check_rc 0 "workload-identity disable succeeds" -- inside aiosctl workload-identity disable
