@@ -28,7 +28,7 @@ struct JobsListCommand: ParsableCommand {
                 Output.print("no host jobs yet")
                 return
             }
-            var lines = ["ID        KIND                       STATE        QUEUED                DURATION"]
+            var lines = [["ID".padded(8), "KIND".padded(26), "STATE".padded(12), "QUEUED".padded(21), "DURATION"].joined(separator: "  ")]
             for job in jobs {
                 let duration = job.startedAt.flatMap { start in job.finishedAt.map { Output.tenths($0.timeIntervalSince(start)) + "s" } } ?? "-"
                 lines.append([job.id.padded(8), job.kind.padded(26), job.state.rawValue.padded(12),

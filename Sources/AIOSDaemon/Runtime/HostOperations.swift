@@ -68,7 +68,10 @@ public final class HostOperations: Sendable {
                     emit(JobEvent(event: .started, job: record.id))
                     let context = JobContext(id: record.id, store: store, emit: emit)
                     let result = Result { () throws(APIError) -> T in try body(context) }
-                    let journal = (touchesK3s && (try? result.get()) == nil) ? JournalReader.tail(unit: K3sDefaults.unit, count: 20) : nil
+                    let failed = (try? result.get()) == nil
+                    // A K3s change captures K3s' journal at the moment it failed, before its rollback restarts K3s.
+                    let journal = touchesK3s && failed && store.get(record.id)?.k3sJournal == nil
+                        ? JournalReader.tail(unit: K3sDefaults.unit, count: JobContext.journalLines) : nil
                     let final = store.update(record.id) {
                         $0.finishedAt = Date()
                         switch result {
@@ -76,7 +79,7 @@ public final class HostOperations: Sendable {
                         case .failure(let error):
                             $0.state = .failed
                             $0.error = error
-                            $0.k3sJournal = journal
+                            if let journal { $0.k3sJournal = journal }
                         }
                     }
                     logger.notice("Host job finished", metadata: [
@@ -119,5 +122,13 @@ struct JobContext: Sendable {
     func stepFinished(_ step: JobStep) {
         store.update(id) { $0.steps.append(step) }
         emit(JobEvent(event: .step, job: id, step: step))
+    }
+
+    static let journalLines = 12
+
+    /// Keeps K3s' last journal lines with the job: called when K3s fails, before anything restarts it again.
+    func captureK3sJournal() {
+        let lines = JournalReader.tail(unit: K3sDefaults.unit, count: Self.journalLines)
+        store.update(id) { $0.k3sJournal = lines }
     }
 }

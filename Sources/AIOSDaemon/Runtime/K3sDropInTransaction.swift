@@ -48,6 +48,7 @@ struct K3sDropInTransaction {
             return served
         } catch {
             let failure = error
+            context?.captureK3sJournal()
             logger.error("K3s change failed; rolling back", metadata: ["k3s.dropin": "\(path)", "error": "\(failure.message)"])
             let rollback: String
             do {
