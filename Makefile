@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl python3-cryptography
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography
 RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 TESTBED := Tests/testbed/testbed
 
@@ -42,6 +42,7 @@ deb: deps check-version
 test-testbed: deb
 	Tests/testbed/e2e/run-all $(DEB)
 	Tests/testbed/k3s/fidelity.sh
+	Tests/testbed/azure/fidelity.sh
 
 demo: deb
 	Tests/testbed/demo $(DEB)

@@ -89,8 +89,12 @@ expect "kubeconfig points at https://127.0.0.1:6443" 'server: https://127\.0\.0\
 expect "curl with client-admin cert + server CA: /readyz ok" '^ok$' -- \
     inside curl -sS --fail --cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key \
     https://127.0.0.1:6443/readyz
-expect "anonymous curl /readyz -> 401 (K3s: anonymous-auth=false)" '^401$' -- \
-    inside curl -sS -o /dev/null -w '%{http_code}' --cacert $TLS/server-ca.crt https://127.0.0.1:6443/readyz
+expect "anonymous curl /readyz -> 401 with a Status body (K3s: anonymous-auth=false)" \
+    '^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401\} 401$' -- \
+    inside sh -c "curl -sS -w ' %{http_code}' --cacert $TLS/server-ca.crt https://127.0.0.1:6443/readyz | tr -d '\n'"
+expect "anonymous curl to livez, openid-configuration, jwks, secrets -> 401" '^401 401 401 401 $' -- \
+    inside sh -c "for p in /livez /.well-known/openid-configuration /openid/v1/jwks /api/v1/secrets; do
+        curl -s -o /dev/null -w '%{http_code} ' --cacert $TLS/server-ca.crt https://127.0.0.1:6443\$p; done"
 expect "server cert valid for kubernetes.default.svc" '^ok$' -- \
     inside curl -sS --fail --cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key \
     --resolve kubernetes.default.svc:6443:127.0.0.1 https://kubernetes.default.svc:6443/readyz
@@ -129,6 +133,82 @@ expect "TokenReview authenticates a fresh SA token" '"authenticated":true' -- ks
     printf "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"spec\":{\"token\":\"%s\",\"audiences\":[\"foo\"]}}" "$t" |
         kubectl create --validate=false -f - -o jsonpath="{.status}"'
 
+# ---- Secrets (core/v1), server-side apply, Status errors
+ADM="--cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key"
+API=https://127.0.0.1:6443/api/v1/namespaces/default/secrets
+expect "kubectl create secret generic s1 --from-literal" '^secret/s1 created$' -- \
+    ksh 'kubectl create secret generic s1 --from-literal=a=b --from-literal=pw=s3cr3tPLAIN -n default'
+expect "kubectl get secret s1 -o json: data decodes, Opaque, uid/resourceVersion/creationTimestamp" '^b s3cr3tPLAIN Opaque True$' -- \
+    ksh 'kubectl get secret s1 -n default -o json | python3 -c "
+import sys, json, base64; o = json.load(sys.stdin); m = o[\"metadata\"]
+print(base64.b64decode(o[\"data\"][\"a\"]).decode(), base64.b64decode(o[\"data\"][\"pw\"]).decode(), o[\"type\"],
+      all(m.get(k) for k in (\"uid\", \"resourceVersion\", \"creationTimestamp\")))"'
+expect "kubectl create secret s1 again -> AlreadyExists" '(Error from server \(AlreadyExists\): |error: failed to create secret )secrets "s1" already exists' -- \
+    ksh 'kubectl create secret generic s1 --from-literal=a=c 2>&1; true'
+expect "kubectl label + get secrets -l app=x (equality) lists only s1" '^NAME +TYPE +DATA +AGE\|s1 +Opaque +2 +[0-9]+s\|$' -- \
+    ksh 'kubectl create secret generic s2 --from-literal=z=1 >/dev/null && kubectl label secret s1 app=x >/dev/null &&
+         kubectl label secret s2 app=y >/dev/null && kubectl get secrets -l app=x | tr "\n" "|"'
+expect "label selectors: existence, !key, notin" '^s1 s2 \| \| s2 $' -- \
+    ksh 'for sel in app "!app" "app notin (x)"; do kubectl get secrets -l "$sel" -o name | sed "s,secret/,," | tr "\n" " "; echo -n "| "; done | sed "s/| $//"'
+SSA1='{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ssa","namespace":"default","labels":{"app":"x"}},"stringData":{"k":"one","k2":"two"}}'
+SSA2='{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ssa","namespace":"default"},"stringData":{"k":"changed"}}'
+SSA3='{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ssa","namespace":"default"},"stringData":{"k":"theirs"}}'
+expect "kubectl apply --server-side --field-manager=test creates" '^secret/ssa serverside-applied$' -- \
+    ksh "echo '$SSA1' | kubectl apply --server-side --field-manager=test -f -"
+expect "managedFields: one Apply entry for test with its fields" '^test Apply \{"f:data": \{"f:k": \{\}, "f:k2": \{\}\}, "f:metadata": \{"f:labels": \{"f:app": \{\}\}\}\}$' -- \
+    ksh 'kubectl get secret ssa -o json --show-managed-fields | python3 -c "
+import sys, json; o = json.load(sys.stdin)
+for e in o[\"metadata\"][\"managedFields\"]: print(e[\"manager\"], e[\"operation\"], json.dumps(e[\"fieldsV1\"], sort_keys=True))"'
+expect "re-apply by test changes k and drops the fields it no longer applies (k2, label)" '^changed - -$' -- \
+    ksh "echo '$SSA2' | kubectl apply --server-side --field-manager=test -f - >/dev/null &&
+         kubectl get secret ssa -o json | python3 -c '
+import sys, json, base64; o = json.load(sys.stdin)
+print(base64.b64decode(o[\"data\"][\"k\"]).decode(), o[\"data\"].get(\"k2\", \"-\"), (o[\"metadata\"].get(\"labels\") or {}).get(\"app\", \"-\"))'"
+expect "apply by another manager without --force-conflicts -> conflict (409)" 'Apply failed with 1 conflict: conflict with "test": \.data\.k' -- \
+    ksh "echo '$SSA3' | kubectl apply --server-side --field-manager=other -f - 2>&1; true"
+expect "... with --force-conflicts it succeeds, other owns .data.k, test's entry is gone" '^theirs other:Apply $' -- \
+    ksh "echo '$SSA3' | kubectl apply --server-side --field-manager=other --force-conflicts -f - >/dev/null &&
+         kubectl get secret ssa -o json --show-managed-fields | python3 -c '
+import sys, json, base64; o = json.load(sys.stdin)
+print(base64.b64decode(o[\"data\"][\"k\"]).decode(), \" \".join(e[\"manager\"] + \":\" + e[\"operation\"] for e in o[\"metadata\"][\"managedFields\"]), end=\" \n\")'"
+expect "kubectl apply --server-side of an unknown field -> strict decoding error (server-side fieldValidation)" \
+    'strict decoding error: unknown field "spec"' -- \
+    ksh "echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"ssa\"},\"spec\":{}}' |
+         kubectl apply --server-side --field-manager=test -f - 2>&1; true"
+expect "apply PATCH without fieldManager -> 400 BadRequest Status" '"reason":"BadRequest","code":400\} 400$' -- \
+    inside sh -c "curl -s $ADM -X PATCH -H 'Content-Type: application/apply-patch+yaml' -d '$SSA3' -w ' %{http_code}' $API/ssa | tr -d '\\n'"
+expect "merge-patch+json PATCH (kubectl patch --type=merge)" '^secret/ssa patched$' -- \
+    ksh "kubectl patch secret ssa --type=merge -p '{\"metadata\":{\"annotations\":{\"n\":\"1\"}}}'"
+expect "PUT with a stale resourceVersion -> 409 Conflict Status" '"reason":"Conflict".*"details":\{"name":"ssa","kind":"secrets"\},"code":409\} 409$' -- \
+    inside sh -c "curl -s $ADM -X PUT -H 'Content-Type: application/json' -w ' %{http_code}' \
+        -d '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"ssa\",\"resourceVersion\":\"1\"},\"data\":{}}' $API/ssa | tr -d '\\n'"
+expect "data that is not base64 -> 400 BadRequest (kubectl create -f)" 'BadRequest.*illegal base64 data' -- \
+    ksh "echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"b64\"},\"data\":{\"a\":\"not base64!\"}}' |
+         kubectl create --validate=false -f - 2>&1; true"
+expect "kubernetes.io/tls without tls.key -> 422 Invalid" 'Secret "badtls" is invalid: data\[tls.key\]: Required value' -- \
+    ksh "echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"badtls\"},\"type\":\"kubernetes.io/tls\",\"data\":{\"tls.crt\":\"eA==\"}}' |
+         kubectl create --validate=false -f - 2>&1; true"
+expect "kubectl create secret tls (openssl cert)" '^secret/tls1 created kubernetes.io/tls$' -- \
+    ksh 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /tmp/tls.key -out /tmp/tls.crt \
+            -subj /CN=tls1 -days 1 >/dev/null 2>&1 &&
+         echo "$(kubectl create secret tls tls1 --cert=/tmp/tls.crt --key=/tmp/tls.key -n azure-iot-operations)" \
+              "$(kubectl get secret tls1 -n azure-iot-operations -o jsonpath={.type})"'
+expect "kubectl get secrets -A lists secrets of all namespaces" 'azure-iot-operations +tls1 +kubernetes.io/tls +2' -- \
+    ksh 'kubectl get secrets -A'
+expect "kubectl delete secret s1" '^secret "s1" deleted$' -- ksh 'kubectl delete secret s1 -n default'
+expect "kubectl get secret s1 afterwards -> NotFound" 'Error from server \(NotFound\): secrets "s1" not found' -- \
+    ksh 'kubectl get secret s1 2>&1; true'
+expect "DELETE of a missing secret -> 404 NotFound Status" '"message":"secrets \\"s1\\" not found","reason":"NotFound".*"code":404' -- \
+    inside curl -s $ADM -X DELETE $API/s1
+expect "SA bearer token may not read secrets (403 Status Forbidden)" 'secrets \\"ssa\\" is forbidden: User \\"system:serviceaccount:default:default\\" cannot get resource \\"secrets\\" in API group \\"\\" in the namespace \\"default\\"".*"reason":"Forbidden".* 403$' -- ksh '
+    tok=$(kubectl create token default --audience k3s)
+    curl -s -w " %{http_code}" --cacert '$TLS'/server-ca.crt -H "Authorization: Bearer $tok" '$API'/ssa | tr -d "\\n"'
+expect "secrets.json is mode 0600" '^600$' -- inside stat -c %a /var/lib/rancher/k3s/aios-standin/secrets.json
+expect "secret data is not in the k3s journal" '^clean$' -- \
+    ksh 'journalctl --no-pager -u k3s.service | grep -Eq "s3cr3tPLAIN|czNjcjN0UExBSU4|theirs|dGhlaXJz" && echo leaked || echo clean'
+
+SSA_UID=$(ksh 'kubectl get secret ssa -o jsonpath={.metadata.uid}' 2>/dev/null)
+
 # ---- the AIO workload-identity drop-in
 ksh 'kubectl create token default --audience k3s > /tmp/oldtok'
 ksh "mkdir -p /etc/rancher/k3s/config.yaml.d && cat > /etc/rancher/k3s/config.yaml.d/90-aios.yaml <<'EOF'
@@ -139,7 +219,10 @@ kube-apiserver-arg+:
 EOF"
 t=$(now)
 check "systemctl restart k3s with the issuer drop-in succeeds" -- inside systemctl restart k3s.service
-echo "# restart took $(elapsed "$t") s"
+RESTART_S=$(elapsed "$t")
+echo "# restart took $RESTART_S s"
+expect "start takes a while: READY=1 only after the default 2 s delay" '^slow$' -- \
+    awk -v s="$RESTART_S" 'BEGIN{print (s >= 2 ? "slow" : "fast: " s)}'
 expect "openid-configuration issuer is now the Arc issuer" "\"issuer\":\"$ARC_ISS\"" -- \
     ksh 'kubectl get --raw /.well-known/openid-configuration'
 check "token iss = Arc issuer, max-token-expiration caps 48h to 24h" -- \
@@ -189,6 +272,9 @@ t=$(now)
 check "after removing the bad drop-ins, systemctl restart k3s works again" -- inside systemctl restart k3s.service
 echo "# recovery restart took $(elapsed "$t") s"
 expect "readyz ok after recovery" '^ok$' -- ksh 'kubectl get --raw /readyz'
+expect "Secrets survive systemctl restart k3s (same uid and data)" "^$SSA_UID theirs\$" -- \
+    ksh 'kubectl get secret ssa -o json | python3 -c "
+import sys, json, base64; o = json.load(sys.stdin); print(o[\"metadata\"][\"uid\"], base64.b64decode(o[\"data\"][\"k\"]).decode())"'
 expect "issuer still the Arc issuer after recovery" "\"issuer\":\"$ARC_ISS\"" -- \
     ksh 'kubectl get --raw /.well-known/openid-configuration'
 expect "CA persisted across restarts (same fingerprint)" "^$(printf '%s' "$CA_FP0" | sed 's/[]\/$*.^[]/\\&/g')\$" -- \
