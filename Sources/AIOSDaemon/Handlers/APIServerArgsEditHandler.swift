@@ -39,17 +39,7 @@ struct APIServerArgsEditHandler: APIHandler {
                 return K3sChangeResponse(changed: false, dropIn: AgentDropIn.path, steps: [], servedIssuer: nil)
             }
             let newText = edited.isEmpty ? nil : AgentDropIn.render(edited)
-            let expected: String
-            do {
-                var files = try K3sConfigReader.read().filter { $0.path != AgentDropIn.path }
-                if let newText { files.append((AgentDropIn.path, newText)) }
-                let effective = try K3sConfigMerger().merge(
-                    files: files.sorted { WorkloadIdentityDisableHandler.order($0.path) < WorkloadIdentityDisableHandler.order($1.path) },
-                    commandLine: snapshot.commandLine)
-                expected = WorkloadIdentityPlanner.firstIssuer(in: effective)
-            } catch {
-                throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
-            }
+            let expected = try snapshot.issuer(withDropIn: newText)
             var transaction = operations.k3sTransaction(context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             // Flag names only: values stay out of the journal.

@@ -1,6 +1,5 @@
 import AIOSAPI
 import AIOSCore
-import AIOSSystemd
 
 /// `POST /v1/k3s/restart`: `RestartUnit(k3s.service, replace)`, waiting for the job's JobRemoved.
 struct K3sRestartHandler: APIHandler {
@@ -13,19 +12,7 @@ struct K3sRestartHandler: APIHandler {
         return try await operations.job("k3s-restart", request: request, touchesK3s: true) { (context) throws(APIError) -> HostOperationResponse in
             let start = ContinuousClock.now
             context.stepStarted("restart \(unit)")
-            let outcome: JobOutcome
-            do {
-                outcome = try SystemdManager().restartUnit(unit, timeout: operations.configuration().k3s.readyTimeout) { state in
-                    logger.info("Waiting for unit", metadata: [
-                        "unit": "\(unit)", "unit.active_state": "\(state.activeState)", "unit.sub_state": "\(state.subState)",
-                        "unit.restarts": "\(state.restarts)",
-                    ])
-                }
-            } catch let error as SystemdError {
-                throw HostOperations.apiError(error, doing: "restart \(unit)")
-            } catch {
-                throw APIError(code: .internalError, message: "\(error)")
-            }
+            let outcome = try K3sRestart.run(timeout: operations.configuration().k3s.readyTimeout, logger: logger)
             let response = HostOperationResponse(
                 operation: "restart", unit: unit, job: outcome.job, result: outcome.result,
                 activeState: outcome.unit.activeState, subState: outcome.unit.subState, serviceResult: outcome.unit.result,
@@ -36,11 +23,7 @@ struct K3sRestartHandler: APIHandler {
             ])
             context.stepFinished(JobStep(name: "restart \(unit)", ok: outcome.succeeded, seconds: response.durationSeconds,
                                          detail: "job \(outcome.result), \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)"))
-            guard outcome.succeeded else {
-                throw APIError(code: .operationFailed,
-                               message: "\(unit) did not restart: job \(outcome.result), unit \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)",
-                               hint: "journalctl -u \(unit) -n 50")
-            }
+            guard outcome.succeeded else { throw K3sRestart.failure(outcome) }
             return response
         }
     }

@@ -19,27 +19,11 @@ struct WorkloadIdentityDisableHandler: APIHandler {
             }
             let newText = remaining.isEmpty ? nil : AgentDropIn.render(remaining)
             // What the API server should serve afterwards: the first issuer still configured elsewhere, or K3s' default.
-            var expected = WorkloadIdentityPlanner.defaultIssuer
-            do {
-                var files = try K3sConfigReader.read().filter { $0.path != AgentDropIn.path }
-                if let newText { files.append((AgentDropIn.path, newText)) }
-                let effective = try K3sConfigMerger().merge(files: files.sorted { Self.order($0.path) < Self.order($1.path) })
-                if let issuer = effective.setting("kube-apiserver-arg")?.values.map({ APIServerArgument(parsing: $0.value) })
-                    .first(where: { $0.flagName == "service-account-issuer" }) {
-                    expected = issuer.value
-                }
-            } catch {
-                throw APIError(code: .configInvalid, message: "cannot read the K3s configuration: \(error)")
-            }
+            let expected = try K3sConfigSnapshot.read().issuer(withDropIn: newText)
             var transaction = operations.k3sTransaction(context)
             let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             logger.notice("Workload identity disabled", metadata: ["issuer": "\(served)"])
             return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
         }
-    }
-
-    /// config.yaml first, then the drop-ins by name: K3s' reading order.
-    static func order(_ path: String) -> String {
-        path == K3sConfigReader.defaultConfigPath ? "" : path
     }
 }

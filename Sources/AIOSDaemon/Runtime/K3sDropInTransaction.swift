@@ -108,23 +108,8 @@ struct K3sDropInTransaction {
         let timeout = readyTimeout
         let logger = self.logger
         try step(prefix + "restart \(unit)") { () throws(APIError) in
-            let outcome: JobOutcome
-            do {
-                outcome = try SystemdManager().restartUnit(unit, timeout: timeout) { state in
-                    logger.info("Waiting for unit", metadata: [
-                        "unit": "\(unit)", "unit.active_state": "\(state.activeState)", "unit.sub_state": "\(state.subState)",
-                        "unit.restarts": "\(state.restarts)",
-                    ])
-                }
-            } catch let error as SystemdError {
-                throw HostOperations.apiError(error, doing: "restart \(unit)")
-            } catch {
-                throw APIError(code: .internalError, message: "\(error)")
-            }
-            guard outcome.succeeded else {
-                throw APIError(code: .operationFailed,
-                               message: "\(unit) did not restart: job \(outcome.result), unit \(outcome.unit.activeState)/\(outcome.unit.subState), result \(outcome.unit.result)")
-            }
+            let outcome = try K3sRestart.run(timeout: timeout, logger: logger)
+            guard outcome.succeeded else { throw K3sRestart.failure(outcome) }
             return "job \(outcome.result), pid \(outcome.unit.mainPID)"
         }
         let client: K3sAPIClient
