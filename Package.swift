@@ -33,7 +33,7 @@ let package = Package(
 
         // The domain: no I/O framework, no wire types.
         .target(name: "AIOSCore", dependencies: [
-            "AIOSHTTP",
+            "AIOSHTTP", "AIOSCrypto",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),

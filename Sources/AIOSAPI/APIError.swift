@@ -25,6 +25,8 @@ public struct APIError: Codable, Sendable, Equatable, Error, CustomStringConvert
 public enum APIErrorCode: String, Sendable, CaseIterable {
     case badRequest = "bad_request"
     case notFound = "not_found"
+    /// The thing exists already (e.g. a secret definition of that name).
+    case conflict = "conflict"
     case methodNotAllowed = "method_not_allowed"
     case permissionDenied = "permission_denied"
     case originRefused = "origin_refused"
@@ -41,6 +43,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         switch self {
         case .badRequest: 400
         case .notFound: 404
+        case .conflict: 409
         case .methodNotAllowed: 405
         case .permissionDenied, .originRefused: 403
         case .payloadTooLarge: 413

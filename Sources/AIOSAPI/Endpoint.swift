@@ -28,16 +28,22 @@ extension Endpoint {
     public static let apiServerArgs = Endpoint(.get, "/v1/k3s/apiserver-args", mutating: false)
     public static let apiServerArgsEdit = Endpoint(.post, "/v1/k3s/apiserver-args", mutating: true)
     public static let jobs = Endpoint(.get, "/v1/jobs", mutating: false)
-    /// `/v1/jobs/{id}`: the one path with a parameter.
+    /// `/v1/jobs/{id}`: a path with a parameter.
     public static let job = Endpoint(.get, "/v1/jobs/{id}", mutating: false)
     public static let workloadIdentityStatus = Endpoint(.get, "/v1/workload-identity", mutating: false)
     public static let workloadIdentityEnable = Endpoint(.post, "/v1/workload-identity/enable", mutating: true)
     public static let workloadIdentityDisable = Endpoint(.post, "/v1/workload-identity/disable", mutating: true)
 
+    public static let secrets = Endpoint(.get, "/v1/secrets", mutating: false)
+    public static let secret = Endpoint(.get, "/v1/secrets/{name}", mutating: false)
+    public static let secretAdd = Endpoint(.post, "/v1/secrets", mutating: true)
+    public static let secretRemove = Endpoint(.post, "/v1/secrets/{name}/remove", mutating: true)
+    public static let sync = Endpoint(.post, "/v1/sync", mutating: true)
+
     public static let all: [Endpoint] = [
         .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
-        .jobs, .job,
+        .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync,
     ]
 
     /// The path parameters if `path` matches this endpoint's pattern (`{name}` matches one segment).

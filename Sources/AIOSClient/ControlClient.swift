@@ -92,6 +92,32 @@ public struct ControlClient: Sendable {
         return finished
     }
 
+    /// Calls `endpoint` asking for NDJSON and hands each line to `onLine` as it arrives (e.g. `POST /v1/sync`).
+    public func stream(_ endpoint: Endpoint, body: [UInt8]? = nil, onLine: ([UInt8]) -> Void) throws(ClientError) {
+        try checkSocketAccess()
+        var headers: [(name: String, value: String)] = [("Accept", JobEvent.contentType)]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = HTTPRequest(method: .post, url: "http://\(Defaults.hostHeader)\(endpoint.path)", headers: headers,
+                                  body: body ?? [], unixSocketPath: socketPath, timeout: timeout)
+        var pending: [UInt8] = []
+        var everything: [UInt8] = []
+        let status: Int
+        do {
+            status = try HTTPClient().stream(request) { chunk in
+                everything.append(contentsOf: chunk)
+                pending.append(contentsOf: chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = Array(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                    onLine(line)
+                }
+            }
+        } catch {
+            throw transportError(error)
+        }
+        guard (200..<300).contains(status) else { throw apiError(status: status, body: everything) }
+    }
+
     /// A path segment: unreserved characters as they are, everything else %XX.
     static func percentEncoded(_ segment: String) -> String {
         var result = ""

@@ -13,12 +13,18 @@ public struct Daemon {
     let logger: Logger
     /// Where recent host jobs are kept across restarts (tests use a temporary directory).
     let jobsPath: String
+    /// Where sync state and the content-hash key live (tests use a temporary directory).
+    let syncStatePath: String
+    let contentHashKeyPath: String
 
-    public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger, jobsPath: String = JobStore.defaultPath) {
+    public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger, jobsPath: String = JobStore.defaultPath,
+                syncStatePath: String = SyncStateStore.defaultPath, contentHashKeyPath: String = ContentHasher.defaultKeyPath) {
         self.state = state
         self.notifier = notifier
         self.logger = logger
         self.jobsPath = jobsPath
+        self.syncStatePath = syncStatePath
+        self.contentHashKeyPath = contentHashKeyPath
     }
 
     public func run() async throws {
@@ -30,8 +36,11 @@ public struct Daemon {
                                         configuration: { state.configuration })
         // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
         operations.startRecovery()
+        let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
+                                      logger: logger)
+        let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration })
         let router = Router(
-            handlers: Self.handlers(state: state, manager: manager, operations: operations),
+            handlers: Self.handlers(state: state, manager: manager, operations: operations, sync: sync),
             authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
             logger: logger)
 
@@ -41,6 +50,7 @@ public struct Daemon {
                                             notifier: notifier, state: state, logger: logger))
         }
         services.append(ReloadSignalService(manager: manager, state: state, logger: logger))
+        services.append(SecretSyncService(runner: sync, state: state, logger: logger))
         services.append(ControlServer(eventLoopGroup: eventLoopGroup, router: router, state: state, manager: manager,
                                       notifier: notifier, logger: logger, activatedSocket: activatedSocket))
 
@@ -57,7 +67,8 @@ public struct Daemon {
     }
 
     /// Every endpoint of the control API and its handler; one file per handler under Handlers/.
-    static func handlers(state: DaemonState, manager: ConfigurationManager, operations: HostOperations) -> [any APIHandler] {
+    static func handlers(state: DaemonState, manager: ConfigurationManager, operations: HostOperations,
+                         sync: SecretSyncRunner) -> [any APIHandler] {
         [
             VersionHandler(),
             StatusHandler(state: state),
@@ -72,6 +83,11 @@ public struct Daemon {
             APIServerArgsEditHandler(operations: operations),
             JobsHandler(store: operations.store),
             JobHandler(store: operations.store),
+            SecretsHandler(runner: sync),
+            SecretHandler(runner: sync),
+            SecretAddHandler(runner: sync),
+            SecretRemoveHandler(runner: sync),
+            SyncHandler(runner: sync),
         ]
     }
 }

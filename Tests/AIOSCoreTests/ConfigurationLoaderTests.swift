@@ -149,3 +149,44 @@ import Testing
         #expect(DurationParser.format(.milliseconds(1500)) == "1500ms")
     }
 }
+
+@Suite struct SyncConfigurationTests {
+    @Test func identityAndSyncSectionsAreRead() throws {
+        let yaml = """
+            identity:
+              method: clientSecret
+              tenantId: 72f988bf-0000-4000-8000-00000000a105
+              clientId: 11111111-2222-3333-4444-555555555555
+              clientSecretFile: /etc/aios/app-secret
+              authorityHost: https://login.microsoftonline.com/
+            sync:
+              interval: 15m
+              jitter: 0s
+              deletedInVault: delete
+              concurrency: 4
+            """
+        let configuration = try ConfigurationLoader().parse(yaml, file: "aiosd.yaml")
+        #expect(configuration.identity.method == .clientSecret)
+        #expect(configuration.identity.clientSecretFile == "/etc/aios/app-secret")
+        #expect(configuration.identity.authorityHost == "https://login.microsoftonline.com")
+        #expect(configuration.sync.interval == .seconds(900))
+        #expect(configuration.sync.jitter == .zero)
+        #expect(configuration.sync.deletedInVault == .delete)
+        #expect(configuration.sync.concurrency == 4)
+        #expect(configuration.identity.serviceAccount.subject == "system:serviceaccount:azure-iot-operations:aio-ssc-sa")
+    }
+
+    @Test(arguments: [
+        ("identity:\n  tenantId: not-a-guid\n", "identity.tenantId"),
+        ("identity:\n  method: password\n", "identity.method"),
+        ("identity:\n  authorityHost: http://login.example\n", "identity.authorityHost"),
+        ("sync:\n  interval: 1s\n", "sync.interval"),
+        ("sync:\n  deletedInVault: purge\n", "sync.deletedInVault"),
+        ("sync:\n  definitions: relative/dir\n", "sync.definitions"),
+    ])
+    func badSyncSettingsAreRefused(yaml: String, key: String) {
+        #expect {
+            _ = try ConfigurationLoader().parse(yaml, file: "aiosd.yaml")
+        } throws: { ($0 as? ConfigurationError)?.key == key }
+    }
+}

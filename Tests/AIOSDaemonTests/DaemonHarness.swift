@@ -27,7 +27,9 @@ struct DaemonHarness {
                                 underSystemd: false, watchdogInterval: nil)
         let logger = Logger(label: "aiosd-test") { _ in SwiftLogNoOpLogHandler() }
         let jobsPath = directory.file("jobs.json")
-        let daemon = Task { try await Daemon(state: state, logger: logger, jobsPath: jobsPath).run() }
+        let daemon = Task { try await Daemon(state: state, logger: logger, jobsPath: jobsPath,
+                                                        syncStatePath: directory.file("sync-state.json"),
+                                                        contentHashKeyPath: directory.file("content-hash.key")).run() }
         defer { daemon.cancel() }
         try await onOwnThread { try harness.waitUntilServing() }
         try await onOwnThread { try body(harness) }

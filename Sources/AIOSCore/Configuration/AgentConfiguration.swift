@@ -3,6 +3,8 @@
 public struct AgentConfiguration: Sendable, Equatable {
     public var control = ControlConfiguration()
     public var k3s = K3sAgentConfiguration()
+    public var identity = IdentityConfiguration()
+    public var sync = SyncConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -51,4 +53,55 @@ extension AgentConfiguration {
         if shutdownTimeout != old.shutdownTimeout { names.append("shutdownTimeout") }
         return names
     }
+}
+
+/// Who aiosd is towards Entra ID when it reads Key Vault.
+public struct IdentityConfiguration: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable {
+        /// A Kubernetes service-account token (TokenRequest) exchanged for an Entra token (federated credential).
+        case workloadIdentity
+        /// An app registration's client secret, read from a root-owned 0600 file.
+        case clientSecret
+        /// The machine's managed identity: Azure IMDS, or the Azure Arc agent's local endpoint.
+        case managedIdentity
+    }
+
+    public enum ManagedIdentityEndpoint: String, Sendable, CaseIterable { case imds, arc }
+
+    public var method: Method = .workloadIdentity
+    public var tenantId: String?
+    /// The user-assigned identity's (or app's) client id.
+    public var clientId: String?
+    public var serviceAccount = ServiceAccountReference(namespace: "azure-iot-operations", name: "aio-ssc-sa")
+    public var clientSecretFile = "/etc/aios/client-secret"
+    public var managedIdentityEndpoint: ManagedIdentityEndpoint = .imds
+    public var authorityHost = "https://login.microsoftonline.com"
+
+    public init() {}
+}
+
+/// When and how secrets are synced.
+public struct SyncConfiguration: Sendable, Equatable {
+    public enum DeletedInVaultPolicy: String, Sendable, CaseIterable {
+        /// Keep the last good Secret and report the object as gone.
+        case retain
+        /// Delete the Secret (only ever one aiosd created).
+        case delete
+    }
+
+    public var interval: Duration = .seconds(3600)
+    /// Each scheduled sync starts up to this much later, at random, so a fleet does not poll in step.
+    public var jitter: Duration = .seconds(60)
+    public var deletedInVault: DeletedInVaultPolicy = .retain
+    public var definitions = "/etc/aios/secrets.d"
+    public var defaultNamespace = "azure-iot-operations"
+    public var kubeconfig = "/etc/rancher/k3s/k3s.yaml"
+    /// Key Vault reads in flight at once.
+    public var concurrency = 8
+    /// Sustained Key Vault requests per second per vault (all syncs together); Key Vault allows 4,000 per 10 s.
+    public var vaultRequestsPerSecond = 100
+    /// After a failed sync, the next attempt comes after this (doubling up to the interval).
+    public var retryAfterFailure: Duration = .seconds(30)
+
+    public init() {}
 }

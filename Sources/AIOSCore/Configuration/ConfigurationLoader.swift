@@ -45,9 +45,67 @@ public struct ConfigurationLoader: Sendable {
             if let value = try k3s.duration("readyTimeout", minimum: .seconds(10)) { configuration.k3s.readyTimeout = value }
             try k3s.finish(known: ["readyTimeout"])
         }
+        if var identity = try root.mapping("identity") {
+            var i = configuration.identity
+            if let method = try identity.choice("method", of: IdentityConfiguration.Method.self) { i.method = method }
+            if let tenant = try identity.nonEmptyString("tenantId") {
+                guard KubernetesNames.isGUID(tenant) else { throw identity.invalid("tenantId", "expected a GUID, got \"\(tenant)\"") }
+                i.tenantId = tenant
+            }
+            if let client = try identity.nonEmptyString("clientId") {
+                guard KubernetesNames.isGUID(client) else { throw identity.invalid("clientId", "expected a GUID, got \"\(client)\"") }
+                i.clientId = client
+            }
+            if let account = try identity.nonEmptyString("serviceAccount") {
+                guard let parsed = ServiceAccountReference(parsing: account) else {
+                    throw identity.invalid("serviceAccount", "expected NAMESPACE/NAME, got \"\(account)\"")
+                }
+                i.serviceAccount = parsed
+            }
+            if let file = try identity.nonEmptyString("clientSecretFile") {
+                guard file.hasPrefix("/") else { throw identity.invalid("clientSecretFile", "must be an absolute path") }
+                i.clientSecretFile = file
+            }
+            if let endpoint = try identity.choice("managedIdentityEndpoint", of: IdentityConfiguration.ManagedIdentityEndpoint.self) {
+                i.managedIdentityEndpoint = endpoint
+            }
+            if let host = try identity.nonEmptyString("authorityHost") {
+                guard host.hasPrefix("https://"), !host.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
+                    throw identity.invalid("authorityHost", "expected an https:// URL, got \"\(host)\"")
+                }
+                i.authorityHost = host.hasSuffix("/") ? String(host.dropLast()) : host
+            }
+            try identity.finish(known: ["method", "tenantId", "clientId", "serviceAccount", "clientSecretFile",
+                                        "managedIdentityEndpoint", "authorityHost"])
+            configuration.identity = i
+        }
+        if var sync = try root.mapping("sync") {
+            var s = configuration.sync
+            if let value = try sync.duration("interval", minimum: .seconds(10)) { s.interval = value }
+            if let value = try sync.duration("jitter", minimum: .zero) { s.jitter = value }
+            if let value = try sync.choice("deletedInVault", of: SyncConfiguration.DeletedInVaultPolicy.self) { s.deletedInVault = value }
+            if let value = try sync.nonEmptyString("definitions") {
+                guard value.hasPrefix("/") else { throw sync.invalid("definitions", "must be an absolute path") }
+                s.definitions = value
+            }
+            if let value = try sync.nonEmptyString("defaultNamespace") {
+                guard KubernetesNames.isLabel(value) else { throw sync.invalid("defaultNamespace", "\"\(value)\" is not a namespace name") }
+                s.defaultNamespace = value
+            }
+            if let value = try sync.nonEmptyString("kubeconfig") {
+                guard value.hasPrefix("/") else { throw sync.invalid("kubeconfig", "must be an absolute path") }
+                s.kubeconfig = value
+            }
+            if let value = try sync.positiveInt("concurrency", max: 64) { s.concurrency = value }
+            if let value = try sync.positiveInt("vaultRequestsPerSecond", max: 4000) { s.vaultRequestsPerSecond = value }
+            if let value = try sync.duration("retryAfterFailure", minimum: .seconds(1)) { s.retryAfterFailure = value }
+            try sync.finish(known: ["interval", "jitter", "deletedInVault", "definitions", "defaultNamespace", "kubeconfig",
+                                    "concurrency", "vaultRequestsPerSecond", "retryAfterFailure"])
+            configuration.sync = s
+        }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "logLevel", "shutdownTimeout"])
         return configuration
     }
 }

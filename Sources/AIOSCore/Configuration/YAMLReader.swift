@@ -163,3 +163,48 @@ public struct YAMLMapping {
         return "a list"
     }
 }
+
+extension YAMLMapping {
+    /// The mappings of a list under `key` (e.g. `objects:`), each with its index in the dotted path.
+    public mutating func mappings(_ key: String) throws(ConfigurationError) -> [YAMLMapping]? {
+        guard let node = take(key) else { return nil }
+        guard let sequence = node.sequence else { throw error(key, node, "expected a list") }
+        var result: [YAMLMapping] = []
+        for (index, element) in sequence.enumerated() {
+            guard let mapping = element.mapping else {
+                throw ConfigurationError(file: file, line: element.mark?.line, column: element.mark?.column,
+                                         key: "\(dotted(key))[\(index)]", message: "expected a mapping")
+            }
+            result.append(try YAMLMapping(file: file, path: "\(dotted(key))[\(index)]", node: element, mapping: mapping))
+        }
+        return result
+    }
+
+    /// A mapping of strings to strings (labels, annotations).
+    public mutating func stringMap(_ key: String) throws(ConfigurationError) -> [String: String]? {
+        guard let node = take(key) else { return nil }
+        guard let mapping = node.mapping else { throw error(key, node, "expected a mapping of strings") }
+        var result: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string, let text = value.scalar?.string else {
+                throw error(key, value, "expected a mapping of strings")
+            }
+            guard result.updateValue(text, forKey: name) == nil else { throw error(key, keyNode, "duplicate key \(name)") }
+        }
+        return result
+    }
+
+    /// An integer in `range`.
+    public mutating func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let node = take(key) else { return nil }
+        guard let text = node.scalar?.string, let value = Int(text), range.contains(value) else {
+            throw error(key, node, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(Self.quoted(node))")
+        }
+        return value
+    }
+
+    /// The error for a value that parsed but is not acceptable, located at the value.
+    public func invalid(_ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: dotted(key), message: message)
+    }
+}

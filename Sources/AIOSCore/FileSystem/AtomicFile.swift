@@ -8,6 +8,10 @@ public enum AtomicFile {
     }
 
     public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws(Error) {
+        try write(bytes: Array(text.utf8), to: path, mode: mode)
+    }
+
+    public static func write(bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(Error) {
         let directory = parent(of: path)
         let temporary = "\(directory)/.\(name(of: path)).aios-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
@@ -16,7 +20,6 @@ public enum AtomicFile {
         defer {
             if !written { unlink(temporary) }
         }
-        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let count = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }

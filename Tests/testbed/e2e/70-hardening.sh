@@ -49,6 +49,8 @@ check_eq "/proc/MAINPID/status: Seccomp 2 (filter)" 2 "$(field Seccomp)"
 ns() { inside nsenter -t "$pid" -m -- "$@"; }
 check_rc 1 "in aiosd's mount namespace /usr is read-only" -- ns sh -c 'touch /usr/lib/e2e-probe'
 check_rc 1 "in aiosd's mount namespace /etc/aios is read-only" -- ns sh -c 'touch /etc/aios/e2e-probe'
+check "in aiosd's mount namespace /etc/aios/secrets.d (secret definitions) is writable" -- \
+    ns sh -c 'touch /etc/aios/secrets.d/.e2e-probe && rm /etc/aios/secrets.d/.e2e-probe'
 check "in aiosd's mount namespace /var/lib/aiosd (StateDirectory) is writable" -- \
     ns sh -c 'touch /var/lib/aiosd/e2e-probe && rm /var/lib/aiosd/e2e-probe'
 check_eq "/var/lib/aiosd is 0700 (StateDirectoryMode)" 700 "$(inside stat -c %a /var/lib/aiosd 2>&1)"

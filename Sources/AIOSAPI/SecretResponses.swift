@@ -1,0 +1,102 @@
+import FoundationEssentials
+
+/// `GET /v1/secrets`.
+public struct SecretListResponse: Codable, Sendable, Equatable {
+    public var secrets: [Entry]
+    /// Definition files aiosd cannot use; they are left alone until fixed.
+    public var invalid: [InvalidDefinition]
+
+    public init(secrets: [Entry], invalid: [InvalidDefinition]) {
+        self.secrets = secrets
+        self.invalid = invalid
+    }
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var name: String
+        /// `file`.
+        public var source: String
+        public var keyvaultName: String
+        /// `NAMESPACE/NAME` of the target Secret.
+        public var target: String
+        public var type: String
+        public var objects: [String]
+        public var status: SecretStatusInfo
+
+        public init(name: String, source: String, keyvaultName: String, target: String, type: String, objects: [String], status: SecretStatusInfo) {
+            self.name = name
+            self.source = source
+            self.keyvaultName = keyvaultName
+            self.target = target
+            self.type = type
+            self.objects = objects
+            self.status = status
+        }
+    }
+}
+
+public struct InvalidDefinition: Codable, Sendable, Equatable {
+    public var name: String
+    /// file:line:column: key: what is wrong.
+    public var error: String
+
+    public init(name: String, error: String) {
+        self.name = name
+        self.error = error
+    }
+}
+
+/// `GET /v1/secrets/{name}`.
+public struct SecretShowResponse: Codable, Sendable, Equatable {
+    public var definition: SecretDefinitionInfo
+    public var status: SecretStatusInfo
+
+    public init(definition: SecretDefinitionInfo, status: SecretStatusInfo) {
+        self.definition = definition
+        self.status = status
+    }
+}
+
+/// `POST /v1/secrets`: write a definition file (validated first; nothing is written if anything is wrong).
+public struct SecretAddRequest: Codable, Sendable, Equatable {
+    public var definition: SecretDefinitionInfo
+    /// Replace an existing definition of the same name.
+    public var replace: Bool
+
+    public init(definition: SecretDefinitionInfo, replace: Bool = false) {
+        self.definition = definition
+        self.replace = replace
+    }
+}
+
+public struct SecretAddResponse: Codable, Sendable, Equatable {
+    public var file: String
+    public var replaced: Bool
+    public var definition: SecretDefinitionInfo
+
+    public init(file: String, replaced: Bool, definition: SecretDefinitionInfo) {
+        self.file = file
+        self.replaced = replaced
+        self.definition = definition
+    }
+}
+
+/// `POST /v1/secrets/{name}/remove`.
+public struct SecretRemoveRequest: Codable, Sendable, Equatable {
+    /// Also delete the Kubernetes Secret (only if aiosd created it).
+    public var deleteTarget: Bool
+
+    public init(deleteTarget: Bool = false) { self.deleteTarget = deleteTarget }
+}
+
+public struct SecretRemoveResponse: Codable, Sendable, Equatable {
+    public var file: String
+    /// `NAMESPACE/NAME`.
+    public var target: String
+    public var targetDeleted: Bool
+
+    public init(file: String, target: String, targetDeleted: Bool) {
+        self.file = file
+        self.target = target
+        self.targetDeleted = targetDeleted
+    }
+}

@@ -1,0 +1,66 @@
+import FoundationEssentials
+
+/// What went wrong: a stable code (Key Vault's, Entra's `AADSTSnnnnn`, or aiosd's), a message, and the fix.
+public struct SyncIssueInfo: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var hint: String?
+
+    public init(code: String, message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// The sync status of one definition and each of its objects. Hashes and versions, never values.
+public struct SecretStatusInfo: Codable, Sendable, Equatable {
+    /// `synced`, `pending` (never attempted), `failed` (the last good Secret is kept), `retained` (gone from
+    /// the vault, Secret kept by policy), `deleted` (gone from the vault, Secret deleted by policy).
+    public var state: String
+    public var lastAttempt: Date?
+    public var lastSuccess: Date?
+    /// True when the Secret may be older than the vault's content; `staleSeconds` since the last success.
+    public var stale: Bool
+    public var staleSeconds: Double?
+    /// Keyed hash of the Secret's content (also its `aios.microsoft.com/content-hash` annotation).
+    public var contentHash: String?
+    public var issue: SyncIssueInfo?
+    public var objects: [ObjectStatus]
+
+    public init(state: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, stale: Bool, staleSeconds: Double? = nil,
+                contentHash: String? = nil, issue: SyncIssueInfo? = nil, objects: [ObjectStatus]) {
+        self.state = state
+        self.lastAttempt = lastAttempt
+        self.lastSuccess = lastSuccess
+        self.stale = stale
+        self.staleSeconds = staleSeconds
+        self.contentHash = contentHash
+        self.issue = issue
+        self.objects = objects
+    }
+
+    public struct ObjectStatus: Codable, Sendable, Equatable {
+        public var objectName: String
+        public var alias: String
+        public var lastAttempt: Date?
+        public var lastSuccess: Date?
+        public var vaultVersion: String?
+        /// The secret's `updated` time in the vault when it was last synced.
+        public var vaultUpdated: Date?
+        public var contentHash: String?
+        public var issue: SyncIssueInfo?
+
+        public init(objectName: String, alias: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, vaultVersion: String? = nil,
+                    vaultUpdated: Date? = nil, contentHash: String? = nil, issue: SyncIssueInfo? = nil) {
+            self.objectName = objectName
+            self.alias = alias
+            self.lastAttempt = lastAttempt
+            self.lastSuccess = lastSuccess
+            self.vaultVersion = vaultVersion
+            self.vaultUpdated = vaultUpdated
+            self.contentHash = contentHash
+            self.issue = issue
+        }
+    }
+}

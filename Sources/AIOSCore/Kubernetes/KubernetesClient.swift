@@ -1,0 +1,180 @@
+import AIOSHTTP
+import Foundation
+
+/// The Kubernetes API calls secret sync makes, with the K3s admin credentials (held in memory). Blocking;
+/// safe to call from several threads (each call uses its own connection from a small pool).
+public final class KubernetesClient: Sendable {
+    public let kubeconfig: Kubeconfig
+    /// The field manager of every server-side apply: the owner of the fields aiosd writes.
+    public static let fieldManager = "aiosd"
+    private let pool: HTTPConnectionPool
+    private let tls: TLSCredentials
+    private let base: String
+
+    public init(kubeconfig: Kubeconfig) {
+        self.kubeconfig = kubeconfig
+        self.tls = TLSCredentials(caBundlePEM: kubeconfig.certificateAuthorityPEM, clientCertificatePEM: kubeconfig.clientCertificatePEM,
+                                  clientKeyPEM: kubeconfig.clientKeyPEM)
+        self.base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
+        self.pool = HTTPConnectionPool(maximumIdle: 8)
+    }
+
+    /// Number of HTTP requests sent (for status and benchmarks).
+    public var requestCount: Int { pool.requestCount }
+
+    // MARK: TokenRequest
+
+    /// A service-account token for `audience` (TokenRequest), and when it expires.
+    public func requestToken(for account: ServiceAccountReference, audience: String, expirationSeconds: Int = 3600)
+        throws(KubernetesError) -> (token: String, expiresAt: Date) {
+        struct Body: Encodable {
+            struct Spec: Encodable { var audiences: [String]; var expirationSeconds: Int }
+            var apiVersion = "authentication.k8s.io/v1"
+            var kind = "TokenRequest"
+            var spec: Spec
+        }
+        struct Reply: Decodable {
+            struct Status: Decodable { var token: String; var expirationTimestamp: String }
+            var status: Status
+        }
+        let body = try encode(Body(spec: .init(audiences: [audience], expirationSeconds: expirationSeconds)))
+        let path = "/api/v1/namespaces/\(account.namespace)/serviceaccounts/\(account.name)/token"
+        let response = try send(.post, path, body: body, contentType: "application/json")
+        guard response.status == 201 || response.status == 200 else {
+            var error = Self.error(from: response, doing: "request a token for service account \(account)")
+            if response.status == 404 {
+                error.message = "service account \(account) does not exist (create it: kubectl -n \(account.namespace) create serviceaccount \(account.name))"
+            }
+            throw error
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)), !reply.status.token.isEmpty else {
+            throw KubernetesError(code: response.status, reason: "BadResponse", message: "the TokenRequest reply has no token")
+        }
+        let expiry = ISO8601DateFormatter().date(from: reply.status.expirationTimestamp) ?? Date().addingTimeInterval(Double(expirationSeconds))
+        return (reply.status.token, expiry)
+    }
+
+    // MARK: Secrets
+
+    /// A Secret's identity and ownership, never its data.
+    public struct SecretSummary: Sendable, Equatable {
+        public var namespace: String
+        public var name: String
+        public var uid: String
+        public var type: String
+        public var labels: [String: String]
+        public var annotations: [String: String]
+        public var dataKeys: [String]
+    }
+
+    public func listSecrets(labelSelector: String) throws(KubernetesError) -> [SecretSummary] {
+        let query = labelSelector.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
+        let response = try send(.get, "/api/v1/secrets?labelSelector=\(query)")
+        guard response.status == 200 else { throw Self.error(from: response, doing: "list Secrets") }
+        struct List: Decodable { var items: [SecretObject]? }
+        guard let list = try? JSONDecoder().decode(List.self, from: Data(response.body)) else {
+            throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list is not a SecretList")
+        }
+        return (list.items ?? []).map(\.summary)
+    }
+
+    /// The Secret, or nil if there is none.
+    public func getSecret(namespace: String, name: String) throws(KubernetesError) -> SecretSummary? {
+        let response = try send(.get, "/api/v1/namespaces/\(namespace)/secrets/\(name)")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw Self.error(from: response, doing: "read Secret \(namespace)/\(name)") }
+        guard let secret = try? JSONDecoder().decode(SecretObject.self, from: Data(response.body)) else {
+            throw KubernetesError(code: 200, reason: "BadResponse", message: "Secret \(namespace)/\(name) is not a Secret")
+        }
+        return secret.summary
+    }
+
+    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes).
+    public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
+                            data: [String: [UInt8]]) throws(KubernetesError) {
+        struct Metadata: Encodable { var name: String; var namespace: String; var labels: [String: String]; var annotations: [String: String] }
+        struct Body: Encodable {
+            var apiVersion = "v1"
+            var kind = "Secret"
+            var metadata: Metadata
+            var type: String
+            var data: [String: String]
+        }
+        let body = try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations),
+                                   type: type, data: data.mapValues { Data($0).base64EncodedString() }))
+        let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)&force=true"
+        let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
+        guard response.status == 200 || response.status == 201 else {
+            throw Self.error(from: response, doing: "apply Secret \(namespace)/\(name)")
+        }
+    }
+
+    /// Deletes the Secret only if it is still the object with `uid` (a precondition the API server checks).
+    public func deleteSecret(namespace: String, name: String, uid: String) throws(KubernetesError) {
+        let body = Array(#"{"apiVersion":"v1","kind":"DeleteOptions","preconditions":{"uid":"\#(uid)"}}"#.utf8)
+        let response = try send(.delete, "/api/v1/namespaces/\(namespace)/secrets/\(name)", body: body, contentType: "application/json")
+        guard response.status == 200 || response.status == 202 || response.status == 404 else {
+            throw Self.error(from: response, doing: "delete Secret \(namespace)/\(name)")
+        }
+    }
+
+    // MARK: Plumbing
+
+    private struct SecretObject: Decodable {
+        struct Metadata: Decodable {
+            var name: String
+            var namespace: String?
+            var uid: String?
+            var labels: [String: String]?
+            var annotations: [String: String]?
+        }
+        var metadata: Metadata
+        var type: String?
+        /// Only the keys are kept; values are dropped as soon as they are decoded.
+        var dataKeys: [String]
+
+        enum CodingKeys: String, CodingKey { case metadata, type, data }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            metadata = try container.decode(Metadata.self, forKey: .metadata)
+            type = try container.decodeIfPresent(String.self, forKey: .type)
+            dataKeys = (try container.decodeIfPresent([String: String].self, forKey: .data) ?? [:]).keys.sorted()
+        }
+
+        var summary: SecretSummary {
+            SecretSummary(namespace: metadata.namespace ?? "", name: metadata.name, uid: metadata.uid ?? "", type: type ?? "Opaque",
+                          labels: metadata.labels ?? [:], annotations: metadata.annotations ?? [:], dataKeys: dataKeys)
+        }
+    }
+
+    private func encode(_ value: some Encodable) throws(KubernetesError) -> [UInt8] {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Array(try encoder.encode(value))
+        } catch {
+            throw KubernetesError(code: 0, reason: "Internal", message: "cannot encode the request")
+        }
+    }
+
+    private func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, contentType: String? = nil)
+        throws(KubernetesError) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        let request = HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: .seconds(30), tls: tls)
+        do {
+            return try pool.send(request)
+        } catch {
+            throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
+        }
+    }
+
+    /// The Status the API server sent, or a summary of an unexpected answer.
+    static func error(from response: HTTPResponse, doing what: String) -> KubernetesError {
+        struct Status: Decodable { var reason: String?; var message: String? }
+        let status = try? JSONDecoder().decode(Status.self, from: Data(response.body))
+        return KubernetesError(code: response.status, reason: status?.reason ?? "HTTP\(response.status)",
+                               message: "cannot \(what): \(status?.message ?? "HTTP \(response.status)")")
+    }
+}

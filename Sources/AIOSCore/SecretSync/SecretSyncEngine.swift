@@ -1,0 +1,455 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Syncs definitions from Key Vault to Kubernetes Secrets. One cycle: one list pass per vault decides which
+/// values to fetch (by each secret's `updated` time), values are fetched with bounded concurrency, and a Secret
+/// is applied only when its content hash differs from the one it carries. A cycle where nothing changed fetches
+/// no value and writes nothing. Failures keep the last good Secret; only a 404 or a disabled secret counts as
+/// gone from the vault, and only then does the deleted-in-vault policy apply.
+///
+/// `run` must not be called concurrently (aiosd runs cycles on one queue); the parallelism is inside.
+public final class SecretSyncEngine: Sendable {
+    public static let managedByLabel = "app.kubernetes.io/managed-by"
+    public static let managedByValue = "aiosd"
+    public static let definitionLabel = "aios.microsoft.com/sync"
+    public static let hashAnnotation = "aios.microsoft.com/content-hash"
+    public static let vaultAnnotation = "aios.microsoft.com/vault"
+    public static let ownerSelector = "\(managedByLabel)=\(managedByValue)"
+
+    private let state: SyncStateStore
+    private let hasherKeyPath: String
+    private let loadedHasher = Mutex<ContentHasher?>(nil)
+    private let logger: Logger
+    private let connections: SyncConnections
+    /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
+    /// In memory only: values are never written to disk.
+    private let values = Mutex<[String: CachedValue]>([:])
+
+    struct CachedValue: Sendable {
+        var updated: Int?
+        var version: String?
+        var outputs: [String: [UInt8]]
+    }
+
+    /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
+    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger) {
+        self.state = state
+        self.hasherKeyPath = hasherKeyPath
+        self.connections = connections
+        self.logger = logger
+    }
+
+    public var statuses: [SyncDefinitionStatus] { state.all }
+    public func status(_ name: String) -> SyncDefinitionStatus? { state.get(name) }
+
+    /// One cycle over `definitions`. `force` fetches every value and re-checks every Secret.
+    public func run(definitions: [SyncDefinition], invalid: [String], force: Bool, configuration: AgentConfiguration,
+                    progress: @Sendable (SyncOutcome) -> Void = { _ in }) -> SyncCycleReport {
+        let started = Date()
+        let vaultRequestsBefore = connections.vaultRequestCount
+        let kubeRequestsBefore = connections.kubernetesRequestCount
+        var outcomes: [SyncOutcome] = []
+
+        // Forget the status of definitions that are gone (their Secrets stay: removal is explicit).
+        let names = Set(definitions.map(\.name))
+        for status in state.all where !names.contains(status.name) { state.remove(status.name) }
+        values.withLock { cache in cache = cache.filter { names.contains(String($0.key.split(separator: "/").first ?? "")) } }
+
+        if definitions.isEmpty {
+            state.save()
+            return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
+        }
+        let kubernetes: KubernetesClient
+        let owned: [String: KubernetesClient.SecretSummary]
+        let hasher: ContentHasher
+        do {
+            hasher = try contentHasher()
+            kubernetes = try connections.kubernetes(configuration: configuration.sync)
+            owned = Dictionary(try kubernetes.listSecrets(labelSelector: Self.ownerSelector).map { ("\($0.namespace)/\($0.name)", $0) },
+                               uniquingKeysWith: { first, _ in first })
+        } catch {
+            let issue = (error as? SyncIssue) ?? SyncIssue(code: "KubernetesUnreachable", message: "\(error)",
+                                                           hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
+            for definition in definitions {
+                let outcome = fail(definition, issue, started: started)
+                outcomes.append(outcome)
+                progress(outcome)
+            }
+            state.save()
+            return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
+        }
+
+        // One list pass per (vault, identity).
+        var groups: [VaultKey: [SyncDefinition]] = [:]
+        var order: [VaultKey] = []
+        for definition in definitions {
+            let identity: SyncIdentity
+            do {
+                identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
+            } catch {
+                let outcome = fail(definition, error, started: Date())
+                outcomes.append(outcome)
+                progress(outcome)
+                continue
+            }
+            let key = VaultKey(vault: definition.keyvaultName, identity: identity)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(definition)
+        }
+
+        for key in order {
+            let group = groups[key]!
+            let vault: VaultAccess
+            let listing: [String: VaultListing]
+            do {
+                vault = try connections.vault(key.vault, identity: key.identity, kubernetes: kubernetes, configuration: configuration.sync)
+                listing = try vault.list()
+            } catch {
+                for definition in group {
+                    let outcome = fail(definition, error, started: Date())
+                    log(definition, outcome)
+                    outcomes.append(outcome)
+                    progress(outcome)
+                }
+                continue
+            }
+            for outcome in sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                                configuration: configuration.sync) {
+                outcomes.append(outcome)
+                progress(outcome)
+            }
+        }
+        if let error = state.save() {
+            logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
+        }
+        return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
+    }
+
+    /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
+    public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
+        let kubernetes = try connections.kubernetes(configuration: configuration.sync)
+        let target = definition.target
+        let existing: KubernetesClient.SecretSummary?
+        do {
+            existing = try kubernetes.getSecret(namespace: target.namespace, name: target.name)
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: error.description)
+        }
+        guard let existing else { return false }
+        guard Self.isOwned(existing, by: definition.name) else {
+            throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
+        }
+        do {
+            try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: existing.uid)
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: error.description)
+        }
+        return true
+    }
+
+    private func contentHasher() throws(SyncIssue) -> ContentHasher {
+        if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
+        do {
+            let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
+            loadedHasher.withLock { $0 = hasher }
+            return hasher
+        } catch {
+            throw SyncIssue(code: "StateUnwritable", message: "cannot create the content-hash key \(hasherKeyPath): \(error)",
+                            hint: "aiosd keeps its state in /var/lib/aiosd (StateDirectory=aiosd in aiosd.service)")
+        }
+    }
+
+    public func forget(_ name: String) {
+        state.remove(name)
+        state.save()
+        values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "/") } }
+    }
+
+    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: String) -> Bool {
+        secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition
+    }
+
+    // MARK: One vault's definitions
+
+    private struct VaultKey: Hashable {
+        var vault: String
+        var identity: SyncIdentity
+    }
+
+    private struct FetchItem: Sendable {
+        var definition: Int
+        var object: Int
+        var cacheKey: String
+        var objectSpec: SyncObject
+        var listing: VaultListing
+    }
+
+    private enum FetchResult: Sendable {
+        case value(CachedValue)
+        case failure(SyncIssue, absent: Bool)
+    }
+
+    private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
+                      owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
+                      configuration: SyncConfiguration) -> [SyncOutcome] {
+        let now = Date()
+        var statuses: [SyncDefinitionStatus] = []
+        var fetch: [FetchItem] = []
+        var absent: [String: SyncIssue] = [:]
+        var starts: [Date] = []
+
+        for (d, definition) in definitions.enumerated() {
+            starts.append(Date())
+            var status = state.get(definition.name) ?? SyncDefinitionStatus(name: definition.name)
+            let definitionHash = hasher.hash(Array(String(describing: definition).utf8))
+            let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
+            let targetCurrent = target.map { Self.isOwned($0, by: definition.name) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
+            let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted
+            var objects: [SyncObjectStatus] = []
+            for (o, object) in definition.objects.enumerated() {
+                var objectStatus = status.objects.first { $0.objectName == object.objectName && $0.alias == object.alias }
+                    ?? SyncObjectStatus(objectName: object.objectName, alias: object.alias)
+                let cacheKey = "\(definition.name)/\(o)"
+                guard let listed = listing[object.objectName.lowercased()], listed.enabled || object.objectVersion != nil else {
+                    let gone = listing[object.objectName.lowercased()] == nil
+                    let issue = gone
+                        ? SyncIssue(code: "SecretNotFound", message: "\(object.objectName) is not in vault \(definition.keyvaultName)",
+                                    hint: "az keyvault secret list --vault-name \(definition.keyvaultName) --query [].name")
+                        : SyncIssue(code: "SecretDisabled", message: "\(object.objectName) is disabled in vault \(definition.keyvaultName)",
+                                    hint: "az keyvault secret set-attributes --vault-name \(definition.keyvaultName) --name \(object.objectName) --enabled true")
+                    absent[cacheKey] = issue
+                    objectStatus.lastAttempt = now
+                    objectStatus.issue = issue
+                    objects.append(objectStatus)
+                    continue
+                }
+                let cached = values.withLock { $0[cacheKey] }
+                let changed = object.objectVersion != nil ? objectStatus.vaultVersion != object.objectVersion : objectStatus.vaultUpdated != listed.updated
+                if refetchAll || changed || cached == nil || cached?.updated != listed.updated || objectStatus.issue != nil {
+                    fetch.append(FetchItem(definition: d, object: o, cacheKey: cacheKey, objectSpec: object, listing: listed))
+                }
+                objects.append(objectStatus)
+            }
+            status.objects = objects
+            status.definitionHash = definitionHash
+            statuses.append(status)
+        }
+
+        // Fetch the values that are needed, a bounded number at a time.
+        let results = Mutex<[String: FetchResult]>([:])
+        Self.parallel(fetch, width: configuration.concurrency) { item in
+            let result: FetchResult
+            do {
+                result = .value(try vault.fetch(item.objectSpec, listing: item.listing))
+            } catch let issue as VaultIssue {
+                result = .failure(issue.issue, absent: issue.absent)
+            } catch {
+                result = .failure(SyncIssue(code: "InternalError", message: "\(error)"), absent: false)
+            }
+            results.withLock { $0[item.cacheKey] = result }
+        }
+        let fetched = results.withLock { $0 }
+
+        var outcomes: [SyncOutcome] = []
+        for (d, definition) in definitions.enumerated() {
+            var status = statuses[d]
+            status.lastAttempt = now
+            var outputs: [String: [UInt8]] = [:]
+            var failures: [SyncIssue] = []
+            var goneCount = 0
+            var fetchedCount = 0
+            for (o, object) in definition.objects.enumerated() {
+                let cacheKey = "\(definition.name)/\(o)"
+                var objectStatus = status.objects[o]
+                objectStatus.lastAttempt = now
+                if let issue = absent[cacheKey] {
+                    goneCount += 1
+                    failures.append(issue)
+                    status.objects[o] = objectStatus
+                    continue
+                }
+                switch fetched[cacheKey] {
+                case .value(let value)?:
+                    fetchedCount += 1
+                    values.withLock { $0[cacheKey] = value }
+                    objectStatus.vaultUpdated = value.updated
+                    objectStatus.vaultVersion = value.version
+                    objectStatus.contentHash = hasher.hash(type: "object", data: value.outputs)
+                    objectStatus.lastSuccess = now
+                    objectStatus.issue = nil
+                    outputs.merge(value.outputs) { $1 }
+                case .failure(let issue, let isAbsent)?:
+                    if isAbsent { goneCount += 1 }
+                    objectStatus.issue = issue
+                    failures.append(issue)
+                case nil:
+                    if let cached = values.withLock({ $0[cacheKey] }) {
+                        outputs.merge(cached.outputs) { $1 }
+                        objectStatus.lastSuccess = now
+                        objectStatus.issue = nil
+                    } else {
+                        let issue = SyncIssue(code: "InternalError", message: "no value for \(object.objectName)")
+                        objectStatus.issue = issue
+                        failures.append(issue)
+                    }
+                }
+                status.objects[o] = objectStatus
+            }
+            let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
+            let outcome: SyncOutcome
+            if failures.isEmpty {
+                outcome = apply(definition, outputs: outputs, status: &status, target: target, kubernetes: kubernetes, hasher: hasher, fetched: fetchedCount,
+                                started: starts[d])
+            } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
+                outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: starts[d])
+            } else {
+                let onlyGone = goneCount == failures.count
+                status.issue = nil
+                outcome = SyncOutcome(name: definition.name, result: onlyGone ? .retained : .failed,
+                                      seconds: Date().timeIntervalSince(starts[d]), fetched: fetchedCount, issue: failures[0])
+            }
+            state.put(status)
+            log(definition, outcome)
+            outcomes.append(outcome)
+        }
+        return outcomes
+    }
+
+    private func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
+                       target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int,
+                       started: Date) -> SyncOutcome {
+        func finish(_ result: SyncOutcome.Result, _ issue: SyncIssue? = nil) -> SyncOutcome {
+            status.issue = issue
+            if issue == nil { status.lastSuccess = Date() }
+            return SyncOutcome(name: definition.name, result: result, seconds: Date().timeIntervalSince(started), fetched: fetched, issue: issue)
+        }
+        var data: [String: [UInt8]] = [:]
+        for mapping in definition.effectiveMappings {
+            guard let bytes = outputs[mapping.sourcePath] else {
+                return finish(.failed, SyncIssue(code: "SourcePathMissing", message: "\(mapping.sourcePath) was not produced (fewer versions in the vault than objectVersionHistory?)"))
+            }
+            if definition.target.type == .tls && mapping.targetKey == "tls.crt" {
+                do {
+                    let pair = try ObjectContent.tlsPair(fromPEM: bytes, sourcePath: mapping.sourcePath)
+                    data["tls.crt"] = pair.certificate
+                    data["tls.key"] = pair.key
+                } catch {
+                    return finish(.failed, error)
+                }
+            } else {
+                data[mapping.targetKey] = bytes
+            }
+        }
+        let type = definition.target.type.rawValue
+        let hash = hasher.hash(type: type, data: data)
+        let secretName = "\(definition.target.namespace)/\(definition.target.name)"
+        if let target, Self.isOwned(target, by: definition.name), target.annotations[Self.hashAnnotation] == hash, target.type == type {
+            status.targetHash = hash
+            status.targetDeleted = false
+            return finish(.unchanged)
+        }
+        if let target, !Self.isOwned(target, by: definition.name) {
+            return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to definition \(target.labels[Self.definitionLabel] ?? "?"); not touched",
+                                             hint: "give one of the definitions another secretObject.name"))
+        }
+        if target == nil {
+            // Not labelled as ours: it may still exist, created by someone else. Never take it over.
+            do {
+                if let existing = try kubernetes.getSecret(namespace: definition.target.namespace, name: definition.target.name),
+                   !Self.isOwned(existing, by: definition.name) {
+                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
+                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
+                }
+            } catch {
+                return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description))
+            }
+        }
+        var labels = definition.target.labels
+        labels[Self.managedByLabel] = Self.managedByValue
+        labels[Self.definitionLabel] = definition.name
+        var annotations = definition.target.annotations
+        annotations[Self.hashAnnotation] = hash
+        annotations[Self.vaultAnnotation] = definition.keyvaultName
+        do {
+            try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                       labels: labels, annotations: annotations, data: data)
+        } catch {
+            var hint = "check K3s: systemctl status k3s"
+            if error.code == 404 { hint = "create the namespace: kubectl create namespace \(definition.target.namespace)" }
+            if error.code == 422 && target != nil { hint = "the Secret's type cannot change; delete it and sync again: aiosctl secret remove --delete-target" }
+            return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description, hint: hint))
+        }
+        status.targetHash = hash
+        status.targetDeleted = false
+        return finish(.applied)
+    }
+
+    private func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
+                            kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
+        if let target, Self.isOwned(target, by: definition.name) {
+            do {
+                try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
+            } catch {
+                let failure = SyncIssue(code: "KubernetesError", message: error.description)
+                status.issue = failure
+                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: failure)
+            }
+        }
+        status.targetDeleted = true
+        status.targetHash = nil
+        status.issue = nil
+        return SyncOutcome(name: definition.name, result: .deleted, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
+    }
+
+    private func fail(_ definition: SyncDefinition, _ error: any Error, started: Date) -> SyncOutcome {
+        let issue = (error as? SyncIssue) ?? (error as? VaultIssue)?.issue ?? SyncIssue(code: "InternalError", message: "\(error)")
+        var status = state.get(definition.name) ?? SyncDefinitionStatus(
+            name: definition.name, objects: definition.objects.map { SyncObjectStatus(objectName: $0.objectName, alias: $0.alias) })
+        status.lastAttempt = Date()
+        status.issue = issue
+        state.put(status)
+        return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
+    }
+
+    private func log(_ definition: SyncDefinition, _ outcome: SyncOutcome) {
+        var metadata: Logger.Metadata = [
+            "secret": "\(definition.name)", "vault": "\(definition.keyvaultName)",
+            "target": "\(definition.target.namespace)/\(definition.target.name)",
+            "outcome": "\(outcome.result.rawValue)", "fetched": "\(outcome.fetched)",
+            "duration_ms": "\(Int(outcome.seconds * 1000))",
+        ]
+        if let issue = outcome.issue {
+            metadata["error.code"] = "\(issue.code)"
+            metadata["error"] = "\(issue.message)"
+        }
+        switch outcome.result {
+        case .failed: logger.warning("Secret sync failed", metadata: metadata)
+        case .unchanged: logger.debug("Secret unchanged", metadata: metadata)
+        case .applied, .retained, .deleted: logger.info("Secret synced", metadata: metadata)
+        }
+    }
+
+    private func report(_ started: Date, _ outcomes: [SyncOutcome], _ invalid: [String], _ vaultBefore: Int, _ kubeBefore: Int) -> SyncCycleReport {
+        SyncCycleReport(startedAt: started, finishedAt: Date(), outcomes: outcomes,
+                        vaultRequests: connections.vaultRequestCount - vaultBefore,
+                        kubernetesRequests: connections.kubernetesRequestCount - kubeBefore, invalidDefinitions: invalid)
+    }
+
+    /// Runs `body` for every item on up to `width` threads at once and waits for all.
+    static func parallel<T: Sendable>(_ items: [T], width: Int, _ body: @escaping @Sendable (T) -> Void) {
+        guard !items.isEmpty else { return }
+        let queue = DispatchQueue(label: "aiosd.sync.fetch", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: max(1, width))
+        for item in items {
+            slots.wait()
+            queue.async(group: group) {
+                defer { slots.signal() }
+                body(item)
+            }
+        }
+        group.wait()
+    }
+}

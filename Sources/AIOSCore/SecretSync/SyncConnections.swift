@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// The long-lived clients secret sync reuses across cycles: the Kubernetes client (re-created when the
+/// kubeconfig changes), one credential with its token cache per identity, and one Key Vault client per vault
+/// and identity (its challenge, connections and request budget survive between cycles).
+public final class SyncConnections: Sendable {
+    private struct State {
+        var kubernetes: (path: String, modified: Date?, client: KubernetesClient)?
+        var credentials: [SyncIdentity: any TokenCredential] = [:]
+        var vaults: [String: VaultAccess] = [:]
+        var retiredVaultRequests = 0
+        var retiredKubernetesRequests = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var vaultRequestCount: Int {
+        state.withLock { $0.vaults.values.reduce($0.retiredVaultRequests) { $0 + $1.client.requestCount } }
+    }
+
+    public var kubernetesRequestCount: Int {
+        state.withLock { ($0.kubernetes?.client.requestCount ?? 0) + $0.retiredKubernetesRequests }
+    }
+
+    func kubernetes(configuration: SyncConfiguration) throws(SyncIssue) -> KubernetesClient {
+        let path = configuration.kubeconfig
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        if let current = state.withLock({ $0.kubernetes }), current.path == path, current.modified == modified {
+            return current.client
+        }
+        let kubeconfig: Kubeconfig
+        do {
+            kubeconfig = try Kubeconfig.load(path: path)
+        } catch {
+            throw SyncIssue(code: "KubeconfigUnusable", message: "cannot use \(path): \(error)",
+                            hint: "is K3s installed and running? systemctl status k3s")
+        }
+        let client = KubernetesClient(kubeconfig: kubeconfig)
+        state.withLock {
+            $0.retiredKubernetesRequests += $0.kubernetes?.client.requestCount ?? 0
+            $0.kubernetes = (path, modified, client)
+        }
+        return client
+    }
+
+    func vault(_ name: String, identity: SyncIdentity, kubernetes: KubernetesClient, configuration: SyncConfiguration) throws(SyncIssue) -> VaultAccess {
+        let key = "\(name)|\(identity.hashValue)"
+        if let existing = state.withLock({ $0.vaults[key] }) { return existing }
+        let credential = try self.credential(for: identity, kubernetes: kubernetes)
+        let client = KeyVaultClient(vaultName: name, credential: credential,
+                                    budget: KeyVaultRequestBudget.shared(forVault: name, requestsPerSecond: Double(configuration.vaultRequestsPerSecond)),
+                                    maximumConnections: configuration.concurrency)
+        let access = VaultAccess(client: client, vaultName: name)
+        state.withLock { $0.vaults[key] = access }
+        return access
+    }
+
+    private func credential(for identity: SyncIdentity, kubernetes: KubernetesClient) throws(SyncIssue) -> any TokenCredential {
+        if let existing = state.withLock({ $0.credentials[identity] }) { return existing }
+        let base: any TokenCredential
+        do {
+            switch identity.method {
+            case .workloadIdentity:
+                let account = identity.serviceAccount!
+                // The Kubernetes client of the moment (it is replaced when the kubeconfig changes).
+                let tokens: @Sendable () throws -> String = { [weak self] in
+                    let client = (self?.state.withLock { $0.kubernetes?.client }) ?? kubernetes
+                    return try client.requestToken(for: account, audience: SyncIdentity.tokenExchangeAudience).token
+                }
+                base = try ClientAssertionCredential(tenantId: identity.tenantId, clientId: identity.clientId!,
+                                                     authorityHost: identity.authorityHost, assertion: tokens)
+            case .clientSecret:
+                base = try ClientSecretCredential(tenantId: identity.tenantId, clientId: identity.clientId!,
+                                                  secretFile: identity.clientSecretFile!, authorityHost: identity.authorityHost)
+            case .managedIdentity:
+                switch identity.managedIdentityEndpoint ?? .imds {
+                case .imds: base = ManagedIdentityCredential(source: .imds(clientId: identity.clientId))
+                case .arc: base = ManagedIdentityCredential(source: .arc())
+                }
+            }
+        } catch {
+            throw SyncIssue(code: error.code, message: error.message, hint: error.hint)
+        }
+        let cached = TokenCache(wrapping: base, clientId: identity.clientId ?? "managed-identity")
+        state.withLock { $0.credentials[identity] = cached }
+        return cached
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One synced Kubernetes Secret and the Key Vault objects it is made of, in the vocabulary of the Secret
+/// Synchronization Controller (`SecretProviderClass` objects + `SecretSync` data mapping).
+public struct SyncDefinition: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// `/etc/aios/secrets.d/NAME.yaml`.
+        case file(path: String)
+    }
+
+    /// The definition's name: the file's name without `.yaml`, and the default target Secret name.
+    public var name: String
+    public var source: Source
+    public var keyvaultName: String
+    /// Overrides of the agent's identity for this definition; nil = `identity` in aiosd.yaml.
+    public var tenantId: String?
+    public var clientId: String?
+    public var serviceAccount: ServiceAccountReference?
+    public var objects: [SyncObject]
+    public var target: TargetSecret
+    /// A change of this value forces a sync of this definition.
+    public var forceSynchronization: String?
+
+    public init(name: String, source: Source, keyvaultName: String, tenantId: String? = nil, clientId: String? = nil,
+                serviceAccount: ServiceAccountReference? = nil, objects: [SyncObject], target: TargetSecret,
+                forceSynchronization: String? = nil) {
+        self.name = name
+        self.source = source
+        self.keyvaultName = keyvaultName
+        self.tenantId = tenantId
+        self.clientId = clientId
+        self.serviceAccount = serviceAccount
+        self.objects = objects
+        self.target = target
+        self.forceSynchronization = forceSynchronization
+    }
+}
+
+/// A Key Vault object as a `SecretProviderClass` lists it.
+public struct SyncObject: Sendable, Equatable {
+    public enum ObjectType: String, Sendable, CaseIterable { case secret, cert }
+    public enum Encoding: String, Sendable, CaseIterable { case utf8 = "utf-8", hex, base64 }
+    public enum Format: String, Sendable, CaseIterable { case pem, pfx }
+
+    public var objectName: String
+    public var objectType: ObjectType = .secret
+    /// A pinned version (32 hex characters); nil = the latest.
+    public var objectVersion: String?
+    /// Sync this many versions, newest first, as `alias/0` ... `alias/N-1`; 0 or 1 = only the current one as `alias`.
+    public var objectVersionHistory: Int = 0
+    public var objectAlias: String?
+    public var objectEncoding: Encoding = .utf8
+    public var objectFormat: Format = .pem
+
+    public init(objectName: String, objectType: ObjectType = .secret, objectVersion: String? = nil, objectVersionHistory: Int = 0,
+                objectAlias: String? = nil, objectEncoding: Encoding = .utf8, objectFormat: Format = .pem) {
+        self.objectName = objectName
+        self.objectType = objectType
+        self.objectVersion = objectVersion
+        self.objectVersionHistory = objectVersionHistory
+        self.objectAlias = objectAlias
+        self.objectEncoding = objectEncoding
+        self.objectFormat = objectFormat
+    }
+
+    /// The name its content goes by in `sourcePath` (the provider's file name).
+    public var alias: String { objectAlias ?? objectName }
+
+    /// The source paths this object produces: `alias`, or `alias/0` ... `alias/N-1` with a version history.
+    public var sourcePaths: [String] {
+        objectVersionHistory > 1 ? (0..<objectVersionHistory).map { "\(alias)/\($0)" } : [alias]
+    }
+}
+
+/// The Kubernetes Secret a definition produces.
+public struct TargetSecret: Sendable, Equatable {
+    public enum SecretType: String, Sendable, CaseIterable {
+        case opaque = "Opaque"
+        case tls = "kubernetes.io/tls"
+    }
+
+    public var namespace: String
+    public var name: String
+    public var type: SecretType = .opaque
+    public var labels: [String: String] = [:]
+    public var annotations: [String: String] = [:]
+    /// `sourcePath` -> `targetKey`; empty = every source path under its own name (`/` becomes `-`).
+    public var data: [KeyMapping] = []
+
+    public init(namespace: String, name: String, type: SecretType = .opaque, labels: [String: String] = [:],
+                annotations: [String: String] = [:], data: [KeyMapping] = []) {
+        self.namespace = namespace
+        self.name = name
+        self.type = type
+        self.labels = labels
+        self.annotations = annotations
+        self.data = data
+    }
+}
+
+public struct KeyMapping: Sendable, Equatable {
+    public var sourcePath: String
+    public var targetKey: String
+
+    public init(sourcePath: String, targetKey: String) {
+        self.sourcePath = sourcePath
+        self.targetKey = targetKey
+    }
+}
+
+/// `namespace/name` of a Kubernetes service account.
+public struct ServiceAccountReference: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// Parses `NS/SA`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, KubernetesNames.isLabel(String(parts[0])), KubernetesNames.isSubdomain(String(parts[1])) else { return nil }
+        self.init(namespace: String(parts[0]), name: String(parts[1]))
+    }
+
+    public var description: String { "\(namespace)/\(name)" }
+    /// The subject Entra sees in the service account's tokens.
+    public var subject: String { "system:serviceaccount:\(namespace):\(name)" }
+}
+
+extension SyncDefinition {
+    /// The data mapping in force: the explicit one, or each source path under its own name.
+    public var effectiveMappings: [KeyMapping] {
+        if !target.data.isEmpty { return target.data }
+        if target.type == .tls, let first = objects.first {
+            return [KeyMapping(sourcePath: first.sourcePaths[0], targetKey: "tls.crt")]
+        }
+        return objects.flatMap(\.sourcePaths).map { KeyMapping(sourcePath: $0, targetKey: $0.replacingOccurrences(of: "/", with: "-")) }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The identity one definition reads its vault as: the agent's configured identity with the definition's
+/// overrides applied. Definitions with equal identities share one credential and one token cache.
+public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
+    public var method: IdentityConfiguration.Method
+    public var tenantId: String
+    public var clientId: String?
+    public var serviceAccount: ServiceAccountReference?
+    public var clientSecretFile: String?
+    public var managedIdentityEndpoint: IdentityConfiguration.ManagedIdentityEndpoint?
+    public var authorityHost: String
+
+    /// The audience of service-account tokens exchanged with Entra ID (federated credentials' default).
+    public static let tokenExchangeAudience = "api://AzureADTokenExchange"
+
+    /// The identity for `definition`, or why there is none.
+    public static func resolve(_ definition: SyncDefinition, configuration: IdentityConfiguration) throws(SyncIssue) -> SyncIdentity {
+        guard let tenant = definition.tenantId ?? configuration.tenantId else {
+            throw SyncIssue(code: "IdentityNotConfigured", message: "no tenant id: set identity.tenantId in /etc/aios/aiosd.yaml (or tenantId in the definition)",
+                            hint: "edit /etc/aios/aiosd.yaml, then: aiosctl config reload")
+        }
+        let client = definition.clientId ?? configuration.clientId
+        switch configuration.method {
+        case .workloadIdentity:
+            guard let client else {
+                throw SyncIssue(code: "IdentityNotConfigured", message: "workload identity needs the managed identity's client id: set identity.clientId in /etc/aios/aiosd.yaml",
+                                hint: "az identity show -g <RESOURCE-GROUP> -n <IDENTITY> --query clientId")
+            }
+            return SyncIdentity(method: .workloadIdentity, tenantId: tenant, clientId: client,
+                                serviceAccount: definition.serviceAccount ?? configuration.serviceAccount,
+                                authorityHost: configuration.authorityHost)
+        case .clientSecret:
+            guard let client else {
+                throw SyncIssue(code: "IdentityNotConfigured", message: "a client secret needs the app's client id: set identity.clientId in /etc/aios/aiosd.yaml")
+            }
+            return SyncIdentity(method: .clientSecret, tenantId: tenant, clientId: client, clientSecretFile: configuration.clientSecretFile,
+                                authorityHost: configuration.authorityHost)
+        case .managedIdentity:
+            return SyncIdentity(method: .managedIdentity, tenantId: tenant, clientId: client,
+                                managedIdentityEndpoint: configuration.managedIdentityEndpoint, authorityHost: configuration.authorityHost)
+        }
+    }
+
+    public var description: String {
+        switch method {
+        case .workloadIdentity: "workload identity \(clientId ?? "?") via service account \(serviceAccount?.description ?? "?")"
+        case .clientSecret: "client secret of \(clientId ?? "?")"
+        case .managedIdentity: "managed identity (\(managedIdentityEndpoint?.rawValue ?? "imds"))\(clientId.map { " " + $0 } ?? "")"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+
+/// The sync status of every definition, kept in `/var/lib/aiosd/sync-state.json` (0600) so it survives a restart:
+/// change detection after a restart needs the vault's `updated` times and the content hashes. No value is in it.
+public final class SyncStateStore: Sendable {
+    public static let defaultPath = "/var/lib/aiosd/sync-state.json"
+    public let path: String
+    private let statuses: Mutex<[String: SyncDefinitionStatus]>
+
+    public init(path: String = SyncStateStore.defaultPath) {
+        self.path = path
+        var loaded: [String: SyncDefinitionStatus] = [:]
+        if let data = FileManager.default.contents(atPath: path),
+           let list = try? Self.decoder.decode([SyncDefinitionStatus].self, from: data) {
+            for status in list { loaded[status.name] = status }
+        }
+        statuses = Mutex(loaded)
+    }
+
+    public func get(_ name: String) -> SyncDefinitionStatus? { statuses.withLock { $0[name] } }
+    public var all: [SyncDefinitionStatus] { statuses.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+
+    public func put(_ status: SyncDefinitionStatus) { statuses.withLock { $0[status.name] = status } }
+    public func remove(_ name: String) { statuses.withLock { _ = $0.removeValue(forKey: name) } }
+
+    /// Writes the file atomically; a failure is returned for logging, the state in memory stays.
+    @discardableResult
+    public func save() -> AtomicFile.Error? {
+        let list = all
+        do {
+            let data = try Self.encoder.encode(list)
+            try AtomicFile.write(String(decoding: data, as: UTF8.self), to: path, mode: 0o600)
+            return nil
+        } catch let error as AtomicFile.Error {
+            return error
+        } catch {
+            return AtomicFile.Error(description: "cannot encode the sync state: \(error)")
+        }
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

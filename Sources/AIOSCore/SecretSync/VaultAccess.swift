@@ -1,0 +1,85 @@
+import Foundation
+
+/// What one list pass says about a secret: enough to decide whether its value must be fetched.
+public struct VaultListing: Sendable, Equatable {
+    public var enabled: Bool
+    public var updated: Int?
+    public var contentType: String?
+}
+
+/// A vault failure for one object or one vault; `absent` is true only when the vault says the secret is gone
+/// (404) or disabled, never for an outage.
+struct VaultIssue: Error {
+    var issue: SyncIssue
+    var absent: Bool
+}
+
+/// One vault as secret sync uses it: the list pass and the fetch of an object's value(s).
+public final class VaultAccess: Sendable {
+    let client: KeyVaultClient
+    let vaultName: String
+
+    init(client: KeyVaultClient, vaultName: String) {
+        self.client = client
+        self.vaultName = vaultName
+    }
+
+    /// Every secret in the vault by lowercased name (Key Vault names are case-insensitive).
+    func list() throws(VaultIssue) -> [String: VaultListing] {
+        do {
+            var result: [String: VaultListing] = [:]
+            for item in try client.listSecrets() {
+                result[item.name.lowercased()] = VaultListing(enabled: item.enabled, updated: item.updated, contentType: item.contentType)
+            }
+            return result
+        } catch {
+            throw Self.issue(error, vault: vaultName, object: nil)
+        }
+    }
+
+    /// The object's content: one value, or with a version history the newest enabled versions as `alias/0...`.
+    func fetch(_ object: SyncObject, listing: VaultListing) throws(VaultIssue) -> SecretSyncEngine.CachedValue {
+        do {
+            if object.objectVersionHistory > 1 {
+                let versions = try client.listVersions(name: object.objectName)
+                    .filter(\.enabled)
+                    .sorted { ($0.created ?? 0, $0.version) > ($1.created ?? 0, $1.version) }
+                    .prefix(object.objectVersionHistory)
+                var outputs: [String: [UInt8]] = [:]
+                for (index, version) in versions.enumerated() {
+                    let secret = try client.getSecret(name: object.objectName, version: version.version)
+                    outputs["\(object.alias)/\(index)"] = try materialize(object, secret.value, secret.contentType)
+                }
+                return .init(updated: listing.updated, version: versions.first?.version, outputs: outputs)
+            }
+            let secret = try client.getSecret(name: object.objectName, version: object.objectVersion)
+            return .init(updated: listing.updated, version: secret.version,
+                         outputs: [object.alias: try materialize(object, secret.value, secret.contentType)])
+        } catch let issue as VaultIssue {
+            throw issue
+        } catch {
+            throw Self.issue(error, vault: vaultName, object: object.objectName)
+        }
+    }
+
+    private func materialize(_ object: SyncObject, _ value: String, _ contentType: String?) throws(VaultIssue) -> [UInt8] {
+        do {
+            return try ObjectContent.materialize(object, value: value, contentType: contentType)
+        } catch {
+            throw VaultIssue(issue: error, absent: false)
+        }
+    }
+
+    static func issue(_ error: any Error, vault: String, object: String?) -> VaultIssue {
+        let subject = object.map { "\($0) in vault \(vault)" } ?? "vault \(vault)"
+        if let error = error as? KeyVaultError {
+            return VaultIssue(issue: SyncIssue(code: error.code.isEmpty ? "KeyVaultError" : error.code,
+                                               message: "\(subject): \(error.message)", hint: error.hint),
+                              absent: error.meansAbsentInVault)
+        }
+        if let error = error as? AzureAuthError {
+            return VaultIssue(issue: SyncIssue(code: error.code, message: error.message, hint: error.hint), absent: false)
+        }
+        return VaultIssue(issue: SyncIssue(code: "KeyVaultError", message: "\(subject): \(error)"), absent: false)
+    }
+}

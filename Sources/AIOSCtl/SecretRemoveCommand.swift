@@ -1,0 +1,42 @@
+import AIOSAPI
+import AIOSClient
+import ArgumentParser
+
+/// `aiosctl secret remove NAME [--delete-target]`.
+struct SecretRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Stop syncing a secret (and with --delete-target, delete its Kubernetes Secret).",
+        discussion: """
+            Removes /etc/aios/secrets.d/NAME.yaml. The Kubernetes Secret stays as it is unless --delete-target \
+            is given; aiosd only ever deletes a Secret it created for this definition.
+            """)
+
+    @Argument(help: "The definition's name (see: aiosctl secret list).")
+    var name: String
+
+    @Flag(name: .long, help: "Also delete the Kubernetes Secret aiosd created for it.")
+    var deleteTarget = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let body = Array(try APICoding.encoder().encode(SecretRemoveRequest(deleteTarget: deleteTarget)))
+        do {
+            if global.json {
+                Output.printJSON(try global.client.call(.secretRemove, parameters: ["name": name], body: body))
+                return
+            }
+            let response = try global.client.call(.secretRemove, parameters: ["name": name], as: SecretRemoveResponse.self, body: body)
+            var text = "Removed \(name) (\(response.file))"
+            if response.targetDeleted {
+                text += "; Secret \(response.target) deleted"
+            } else if !response.target.isEmpty {
+                text += deleteTarget ? "; Secret \(response.target) did not exist" : "; Secret \(response.target) kept (no longer synced)"
+            }
+            Output.print(text)
+        } catch {
+            throw Output.fail(error, json: global.json)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import AIOSAPI
+import AIOSCore
+import Foundation
+
+/// `POST /v1/secrets`: validate a definition and write it to secrets.d atomically. Nothing is written if any
+/// part of it is wrong. The next sync (or `aiosctl sync`) picks it up.
+struct SecretAddHandler: APIHandler {
+    let endpoint = Endpoint.secretAdd
+    let runner: SecretSyncRunner
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let body: SecretAddRequest
+        do {
+            body = try APICoding.decoder().decode(SecretAddRequest.self, from: Data(request.body))
+        } catch {
+            throw APIError(code: .badRequest, message: "expected {\"definition\": {...}, \"replace\": false}: \(error)")
+        }
+        let directory = runner.directory
+        let logger = runner.logger
+        return try await runner.exclusive { () throws(APIError) -> APIReply in
+            let definition = try SecretWire.definition(body.definition, file: directory.file(for: body.definition.name),
+                                                       defaultNamespace: directory.defaultNamespace)
+            let existed = directory.exists(definition.name)
+            if existed && !body.replace {
+                throw APIError(code: .conflict, message: "a synced secret named \(definition.name) exists already (\(directory.file(for: definition.name)))",
+                               hint: "aiosctl secret show \(definition.name); to replace it add --replace")
+            }
+            // Two definitions must never fight over one Secret.
+            let target = "\(definition.target.namespace)/\(definition.target.name)"
+            if let other = runner.definitions().definitions.first(where: {
+                $0.name != definition.name && "\($0.target.namespace)/\($0.target.name)" == target
+            }) {
+                throw APIError(code: .conflict, message: "Secret \(target) is already the target of \(other.name)",
+                               hint: "choose another target name with --secret-name")
+            }
+            do {
+                try directory.write(definition)
+            } catch {
+                throw APIError(code: .internalError, message: "cannot write \(directory.file(for: definition.name)): \(error)")
+            }
+            logger.notice("Secret definition written", metadata: [
+                "secret": "\(definition.name)", "vault": "\(definition.keyvaultName)", "target": "\(target)",
+                "file": "\(directory.file(for: definition.name))", "replaced": "\(existed)",
+            ])
+            return .json(SecretAddResponse(file: directory.file(for: definition.name), replaced: existed, definition: SecretWire.info(definition)),
+                         status: existed ? 200 : 201)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import AIOSAPI
+import AIOSCore
+
+/// `GET /v1/secrets/{name}`: one definition, its origin, and the status of each object.
+struct SecretHandler: APIHandler {
+    let endpoint = Endpoint.secret
+    let runner: SecretSyncRunner
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let name = request.parameters["name"] ?? ""
+        let loaded = runner.definitions()
+        if let invalid = loaded.invalid.first(where: { $0.name == name }) {
+            throw APIError(code: .configInvalid, message: "the definition \(name) cannot be used: \(invalid.error)",
+                           hint: "fix the file, or remove it: aiosctl secret remove \(name)")
+        }
+        guard let definition = loaded.definitions.first(where: { $0.name == name }) else {
+            throw APIError(code: .notFound, message: "no synced secret named \(name)", hint: "aiosctl secret list")
+        }
+        return .json(SecretShowResponse(definition: SecretWire.info(definition),
+                                        status: SecretWire.status(runner.engine.status(name), definition: definition)))
+    }
+}

@@ -1,0 +1,41 @@
+import AIOSAPI
+import AIOSCore
+import Foundation
+
+/// `POST /v1/sync`: sync now. With `wait` the reply is the cycle's outcome (streamed as NDJSON events with
+/// `Accept: application/x-ndjson`); without it the cycle is started and the reply comes at once.
+struct SyncHandler: APIHandler {
+    let endpoint = Endpoint.sync
+    let runner: SecretSyncRunner
+
+    func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let body: SyncRequest
+        do {
+            body = request.body.isEmpty ? SyncRequest() : try APICoding.decoder().decode(SyncRequest.self, from: Data(request.body))
+        } catch {
+            throw APIError(code: .badRequest, message: "expected {\"wait\": true, \"force\": false}: \(error)")
+        }
+        let runner = self.runner
+        guard body.wait else {
+            Task { _ = await runner.cycle(force: body.force, reason: "api") }
+            return .json(SyncResponse(finished: false), status: 202)
+        }
+        guard request.wantsStream else {
+            return .json(SecretWire.response(await runner.cycle(force: body.force, reason: "api")))
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let emit: @Sendable (SyncEvent) -> Void = { event in
+            guard let line = try? APICoding.encoder().encode(event) else { return }
+            continuation.yield(Array(line) + [0x0A])
+        }
+        if runner.isRunning { emit(SyncEvent(event: .queued)) }
+        Task {
+            let report = await runner.cycle(force: body.force, reason: "api",
+                                            onStart: { emit(SyncEvent(event: .started, total: $0)) },
+                                            onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) })
+            emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
+            continuation.finish()
+        }
+        return .ndjson(stream)
+    }
+}

@@ -1,0 +1,53 @@
+import AIOSCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The sync schedule: a cycle at start, then every `sync.interval` plus a random delay of up to `sync.jitter`;
+/// after a failed cycle the next comes sooner (`sync.retryAfterFailure`, doubling up to the interval).
+struct SecretSyncService: Service {
+    static let serviceName = "secret-sync"
+
+    let runner: SecretSyncRunner
+    let state: DaemonState
+    let logger: Logger
+
+    func run() async throws {
+        var failures = 0
+        var delay = Duration.seconds(2)  // let K3s and the network settle after boot
+        state.setService(Self.serviceName, .running, detail: "first sync in 2s")
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            runner.nextScheduled = Date().addingTimeInterval(Self.seconds(delay))
+            do {
+                try await Task.sleep(for: delay).cancelOnGracefulShutdown()
+            } catch {
+                break
+            }
+            if Task.isShuttingDownGracefully { break }
+            let report = await runner.cycle(force: false, reason: "schedule")
+            let sync = runner.configuration().sync
+            if report.failed {
+                failures += 1
+                let backoff = Self.seconds(sync.retryAfterFailure) * pow(2, Double(min(failures - 1, 10)))
+                delay = .milliseconds(Int64(min(backoff, Self.seconds(sync.interval)) * 1000))
+            } else {
+                failures = 0
+                let jitter = Self.seconds(sync.jitter) > 0 ? Double.random(in: 0...Self.seconds(sync.jitter)) : 0
+                delay = .milliseconds(Int64((Self.seconds(sync.interval) + jitter) * 1000))
+            }
+            state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay))
+        }
+        state.setService(Self.serviceName, .stopped)
+    }
+
+    static func describe(_ report: SyncCycleReport, next: Duration) -> String {
+        let failed = report.outcomes.filter { $0.result == .failed }.count + report.invalidDefinitions.count
+        let total = report.outcomes.count
+        let when = ISO8601DateFormatter().string(from: report.finishedAt)
+        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))"
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
