@@ -46,8 +46,10 @@ final class CountingCredential: TokenCredential, @unchecked Sendable {
     let lifetime: TimeInterval
     let delay: TimeInterval
     let failure: AzureAuthError?
+    let now: @Sendable () -> Date
 
-    init(lifetime: TimeInterval = 3600, delay: TimeInterval = 0, failure: AzureAuthError? = nil) {
+    init(lifetime: TimeInterval = 3600, delay: TimeInterval = 0, failure: AzureAuthError? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.lifetime = lifetime
         self.delay = delay
         self.failure = failure
@@ -60,7 +62,7 @@ final class CountingCredential: TokenCredential, @unchecked Sendable {
         let n = lock.withLock { _calls += 1; return _calls }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if let failure { throw failure }
-        return AccessToken(value: "token-\(n)", expiresOn: Date().addingTimeInterval(lifetime))
+        return AccessToken(value: "token-\(n)", expiresOn: now().addingTimeInterval(lifetime))
     }
 
     func invalidate(resource: String, tenant: String) { lock.withLock { _invalidations += 1 } }
