@@ -75,5 +75,10 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     /// libcurl's own description of what went wrong.
     public let message: String
 
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
     public var description: String { message }
 }
