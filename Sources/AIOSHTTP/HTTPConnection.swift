@@ -105,7 +105,8 @@ private final class ResponseSink {
     /// a status line starts a new response, so only the last response's headers survive.
     func headerLine(_ bytes: UnsafeRawBufferPointer) {
         var line = String(decoding: bytes, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        // By scalars: "\r\n" is a single Character, so Character-wise hasSuffix("\n") would miss it.
+        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line.unicodeScalars.removeLast() }
         if line.hasPrefix("HTTP/") {
             headers.removeAll()
             return
