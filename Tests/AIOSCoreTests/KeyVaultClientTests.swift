@@ -94,6 +94,27 @@ import Testing
         #expect(fake.requests.compactMap { $0.header("Authorization") } == ["Bearer token-1", "Bearer token-2"])
     }
 
+    @Test func servesManyThreadsAtOnce() async throws {
+        let fake = FakeHTTP { request, _ in
+            guard request.header("Authorization") != nil else { return Self.unauthorized }
+            let name = request.url.split(separator: "/")[3]
+            return json(200, #"{"value":"v-\#(name)","id":"\#(Self.base)/secrets/\#(name)/0123"}"#)
+        }
+        let credential = TokenCache(wrapping: CountingCredential(delay: 0.05), clientId: "c")
+        let vault = try client(fake, credential: credential)
+        let names = (0..<64).map { "s\($0)" }
+        let values = await withTaskGroup(of: String?.self) { group in
+            for name in names {
+                group.addTask { try? await runOnThread { try vault.getSecret(name: name).value } }
+            }
+            return await group.reduce(into: Set<String?>()) { $0.insert($1) }
+        }
+        #expect(values == Set(names.map { "v-\($0)" }))
+        #expect(vault.requestCount == fake.requests.count)
+        #expect(fake.requests.filter { $0.header("Authorization") != nil }.count == 64)
+        #expect(Set(fake.requests.compactMap { $0.header("Authorization") }) == ["Bearer token-1"])
+    }
+
     // MARK: errors and retries
 
     @Test func mapsKeyVaultErrors() throws {
