@@ -41,6 +41,21 @@ final class CurlEasy {
         try check(aios_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), CURLOPT_HTTPHEADER)
     }
 
+    func setHeaderFunction(_ callback: aios_curl_write_callback, userdata: UnsafeMutableRawPointer?) throws {
+        try check(aios_curl_easy_setopt_header_function(handle, callback), CURLOPT_HEADERFUNCTION)
+        try check(aios_curl_easy_setopt_header_data(handle, userdata), CURLOPT_HEADERDATA)
+    }
+
+    /// Forgets every option set so far but keeps the connection, DNS and TLS session caches, so the next
+    /// request to the same host reuses the open connection.
+    func reset() {
+        curl_slist_free_all(headerList)
+        headerList = nil
+        curl_easy_reset(handle)
+    }
+
+    static var http2OverTLS: Int { Int(aios_curl_http_version_2tls()) }
+
     func setWriteFunction(_ callback: aios_curl_write_callback) throws {
         try check(aios_curl_easy_setopt_write_function(handle, callback), CURLOPT_WRITEFUNCTION)
     }

@@ -11,9 +11,13 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration
     /// TLS material held in memory (PEM), never written to disk.
     public var tls: TLSCredentials?
+    /// Ignores `http_proxy`/`https_proxy`/`all_proxy` from the environment. Link-local and loopback identity
+    /// endpoints (IMDS, Azure Arc) must never be reached through a proxy.
+    public var bypassesProxy: Bool
 
     public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-                unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil) {
+                unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil,
+                bypassesProxy: Bool = false) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -21,6 +25,7 @@ public struct HTTPRequest: Sendable {
         self.unixSocketPath = unixSocketPath
         self.timeout = timeout
         self.tls = tls
+        self.bypassesProxy = bypassesProxy
     }
 }
 
@@ -41,10 +46,24 @@ public struct TLSCredentials: Sendable {
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    /// The final response's headers in arrival order (those of a redirect or `100 Continue` are dropped).
+    public var headers: [(name: String, value: String)]
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
         self.body = body
+        self.headers = headers
+    }
+
+    /// The first header called `name` (compared case-insensitively), or nil.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        utf8.count == other.utf8.count && lowercased() == other.lowercased()
     }
 }
 
@@ -55,6 +74,11 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     public let kind: Kind
     /// libcurl's own description of what went wrong.
     public let message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
 
     public var description: String { message }
 }

@@ -41,6 +41,15 @@ static inline CURLcode aios_curl_easy_setopt_blob(CURL *_Nonnull handle, CURLopt
     return curl_easy_setopt(handle, option, &blob);
 }
 
+/// Sets CURLOPT_HEADERDATA, the userdata handed to the header callback.
+static inline CURLcode aios_curl_easy_setopt_header_data(CURL *_Nonnull handle, void *_Nullable userdata) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERDATA, userdata);
+}
+
+static inline long aios_curl_http_version_2tls(void) {
+    return CURL_HTTP_VERSION_2TLS;
+}
+
 static inline CURLcode aios_curl_easy_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value) {
     return curl_easy_getinfo(handle, info, value);
 }

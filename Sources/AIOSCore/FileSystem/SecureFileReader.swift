@@ -8,8 +8,23 @@ public enum SecureFileReader {
         public let description: String
     }
 
+    /// Who may own the file and who else may touch it.
+    public enum Access: Sendable {
+        /// Owned by root (or aiosd's user), not writable by group or others: configuration.
+        case configuration
+        /// Owned by root (or aiosd's user), no access at all for group or others (0600 or stricter): credentials.
+        case privateCredential
+        /// Any owner and mode: files another service hands over (the Azure Arc agent's challenge key).
+        case anyOwner
+    }
+
     /// The file's text, or nil if it does not exist.
     public static func readIfPresent(path: String, maximumBytes: Int) throws(Error) -> String? {
+        try readIfPresent(path: path, maximumBytes: maximumBytes, access: .configuration)
+    }
+
+    /// The file's text, or nil if it does not exist, checked against `access`.
+    public static func readIfPresent(path: String, maximumBytes: Int, access: Access) throws(Error) -> String? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
         if fd < 0 {
             let code = errno
@@ -21,11 +36,22 @@ public enum SecureFileReader {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Error(description: "cannot stat: \(String(cString: strerror(errno)))") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw Error(description: "is not a regular file") }
-        guard info.st_uid == 0 || info.st_uid == geteuid() else {
-            throw Error(description: "is owned by uid \(info.st_uid), not by root; fix with: chown root: \(path)")
+        if access != .anyOwner {
+            guard info.st_uid == 0 || info.st_uid == geteuid() else {
+                throw Error(description: "is owned by uid \(info.st_uid), not by root; fix with: chown root: \(path)")
+            }
         }
-        guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            throw Error(description: "is writable by group or others; fix with: chmod go-w \(path)")
+        switch access {
+        case .configuration:
+            guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
+                throw Error(description: "is writable by group or others; fix with: chmod go-w \(path)")
+            }
+        case .privateCredential:
+            guard info.st_mode & (S_IRWXG | S_IRWXO) == 0 else {
+                throw Error(description: "is accessible by group or others; fix with: chmod 0600 \(path)")
+            }
+        case .anyOwner:
+            break
         }
         guard Int(info.st_size) <= maximumBytes else {
             throw Error(description: "is larger than \(maximumBytes) bytes")

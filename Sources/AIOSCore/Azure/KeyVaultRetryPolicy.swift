@@ -1,0 +1,62 @@
+import AIOSHTTP
+import Foundation
+
+/// Retries for 429, 5xx and transport errors: at most `maximumAttempts` attempts per call, waiting what the
+/// server asks (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After` in seconds or as an HTTP date) or else an
+/// exponential backoff with full jitter (base 0.5 s, factor 2, cap 30 s).
+public struct KeyVaultRetryPolicy: Sendable {
+    public var maximumAttempts: Int
+    public var baseDelay: Duration
+    public var maximumDelay: Duration
+    /// Sleeps between attempts; tests pass one that records instead.
+    public var sleep: @Sendable (Duration) -> Void
+    /// A number in [0, 1) for the jitter.
+    public var random: @Sendable () -> Double
+
+    public init(maximumAttempts: Int = 4, baseDelay: Duration = .milliseconds(500), maximumDelay: Duration = .seconds(30),
+                sleep: @escaping @Sendable (Duration) -> Void = { Thread.sleep(forTimeInterval: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.maximumAttempts = maximumAttempts
+        self.baseDelay = baseDelay
+        self.maximumDelay = maximumDelay
+        self.sleep = sleep
+        self.random = random
+    }
+
+    /// The wait before attempt `failedAttempts + 1`, given the response that failed (nil after a transport error).
+    func delay(afterFailedAttempts failedAttempts: Int, response: HTTPResponse?, now: Date = Date()) -> Duration {
+        if let response, let asked = Self.serverDelay(response, now: now) {
+            // Honour the server, but a hostile or broken header must not park a sync for hours.
+            return min(asked, .seconds(60))
+        }
+        let exponential = baseDelay.seconds * pow(2, Double(max(0, failedAttempts - 1)))
+        return .seconds(min(maximumDelay.seconds, exponential) * random())
+    }
+
+    /// The delay the server asks for, if any.
+    static func serverDelay(_ response: HTTPResponse, now: Date) -> Duration? {
+        for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+            if let text = response.header(name), let milliseconds = Double(text.trimmingCharacters(in: .whitespaces)),
+               milliseconds >= 0, milliseconds.isFinite {
+                return .milliseconds(Int64(milliseconds))
+            }
+        }
+        guard let text = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Int(text) { return seconds >= 0 ? .seconds(seconds) : nil }
+        guard let date = httpDate(text) else { return nil }
+        return .seconds(max(0, date.timeIntervalSince(now)))
+    }
+
+    /// RFC 9110 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

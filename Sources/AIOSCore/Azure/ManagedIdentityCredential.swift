@@ -1,0 +1,106 @@
+import AIOSHTTP
+import Foundation
+
+/// The machine's managed identity: Azure IMDS on Azure VMs, or the Azure Arc Connected Machine agent's local
+/// endpoint (with its key-file challenge) on Arc-enabled servers. Neither goes through a proxy.
+public struct ManagedIdentityCredential: TokenCredential {
+    public enum Source: Sendable {
+        /// Azure IMDS. `clientId` selects a user-assigned identity; nil means the system-assigned one.
+        case imds(clientId: String? = nil, endpoint: String = "http://169.254.169.254/metadata/identity/oauth2/token")
+        /// Azure Arc (HIMDS). `tokenDirectory` is where the agent writes challenge keys.
+        case arc(identityEndpoint: String = "http://localhost:40342/metadata/identity/oauth2/token",
+                 tokenDirectory: String = "/var/opt/azcmagent/tokens")
+    }
+
+    public let source: Source
+    private let transport: HTTPTransport
+
+    public init(source: Source) { self.init(source: source, transport: .curl) }
+
+    init(source: Source, transport: HTTPTransport) {
+        self.source = source
+        self.transport = transport
+    }
+
+    /// `tenant` is ignored: a managed identity lives in the tenant of its machine.
+    public func token(resource: String, tenant: String) throws(AzureAuthError) -> AccessToken {
+        let resource = resource.hasSuffix("/.default") ? String(resource.dropLast("/.default".count)) : resource
+        switch source {
+        case .imds(let clientId, let endpoint):
+            var query = [("api-version", "2018-02-01"), ("resource", resource)]
+            if let clientId { query.append(("client_id", clientId)) }
+            let response = try get("\(endpoint)?\(FormEncoding.encode(query))", authorization: nil, service: "IMDS")
+            return try parse(response, service: "IMDS")
+        case .arc(let identityEndpoint, let tokenDirectory):
+            let url = "\(identityEndpoint)?\(FormEncoding.encode([("api-version", "2020-06-01"), ("resource", resource)]))"
+            let challenge = try get(url, authorization: nil, service: "Azure Arc")
+            guard challenge.status == 401 else { return try parse(challenge, service: "Azure Arc") }
+            let key = try Self.readArcKey(wwwAuthenticate: challenge.header("WWW-Authenticate"), tokenDirectory: tokenDirectory)
+            let response = try get(url, authorization: "Basic \(key)", service: "Azure Arc")
+            return try parse(response, service: "Azure Arc")
+        }
+    }
+
+    private func get(_ url: String, authorization: String?, service: String) throws(AzureAuthError) -> HTTPResponse {
+        var headers = [("Metadata", "true")]
+        if let authorization { headers.append(("Authorization", authorization)) }
+        do {
+            return try transport.send(HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true))
+        } catch {
+            throw AzureAuthError(code: "imds_unavailable", message: "cannot reach the \(service) identity endpoint: \(error.message)",
+                                 isRetryable: true)
+        }
+    }
+
+    private func parse(_ response: HTTPResponse, service: String) throws(AzureAuthError) -> AccessToken {
+        guard response.status == 200 else {
+            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+            let error = object?["error"] as? String
+            let description = EntraErrorMapper.splitDescription(object?["error_description"] as? String ?? "").firstLine
+            // IMDS: 404 (not ready), 410 (updating), 429 and 5xx are transient.
+            let retryable = [404, 410, 429].contains(response.status) || response.status >= 500
+            let detail = [error, description.isEmpty ? nil : description].compactMap { $0 }.joined(separator: ": ")
+            throw AzureAuthError(code: retryable ? "imds_unavailable" : (error ?? "http_\(response.status)"),
+                                 message: "the \(service) identity endpoint answered HTTP \(response.status)"
+                                    + (detail.isEmpty ? "" : ": \(detail)"),
+                                 hint: response.status == 400 ? "check that the machine has a managed identity (and the client id, if given)" : nil,
+                                 isRetryable: retryable, httpStatus: response.status)
+        }
+        guard let token = TokenResponseParser.parse(response.body, now: Date()) else {
+            throw AzureAuthError(code: "invalid_response", message: "the \(service) identity endpoint answered 200 without an access_token and expiry",
+                                 isRetryable: true, httpStatus: 200)
+        }
+        return token
+    }
+
+    /// Azure Arc answers the first request with `WWW-Authenticate: Basic realm=<key file>`; the file must lie
+    /// directly in `tokenDirectory`, end in `.key` and hold at most 4096 bytes (as the Azure SDKs check).
+    static func readArcKey(wwwAuthenticate: String?, tokenDirectory: String) throws(AzureAuthError) -> String {
+        func refuse(_ why: String) -> AzureAuthError {
+            AzureAuthError(code: "arc_challenge", message: "the Azure Arc identity endpoint's challenge is unusable: \(why)", isRetryable: false)
+        }
+        guard let header = wwwAuthenticate, let equals = header.firstIndex(of: "="),
+              header[..<equals].trimmingCharacters(in: .whitespaces).lowercased() == "basic realm" else {
+            throw refuse("no 'WWW-Authenticate: Basic realm=<file>' header")
+        }
+        var path = String(header[header.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        if path.hasPrefix("\""), path.hasSuffix("\""), path.count >= 2 { path = String(path.dropFirst().dropLast()) }
+        var directory = tokenDirectory
+        while directory.hasSuffix("/") && directory.count > 1 { directory.removeLast() }
+        let name = path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : ""
+        guard !name.isEmpty, !name.contains("/"), name.hasSuffix(".key"), name != ".key" else {
+            throw refuse("key file \(path) is not a .key file directly in \(directory)")
+        }
+        let text: String?
+        do {
+            // The Arc agent (user himds) owns the file; ownership is its business, the location is ours to check.
+            text = try SecureFileReader.readIfPresent(path: path, maximumBytes: 4096, access: .anyOwner)
+        } catch {
+            throw refuse("key file \(path) \(error.description)")
+        }
+        guard var key = text else { throw refuse("key file \(path) does not exist") }
+        while let last = key.last, last.isNewline { key.removeLast() }
+        guard !key.isEmpty, !key.contains(where: { $0.isNewline }) else { throw refuse("key file \(path) is empty or has several lines") }
+        return key
+    }
+}

@@ -1,0 +1,129 @@
+internal import CCurl
+
+/// One libcurl easy handle kept across requests, so libcurl reuses the open TCP/TLS connection (and its
+/// DNS and TLS session caches) for the next request to the same host. HTTP/2 is used when the server offers
+/// it over TLS.
+///
+/// Not thread-safe: use one connection from one thread at a time (a pool hands them out per request).
+public final class HTTPConnection {
+    private let easy = CurlEasy()
+
+    public init() {}
+
+    /// Sends `request` and collects the whole body and the final response's headers.
+    public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        var body: [UInt8] = []
+        let (status, headers) = try stream(request) { body.append(contentsOf: $0) }
+        return HTTPResponse(status: status, body: body, headers: headers)
+    }
+
+    /// Sends `request`, handing each chunk of the body to `onData` as it arrives. Returns status and headers.
+    public func stream(_ request: HTTPRequest, onData: (UnsafeRawBufferPointer) -> Void)
+        throws(HTTPClientError) -> (status: Int, headers: [(name: String, value: String)]) {
+        // Options of the previous request must not leak into this one; reset keeps the connection cache.
+        easy.reset()
+        do {
+            try configure(request)
+        } catch let error as HTTPClientError {
+            throw error
+        } catch {
+            throw HTTPClientError(kind: .transport, message: "\(error)")
+        }
+
+        return try withoutActuallyEscaping(onData) { onData throws(HTTPClientError) in
+            let sink = ResponseSink(onData: onData)
+            let unmanaged = Unmanaged.passRetained(sink)
+            defer { unmanaged.release() }
+            do {
+                try easy.set(CURLOPT_WRITEDATA, unmanaged.toOpaque())
+                try easy.setWriteFunction { data, size, count, userdata in
+                    let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+                    sink.onData(UnsafeRawBufferPointer(start: data, count: size * count))
+                    return size * count
+                }
+                try easy.setHeaderFunction({ data, size, count, userdata in
+                    let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
+                    sink.headerLine(UnsafeRawBufferPointer(start: data, count: size * count))
+                    return size * count
+                }, userdata: unmanaged.toOpaque())
+            } catch {
+                throw HTTPClientError(kind: .transport, message: "\(error)")
+            }
+            try easy.perform()
+            return (easy.responseCode(), sink.headers)
+        }
+    }
+
+    private func configure(_ request: HTTPRequest) throws {
+        try easy.set(CURLOPT_URL, request.url)
+        try easy.set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+        if let socket = request.unixSocketPath { try easy.set(CURLOPT_UNIX_SOCKET_PATH, socket) }
+        try easy.set(CURLOPT_NOSIGNAL, 1)
+        try easy.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.timeout))
+        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_HTTP_VERSION, CurlEasy.http2OverTLS)
+        if request.bypassesProxy { try easy.set(CURLOPT_NOPROXY, "*") }
+        // TLS verification is always on; only the CA bundle is configurable.
+        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let tls = request.tls {
+            if let ca = tls.caBundlePEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: ca) }
+            if let certificate = tls.clientCertificatePEM {
+                try easy.set(CURLOPT_SSLCERT_BLOB, blob: certificate)
+                try easy.set(CURLOPT_SSLCERTTYPE, "PEM")
+            }
+            if let key = tls.clientKeyPEM {
+                try easy.set(CURLOPT_SSLKEY_BLOB, blob: key)
+                try easy.set(CURLOPT_SSLKEYTYPE, "PEM")
+            }
+        }
+        var headers = request.headers.map { "\($0.name): \($0.value)" }
+        if let body = request.body {
+            try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, body.count)
+            // COPYPOSTFIELDS copies POSTFIELDSIZE bytes now, so the array's storage need not outlive this call.
+            var bytes = body.isEmpty ? [0] : body
+            try bytes.withUnsafeMutableBytes { try easy.set(CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            headers.append("Expect:")  // no 100-continue round trip for small bodies
+        }
+        try easy.setHeaders(headers)
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+private final class ResponseSink {
+    let onData: (UnsafeRawBufferPointer) -> Void
+    private(set) var headers: [(name: String, value: String)] = []
+
+    init(onData: @escaping (UnsafeRawBufferPointer) -> Void) { self.onData = onData }
+
+    /// libcurl calls this once per header line, for every response it reads (redirects, 100 Continue);
+    /// a status line starts a new response, so only the last response's headers survive.
+    func headerLine(_ bytes: UnsafeRawBufferPointer) {
+        var line = String(decoding: bytes, as: UTF8.self)
+        // By scalars: "\r\n" is a single Character, so Character-wise hasSuffix("\n") would miss it.
+        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line.unicodeScalars.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            headers.removeAll()
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = String(line[..<colon]).trimmingSpaces()
+        let value = String(line[line.index(after: colon)...]).trimmingSpaces()
+        guard !name.isEmpty else { return }
+        headers.append((name, value))
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,110 @@
+import AIOSHTTP
+import Foundation
+import Glibc
+import Testing
+
+@Suite struct HTTPConnectionTests {
+    @Test func reusesTheConnectionAndCollectsHeaders() throws {
+        let server = try LoopbackHTTPServer { path in
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Request-Path: \(path)\r\nContent-Length: 2\r\n\r\nok"
+        }
+        defer { server.stop() }
+        let connection = HTTPConnection()
+        for index in 0..<3 {
+            let response = try connection.send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/r\(index)", timeout: .seconds(5)))
+            #expect(response.status == 200)
+            #expect(response.body == Array("ok".utf8))
+            #expect(response.header("x-request-path") == "/r\(index)")
+            #expect(response.header("X-REQUEST-PATH") == "/r\(index)")
+            #expect(response.header("missing") == nil)
+        }
+        #expect(server.connectionsAccepted == 1)
+        // HTTPClient opens a connection per call, as before.
+        _ = try HTTPClient().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/a", timeout: .seconds(5)))
+        #expect(server.connectionsAccepted == 2)
+    }
+
+    @Test func keepsOnlyTheFinalResponsesHeaders() throws {
+        let server = try LoopbackHTTPServer { _ in
+            "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\nHTTP/1.1 201 Created\r\nX-Final: yes\r\nContent-Length: 0\r\n\r\n"
+        }
+        defer { server.stop() }
+        let response = try HTTPConnection().send(HTTPRequest(method: .post, url: "http://127.0.0.1:\(server.port)/", body: Array("x".utf8),
+                                                             timeout: .seconds(5)))
+        #expect(response.status == 201)
+        #expect(response.header("X-Final") == "yes")
+        #expect(response.header("X-Interim") == nil)
+    }
+}
+
+/// A loopback HTTP/1.1 server with keep-alive that answers every request with `respond(path)` (raw bytes)
+/// and counts the TCP connections it accepted.
+final class LoopbackHTTPServer: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var accepted = 0
+    private let respond: @Sendable (String) -> String
+
+    var connectionsAccepted: Int { lock.withLock { accepted } }
+
+    init(respond: @escaping @Sendable (String) -> String) throws {
+        self.respond = respond
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in acceptLoop() }.start()
+    }
+
+    func stop() { shutdown(listener, Int32(SHUT_RDWR)) }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            lock.withLock { accepted += 1 }
+            Thread { [self] in serve(client) }.start()
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            buffer.append(contentsOf: chunk[0..<count])
+            while let end = Self.headerEnd(buffer) {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
+                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                    .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                guard buffer.count >= end + 4 + length else { break }
+                buffer.removeFirst(end + 4 + length)
+                let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+                let bytes = Array(respond(path).utf8)
+                _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+        }
+    }
+
+    private static func headerEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4) where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+}
