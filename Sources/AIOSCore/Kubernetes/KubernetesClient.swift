@@ -1,5 +1,6 @@
 import AIOSHTTP
 import Foundation
+import Synchronization
 
 /// The Kubernetes API calls secret sync makes, with the K3s admin credentials (held in memory). Blocking;
 /// safe to call from several threads (each call uses its own connection from a small pool).
@@ -10,17 +11,18 @@ public final class KubernetesClient: Sendable {
     private let pool: HTTPConnectionPool
     private let tls: TLSCredentials
     private let base: String
+    private let requests = Mutex(0)
 
     public init(kubeconfig: Kubeconfig) {
         self.kubeconfig = kubeconfig
         self.tls = TLSCredentials(caBundlePEM: kubeconfig.certificateAuthorityPEM, clientCertificatePEM: kubeconfig.clientCertificatePEM,
                                   clientKeyPEM: kubeconfig.clientKeyPEM)
         self.base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
-        self.pool = HTTPConnectionPool(maximumIdle: 8)
+        self.pool = HTTPConnectionPool(capacity: 8)
     }
 
     /// Number of HTTP requests sent (for status and benchmarks).
-    public var requestCount: Int { pool.requestCount }
+    public var requestCount: Int { requests.withLock { $0 } }
 
     // MARK: TokenRequest
 
@@ -163,6 +165,7 @@ public final class KubernetesClient: Sendable {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let contentType { headers.append(("Content-Type", contentType)) }
         let request = HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: .seconds(30), tls: tls)
+        requests.withLock { $0 += 1 }
         do {
             return try pool.send(request)
         } catch {

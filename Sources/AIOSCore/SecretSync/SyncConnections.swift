@@ -50,9 +50,15 @@ public final class SyncConnections: Sendable {
         let key = "\(name)|\(identity.hashValue)"
         if let existing = state.withLock({ $0.vaults[key] }) { return existing }
         let credential = try self.credential(for: identity, kubernetes: kubernetes)
-        let client = KeyVaultClient(vaultName: name, credential: credential,
-                                    budget: KeyVaultRequestBudget.shared(forVault: name, requestsPerSecond: Double(configuration.vaultRequestsPerSecond)),
-                                    maximumConnections: configuration.concurrency)
+        let client: KeyVaultClient
+        do {
+            client = try KeyVaultClient(vaultName: name, credential: credential,
+                                        budget: KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net",
+                                                                             requestsPerSecond: Double(configuration.vaultRequestsPerSecond)),
+                                        maximumConnections: configuration.concurrency)
+        } catch {
+            throw SyncIssue(code: error.code.isEmpty ? "InvalidVault" : error.code, message: error.message, hint: error.hint)
+        }
         let access = VaultAccess(client: client, vaultName: name)
         state.withLock { $0.vaults[key] = access }
         return access
