@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "AIOSSystemdTests", dependencies: ["AIOSSystemd", "AIOSTestSupport",
             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AIOSCoreTests", dependencies: ["AIOSCore", "AIOSTestSupport"]),
+        .testTarget(name: "AIOSCryptoTests", dependencies: ["AIOSCrypto", "AIOSTestSupport"]),
         .testTarget(name: "AIOSCtlTests", dependencies: ["AIOSCtl",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "AIOSDaemonTests", dependencies: [

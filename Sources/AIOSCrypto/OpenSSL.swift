@@ -14,7 +14,40 @@ public enum OpenSSL {
             }
         }
         precondition(ok == 1, "EVP_Digest(SHA-256) failed")
-        return digest.map { byte in
+        return hex(digest)
+    }
+
+    /// HMAC-SHA-256 of `data` under `key`, as lowercase hex.
+    public static func hmacSHA256Hex(key: [UInt8], data: [UInt8]) -> String {
+        var mac = [UInt8](repeating: 0, count: 32)
+        let ok = key.withUnsafeBytes { key in
+            data.withUnsafeBytes { data in
+                mac.withUnsafeMutableBufferPointer { output in
+                    // HMAC() wants non-null pointers even for empty input.
+                    aios_openssl_hmac_sha256(key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(key.count),
+                                             data.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                                                 ?? UnsafePointer(bitPattern: 1)!,
+                                             data.count, output.baseAddress!)
+                }
+            }
+        }
+        precondition(ok == 1, "HMAC(SHA-256) failed")
+        return hex(mac)
+    }
+
+    /// `count` cryptographically secure random bytes (for salts and nonces).
+    public static func randomBytes(count: Int) -> [UInt8] {
+        precondition(count >= 0 && count <= Int(Int32.max), "randomBytes(count:) out of range")
+        var bytes = [UInt8](repeating: 0, count: count)
+        guard count > 0 else { return bytes }
+        let ok = bytes.withUnsafeMutableBufferPointer { aios_openssl_random_bytes($0.baseAddress!, Int32(count)) }
+        // A failing CSPRNG leaves nothing safe to fall back to.
+        precondition(ok == 1, "RAND_bytes failed")
+        return bytes
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
