@@ -57,7 +57,7 @@ public final class SyncConnections: Sendable {
                                                                              requestsPerSecond: Double(configuration.vaultRequestsPerSecond)),
                                         maximumConnections: configuration.concurrency)
         } catch {
-            throw SyncIssue(code: error.code.isEmpty ? "InvalidVault" : error.code, message: error.message, hint: error.hint)
+            throw SyncIssue(code: error.code ?? "InvalidVault", message: error.message, hint: error.hint)
         }
         let access = VaultAccess(client: client, vaultName: name)
         state.withLock { $0.vaults[key] = access }

@@ -70,11 +70,28 @@ public final class VaultAccess: Sendable {
         }
     }
 
+    static func code(for kind: KeyVaultError.Kind) -> String {
+        switch kind {
+        case .notFound: "SecretNotFound"
+        case .disabled: "SecretDisabled"
+        case .forbidden: "Forbidden"
+        case .throttled: "Throttled"
+        case .unauthorized: "Unauthorized"
+        case .server: "KeyVaultServerError"
+        case .unreachable: "KeyVaultUnreachable"
+        case .badResponse: "KeyVaultBadResponse"
+        case .invalidRequest: "InvalidRequest"
+        case .authentication(let error): error.code
+        }
+    }
+
     static func issue(_ error: any Error, vault: String, object: String?) -> VaultIssue {
         let subject = object.map { "\($0) in vault \(vault)" } ?? "vault \(vault)"
         if let error = error as? KeyVaultError {
-            return VaultIssue(issue: SyncIssue(code: error.code.isEmpty ? "KeyVaultError" : error.code,
-                                               message: "\(subject): \(error.message)", hint: error.hint),
+            if case .authentication(let auth) = error.kind {
+                return VaultIssue(issue: SyncIssue(code: auth.code, message: auth.message, hint: auth.hint), absent: false)
+            }
+            return VaultIssue(issue: SyncIssue(code: error.code ?? Self.code(for: error.kind), message: "\(subject): \(error.message)", hint: error.hint),
                               absent: error.meansAbsentInVault)
         }
         if let error = error as? AzureAuthError {

@@ -31,8 +31,10 @@ struct SecretRemoveHandler: APIHandler {
                 }
                 do {
                     deleted = try runner.engine.deleteTarget(of: definition, configuration: runner.configuration())
-                } catch {
+                } catch let error as SyncIssue {
                     throw APIError(code: .operationFailed, message: "nothing was removed: \(error.message)", hint: error.hint)
+                } catch {
+                    throw APIError(code: .internalError, message: "\(error)")
                 }
             }
             do {

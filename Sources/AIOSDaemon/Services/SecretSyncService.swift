@@ -19,7 +19,8 @@ struct SecretSyncService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             runner.nextScheduled = Date().addingTimeInterval(Self.seconds(delay))
             do {
-                try await Task.sleep(for: delay).cancelOnGracefulShutdown()
+                let wait = delay
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 break
             }
