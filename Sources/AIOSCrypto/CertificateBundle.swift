@@ -100,7 +100,7 @@ public struct CertificateBundle: Sendable, Equatable {
                     \(source) is encrypted with an algorithm that needs OpenSSL's legacy provider \
                     (RC2-40, as in older Windows and OpenSSL 1.x exports), which is not loaded; \
                     re-export it with AES-256-CBC
-                    """, error)
+                    """)
             }
             throw CertificateError("\(source) does not decrypt", error)
         }

@@ -5,4 +5,29 @@ import Testing
     @Test func sha256() {
         #expect(OpenSSL.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    // RFC 4231, test case 2.
+    @Test func hmacSHA256KnownVector() {
+        let mac = OpenSSL.hmacSHA256Hex(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8))
+        #expect(mac == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    // RFC 4231, test case 1: a 20-byte key of 0x0b.
+    @Test func hmacSHA256BinaryKey() {
+        let mac = OpenSSL.hmacSHA256Hex(key: [UInt8](repeating: 0x0b, count: 20), data: Array("Hi There".utf8))
+        #expect(mac == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+    }
+
+    @Test func hmacSHA256EmptyInputs() {
+        // HMAC-SHA-256 with an empty key over empty data (a well-known constant).
+        #expect(OpenSSL.hmacSHA256Hex(key: [], data: [])
+            == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
+    }
+
+    @Test func randomBytes() {
+        #expect(OpenSSL.randomBytes(count: 0).isEmpty)
+        let a = OpenSSL.randomBytes(count: 32), b = OpenSSL.randomBytes(count: 32)
+        #expect(a.count == 32)
+        #expect(a != b)
+    }
 }
