@@ -28,7 +28,8 @@ import Testing
     @Test func endpointsAreUniqueAndVersioned() {
         #expect(Set(Endpoint.all).count == Endpoint.all.count)
         #expect(Endpoint.all.allSatisfy { $0.path.hasPrefix("/v1/") })
-        #expect(Endpoint.all.filter(\.mutating) == [.configReload, .systemdDaemonReload, .k3sRestart, .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgsEdit])
+        #expect(Endpoint.all.filter(\.mutating) == [.configReload, .systemdDaemonReload, .k3sRestart, .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgsEdit,
+                                                    .secretAdd, .secretRemove, .sync])
         #expect(Endpoint.all.filter { $0.method == .get }.allSatisfy { !$0.mutating })
     }
 
