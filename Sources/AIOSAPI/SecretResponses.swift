@@ -66,6 +66,12 @@ public struct SecretAddRequest: Codable, Sendable, Equatable {
         self.definition = definition
         self.replace = replace
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        definition = try container.decode(SecretDefinitionInfo.self, forKey: .definition)
+        replace = try container.decodeIfPresent(Bool.self, forKey: .replace) ?? false
+    }
 }
 
 public struct SecretAddResponse: Codable, Sendable, Equatable {
@@ -86,6 +92,10 @@ public struct SecretRemoveRequest: Codable, Sendable, Equatable {
     public var deleteTarget: Bool
 
     public init(deleteTarget: Bool = false) { self.deleteTarget = deleteTarget }
+
+    public init(from decoder: any Decoder) throws {
+        deleteTarget = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Bool.self, forKey: .deleteTarget) ?? false
+    }
 }
 
 public struct SecretRemoveResponse: Codable, Sendable, Equatable {

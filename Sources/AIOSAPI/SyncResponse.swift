@@ -11,6 +11,13 @@ public struct SyncRequest: Codable, Sendable, Equatable {
         self.wait = wait
         self.force = force
     }
+
+    /// Both fields may be left out (`{}` is a plain background sync).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        wait = try container.decodeIfPresent(Bool.self, forKey: .wait) ?? false
+        force = try container.decodeIfPresent(Bool.self, forKey: .force) ?? false
+    }
 }
 
 public struct SyncResponse: Codable, Sendable, Equatable {
