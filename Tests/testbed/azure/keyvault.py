@@ -538,6 +538,27 @@ class Handler(azemu.BaseHandler):
             PAGING.clear()
             return self.send_json(200, {"ok": True})
         parts = [urllib.parse.unquote(p) for p in path.split("/")[2:]]
+        if method == "GET" and parts[:1] == ["vaults"] and (len(parts) == 2 or
+                                                           (len(parts) == 4 and parts[2] == "raw")):
+            # admin views: GET /_admin/vaults/{vault} = every secret (latest version, no value,
+            # disabled ones included, "versions" count, "deleted" flag);
+            # GET /_admin/vaults/{vault}/raw/{name} = every version with its value
+            vault = parts[1].lower()
+            with LOCK:
+                v = get_vault(vault)
+                if len(parts) == 2:
+                    out = []
+                    for deleted, src in ((False, v["secrets"]), (True, v["deleted"])):
+                        for e in sorted(src.values(), key=lambda e: e["name"].upper()):
+                            b = bundle(vault, e, e["versions"][-1], with_value=False)
+                            b["name"], b["versions"], b["deleted"] = e["name"], len(e["versions"]), deleted
+                            out.append(b)
+                    return self.send_json(200, {"value": out})
+                ent = v["secrets"].get(parts[3].upper()) or v["deleted"].get(parts[3].upper())
+                if ent is None:
+                    return self.send_json(404, not_found(parts[3]).body())
+                return self.send_json(200, {"name": ent["name"], "deleted": parts[3].upper() in v["deleted"],
+                                            "versions": [bundle(vault, ent, x) for x in ent["versions"]]})
         if len(parts) >= 3 and parts[0] == "vaults":
             vault = parts[1].lower()
             q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
