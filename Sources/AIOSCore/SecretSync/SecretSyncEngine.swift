@@ -29,6 +29,8 @@ public final class SecretSyncEngine: Sendable {
 
     struct CachedValue: Sendable {
         var updated: Int?
+        /// When the list pass that decided this fetch ran (Unix seconds).
+        var observedAt: Int?
         var version: String?
         var outputs: [String: [UInt8]]
     }
@@ -167,6 +169,16 @@ public final class SecretSyncEngine: Sendable {
         values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "/") } }
     }
 
+    /// Seconds after an `updated` time before a list pass that shows it is trusted to have seen every write of
+    /// that second (Key Vault's timestamps have one-second resolution; a little slack for clock differences).
+    static let updatedResolution = 2
+
+    /// True when the recorded `updated` time was observed late enough that no later write can share it.
+    static func settled(_ status: SyncObjectStatus) -> Bool {
+        guard let updated = status.vaultUpdated, let observed = status.observedAt else { return false }
+        return observed - updated >= updatedResolution
+    }
+
     static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: String) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition
     }
@@ -226,7 +238,9 @@ public final class SecretSyncEngine: Sendable {
                     continue
                 }
                 let cached = values.withLock { $0[cacheKey] }
-                let changed = object.objectVersion != nil ? objectStatus.vaultVersion != object.objectVersion : objectStatus.vaultUpdated != listed.updated
+                let changed = object.objectVersion != nil
+                    ? objectStatus.vaultVersion != object.objectVersion
+                    : objectStatus.vaultUpdated != listed.updated || !Self.settled(objectStatus)
                 if refetchAll || changed || cached == nil || cached?.updated != listed.updated || objectStatus.issue != nil {
                     fetch.append(FetchItem(definition: d, object: o, cacheKey: cacheKey, objectSpec: object, listing: listed))
                 }
@@ -275,6 +289,7 @@ public final class SecretSyncEngine: Sendable {
                     fetchedCount += 1
                     values.withLock { $0[cacheKey] = value }
                     objectStatus.vaultUpdated = value.updated
+                    objectStatus.observedAt = value.observedAt
                     objectStatus.vaultVersion = value.version
                     objectStatus.contentHash = hasher.hash(type: "object", data: value.outputs)
                     objectStatus.lastSuccess = now

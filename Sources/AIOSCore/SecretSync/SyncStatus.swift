@@ -25,6 +25,10 @@ public struct SyncObjectStatus: Codable, Sendable, Equatable {
     public var vaultVersion: String?
     /// The secret's `updated` time in the vault when it was last synced (Unix seconds): the change detector.
     public var vaultUpdated: Int?
+    /// When aiosd last fetched the value (Unix seconds, local clock). `updated` has one-second resolution: a
+    /// write later in the same second as a fetch would not change it, so a value fetched within that window is
+    /// fetched again at the next sync.
+    public var observedAt: Int?
     /// Keyed hash (HMAC-SHA-256 with this host's key) of what was synced from this object.
     public var contentHash: String?
     public var issue: SyncIssue?

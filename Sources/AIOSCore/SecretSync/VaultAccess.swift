@@ -3,6 +3,8 @@ import Foundation
 /// What one list pass says about a secret: enough to decide whether its value must be fetched.
 public struct VaultListing: Sendable, Equatable {
     public var enabled: Bool
+    /// When the list pass ran (Unix seconds).
+    public var listedAt: Int
     public var updated: Int?
     public var contentType: String?
 }
@@ -28,8 +30,10 @@ public final class VaultAccess: Sendable {
     func list() throws(VaultIssue) -> [String: VaultListing] {
         do {
             var result: [String: VaultListing] = [:]
+            let listedAt = Int(Date().timeIntervalSince1970)
             for item in try client.listSecrets() {
-                result[item.name.lowercased()] = VaultListing(enabled: item.enabled, updated: item.updated, contentType: item.contentType)
+                result[item.name.lowercased()] = VaultListing(enabled: item.enabled, listedAt: listedAt, updated: item.updated,
+                                                              contentType: item.contentType)
             }
             return result
         } catch {
@@ -39,6 +43,8 @@ public final class VaultAccess: Sendable {
 
     /// The object's content: one value, or with a version history the newest enabled versions as `alias/0...`.
     func fetch(_ object: SyncObject, listing: VaultListing) throws(VaultIssue) -> SecretSyncEngine.CachedValue {
+        // Taken before the first GET: every write in a second at least two seconds earlier is in what it returns.
+        let fetchedAt = Int(Date().timeIntervalSince1970)
         do {
             if object.objectVersionHistory > 1 {
                 let versions = try client.listVersions(name: object.objectName)
@@ -50,10 +56,10 @@ public final class VaultAccess: Sendable {
                     let secret = try client.getSecret(name: object.objectName, version: version.version)
                     outputs["\(object.alias)/\(index)"] = try materialize(object, secret.value, secret.contentType)
                 }
-                return .init(updated: listing.updated, version: versions.first?.version, outputs: outputs)
+                return .init(updated: listing.updated, observedAt: fetchedAt, version: versions.first?.version, outputs: outputs)
             }
             let secret = try client.getSecret(name: object.objectName, version: object.objectVersion)
-            return .init(updated: listing.updated, version: secret.version,
+            return .init(updated: listing.updated, observedAt: fetchedAt, version: secret.version,
                          outputs: [object.alias: try materialize(object, secret.value, secret.contentType)])
         } catch let issue as VaultIssue {
             throw issue
