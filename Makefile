@@ -43,6 +43,7 @@ test-testbed: deb
 	Tests/testbed/e2e/run-all $(DEB)
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
+	Tests/testbed/aio/check.sh
 
 demo: deb
 	Tests/testbed/demo $(DEB)

@@ -207,12 +207,17 @@ class Faults:
         with self.lock:
             return [dict(r) for r in self.rules]
 
-    def outage(self):
-        """Connection-level outage mode ('reset'/'hang') if any rule asks for it."""
+    def outage(self, consume=False):
+        """Connection-level outage mode ('reset'/'hang') if any rule asks for it.
+        consume=True (once per new connection): a 'reset' rule with a count uses one up."""
         with self.lock:
             for r in self.rules:
                 if r.get("outage") in ("reset", "hang") and r["count"] != 0 \
                         and not r.get("match") and not r.get("host"):
+                    if consume and r["outage"] == "reset":
+                        if r["count"] > 0:
+                            r["count"] -= 1
+                        r["hits"] += 1
                     return r["outage"]
         return None
 
@@ -247,7 +252,7 @@ class TLSServer(socketserver.ThreadingMixIn, HTTPServer):
         HTTPServer.__init__(self, addr, handler)
 
     def verify_request(self, request, client_address):
-        if self.faults is not None and self.faults.outage() == "reset":
+        if self.faults is not None and self.faults.outage(consume=True) == "reset":
             try:
                 request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             except OSError:

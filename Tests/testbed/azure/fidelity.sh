@@ -71,8 +71,8 @@ expect() {  # expect DESC PATTERN -- CMD...
 }
 inside() { "$TB" exec "$NAME" -- "$@"; }
 
-expect "both emulator units active" '^active active$' -- \
-    inside sh -c 'echo $(systemctl is-active aios-azure-entra.service aios-azure-keyvault.service)'
+expect "emulator units active (entra, keyvault, imds, arc)" '^active active active active$' -- \
+    inside sh -c 'echo $(systemctl is-active aios-azure-entra.service aios-azure-keyvault.service aios-azure-imds.service aios-azure-arc.service)'
 expect "testbed CA in the system trust store; curl verifies login.microsoftonline.com" '"token_endpoint"' -- \
     inside curl -fsS https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000a105/v2.0/.well-known/openid-configuration
 expect "Key Vault on :443 answers the recorded 401 challenge" \

@@ -422,5 +422,113 @@ def t_disabled_latest():
 
 check("secret created disabled: get latest -> 403, listed with enabled=false", t_disabled_latest)
 
+
+# ---------------------------------------------------------------- managed identity (IMDS, Arc HIMDS)
+from azure.identity import ManagedIdentityCredential  # noqa: E402
+
+MI = cfg["managedIdentities"]
+IMDS_ADMIN = "http://127.0.0.1:8083"
+ARC_ADMIN = "http://127.0.0.1:8084"
+for v in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET",
+          "AZURE_CLIENT_ID", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+    os.environ.pop(v, None)
+
+
+def appid(tok):
+    return azemu.jwt_split(tok)[1]["appid"]
+
+
+def t_imds_system():
+    tok = ManagedIdentityCredential().get_token(SCOPE)
+    assert appid(tok.token) == MI["imds"]["systemAssigned"]["clientId"], appid(tok.token)
+    assert tok.expires_on > time.time() + 3600, tok.expires_on
+
+
+check("ManagedIdentityCredential (no env) -> IMDS, system-assigned identity", t_imds_system)
+
+
+def t_imds_user():
+    uid = MI["imds"]["userAssigned"][0]["clientId"]
+    assert appid(ManagedIdentityCredential(client_id=uid).get_token(SCOPE).token) == uid
+
+
+check("ManagedIdentityCredential(client_id=...) -> IMDS user-assigned identity", t_imds_user)
+check("SecretClient with the IMDS credential reads a secret",
+      lambda: SecretClient(vault_url=VAULT, credential=ManagedIdentityCredential(),
+                           api_version="7.4").get_secret("app-pw").value == "v2")
+
+
+def t_imds_raw():
+    import urllib.error
+    u = "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net"
+    try:
+        urllib.request.urlopen(u, timeout=5)
+    except urllib.error.HTTPError as e:
+        assert e.code == 400 and json.loads(e.read())["error"] == "bad_request_102"
+    else:
+        raise AssertionError("no 400 without Metadata: true")
+    with urllib.request.urlopen(urllib.request.Request(u, headers={"Metadata": "true"}), timeout=5) as r:
+        body = json.loads(r.read())
+    assert all(isinstance(body[k], str) for k in ("expires_in", "expires_on", "ext_expires_in", "not_before")), body
+    assert body["resource"] == "https://vault.azure.net" and body["token_type"] == "Bearer", body
+
+
+check("raw IMDS: 400 bad_request_102 without Metadata header; string-valued JSON", t_imds_raw)
+
+
+def t_imds_503():
+    admin(IMDS_ADMIN, "POST", "/_admin/faults", {"status": 503, "count": 1})
+    admin(IMDS_ADMIN, "POST", "/_admin/stats/reset")
+    ManagedIdentityCredential().get_token(SCOPE)
+    st = admin(IMDS_ADMIN, "GET", "/_admin/stats")
+    assert st["byStatus"].get("503") == 1 and st["byStatus"].get("200") == 1, st["byStatus"]
+
+
+check("injected IMDS 503 -> the credential retries and succeeds", t_imds_503)
+
+
+def t_arc():
+    os.environ["IDENTITY_ENDPOINT"] = "http://localhost:40342/metadata/identity/oauth2/token"
+    os.environ["IMDS_ENDPOINT"] = "http://localhost:40342"
+    try:
+        admin(ARC_ADMIN, "POST", "/_admin/stats/reset")
+        cred = ManagedIdentityCredential()
+        assert appid(cred.get_token(SCOPE).token) == MI["arc"]["systemAssigned"]["clientId"]
+        st = admin(ARC_ADMIN, "GET", "/_admin/stats")
+        assert st["byStatus"] == {"401": 1, "200": 1}, st["byStatus"]
+        assert SecretClient(vault_url=VAULT, credential=ManagedIdentityCredential(),
+                            api_version="7.4").get_secret("app-pw").value == "v2"
+    finally:
+        os.environ.pop("IDENTITY_ENDPOINT")
+        os.environ.pop("IMDS_ENDPOINT")
+
+
+check("ManagedIdentityCredential with IDENTITY_ENDPOINT + IMDS_ENDPOINT -> Arc (401 key-file challenge, "
+      "then token); SecretClient reads a secret", t_arc)
+
+
+def t_arc_raw():
+    import urllib.error
+    u = "http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net"
+    try:
+        urllib.request.urlopen(urllib.request.Request(u, headers={"Metadata": "true"}), timeout=5)
+    except urllib.error.HTTPError as e:
+        realm = e.headers["WWW-Authenticate"]
+    assert realm.startswith("Basic realm=/var/opt/azcmagent/tokens/") and realm.endswith(".key"), realm
+    path = realm.split("=", 1)[1]
+    st = os.stat(path)
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == 0, oct(st.st_mode)
+    for key, want in (("wrong", 401), (open(path).read(), 200)):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(
+                    u, headers={"Metadata": "true", "Authorization": "Basic " + key}), timeout=5) as r:
+                code = r.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        assert code == want, (key, code)
+
+
+check("raw Arc: challenge realm names a 0600 root key file; wrong key 401, exact contents 200", t_arc_raw)
+
 print("# %d checks, %d failed" % (N, FAILED))
 sys.exit(1 if FAILED else 0)
