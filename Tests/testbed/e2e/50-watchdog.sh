@@ -10,6 +10,7 @@ e2e_up --deb "$DEB"
 
 check_eq "unit has WatchdogUSec=30s" 30s "$(unit_prop aiosd.service WatchdogUSec)"
 check_eq "unit has Restart=on-failure" on-failure "$(unit_prop aiosd.service Restart)"
+check_contains "... but not after an invalid configuration (exit 78)" "78" "$(unit_prop aiosd.service RestartPreventExitStatus)"
 
 # --- crash: SIGKILL
 pid1=$(main_pid); nr1=$(unit_prop aiosd.service NRestarts)

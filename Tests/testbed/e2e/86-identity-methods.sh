@@ -1,0 +1,60 @@
+#!/bin/bash
+# The other ways aiosd can authenticate to Key Vault: an app's client secret (from a root-owned 0600 file),
+# the machine's managed identity through Azure IMDS, and through the Azure Arc agent's key-file challenge.
+. "$(dirname "$0")/lib.sh"
+e2e_deb_arg "$@"
+e2e_init ident
+e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
+
+fixture=$("$TB" fixture "$E2E_NAME" --json)
+fact() { json_get "$1" <<<"$fixture"; }
+tenant=$(fact 'd["tenantId"]'); vault=$(fact 'd["vault"]')
+app=$(fact 'd["clientSecretApp"]["clientId"]'); app_secret=$(fact 'd["clientSecretApp"]["clientSecret"]')
+ns=azure-iot-operations
+data() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }
+configure() { # configure METHOD-LINES...: writes aiosd.yaml's identity section and reloads
+    inside sh -c "printf 'identity:\n  tenantId: $tenant\n%b\nsync:\n  interval: 1h\n  jitter: 0s\n' '$1' > /etc/aios/aiosd.yaml && systemctl reload aiosd.service"
+}
+served_by() { "$TB" counts "$E2E_NAME" | json_get "(d[\"$1\"] or {}).get(\"total\", 0)"; }
+
+check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
+
+# Client secret: the file must be root-owned and private.
+configure "  method: clientSecret\n  clientId: $app\n  clientSecretFile: /etc/aios/client-secret"
+inside sh -c "umask 022; printf '%s\n' '$app_secret' > /etc/aios/client-secret"
+check_rc 1 "clientSecret: a world-readable secret file is refused" -- inside aiosctl sync --wait
+check_contains "... saying how to fix it" "chmod" "$LAST_OUT"
+check_not_contains "... without echoing the secret" "$app_secret" "$LAST_OUT"
+inside chmod 0600 /etc/aios/client-secret
+check_rc 0 "clientSecret: sync with a 0600 secret file succeeds" -- inside aiosctl sync --wait
+check_eq "... the Secret has the vault's value" "$(fact 'd["secrets"]["plain-utf8"]["value"]')" "$(data plain value)"
+inside sh -c "printf 'wrong-secret\n' > /etc/aios/client-secret"
+"$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-after-wrong-secret" >/dev/null
+inside systemctl restart aiosd.service  # drop the cached token
+check_rc 1 "clientSecret: a wrong secret fails with Entra's code" -- inside aiosctl sync --wait
+check_contains "... AADSTS7000215" "AADSTS7000215" "$LAST_OUT"
+
+# Managed identity through IMDS (169.254.169.254, header Metadata: true).
+before=$(served_by imds)
+configure "  method: managedIdentity\n  managedIdentityEndpoint: imds"
+check_rc 0 "managedIdentity (IMDS): sync succeeds" -- inside aiosctl sync --wait
+check_eq "... with the new value" "PLANTED-after-wrong-secret" "$(data plain value)"
+check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
+
+# Managed identity through the Azure Arc agent (401 Basic realm=<key file>, then the key).
+"$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-via-arc" >/dev/null
+before=$(served_by arc)
+configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
+check_rc 0 "managedIdentity (Arc): sync succeeds" -- inside aiosctl sync --wait
+check_eq "... with the new value" "PLANTED-via-arc" "$(data plain value)"
+check "... the Arc endpoint issued the token (challenge + token)" -- test "$(served_by arc)" -ge $((before + 2))
+"$TB" fault "$E2E_NAME" arc 503 --count 100 >/dev/null
+"$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-not-yet" >/dev/null
+inside systemctl restart aiosd.service
+check_rc 1 "managedIdentity (Arc) unavailable: sync fails" -- inside aiosctl sync --wait
+check_eq "... and the last good Secret stays" "PLANTED-via-arc" "$(data plain value)"
+"$TB" fault "$E2E_NAME" arc clear >/dev/null
+
+journal=$("$TB" journal "$E2E_NAME" -u aiosd.service -o verbose 2>&1)
+check_not_contains "no planted value or client secret in aiosd's journal" "PLANTED" "$journal"
+e2e_finish
