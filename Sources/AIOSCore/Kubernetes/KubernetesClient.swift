@@ -160,7 +160,36 @@ public final class KubernetesClient: Sendable {
         }
     }
 
-    private func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, contentType: String? = nil)
+    /// Merge-patches the `status` subresource of a custom resource (e.g. a SecretSync).
+    public func patchStatus(path: String, status: [String: Any]) throws(KubernetesError) {
+        guard let body = try? JSONSerialization.data(withJSONObject: ["status": status], options: [.sortedKeys]) else {
+            throw KubernetesError(code: 0, reason: "Internal", message: "cannot encode the status")
+        }
+        let response = try send(.patch, path + "/status", body: Array(body), contentType: "application/merge-patch+json")
+        guard response.status == 200 else { throw Self.error(from: response, doing: "update the status of \(path)") }
+    }
+
+    /// True if an object exists at `path` (a Lease, a Deployment).
+    public func exists(_ path: String) throws(KubernetesError) -> Bool {
+        let response = try send(.get, path)
+        if response.status == 404 { return false }
+        guard response.status == 200 else { throw Self.error(from: response, doing: "read \(path)") }
+        return true
+    }
+
+    /// A streaming GET on a connection of its own (a watch), handing each chunk to `onData`. Returns the status.
+    func stream(_ path: String, timeout: Duration, onData: (UnsafeRawBufferPointer) -> Void) throws(KubernetesError) -> Int {
+        let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls)
+        requests.withLock { $0 += 1 }
+        do {
+            return try HTTPConnection().stream(request, onData: onData).status
+        } catch {
+            if error.kind == .timedOut { return 200 }  // the watch outlived its window: reconnect
+            throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
+        }
+    }
+
+    func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, contentType: String? = nil)
         throws(KubernetesError) -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let contentType { headers.append(("Content-Type", contentType)) }

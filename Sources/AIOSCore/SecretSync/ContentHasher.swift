@@ -19,6 +19,9 @@ public struct ContentHasher: Sendable {
         return ContentHasher(key: key)
     }
 
+    /// Plain SHA-256 (hex), for names, never for content.
+    public static func digest(_ bytes: [UInt8]) -> String { OpenSSL.sha256Hex(bytes) }
+
     public func hash(_ bytes: [UInt8]) -> String {
         "hmac-sha256:" + OpenSSL.hmacSHA256Hex(key: key, data: bytes)
     }

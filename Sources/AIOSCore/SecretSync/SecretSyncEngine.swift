@@ -14,6 +14,7 @@ public final class SecretSyncEngine: Sendable {
     public static let managedByLabel = "app.kubernetes.io/managed-by"
     public static let managedByValue = "aiosd"
     public static let definitionLabel = "aios.microsoft.com/sync"
+    public static let sourceLabel = "aios.microsoft.com/source"
     public static let hashAnnotation = "aios.microsoft.com/content-hash"
     public static let vaultAnnotation = "aios.microsoft.com/vault"
     public static let ownerSelector = "\(managedByLabel)=\(managedByValue)"
@@ -57,7 +58,7 @@ public final class SecretSyncEngine: Sendable {
         // Forget the status of definitions that are gone (their Secrets stay: removal is explicit).
         let names = Set(definitions.map(\.name))
         for status in state.all where !names.contains(status.name) { state.remove(status.name) }
-        values.withLock { cache in cache = cache.filter { names.contains(String($0.key.split(separator: "/").first ?? "")) } }
+        values.withLock { cache in cache = cache.filter { names.contains(String($0.key.split(separator: "#").first ?? "")) } }
 
         if definitions.isEmpty {
             state.save()
@@ -140,7 +141,7 @@ public final class SecretSyncEngine: Sendable {
             throw SyncIssue(code: "KubernetesError", message: error.description)
         }
         guard let existing else { return false }
-        guard Self.isOwned(existing, by: definition.name) else {
+        guard Self.isOwned(existing, by: definition) else {
             throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
         }
         do {
@@ -166,7 +167,7 @@ public final class SecretSyncEngine: Sendable {
     public func forget(_ name: String) {
         state.remove(name)
         state.save()
-        values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "/") } }
+        values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "#") } }
     }
 
     /// Seconds after an `updated` time before a list pass that shows it is trusted to have seen every write of
@@ -179,8 +180,9 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
-    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: String) -> Bool {
-        secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition
+    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
+        secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
+            && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
     }
 
     // MARK: One vault's definitions
@@ -217,13 +219,13 @@ public final class SecretSyncEngine: Sendable {
             var status = state.get(definition.name) ?? SyncDefinitionStatus(name: definition.name)
             let definitionHash = hasher.hash(Array(String(describing: definition).utf8))
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
-            let targetCurrent = target.map { Self.isOwned($0, by: definition.name) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
+            let targetCurrent = target.map { Self.isOwned($0, by: definition) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
             let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted
             var objects: [SyncObjectStatus] = []
             for (o, object) in definition.objects.enumerated() {
                 var objectStatus = status.objects.first { $0.objectName == object.objectName && $0.alias == object.alias }
                     ?? SyncObjectStatus(objectName: object.objectName, alias: object.alias)
-                let cacheKey = "\(definition.name)/\(o)"
+                let cacheKey = "\(definition.name)#\(o)"
                 guard let listed = listing[object.objectName.lowercased()], listed.enabled || object.objectVersion != nil else {
                     let gone = listing[object.objectName.lowercased()] == nil
                     let issue = gone
@@ -275,7 +277,7 @@ public final class SecretSyncEngine: Sendable {
             var goneCount = 0
             var fetchedCount = 0
             for (o, object) in definition.objects.enumerated() {
-                let cacheKey = "\(definition.name)/\(o)"
+                let cacheKey = "\(definition.name)#\(o)"
                 var objectStatus = status.objects[o]
                 objectStatus.lastAttempt = now
                 if let issue = absent[cacheKey] {
@@ -345,6 +347,7 @@ public final class SecretSyncEngine: Sendable {
             guard let bytes = outputs[mapping.sourcePath] else {
                 return finish(.failed, SyncIssue(code: "SourcePathMissing", message: "\(mapping.sourcePath) was not produced (fewer versions in the vault than objectVersionHistory?)"))
             }
+            if definition.target.type == .tls && mapping.targetKey == "tls.key" { continue }  // filled with tls.crt
             if definition.target.type == .tls && mapping.targetKey == "tls.crt" {
                 do {
                     let pair = try ObjectContent.tlsPair(fromPEM: bytes, sourcePath: mapping.sourcePath)
@@ -360,20 +363,20 @@ public final class SecretSyncEngine: Sendable {
         let type = definition.target.type.rawValue
         let hash = hasher.hash(type: type, data: data)
         let secretName = "\(definition.target.namespace)/\(definition.target.name)"
-        if let target, Self.isOwned(target, by: definition.name), target.annotations[Self.hashAnnotation] == hash, target.type == type {
+        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
             status.targetHash = hash
             status.targetDeleted = false
             return finish(.unchanged)
         }
-        if let target, !Self.isOwned(target, by: definition.name) {
-            return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to definition \(target.labels[Self.definitionLabel] ?? "?"); not touched",
+        if let target, !Self.isOwned(target, by: definition) {
+            return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to another definition (\(target.labels[Self.sourceLabel] ?? "file") \(target.labels[Self.definitionLabel] ?? "?")); not touched",
                                              hint: "give one of the definitions another secretObject.name"))
         }
         if target == nil {
             // Not labelled as ours: it may still exist, created by someone else. Never take it over.
             do {
                 if let existing = try kubernetes.getSecret(namespace: definition.target.namespace, name: definition.target.name),
-                   !Self.isOwned(existing, by: definition.name) {
+                   !Self.isOwned(existing, by: definition) {
                     return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
                                                      hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
                 }
@@ -383,7 +386,8 @@ public final class SecretSyncEngine: Sendable {
         }
         var labels = definition.target.labels
         labels[Self.managedByLabel] = Self.managedByValue
-        labels[Self.definitionLabel] = definition.name
+        labels[Self.definitionLabel] = definition.ownerLabelValue
+        labels[Self.sourceLabel] = definition.source.kind
         var annotations = definition.target.annotations
         annotations[Self.hashAnnotation] = hash
         annotations[Self.vaultAnnotation] = definition.keyvaultName
@@ -403,7 +407,7 @@ public final class SecretSyncEngine: Sendable {
 
     private func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
                             kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
-        if let target, Self.isOwned(target, by: definition.name) {
+        if let target, Self.isOwned(target, by: definition) {
             do {
                 try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
             } catch {

@@ -6,9 +6,39 @@ public struct SyncDefinition: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         /// `/etc/aios/secrets.d/NAME.yaml`.
         case file(path: String)
+        /// A `SecretSync` object in the cluster and the `SecretProviderClass` it names.
+        case cluster(ClusterOrigin)
+
+        /// `file` or `cluster`: also the value of the Secret's `aios.microsoft.com/source` label.
+        public var kind: String {
+            switch self {
+            case .file: "file"
+            case .cluster: "cluster"
+            }
+        }
     }
 
-    /// The definition's name: the file's name without `.yaml`, and the default target Secret name.
+    /// Where a cluster definition comes from.
+    public struct ClusterOrigin: Sendable, Equatable {
+        public var namespace: String
+        public var secretSync: String
+        public var secretProviderClass: String
+        public var uid: String
+        public var generation: Int
+        public var resourceVersion: String
+
+        public init(namespace: String, secretSync: String, secretProviderClass: String, uid: String, generation: Int, resourceVersion: String) {
+            self.namespace = namespace
+            self.secretSync = secretSync
+            self.secretProviderClass = secretProviderClass
+            self.uid = uid
+            self.generation = generation
+            self.resourceVersion = resourceVersion
+        }
+    }
+
+    /// The definition's name: the file's name without `.yaml` (also the default target Secret name), or
+    /// `NAMESPACE/NAME` of a SecretSync.
     public var name: String
     public var source: Source
     public var keyvaultName: String
@@ -74,9 +104,16 @@ public struct SyncObject: Sendable, Equatable {
 
 /// The Kubernetes Secret a definition produces.
 public struct TargetSecret: Sendable, Equatable {
+    /// The Secret types the Secret Synchronization Controller allows (its admission policy), minus
+    /// service-account tokens.
     public enum SecretType: String, Sendable, CaseIterable {
         case opaque = "Opaque"
         case tls = "kubernetes.io/tls"
+        case basicAuth = "kubernetes.io/basic-auth"
+        case sshAuth = "kubernetes.io/ssh-auth"
+        case dockerConfigJSON = "kubernetes.io/dockerconfigjson"
+        case dockerConfig = "kubernetes.io/dockercfg"
+        case bootstrapToken = "bootstrap.kubernetes.io/token"
     }
 
     public var namespace: String
@@ -131,6 +168,18 @@ public struct ServiceAccountReference: Sendable, Equatable, Hashable, CustomStri
 }
 
 extension SyncDefinition {
+    /// The value of the `aios.microsoft.com/sync` label on its Secret: the definition's (or SecretSync's) name,
+    /// or a digest of it when it is not a valid label value (longer than 63 characters).
+    public var ownerLabelValue: String {
+        let base: String
+        switch source {
+        case .file: base = name
+        case .cluster(let origin): base = origin.secretSync
+        }
+        if KubernetesNames.isLabelValue(base) { return base }
+        return "sha256-" + String(ContentHasher.digest(Array(base.utf8)).prefix(56))
+    }
+
     /// The data mapping in force: the explicit one, or each source path under its own name.
     public var effectiveMappings: [KeyMapping] {
         if !target.data.isEmpty { return target.data }

@@ -14,7 +14,7 @@ public enum SyncDefinitionValidator {
         var problems: [Problem] = []
         func fail(_ key: String, _ message: String) { problems.append(Problem(key: key, message: message)) }
 
-        if !KubernetesNames.isSubdomain(definition.name) {
+        if case .file = definition.source, !KubernetesNames.isSubdomain(definition.name) {
             fail("name", "\"\(definition.name)\" is not a Kubernetes name (lowercase letters, digits, '-', '.'; at most 253)")
         }
         if !KubernetesNames.isVaultName(definition.keyvaultName) {
@@ -72,8 +72,10 @@ public enum SyncDefinitionValidator {
             }
         }
         if target.type == .tls {
-            if keys.contains("tls.key") {
-                fail("secretObject.data", "tls.key is filled from the certificate mapped to tls.crt; do not map it")
+            let mappings = definition.effectiveMappings
+            let certificateSource = mappings.first { $0.targetKey == "tls.crt" }?.sourcePath
+            if let key = mappings.first(where: { $0.targetKey == "tls.key" }), key.sourcePath != certificateSource {
+                fail("secretObject.data", "tls.key comes from the certificate mapped to tls.crt (\(certificateSource ?? "none")), not from \(key.sourcePath)")
             }
             if !keys.contains("tls.crt") {
                 fail("secretObject.data", "a kubernetes.io/tls Secret needs a certificate mapped to targetKey tls.crt")

@@ -1,0 +1,82 @@
+import AIOSHTTP
+import Foundation
+
+/// Lists and watches one kind of Kubernetes object (`GET ...?watch=1&resourceVersion=N`), the way informers
+/// do: the events' objects are handed over as raw JSON; the stream ends after `timeoutSeconds` or when the API
+/// server goes away, and the caller reconnects with the last resourceVersion it saw. A 410 (too old) means:
+/// list again.
+public struct KubernetesWatch: Sendable {
+    public enum EventType: String, Sendable, Decodable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR" }
+
+    public struct Event: Sendable {
+        public var type: EventType
+        /// The object's JSON (for ERROR: a Status).
+        public var object: Data
+        public var resourceVersion: String?
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// The stream ended normally (timeout, or the server closed it); reconnect from the last resourceVersion.
+        case ended
+        /// The resourceVersion is too old (410 Gone): list again.
+        case expired
+    }
+
+    let client: KubernetesClient
+    /// e.g. `/apis/secret-sync.x-k8s.io/v1alpha1/secretsyncs` (all namespaces).
+    public let path: String
+
+    public init(client: KubernetesClient, path: String) {
+        self.client = client
+        self.path = path
+    }
+
+    /// The current objects (raw JSON each) and the list's resourceVersion. A 404 means the resource (CRD) is
+    /// not installed: `nil`.
+    public func list() throws(KubernetesError) -> (items: [Data], resourceVersion: String)? {
+        let response = try client.send(.get, path)
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw KubernetesClient.error(from: response, doing: "list \(path)") }
+        guard let root = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw KubernetesError(code: 200, reason: "BadResponse", message: "the list of \(path) is not a list")
+        }
+        let items = (root["items"] as? [Any] ?? []).compactMap { try? JSONSerialization.data(withJSONObject: $0) }
+        let version = (root["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? ""
+        return (items, version)
+    }
+
+    /// Streams events after `resourceVersion` to `onEvent` until the server ends the stream.
+    public func watch(from resourceVersion: String, timeoutSeconds: Int, onEvent: (Event) -> Void) throws(KubernetesError) -> Outcome {
+        let query = "?watch=1&allowWatchBookmarks=true&timeoutSeconds=\(timeoutSeconds)&resourceVersion=\(resourceVersion)"
+        var pending: [UInt8] = []
+        var expired = false
+        let status = try client.stream(path + query, timeout: .seconds(Int64(timeoutSeconds + 30))) { chunk in
+            pending.append(contentsOf: chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = Data(pending[..<newline])
+                pending.removeSubrange(...newline)
+                guard !line.isEmpty, let event = Self.decode(line) else { continue }
+                if event.type == .error {
+                    // A Status; 410 Gone / Expired means the history no longer reaches our resourceVersion.
+                    let code = (try? JSONSerialization.jsonObject(with: event.object) as? [String: Any])?["code"] as? Int
+                    if code == 410 { expired = true }
+                    continue
+                }
+                onEvent(event)
+            }
+        }
+        if status == 410 || expired { return .expired }
+        guard status == 200 else {
+            throw KubernetesError(code: status, reason: "HTTP\(status)", message: "cannot watch \(path): HTTP \(status)")
+        }
+        return .ended
+    }
+
+    static func decode(_ line: Data) -> Event? {
+        guard let root = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+              let typeName = root["type"] as? String, let type = EventType(rawValue: typeName),
+              let object = root["object"], let data = try? JSONSerialization.data(withJSONObject: object) else { return nil }
+        let version = ((object as? [String: Any])?["metadata"] as? [String: Any])?["resourceVersion"] as? String
+        return Event(type: type, object: data, resourceVersion: version)
+    }
+}

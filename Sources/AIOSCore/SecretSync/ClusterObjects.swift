@@ -1,0 +1,184 @@
+import Foundation
+import Yams
+
+/// The Secret Synchronization Controller's objects as aiosd reads them from the API server: a `SecretSync`
+/// (`secret-sync.x-k8s.io/v1alpha1`) and the `SecretProviderClass` (`secrets-store.csi.x-k8s.io/v1`,
+/// provider `azure`) it names in the same namespace.
+public enum ClusterObjects {
+    public static let secretSyncGroupVersion = "secret-sync.x-k8s.io/v1alpha1"
+    public static let providerClassGroupVersion = "secrets-store.csi.x-k8s.io/v1"
+    public static let secretSyncsPath = "/apis/secret-sync.x-k8s.io/v1alpha1/secretsyncs"
+    public static let providerClassesPath = "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses"
+
+    public static func secretSyncPath(namespace: String, name: String) -> String {
+        "/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/\(namespace)/secretsyncs/\(name)"
+    }
+
+    /// The fields of a SecretSync that matter to aiosd.
+    public struct SecretSync: Sendable, Equatable {
+        public var namespace: String
+        public var name: String
+        public var uid: String
+        public var generation: Int
+        public var resourceVersion: String
+        public var labels: [String: String]
+        public var secretProviderClassName: String?
+        public var serviceAccountName: String?
+        public var secretType: String?
+        public var data: [(sourcePath: String, targetKey: String)]?
+        public var secretLabels: [String: String]
+        public var secretAnnotations: [String: String]
+        public var forceSynchronization: String?
+        /// The status as the object has it now, as JSON (to write only what changes).
+        public var status: Data?
+
+        public var key: String { "\(namespace)/\(name)" }
+
+        public static func == (a: SecretSync, b: SecretSync) -> Bool {
+            a.key == b.key && a.uid == b.uid && a.resourceVersion == b.resourceVersion
+        }
+
+        public init?(json: Data) {
+            guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+                  let metadata = root["metadata"] as? [String: Any],
+                  let name = metadata["name"] as? String, let namespace = metadata["namespace"] as? String else { return nil }
+            self.name = name
+            self.namespace = namespace
+            uid = metadata["uid"] as? String ?? ""
+            generation = metadata["generation"] as? Int ?? 0
+            resourceVersion = metadata["resourceVersion"] as? String ?? ""
+            labels = metadata["labels"] as? [String: String] ?? [:]
+            let spec = root["spec"] as? [String: Any] ?? [:]
+            secretProviderClassName = spec["secretProviderClassName"] as? String
+            serviceAccountName = spec["serviceAccountName"] as? String
+            forceSynchronization = spec["forceSynchronization"] as? String
+            let object = spec["secretObject"] as? [String: Any] ?? [:]
+            secretType = object["type"] as? String
+            secretLabels = object["labels"] as? [String: String] ?? [:]
+            secretAnnotations = object["annotations"] as? [String: String] ?? [:]
+            data = (object["data"] as? [[String: Any]])?.map { ($0["sourcePath"] as? String ?? "", $0["targetKey"] as? String ?? "") }
+            status = (root["status"]).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        }
+    }
+
+    /// The fields of an azure SecretProviderClass that matter to aiosd.
+    public struct ProviderClass: Sendable, Equatable {
+        public var namespace: String
+        public var name: String
+        public var provider: String?
+        public var parameters: [String: String]
+
+        public var key: String { "\(namespace)/\(name)" }
+
+        public init?(json: Data) {
+            guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+                  let metadata = root["metadata"] as? [String: Any],
+                  let name = metadata["name"] as? String, let namespace = metadata["namespace"] as? String else { return nil }
+            self.name = name
+            self.namespace = namespace
+            let spec = root["spec"] as? [String: Any] ?? [:]
+            provider = spec["provider"] as? String
+            parameters = (spec["parameters"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+        }
+    }
+
+    /// The definition a SecretSync and its SecretProviderClass stand for, or what is wrong with them.
+    public static func definition(_ sync: SecretSync, providerClass: ProviderClass?) throws(SyncIssue) -> SyncDefinition {
+        func invalid(_ message: String) -> SyncIssue {
+            SyncIssue(code: "SecretProviderClassMisconfigured", message: "SecretSync \(sync.key): \(message)",
+                      hint: "kubectl -n \(sync.namespace) edit secretsync \(sync.name)")
+        }
+        guard let className = sync.secretProviderClassName, !className.isEmpty else {
+            throw invalid("spec.secretProviderClassName is required")
+        }
+        guard let providerClass else {
+            throw SyncIssue(code: "SecretProviderClassMisconfigured",
+                            message: "SecretSync \(sync.key): SecretProviderClass \(sync.namespace)/\(className) does not exist",
+                            hint: "kubectl -n \(sync.namespace) get secretproviderclass")
+        }
+        guard providerClass.provider == "azure" else {
+            throw invalid("SecretProviderClass \(providerClass.key) has provider \"\(providerClass.provider ?? "")\"; aiosd syncs provider azure only")
+        }
+        let parameters = providerClass.parameters
+        for mode in ["usePodIdentity", "useVMManagedIdentity"] where parameters[mode]?.lowercased() == "true" {
+            throw invalid("SecretProviderClass \(providerClass.key) sets \(mode); aiosd syncs SecretSyncs with workload identity only")
+        }
+        guard let vault = parameters["keyvaultName"], !vault.isEmpty else {
+            throw invalid("SecretProviderClass \(providerClass.key) has no parameters.keyvaultName")
+        }
+        guard let account = sync.serviceAccountName, !account.isEmpty else { throw invalid("spec.serviceAccountName is required") }
+        let objects = try Self.objects(parameters["objects"] ?? "", providerClass: providerClass.key)
+        var target = TargetSecret(namespace: sync.namespace, name: sync.name)
+        if let type = sync.secretType, !type.isEmpty {
+            guard let parsed = TargetSecret.SecretType(rawValue: type) else {
+                throw invalid("spec.secretObject.type \"\(type)\" is not a Secret type aiosd syncs (\(TargetSecret.SecretType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            target.type = parsed
+        }
+        guard let data = sync.data, !data.isEmpty else { throw invalid("spec.secretObject.data needs at least one sourcePath/targetKey") }
+        target.data = data.map { KeyMapping(sourcePath: $0.sourcePath, targetKey: $0.targetKey) }
+        target.labels = sync.secretLabels
+        target.annotations = sync.secretAnnotations
+        let origin = SyncDefinition.ClusterOrigin(namespace: sync.namespace, secretSync: sync.name, secretProviderClass: providerClass.name,
+                                                  uid: sync.uid, generation: sync.generation, resourceVersion: sync.resourceVersion)
+        let definition = SyncDefinition(
+            name: sync.key, source: .cluster(origin), keyvaultName: vault,
+            tenantId: parameters["tenantId"] ?? parameters["tenantID"], clientId: parameters["clientID"] ?? parameters["clientId"],
+            serviceAccount: ServiceAccountReference(namespace: sync.namespace, name: account),
+            objects: objects, target: target, forceSynchronization: sync.forceSynchronization)
+        if let problem = SyncDefinitionValidator.problems(in: definition).first {
+            throw invalid(problem.description)
+        }
+        return definition
+    }
+
+    /// `parameters.objects`: a YAML string `array:` of YAML strings, one object each (the Azure provider's format).
+    static func objects(_ text: String, providerClass: String) throws(SyncIssue) -> [SyncObject] {
+        func invalid(_ message: String) -> SyncIssue {
+            SyncIssue(code: "SecretProviderClassMisconfigured", message: "SecretProviderClass \(providerClass): parameters.objects: \(message)")
+        }
+        guard let root = try? Yams.load(yaml: text) as? [String: Any], let array = root["array"] as? [Any], !array.isEmpty else {
+            throw invalid("expected a YAML string with \"array:\" and at least one object")
+        }
+        var objects: [SyncObject] = []
+        for (index, element) in array.enumerated() {
+            let fields: [String: Any]?
+            if let text = element as? String { fields = try? Yams.load(yaml: text) as? [String: Any] } else { fields = element as? [String: Any] }
+            guard let fields, let name = fields["objectName"] as? String, !name.isEmpty else {
+                throw invalid("object \(index) has no objectName")
+            }
+            var object = SyncObject(objectName: name)
+            func string(_ key: String) -> String? {
+                if let value = fields[key] as? String { return value.isEmpty ? nil : value }
+                if let value = fields[key] as? Int { return String(value) }
+                return nil
+            }
+            if let type = string("objectType") {
+                guard let parsed = SyncObject.ObjectType(rawValue: type.lowercased()) else {
+                    throw invalid("object \(name): objectType \"\(type)\" is not supported (secret, cert)")
+                }
+                object.objectType = parsed
+            }
+            object.objectVersion = string("objectVersion")
+            if let history = string("objectVersionHistory") {
+                guard let count = Int(history), (0...25).contains(count) else { throw invalid("object \(name): objectVersionHistory must be 0 to 25") }
+                object.objectVersionHistory = count
+            }
+            object.objectAlias = string("objectAlias")
+            if let encoding = string("objectEncoding") {
+                guard let parsed = SyncObject.Encoding(rawValue: encoding.lowercased()) else {
+                    throw invalid("object \(name): objectEncoding \"\(encoding)\" is not utf-8, hex or base64")
+                }
+                object.objectEncoding = parsed
+            }
+            if let format = string("objectFormat") {
+                guard let parsed = SyncObject.Format(rawValue: format.lowercased()) else {
+                    throw invalid("object \(name): objectFormat \"\(format)\" is not pem or pfx")
+                }
+                object.objectFormat = parsed
+            }
+            objects.append(object)
+        }
+        return objects
+    }
+}
