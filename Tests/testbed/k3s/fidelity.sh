@@ -207,6 +207,175 @@ expect "secrets.json is mode 0600" '^600$' -- inside stat -c %a /var/lib/rancher
 expect "secret data is not in the k3s journal" '^clean$' -- \
     ksh 'journalctl --no-pager -u k3s.service | grep -Eq "s3cr3tPLAIN|czNjcjN0UExBSU4|theirs|dGhlaXJz" && echo leaked || echo clean'
 
+# ---- CRDs and custom resources (SecretProviderClass, SecretSync), watch, Leases, Deployments
+"$TB" cp "$NAME" "$HERE/crds" /tmp/crds >/dev/null
+AIO="-n azure-iot-operations"
+SSAPI=/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/azure-iot-operations/secretsyncs
+ksh "cat > /tmp/spc.yaml <<'EOF2'
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: aio-spc
+  namespace: azure-iot-operations
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: aios-testbed-kv
+    tenantId: 7e57bed0-a105-4000-8000-000000000001
+    clientID: a1051d00-55c0-4000-8000-000000000002
+    objects: |
+      array:
+        - |
+          objectName: plain-utf8
+          objectType: secret
+        - |
+          objectName: opcua-trust-hex
+          objectType: secret
+          objectEncoding: hex
+EOF2
+cat > /tmp/ss.yaml <<'EOF2'
+apiVersion: secret-sync.x-k8s.io/v1alpha1
+kind: SecretSync
+metadata:
+  name: plain-utf8
+  namespace: azure-iot-operations
+  labels:
+    app: aio
+spec:
+  serviceAccountName: aio-ssc-sa
+  secretProviderClassName: aio-spc
+  secretObject:
+    type: Opaque
+    data:
+    - sourcePath: plain-utf8
+      targetKey: value
+  forceSynchronization: \"1\"
+EOF2"
+# ksh1 SCRIPT: like ksh, stdout+stderr joined into one line (newlines -> spaces, trailing space trimmed)
+ksh1() { ksh "{ $1
+} 2>&1 | tr '\\n' ' ' | sed 's/ *\$//'"; }
+rv_of() { ksh "kubectl get --raw '$1' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"metadata\"][\"resourceVersion\"])'"; }
+expect "kubectl apply -f crds/ creates both CRDs" 'secretproviderclasses.secrets-store.csi.x-k8s.io created.*secretsyncs.secret-sync.x-k8s.io created' -- \
+    ksh1 'kubectl apply -f /tmp/crds/ | sort'
+expect "kubectl wait --for condition=established" 'condition met.*condition met' -- \
+    ksh1 'kubectl wait --for condition=established --timeout=10s crd/secretsyncs.secret-sync.x-k8s.io crd/secretproviderclasses.secrets-store.csi.x-k8s.io'
+expect "kubectl api-resources lists SecretSync and SecretProviderClass" \
+    'secretproviderclasses +secrets-store.csi.x-k8s.io/v1 +true +SecretProviderClass secretsyncs +secret-sync.x-k8s.io/v1alpha1 +true +SecretSync' -- \
+    ksh1 'kubectl api-resources | grep -E "^secret(sync|providerclass)" | sort'
+expect "discovery /apis/secret-sync.x-k8s.io (APIGroup) and the resource list with status" \
+    '"kind":"APIGroup".*"preferredVersion":\{"groupVersion":"secret-sync.x-k8s.io/v1alpha1".*"name":"secretsyncs/status"' -- \
+    ksh1 'kubectl get --raw /apis/secret-sync.x-k8s.io; kubectl get --raw /apis/secret-sync.x-k8s.io/v1alpha1'
+expect "kubectl apply -f SecretProviderClass + SecretSync (client-side apply)" \
+    '^secretproviderclass.secrets-store.csi.x-k8s.io/aio-spc created secretsync.secret-sync.x-k8s.io/plain-utf8 created$' -- \
+    ksh1 'kubectl apply -f /tmp/spc.yaml -f /tmp/ss.yaml'
+expect "kubectl get secretsyncs -n azure-iot-operations (table)" '^NAME +AGE plain-utf8 +[0-9]+s$' -- \
+    ksh1 "kubectl get secretsyncs $AIO"
+expect "resolved by singular, kind and group-qualified names" '^secretsync.secret-sync.x-k8s.io/plain-utf8( secretsync.secret-sync.x-k8s.io/plain-utf8){2}$' -- \
+    ksh1 "for r in secretsync SecretSync secretsyncs.secret-sync.x-k8s.io; do kubectl get \$r plain-utf8 $AIO -o name; done"
+expect "SPC stored verbatim (objects block string), generation 1, uid, last-applied annotation" \
+    '^azure aios-testbed-kv 1 [0-9a-f-]{36} True objectEncoding: hex$' -- \
+    ksh1 "kubectl get secretproviderclass aio-spc $AIO -o json | python3 -c 'import json,sys; o=json.load(sys.stdin); p=o[\"spec\"][\"parameters\"]; m=o[\"metadata\"]
+print(o[\"spec\"][\"provider\"], p[\"keyvaultName\"], m[\"generation\"], m[\"uid\"], \"kubectl.kubernetes.io/last-applied-configuration\" in m[\"annotations\"], p[\"objects\"].splitlines()[-1].strip())'"
+expect "v1alpha1 of SecretProviderClass is served with the CRD's deprecation warning" \
+    'Warning: secrets-store.csi.x-k8s.io/v1alpha1 is deprecated.*aio-spc' -- \
+    ksh1 "kubectl get secretproviderclasses.v1alpha1.secrets-store.csi.x-k8s.io $AIO 2>&1"
+expect "kubectl describe secretsync" 'Kind: +SecretSync.*Secret Provider Class Name: +aio-spc.*Service Account Name: +aio-ssc-sa.*Events: +<none>' -- \
+    ksh1 "kubectl describe secretsync plain-utf8 $AIO"
+# watch (kubectl get --watch in the background) sees ADDED (the second SecretSync) then MODIFIED (its re-apply)
+ksh "(timeout 8 kubectl get secretsyncs $AIO --watch --output-watch-events -o json > /tmp/ss-watch.json 2>&1 &)
+     (timeout 8 kubectl get secretsyncs $AIO --watch > /tmp/ss-watch.txt 2>&1 &)
+     (kubectl get --raw '$SSAPI?watch=true&labelSelector=app%3Dother&timeoutSeconds=6' > /tmp/ss-watch-sel.json 2>&1 &)"
+sleep 1.5
+expect "kubectl apply again with a changed field -> generation 2" '^configured 2 2$' -- \
+    ksh1 "kubectl apply -f /tmp/ss.yaml >/dev/null
+         sed -e 's/name: plain-utf8\$/name: opc-trust/' -e 's/app: aio/app: other/' /tmp/ss.yaml | kubectl apply -f - >/dev/null
+         sed -e 's/name: plain-utf8\$/name: opc-trust/' -e 's/app: aio/app: other/' -e 's/\"1\"/\"2\"/' /tmp/ss.yaml | kubectl apply -f - | awk '{print \$2}'
+         kubectl get secretsync opc-trust $AIO -o jsonpath='{.metadata.generation} {.spec.forceSynchronization}'"
+expect "kubectl patch --subresource=status --type=merge sets status, generation unchanged" '^patched 2 v1:abc True$' -- \
+    ksh1 "kubectl patch secretsync opc-trust $AIO --subresource=status --type=merge -p '{\"status\":{\"syncHash\":\"v1:abc\",\"conditions\":[{\"type\":\"SecretCreated\",\"status\":\"True\",\"reason\":\"CreateSuccessful\",\"message\":\"ok\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}' | awk '{print \$2}'
+         kubectl get secretsync opc-trust $AIO -o jsonpath='{.metadata.generation} {.status.syncHash} {.status.conditions[0].status}'"
+expect "status written through the main resource is ignored (status subresource)" '^patched \(no change\) v1:abc 2$' -- \
+    ksh1 "kubectl patch secretsync opc-trust $AIO --type=merge -p '{\"status\":{\"syncHash\":\"v1:IGNORED\"}}' | cut -d' ' -f2-
+         kubectl get secretsync opc-trust $AIO -o jsonpath='{.status.syncHash} {.metadata.generation}'"
+expect "kubectl get --subresource=status" '^v1:abc$' -- \
+    ksh1 "kubectl get secretsync opc-trust $AIO --subresource=status -o jsonpath='{.status.syncHash}'"
+sleep 6.5
+expect "kubectl get --watch --output-watch-events: ADDED (both) then MODIFIED" '^ADDED:plain-utf8 ADDED:opc-trust MODIFIED:opc-trust MODIFIED:opc-trust$' -- \
+    ksh1 "python3 -c '
+import json,sys
+d=json.JSONDecoder(); s=open(\"/tmp/ss-watch.json\").read(); i=0
+while True:
+    while i < len(s) and s[i].isspace(): i+=1
+    if i >= len(s): break
+    o,i=d.raw_decode(s,i); print(o[\"type\"]+\":\"+o[\"object\"][\"metadata\"][\"name\"], end=\" \")
+'"
+expect "kubectl get --watch (table rows)" '^NAME +AGE plain-utf8 +[0-9]+s opc-trust +[0-9]+s opc-trust +[0-9]+s' -- \
+    ksh1 "tr '\n' ' ' < /tmp/ss-watch.txt"
+expect "raw watch with labelSelector: only the matching object's events, stream ends at timeoutSeconds" \
+    '^"ADDED" opc-trust "MODIFIED" opc-trust "MODIFIED" opc-trust$' -- \
+    ksh1 "python3 -c '
+import json
+for l in open(\"/tmp/ss-watch-sel.json\"): o=json.loads(l); print(json.dumps(o[\"type\"]), o[\"object\"][\"metadata\"][\"name\"], end=\" \")'"
+expect "PUT with a stale resourceVersion -> 409 Conflict; without one -> 422 (custom resources)" \
+    '"reason":"Conflict".*"code":409\} 409 .*must be specified for an update.*"code":422\} 422$' -- \
+    ksh1 "kubectl get secretsync opc-trust $AIO -o json > /tmp/put0.json
+         python3 -c 'import json,sys; o=json.load(sys.stdin); o[\"metadata\"][\"resourceVersion\"]=\"1\"; print(json.dumps(o))' < /tmp/put0.json > /tmp/put1.json
+         python3 -c 'import json,sys; o=json.load(sys.stdin); del o[\"metadata\"][\"resourceVersion\"]; print(json.dumps(o))' < /tmp/put0.json > /tmp/put2.json
+         for f in /tmp/put1.json /tmp/put2.json; do curl -s $ADM -X PUT -H 'Content-Type: application/json' -w ' %{http_code} ' \
+            --data-binary @\$f https://127.0.0.1:6443$SSAPI/opc-trust | tr -d '\n'; done"
+expect "server-side apply: another manager's conflicting field -> 409, --force-conflicts takes it" \
+    'conflict with "kubectl-client-side-apply": \.spec\.forceSynchronization.*serverside-applied 2 3$' -- \
+    ksh1 "sed 's/\"1\"/\"3\"/' /tmp/ss.yaml | kubectl apply --server-side --field-manager=ssc-test -f - 2>&1
+         sed 's/\"1\"/\"3\"/' /tmp/ss.yaml | kubectl apply --server-side --field-manager=ssc-test --force-conflicts -f - 2>/dev/null | awk '{print \$2}'
+         kubectl get secretsync plain-utf8 $AIO -o jsonpath='{.metadata.generation} {.spec.forceSynchronization}'"
+expect "server-side apply creates (201) and records an Apply managedFields entry" '^serverside-applied ssc-test:Apply$' -- \
+    ksh1 "sed 's/name: plain-utf8\$/name: ssa-made/' /tmp/ss.yaml | kubectl apply --server-side --field-manager=ssc-test -f - | awk '{print \$2}'
+         kubectl get secretsync ssa-made $AIO -o jsonpath='{range .metadata.managedFields[*]}{.manager}:{.operation}{end}' --show-managed-fields"
+expect "kubectl patch --type=json" '^patched 3 4$' -- \
+    ksh1 "kubectl patch secretsync plain-utf8 $AIO --type=json -p '[{\"op\":\"replace\",\"path\":\"/spec/forceSynchronization\",\"value\":\"4\"}]' | awk '{print \$2}'
+         kubectl get secretsync plain-utf8 $AIO -o jsonpath='{.metadata.generation} {.spec.forceSynchronization}'"
+expect "kubectl edit (GET + merge patch)" '^edited 4 5$' -- \
+    ksh1 "EDITOR='sed -i s/forceSynchronization:.*/forceSynchronization:\\ \"5\"/' kubectl edit secretsync plain-utf8 $AIO | awk '{print \$2}'
+         kubectl get secretsync plain-utf8 $AIO -o jsonpath='{.metadata.generation} {.spec.forceSynchronization}'"
+expect "DELETE with a wrong preconditions.uid -> 409" 'Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000.*"code":409' -- \
+    inside curl -s $ADM -X DELETE -H 'Content-Type: application/json' \
+        -d '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"00000000-0000-0000-0000-000000000000"}}' \
+        "https://127.0.0.1:6443$SSAPI/ssa-made"
+SS_RV=$(rv_of "$SSAPI")
+expect "kubectl delete secretsync; then NotFound" \
+    '^secretsync.secret-sync.x-k8s.io "ssa-made" deleted Error from server \(NotFound\): secretsyncs.secret-sync.x-k8s.io "ssa-made" not found$' -- \
+    ksh1 "kubectl delete secretsync ssa-made $AIO; kubectl get secretsync ssa-made $AIO 2>&1"
+expect "raw watch from a resourceVersion replays later events (DELETED + MODIFIED)" '^DELETED:ssa-made DELETED:opc-trust MODIFIED:plain-utf8$' -- \
+    ksh1 "kubectl delete secretsync opc-trust $AIO >/dev/null; kubectl annotate secretsync plain-utf8 $AIO note=x >/dev/null
+         kubectl get --raw '$SSAPI?watch=1&resourceVersion=$SS_RV&timeoutSeconds=1' |
+         python3 -c 'import json,sys; [print(o[\"type\"]+\":\"+o[\"object\"][\"metadata\"][\"name\"], end=\" \") for o in map(json.loads, sys.stdin)]'"
+expect "allowWatchBookmarks: an idle watch gets a BOOKMARK with the current resourceVersion" '^BOOKMARK SecretSync [0-9]+$' -- \
+    ksh1 "kubectl get --raw '$SSAPI?watch=1&resourceVersion=$SS_RV&allowWatchBookmarks=true&timeoutSeconds=4' |
+         python3 -c 'import json,sys; [print(o[\"type\"], o[\"object\"][\"kind\"], o[\"object\"][\"metadata\"][\"resourceVersion\"]) for o in map(json.loads, sys.stdin) if o[\"type\"]==\"BOOKMARK\"]' | head -1"
+SEC_RV=$(rv_of /api/v1/namespaces/default/secrets)
+expect "Secrets watch: ADDED, MODIFIED, DELETED after a resourceVersion" '^ADDED:w1 MODIFIED:w1 DELETED:w1$' -- \
+    ksh1 "kubectl create secret generic w1 --from-literal=a=b >/dev/null; kubectl label secret w1 l=1 >/dev/null; kubectl delete secret w1 >/dev/null
+         kubectl get --raw '/api/v1/namespaces/default/secrets?watch=true&resourceVersion=$SEC_RV&timeoutSeconds=1' |
+         python3 -c 'import json,sys; [print(o[\"type\"]+\":\"+o[\"object\"][\"metadata\"][\"name\"], end=\" \") for o in map(json.loads, sys.stdin)]'"
+expect "a Lease like the controller's (29f1d54e.secret-sync.x-k8s.io) via kubectl apply / get / delete" \
+    '^lease.coordination.k8s.io/29f1d54e.secret-sync.x-k8s.io created azure-iot-operations +29f1d54e.secret-sync.x-k8s.io +ssc-pod_1 .*deleted' -- \
+    ksh1 "printf '%s\n' 'apiVersion: coordination.k8s.io/v1' 'kind: Lease' 'metadata:' '  name: 29f1d54e.secret-sync.x-k8s.io' \
+           '  namespace: azure-iot-operations' 'spec:' '  holderIdentity: ssc-pod_1' '  leaseDurationSeconds: 15' \
+           '  renewTime: \"2026-01-01T00:00:00.000000Z\"' | kubectl apply -f -
+         kubectl get leases -A --no-headers; kubectl delete lease 29f1d54e.secret-sync.x-k8s.io $AIO" 
+expect "kubectl create deployment / get deploy -A / delete" \
+    '^deployment.apps/secrets-store-sync-controller-manager created azure-iot-operations +secrets-store-sync-controller-manager +0/1 +0 +0 .* registry.k8s.io/secrets-store-sync/controller:v0.0.4 deployment.apps "secrets-store-sync-controller-manager" deleted$' -- \
+    ksh1 "kubectl create deployment secrets-store-sync-controller-manager --image=registry.k8s.io/secrets-store-sync/controller:v0.0.4 $AIO
+         kubectl get deploy -A --no-headers
+         kubectl get deploy secrets-store-sync-controller-manager $AIO -o jsonpath='{.spec.template.spec.containers[0].image}{\"\n\"}'
+         kubectl delete deploy secrets-store-sync-controller-manager $AIO" 
+expect "request counters: by resource and verb, watch counted as WATCH" \
+    '"PATCH secretsyncs/status": [1-9].*"WATCH secretsyncs": [1-9]' -- \
+    ksh1 "curl -s http://127.0.0.1:6440/counts | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"byVerbResource\"]; print(json.dumps({k: v for k, v in sorted(c.items()) if \"secretsync\" in k or \"secretprovider\" in k}))'"
+expect "objects.json is mode 0600" '^600$' -- inside stat -c %a /var/lib/rancher/k3s/aios-standin/objects.json
+SS_UID=$(ksh "kubectl get secretsync plain-utf8 $AIO -o jsonpath={.metadata.uid}" 2>/dev/null)
+OLD_RV=$(rv_of "$SSAPI")
+
 SSA_UID=$(ksh 'kubectl get secret ssa -o jsonpath={.metadata.uid}' 2>/dev/null)
 
 # ---- the AIO workload-identity drop-in
@@ -301,6 +470,22 @@ expect "later plain key replaces the list: default issuer only, v=2 (k3s config-
     '^--service-account-issuer=https://kubernetes.default.svc.cluster.local --v=2 $' -- \
     ksh 'k3s config-check | grep -E "^--(service-account-issuer|v)=" | tr "\n" " "'
 inside rm -f /etc/rancher/k3s/config.yaml.d/99-plain.YML
+
+# ---- custom resources and watch across the restart
+NEW_RV=$(rv_of "$SSAPI")
+expect "after restarts: CRDs still served, SecretSync kept (same uid, generation), resourceVersion kept increasing" "^$SS_UID 4 up$" -- \
+    ksh1 "echo \$(kubectl get secretsync plain-utf8 $AIO -o jsonpath='{.metadata.uid} {.metadata.generation}') \$([ $NEW_RV -ge $OLD_RV ] && echo up)"
+expect "watch from a resourceVersion before the restart -> one ERROR event, Status 410 Expired, stream ends" \
+    '^\{"type":"ERROR","object":\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Failure","message":"too old resource version: [0-9]+ \([0-9]+\)","reason":"Expired","code":410\}\}$' -- \
+    ksh1 "kubectl get --raw '$SSAPI?watch=1&resourceVersion=$SS_RV&timeoutSeconds=5'"
+expect "watch from the list resourceVersion after the restart resumes (no 410)" '^MODIFIED:plain-utf8$' -- \
+    ksh1 "kubectl annotate secretsync plain-utf8 $AIO after=restart >/dev/null
+         kubectl get --raw '$SSAPI?watch=1&resourceVersion=$NEW_RV&timeoutSeconds=1' |
+         python3 -c 'import json,sys; [print(o[\"type\"]+\":\"+o[\"object\"][\"metadata\"][\"name\"], end=\" \") for o in map(json.loads, sys.stdin)]'"
+expect "kubectl delete -f crds/: the custom resources go and the resource types are no longer served" \
+    '^(NotFound ){2}.*(doesn.t have a resource type "secretsyncs"|Unable to list .*secretsyncs.*could not find the requested resource)' -- \
+    ksh1 "kubectl delete -f /tmp/crds/ >/dev/null; for p in /apis/secret-sync.x-k8s.io/v1alpha1 $SSAPI; do
+            kubectl get --raw \$p 2>&1 | grep -o NotFound; done; kubectl get secretsyncs $AIO; true"
 
 # ---- stop = SIGTERM -> clean exit
 t=$(now)
