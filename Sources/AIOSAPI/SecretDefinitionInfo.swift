@@ -4,9 +4,9 @@ import FoundationEssentials
 /// (`SecretProviderClass` objects + `SecretSync` secretObject). Names only, never values.
 public struct SecretDefinitionInfo: Codable, Sendable, Equatable {
     public var name: String
-    /// `file` (a file in /etc/aios/secrets.d).
+    /// `file` (a file in /etc/aios/secrets.d) or `cluster` (a SecretSync and its SecretProviderClass).
     public var source: String?
-    /// Where it came from, e.g. `/etc/aios/secrets.d/db.yaml`.
+    /// Where it came from, e.g. `/etc/aios/secrets.d/db.yaml` or `SecretSync NS/NAME ... SecretProviderClass NS/SPC`.
     public var origin: String?
     public var keyvaultName: String
     public var tenantId: String?

@@ -3,17 +3,20 @@ import FoundationEssentials
 /// `GET /v1/secrets`.
 public struct SecretListResponse: Codable, Sendable, Equatable {
     public var secrets: [Entry]
-    /// Definition files aiosd cannot use; they are left alone until fixed.
+    /// Definitions aiosd cannot use (files, SecretSyncs); they are left alone until fixed.
     public var invalid: [InvalidDefinition]
+    /// Why the cluster's SecretSyncs are not synced, when they are not.
+    public var cluster: String?
 
-    public init(secrets: [Entry], invalid: [InvalidDefinition]) {
+    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil) {
         self.secrets = secrets
         self.invalid = invalid
+        self.cluster = cluster
     }
 
     public struct Entry: Codable, Sendable, Equatable {
         public var name: String
-        /// `file`.
+        /// `file` or `cluster`.
         public var source: String
         public var keyvaultName: String
         /// `NAMESPACE/NAME` of the target Secret.
@@ -36,11 +39,14 @@ public struct SecretListResponse: Codable, Sendable, Equatable {
 
 public struct InvalidDefinition: Codable, Sendable, Equatable {
     public var name: String
-    /// file:line:column: key: what is wrong.
+    /// `file` or `cluster`.
+    public var source: String?
+    /// file:line:column: key: what is wrong (or the SecretSync's problem).
     public var error: String
 
-    public init(name: String, error: String) {
+    public init(name: String, source: String? = "file", error: String) {
         self.name = name
+        self.source = source
         self.error = error
     }
 }

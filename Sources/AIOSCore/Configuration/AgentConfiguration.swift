@@ -5,6 +5,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var k3s = K3sAgentConfiguration()
     public var identity = IdentityConfiguration()
     public var sync = SyncConfiguration()
+    public var cluster = ClusterSyncConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -104,4 +105,33 @@ public struct SyncConfiguration: Sendable, Equatable {
     public var retryAfterFailure: Duration = .seconds(30)
 
     public init() {}
+}
+
+/// Which of the cluster's SecretSync objects aiosd syncs (the Secret Synchronization Controller's objects).
+public struct ClusterSyncConfiguration: Sendable, Equatable {
+    public enum Selection: String, Sendable, CaseIterable {
+        /// Only SecretSyncs labelled `selectorLabel` (default): taking over is an explicit decision.
+        case labelled
+        /// Every SecretSync in the cluster.
+        case all
+        /// None: only /etc/aios/secrets.d.
+        case off
+    }
+
+    public enum DeletedPolicy: String, Sendable, CaseIterable {
+        /// Delete the Secret aiosd created for it (what the controller's owner reference does).
+        case delete
+        /// Keep it, no longer synced.
+        case retain
+    }
+
+    public var secretSyncs: Selection = .labelled
+    /// `KEY=VALUE` a SecretSync must carry with `secretSyncs: labelled`.
+    public var selectorLabel = "aios.microsoft.com/agent=aiosd"
+    public var onSecretSyncDeleted: DeletedPolicy = .delete
+
+    public init() {}
+
+    public var selectorKey: String { String(selectorLabel.split(separator: "=", maxSplits: 1).first ?? "") }
+    public var selectorValue: String { String(selectorLabel.split(separator: "=", maxSplits: 1).dropFirst().first ?? "") }
 }

@@ -103,9 +103,23 @@ public struct ConfigurationLoader: Sendable {
                                     "concurrency", "vaultRequestsPerSecond", "retryAfterFailure"])
             configuration.sync = s
         }
+        if var cluster = try root.mapping("cluster") {
+            var c = configuration.cluster
+            if let value = try cluster.choice("secretSyncs", of: ClusterSyncConfiguration.Selection.self) { c.secretSyncs = value }
+            if let value = try cluster.nonEmptyString("selectorLabel") {
+                let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, KubernetesNames.isQualifiedKey(parts[0]), KubernetesNames.isLabelValue(parts[1]) else {
+                    throw cluster.invalid("selectorLabel", "expected KEY=VALUE with a label key and value, got \"\(value)\"")
+                }
+                c.selectorLabel = value
+            }
+            if let value = try cluster.choice("onSecretSyncDeleted", of: ClusterSyncConfiguration.DeletedPolicy.self) { c.onSecretSyncDeleted = value }
+            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted"])
+            configuration.cluster = c
+        }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "identity", "sync", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "cluster", "logLevel", "shutdownTimeout"])
         return configuration
     }
 }

@@ -23,7 +23,7 @@ public final class SecretSyncEngine: Sendable {
     private let hasherKeyPath: String
     private let loadedHasher = Mutex<ContentHasher?>(nil)
     private let logger: Logger
-    private let connections: SyncConnections
+    public let connections: SyncConnections
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
     private let values = Mutex<[String: CachedValue]>([:])
@@ -152,7 +152,7 @@ public final class SecretSyncEngine: Sendable {
         return true
     }
 
-    private func contentHasher() throws(SyncIssue) -> ContentHasher {
+    public func contentHasher() throws(SyncIssue) -> ContentHasher {
         if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
         do {
             let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
@@ -402,6 +402,7 @@ public final class SecretSyncEngine: Sendable {
         }
         status.targetHash = hash
         status.targetDeleted = false
+        status.lastApplied = Date()
         return finish(.applied)
     }
 

@@ -25,7 +25,7 @@ public final class SyncConnections: Sendable {
         state.withLock { ($0.kubernetes?.client.requestCount ?? 0) + $0.retiredKubernetesRequests }
     }
 
-    func kubernetes(configuration: SyncConfiguration) throws(SyncIssue) -> KubernetesClient {
+    public func kubernetes(configuration: SyncConfiguration) throws(SyncIssue) -> KubernetesClient {
         let path = configuration.kubeconfig
         let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         if let current = state.withLock({ $0.kubernetes }), current.path == path, current.modified == modified {

@@ -44,6 +44,8 @@ public struct SyncDefinitionStatus: Codable, Sendable, Equatable {
     public var name: String
     public var lastAttempt: Date?
     public var lastSuccess: Date?
+    /// When aiosd last wrote the Secret (its content changed).
+    public var lastApplied: Date?
     /// Keyed hash of the target Secret's content as last applied (also its `aios.microsoft.com/content-hash`).
     public var targetHash: String?
     /// Hash of the definition itself when last synced: an edited definition is synced again.

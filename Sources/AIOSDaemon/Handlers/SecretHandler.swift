@@ -8,13 +8,17 @@ struct SecretHandler: APIHandler {
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let name = request.parameters["name"] ?? ""
-        let loaded = runner.definitions()
-        if let invalid = loaded.invalid.first(where: { $0.name == name }) {
+        let loaded = runner.allDefinitions()
+        if let invalid = loaded.invalidFiles.first(where: { $0.name == name }) {
             throw APIError(code: .configInvalid, message: "the definition \(name) cannot be used: \(invalid.error)",
                            hint: "fix the file, or remove it: aiosctl secret remove \(name)")
         }
-        guard let definition = loaded.definitions.first(where: { $0.name == name }) else {
-            throw APIError(code: .notFound, message: "no synced secret named \(name)", hint: "aiosctl secret list")
+        if let invalid = loaded.invalidCluster.first(where: { $0.sync.key == name }) {
+            throw APIError(code: .configInvalid, message: "SecretSync \(name) cannot be used: \(invalid.issue.message)", hint: invalid.issue.hint)
+        }
+        guard let definition = loaded.all.first(where: { $0.name == name }) else {
+            throw APIError(code: .notFound, message: "no synced secret named \(name)",
+                           hint: "aiosctl secret list (SecretSyncs are named NAMESPACE/NAME)\(loaded.clusterNote.map { "; note: \($0)" } ?? "")")
         }
         return .json(SecretShowResponse(definition: SecretWire.info(definition),
                                         status: SecretWire.status(runner.engine.status(name), definition: definition)))

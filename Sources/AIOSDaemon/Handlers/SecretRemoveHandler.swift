@@ -19,6 +19,10 @@ struct SecretRemoveHandler: APIHandler {
         let runner = self.runner
         return try await runner.exclusive { () throws(APIError) -> APIReply in
             let directory = runner.directory
+            if name.contains("/") {
+                throw APIError(code: .badRequest, message: "\(name) is a SecretSync in the cluster; aiosctl removes only files in \(directory.path)",
+                               hint: "kubectl -n \(name.split(separator: "/")[0]) delete secretsync \(name.split(separator: "/").dropFirst().joined())")
+            }
             guard directory.exists(name) else {
                 throw APIError(code: .notFound, message: "no synced secret named \(name)", hint: "aiosctl secret list")
             }

@@ -19,12 +19,105 @@ public final class SecretSyncRunner: Sendable {
         var running = false
         var lastReport: SyncCycleReport?
         var nextScheduled: Date?
+        var clusterCyclePending = false
+        var controller: (checkedAt: Date, presence: String?)?
+        var clusterStarted = false
     }
+
+    /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
+    private let cluster = Mutex<ClusterSyncSource?>(nil)
 
     init(engine: SecretSyncEngine, logger: Logger, configuration: @escaping @Sendable () -> AgentConfiguration) {
         self.engine = engine
         self.logger = logger
         self.configuration = configuration
+    }
+
+    /// Every definition in force: the files in secrets.d and the selected SecretSyncs of the cluster.
+    struct Definitions {
+        var all: [SyncDefinition] = []
+        var invalidFiles: [(name: String, error: ConfigurationError)] = []
+        /// Selected SecretSyncs that cannot be used, and why (their status says so too).
+        var invalidCluster: [(sync: ClusterObjects.SecretSync, issue: SyncIssue)] = []
+        /// The selected SecretSyncs (valid or not): the ones whose status aiosd writes.
+        var selectedSyncs: [ClusterObjects.SecretSync] = []
+        /// Why cluster objects are not synced, if they are not (controller running, CRDs missing, switched off).
+        var clusterNote: String?
+    }
+
+    func allDefinitions(checkController: Bool = false) -> Definitions {
+        let files = definitions()
+        var result = Definitions(all: files.definitions, invalidFiles: files.invalid)
+        let configuration = configuration()
+        guard configuration.cluster.secretSyncs != .off else {
+            result.clusterNote = "cluster SecretSyncs are not synced (cluster.secretSyncs: off)"
+            return result
+        }
+        let source = clusterSource()
+        let snapshot = source.snapshot
+        guard snapshot.available else {
+            result.clusterNote = snapshot.lastError.map { "cluster SecretSyncs unavailable: \($0)" }
+                ?? "the SecretSync and SecretProviderClass CRDs are not installed (or not yet listed)"
+            return result
+        }
+        if let presence = controllerPresence(check: checkController) {
+            result.clusterNote = "the Secret Synchronization Controller runs in the cluster (\(presence)); aiosd leaves SecretSync objects to it"
+            return result
+        }
+        let selection = configuration.cluster
+        for sync in snapshot.secretSyncs {
+            guard selection.secretSyncs == .all || sync.labels[selection.selectorKey] == selection.selectorValue else { continue }
+            result.selectedSyncs.append(sync)
+            let providerClass = sync.secretProviderClassName.flatMap { snapshot.providerClasses["\(sync.namespace)/\($0)"] }
+            do {
+                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass))
+            } catch {
+                result.invalidCluster.append((sync, error))
+            }
+        }
+        return result
+    }
+
+    private func clusterSource() -> ClusterSyncSource {
+        cluster.withLock { existing in
+            if let existing { return existing }
+            let engine = self.engine, configuration = self.configuration
+            let source = ClusterSyncSource(kubernetes: { try engine.connections.kubernetes(configuration: configuration().sync) },
+                                           logger: logger, onChange: { [weak self] reason in self?.clusterChanged(reason) })
+            source.start()
+            existing = source
+            return source
+        }
+    }
+
+    /// The controller's presence, looked up at most once a minute (at the start of a cycle).
+    private func controllerPresence(check: Bool) -> String? {
+        let cached = progress.withLock { $0.controller }
+        if let cached, !check || Date().timeIntervalSince(cached.checkedAt) < 60 { return cached.presence }
+        guard let client = try? engine.connections.kubernetes(configuration: configuration().sync) else { return cached?.presence }
+        let presence = ClusterSyncSource.controllerPresence(client)
+        progress.withLock { $0.controller = (Date(), presence) }
+        if presence != cached?.presence {
+            if let presence {
+                logger.warning("Secret Synchronization Controller detected; aiosd leaves SecretSync objects to it", metadata: ["controller": "\(presence)"])
+            }
+        }
+        return presence
+    }
+
+    /// A SecretSync or SecretProviderClass changed: sync soon (changes arriving together share one cycle).
+    func clusterChanged(_ reason: String) {
+        let schedule = progress.withLock { p -> Bool in
+            if p.clusterCyclePending { return false }
+            p.clusterCyclePending = true
+            return true
+        }
+        guard schedule else { return }
+        Task {
+            try? await Task.sleep(for: .milliseconds(500))
+            progress.withLock { $0.clusterCyclePending = false }
+            _ = await cycle(force: false, reason: "cluster: \(reason)")
+        }
     }
 
     var lastReport: SyncCycleReport? { progress.withLock { $0.lastReport } }
@@ -51,17 +144,24 @@ public final class SecretSyncRunner: Sendable {
         await withCheckedContinuation { continuation in
             queue.async { [self] in
                 progress.withLock { $0.running = true }
-                let loaded = definitions()
-                onStart(loaded.definitions.count)
-                let invalid = loaded.invalid.map { "\($0.error)" }
-                for entry in loaded.invalid {
+                let configuration = configuration()
+                handleDeletedSecretSyncs(configuration)
+                let loaded = allDefinitions(checkController: true)
+                onStart(loaded.all.count)
+                var invalid = loaded.invalidFiles.map { "\($0.error)" }
+                invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
+                for entry in loaded.invalidFiles {
                     logger.error("Secret definition refused; left alone", metadata: ["secret": "\(entry.name)", "error": "\(entry.error)"])
                 }
+                for entry in loaded.invalidCluster {
+                    logger.error("SecretSync refused; left alone", metadata: ["secret": "\(entry.sync.key)", "error": "\(entry.issue.message)"])
+                }
                 logger.info("Secret sync started", metadata: [
-                    "sync.reason": "\(reason)", "sync.definitions": "\(loaded.definitions.count)", "sync.force": "\(force)",
+                    "sync.reason": "\(reason)", "sync.definitions": "\(loaded.all.count)", "sync.force": "\(force)",
                 ])
-                let report = engine.run(definitions: loaded.definitions, invalid: invalid, force: force, configuration: configuration(),
+                let report = engine.run(definitions: loaded.all, invalid: invalid, force: force, configuration: configuration,
                                         progress: onResult)
+                writeStatuses(loaded, configuration: configuration)
                 let counts = Dictionary(grouping: report.outcomes, by: \.result).mapValues(\.count)
                 logger.notice("Secret sync finished", metadata: [
                     "sync.reason": "\(reason)",
@@ -76,6 +176,47 @@ public final class SecretSyncRunner: Sendable {
                     $0.lastReport = report
                 }
                 continuation.resume(returning: report)
+            }
+        }
+    }
+
+    /// SecretSyncs deleted from the cluster: their Secrets go with them (policy `delete`, like the controller's
+    /// owner reference) or stay, no longer synced (`retain`).
+    private func handleDeletedSecretSyncs(_ configuration: AgentConfiguration) {
+        guard let source = cluster.withLock({ $0 }) else { return }
+        for sync in source.drainRemoved() {
+            guard engine.status(sync.key) != nil else { continue }  // never synced by aiosd
+            if configuration.cluster.onSecretSyncDeleted == .delete {
+                let origin = SyncDefinition.ClusterOrigin(namespace: sync.namespace, secretSync: sync.name,
+                                                          secretProviderClass: sync.secretProviderClassName ?? "", uid: sync.uid,
+                                                          generation: sync.generation, resourceVersion: sync.resourceVersion)
+                let definition = SyncDefinition(name: sync.key, source: .cluster(origin), keyvaultName: "", objects: [],
+                                                target: TargetSecret(namespace: sync.namespace, name: sync.name))
+                do {
+                    let deleted = try engine.deleteTarget(of: definition, configuration: configuration)
+                    logger.notice("SecretSync deleted; its Secret deleted", metadata: ["secret": "\(sync.key)", "target_deleted": "\(deleted)"])
+                } catch {
+                    logger.warning("SecretSync deleted; its Secret could not be deleted", metadata: ["secret": "\(sync.key)", "error": "\(error)"])
+                }
+            } else {
+                logger.notice("SecretSync deleted; its Secret is kept (cluster.onSecretSyncDeleted: retain)", metadata: ["secret": "\(sync.key)"])
+            }
+            engine.forget(sync.key)
+        }
+    }
+
+    /// Writes each selected SecretSync's status where it changed.
+    private func writeStatuses(_ loaded: Definitions, configuration: AgentConfiguration) {
+        guard !loaded.selectedSyncs.isEmpty, let client = try? engine.connections.kubernetes(configuration: configuration.sync),
+              let hasher = try? engine.contentHasher() else { return }
+        let invalid = Dictionary(loaded.invalidCluster.map { ($0.sync.key, $0.issue) }, uniquingKeysWith: { $1 })
+        for sync in loaded.selectedSyncs {
+            let desired = ClusterStatus.desired(for: sync, status: engine.status(sync.key), invalid: invalid[sync.key], hasher: hasher)
+            guard ClusterStatus.differs(desired, from: sync) else { continue }
+            do {
+                try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name), status: desired)
+            } catch {
+                logger.warning("Cannot write the SecretSync's status", metadata: ["secret": "\(sync.key)", "error": "\(error)"])
             }
         }
     }

@@ -5,12 +5,8 @@ import Foundation
 /// Translation between the domain's sync types and the control API's (the domain never sees wire types).
 enum SecretWire {
     static func info(_ definition: SyncDefinition) -> SecretDefinitionInfo {
-        let origin: String
-        switch definition.source {
-        case .file(let path): origin = path
-        }
         return SecretDefinitionInfo(
-            name: definition.name, source: "file", origin: origin, keyvaultName: definition.keyvaultName,
+            name: definition.name, source: definition.source.kind, origin: origin(definition.source), keyvaultName: definition.keyvaultName,
             tenantId: definition.tenantId, clientID: definition.clientId, serviceAccountName: definition.serviceAccount?.description,
             objects: definition.objects.map {
                 .init(objectName: $0.objectName, objectType: $0.objectType.rawValue, objectVersion: $0.objectVersion,
@@ -22,6 +18,15 @@ enum SecretWire {
                                 annotations: definition.target.annotations.isEmpty ? nil : definition.target.annotations,
                                 data: definition.effectiveMappings.map { .init(sourcePath: $0.sourcePath, targetKey: $0.targetKey) }),
             forceSynchronization: definition.forceSynchronization)
+    }
+
+    /// Where a definition comes from, in words.
+    static func origin(_ source: SyncDefinition.Source) -> String {
+        switch source {
+        case .file(let path): path
+        case .cluster(let origin):
+            "SecretSync \(origin.namespace)/\(origin.secretSync) (generation \(origin.generation)) with SecretProviderClass \(origin.namespace)/\(origin.secretProviderClass)"
+        }
     }
 
     /// The domain definition for a request, or a `bad_request` naming every problem.

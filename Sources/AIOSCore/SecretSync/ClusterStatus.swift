@@ -1,0 +1,85 @@
+import Foundation
+
+/// What aiosd writes to a SecretSync's status: the controller's condition types (`SecretCreated`,
+/// `SecretUpdated`) and reasons, `lastSuccessfulSyncTime` and a keyed `syncHash`. Written only when it
+/// changes, so a sync where nothing changed writes nothing to the API server.
+public enum ClusterStatus {
+    public static let createdType = "SecretCreated"
+    public static let updatedType = "SecretUpdated"
+
+    /// The condition reasons aiosd uses (the Secret Synchronization Controller's vocabulary).
+    public enum Reason: String, Sendable {
+        case syncStarting = "SyncStarting"
+        case noUpdatesAttemptedYet = "NoUpdatesAttemptedYet"
+        case createSuccessful = "CreateSuccessful"
+        case secretUpToDate = "SecretUpToDate"
+        case providerClassMisconfigured = "SecretProviderClassMisconfigured"
+        case remoteFetchFailed = "RemoteSecretStoreFetchFailed"
+        case patchError = "ControllerPatchError"
+    }
+
+    /// The status for `sync`: from its definition's sync status, or from why it cannot be used (`invalid`).
+    public static func desired(for sync: ClusterObjects.SecretSync, status: SyncDefinitionStatus?, invalid: SyncIssue?,
+                               hasher: ContentHasher, now: Date = Date()) -> [String: Any] {
+        let previous = previousConditions(sync)
+        func condition(_ type: String, _ state: String, _ reason: Reason, _ message: String) -> [String: Any] {
+            let old = previous[type]
+            let unchanged = old?["status"] as? String == state && old?["reason"] as? String == reason.rawValue
+            return ["type": type, "status": state, "reason": reason.rawValue, "message": message,
+                    "observedGeneration": sync.generation,
+                    "lastTransitionTime": unchanged ? (old?["lastTransitionTime"] as? String ?? timestamp(now)) : timestamp(now)]
+        }
+        let issue = invalid ?? status?.issue ?? status?.objects.compactMap(\.issue).first
+        let failureReason: Reason = {
+            guard let issue else { return .remoteFetchFailed }
+            if invalid != nil || issue.code == "SecretProviderClassMisconfigured" { return .providerClassMisconfigured }
+            if ["KubernetesError", "TargetNotOwned", "KubernetesUnreachable", "KubeconfigUnusable"].contains(issue.code) { return .patchError }
+            return .remoteFetchFailed
+        }()
+        let failureMessage = issue.map { "\($0.code): \($0.message)" + ($0.hint.map { " (fix: \($0))" } ?? "") } ?? ""
+
+        var conditions: [[String: Any]] = []
+        if status?.targetHash != nil || status?.lastApplied != nil {
+            conditions.append(condition(createdType, "True", .createSuccessful, "Secret \(sync.key) created by aiosd"))
+        } else if let issue, status?.lastAttempt != nil || invalid != nil {
+            _ = issue
+            conditions.append(condition(createdType, "False", failureReason, failureMessage))
+        } else {
+            conditions.append(condition(createdType, "Unknown", .syncStarting, "waiting for the first sync"))
+        }
+        if issue == nil, status?.lastSuccess != nil {
+            conditions.append(condition(updatedType, "True", .secretUpToDate, "Secret contains the last observed values"))
+        } else if issue != nil {
+            conditions.append(condition(updatedType, "False", failureReason, failureMessage))
+        } else {
+            conditions.append(condition(updatedType, "Unknown", .noUpdatesAttemptedYet, "no sync yet"))
+        }
+        var result: [String: Any] = ["conditions": conditions]
+        if let applied = status?.lastApplied { result["lastSuccessfulSyncTime"] = timestamp(applied) }
+        if let hash = status?.targetHash {
+            result["syncHash"] = "v1:" + hasher.hash(Array((sync.uid + "\n" + hash).utf8)).replacingOccurrences(of: "hmac-sha256:", with: "")
+        }
+        return result
+    }
+
+    /// True when `desired` differs from what the object carries.
+    public static func differs(_ desired: [String: Any], from sync: ClusterObjects.SecretSync) -> Bool {
+        guard let current = sync.status else { return true }
+        guard let encoded = try? JSONSerialization.data(withJSONObject: desired, options: [.sortedKeys]),
+              let a = try? JSONSerialization.jsonObject(with: encoded) as? NSDictionary,
+              let b = try? JSONSerialization.jsonObject(with: current) as? NSDictionary else { return true }
+        return a != b
+    }
+
+    private static func previousConditions(_ sync: ClusterObjects.SecretSync) -> [String: [String: Any]] {
+        guard let data = sync.status, let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let conditions = status["conditions"] as? [[String: Any]] else { return [:] }
+        return Dictionary(conditions.compactMap { c in (c["type"] as? String).map { ($0, c) } }, uniquingKeysWith: { $1 })
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

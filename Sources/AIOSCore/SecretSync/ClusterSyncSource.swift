@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The cluster's SecretSync and SecretProviderClass objects, kept current by a list + watch per kind on threads
+/// of their own (reconnecting with the last resourceVersion after the API server restarts, listing again when
+/// it is too old). Tells the sync runner when something that matters changed; status-only changes (aiosd's own
+/// status writes) do not count.
+public final class ClusterSyncSource: Sendable {
+    /// The Secret Synchronization Controller's leader-election Lease (controller-runtime LeaderElectionID in
+    /// kubernetes-sigs/secrets-store-sync-controller cmd/main.go) and the Deployment name of its chart.
+    public static let controllerLease = "29f1d54e.secret-sync.x-k8s.io"
+    public static let controllerDeploymentNames = ["secrets-store-sync-controller-manager", "secrets-store-sync-controller"]
+
+    public struct Snapshot: Sendable {
+        /// False while the CRDs are not installed (or the API server has not been reached yet).
+        public var available: Bool
+        public var secretSyncs: [ClusterObjects.SecretSync]
+        public var providerClasses: [String: ClusterObjects.ProviderClass]
+        public var lastError: String?
+    }
+
+    private struct State {
+        var syncs: [String: ClusterObjects.SecretSync] = [:]
+        var classes: [String: ClusterObjects.ProviderClass] = [:]
+        var syncsAvailable = false
+        var classesAvailable = false
+        var removed: [ClusterObjects.SecretSync] = []
+        var lastError: String?
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let kubernetes: @Sendable () throws -> KubernetesClient
+    private let logger: Logger
+    private let onChange: @Sendable (String) -> Void
+    /// How long one watch request may stay open before it is renewed.
+    let watchSeconds: Int
+
+    public init(kubernetes: @escaping @Sendable () throws -> KubernetesClient, logger: Logger, watchSeconds: Int = 300,
+                onChange: @escaping @Sendable (String) -> Void) {
+        self.kubernetes = kubernetes
+        self.logger = logger
+        self.watchSeconds = watchSeconds
+        self.onChange = onChange
+    }
+
+    public func start() {
+        for kind in [Kind.secretSyncs, .providerClasses] {
+            let thread = Thread { [self] in self.run(kind) }
+            thread.name = "aiosd-watch-\(kind.rawValue)"
+            thread.start()
+        }
+    }
+
+    public func stop() { state.withLock { $0.stopped = true } }
+
+    public var snapshot: Snapshot {
+        state.withLock {
+            Snapshot(available: $0.syncsAvailable && $0.classesAvailable, secretSyncs: $0.syncs.values.sorted { $0.key < $1.key },
+                     providerClasses: $0.classes, lastError: $0.lastError)
+        }
+    }
+
+    /// SecretSyncs deleted since the last call (their Secrets may have to go too).
+    public func drainRemoved() -> [ClusterObjects.SecretSync] {
+        state.withLock {
+            let removed = $0.removed
+            $0.removed = []
+            return removed
+        }
+    }
+
+    /// The Secret Synchronization Controller, if it runs in the cluster: its Lease or its Deployment.
+    public static func controllerPresence(_ client: KubernetesClient) -> String? {
+        if let leases = try? KubernetesWatch(client: client, path: "/apis/coordination.k8s.io/v1/leases").list() {
+            for item in leases.items {
+                if let lease = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
+                   let metadata = lease["metadata"] as? [String: Any], metadata["name"] as? String == controllerLease {
+                    return "Lease \(metadata["namespace"] as? String ?? "?")/\(controllerLease)"
+                }
+            }
+        }
+        if let deployments = try? KubernetesWatch(client: client, path: "/apis/apps/v1/deployments").list() {
+            for item in deployments.items {
+                if let deployment = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
+                   let metadata = deployment["metadata"] as? [String: Any], let name = metadata["name"] as? String,
+                   controllerDeploymentNames.contains(name) {
+                    return "Deployment \(metadata["namespace"] as? String ?? "?")/\(name)"
+                }
+            }
+        }
+        return nil
+    }
+
+    // MARK: Watching
+
+    private enum Kind: String { case secretSyncs = "secretsyncs", providerClasses = "secretproviderclasses" }
+
+    private var stopped: Bool { state.withLock { $0.stopped } }
+
+    private func run(_ kind: Kind) {
+        let path = kind == .secretSyncs ? ClusterObjects.secretSyncsPath : ClusterObjects.providerClassesPath
+        var backoff = 1.0
+        var resourceVersion: String?
+        while !stopped {
+            do {
+                let watch = KubernetesWatch(client: try kubernetes(), path: path)
+                if resourceVersion == nil {
+                    guard let listed = try watch.list() else {
+                        // The CRD is not installed: look again later.
+                        setAvailable(kind, false)
+                        Thread.sleep(forTimeInterval: 30)
+                        continue
+                    }
+                    replace(kind, with: listed.items)
+                    resourceVersion = listed.resourceVersion
+                    setAvailable(kind, true)
+                }
+                let outcome = try watch.watch(from: resourceVersion!, timeoutSeconds: watchSeconds) { event in
+                    if let version = event.resourceVersion { resourceVersion = version }
+                    apply(kind, event)
+                }
+                backoff = 1
+                if outcome == .expired {
+                    logger.info("Watch expired; listing again", metadata: ["watch.resource": "\(kind.rawValue)"])
+                    resourceVersion = nil
+                }
+            } catch {
+                // The API server is away (K3s restarting): reconnect from the last resourceVersion, with backoff.
+                state.withLock { $0.lastError = "\(error)" }
+                logger.debug("Watch interrupted; reconnecting", metadata: ["watch.resource": "\(kind.rawValue)", "error": "\(error)"])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 30)
+            }
+        }
+    }
+
+    private func setAvailable(_ kind: Kind, _ available: Bool) {
+        let changed = state.withLock { s -> Bool in
+            let before = kind == .secretSyncs ? s.syncsAvailable : s.classesAvailable
+            if kind == .secretSyncs { s.syncsAvailable = available } else { s.classesAvailable = available }
+            if available { s.lastError = nil }
+            return before != available
+        }
+        if changed && available { onChange("\(kind.rawValue) available") }
+    }
+
+    /// A fresh list: what disappeared counts as deleted, what is new or changed triggers a sync.
+    private func replace(_ kind: Kind, with items: [Data]) {
+        var changed = false
+        state.withLock { s in
+            switch kind {
+            case .secretSyncs:
+                let fresh = Dictionary(items.compactMap(ClusterObjects.SecretSync.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+                for (key, old) in s.syncs where fresh[key] == nil { s.removed.append(old); changed = true }
+                for (key, new) in fresh where s.syncs[key].map({ $0.generation != new.generation || $0.uid != new.uid }) ?? true { changed = true }
+                s.syncs = fresh
+            case .providerClasses:
+                let fresh = Dictionary(items.compactMap(ClusterObjects.ProviderClass.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+                if fresh != s.classes { changed = true }
+                s.classes = fresh
+            }
+        }
+        if changed { onChange("\(kind.rawValue) listed") }
+    }
+
+    private func apply(_ kind: Kind, _ event: KubernetesWatch.Event) {
+        var changed = false
+        state.withLock { s in
+            switch kind {
+            case .secretSyncs:
+                guard let sync = ClusterObjects.SecretSync(json: event.object) else { return }
+                switch event.type {
+                case .added, .modified:
+                    let old = s.syncs[sync.key]
+                    // Status-only updates (aiosd's own) keep the generation: no sync for those.
+                    changed = old == nil || old!.generation != sync.generation || old!.uid != sync.uid
+                    s.syncs[sync.key] = sync
+                case .deleted:
+                    if let old = s.syncs.removeValue(forKey: sync.key) { s.removed.append(old) }
+                    changed = true
+                case .bookmark, .error:
+                    break
+                }
+            case .providerClasses:
+                guard let providerClass = ClusterObjects.ProviderClass(json: event.object) else { return }
+                switch event.type {
+                case .added, .modified:
+                    changed = s.classes[providerClass.key] != providerClass
+                    s.classes[providerClass.key] = providerClass
+                case .deleted:
+                    changed = s.classes.removeValue(forKey: providerClass.key) != nil
+                case .bookmark, .error:
+                    break
+                }
+            }
+        }
+        if changed {
+            logger.info("Cluster object changed", metadata: ["watch.resource": "\(kind.rawValue)", "watch.event": "\(event.type.rawValue)"])
+            onChange("\(kind.rawValue) \(event.type.rawValue.lowercased())")
+        }
+    }
+}
