@@ -4,8 +4,10 @@
   helper.py seed VAULT N PREFIX NAMESFILE     N secrets PREFIX-0001.. (~40-byte values) through the Key Vault
                                               emulator's admin API (not counted in its stats); names -> NAMESFILE
   helper.py change VAULT NAMESFILE K SEED     new values for K of the names (random, seeded); prints them as JSON
+  helper.py definitions VAULT NAMESFILE NS DIR one aiosd definition DIR/NAME.yaml per name (Secret NS/NAME, key value)
   helper.py verify VAULT NAMESFILE KEY NS...  every name has a Secret in each NS whose KEY is the vault's current
                                               value (kubectl, one list per namespace); prints JSON, exit 1 if not
+  helper.py proc UNIT...                      per unit: its MainPID, CPU seconds (utime+stime, all threads) and VmHWM/VmRSS
   helper.py measure OUT -- CMD...             runs CMD (stdout/stderr pass through); writes JSON {rc, wallSeconds,
                                               cpuSeconds, maxRssKiB} of it (getrusage of children) to OUT; exit 0
 """
@@ -50,6 +52,15 @@ def main():
         for name in changed:
             put(vault, name, value_for(name))
         print(json.dumps(changed))
+    elif verb == "definitions":
+        vault, names_file, namespace, directory = args
+        names = open(names_file).read().split()
+        os.makedirs(directory, exist_ok=True)
+        for name in names:
+            with open(os.path.join(directory, name + ".yaml"), "w") as f:
+                f.write(f"keyvaultName: {vault}\nobjects:\n  - objectName: {name}\nsecretObject:\n  namespace: {namespace}\n"
+                        f"  name: {name}\n  data:\n    - sourcePath: {name}\n      targetKey: value\n")
+        print(json.dumps({"definitions": len(names), "dir": directory}))
     elif verb == "verify":
         vault, names_file, key, namespaces = args[0], args[1], args[2], args[3:]
         names = open(names_file).read().split()
@@ -67,6 +78,20 @@ def main():
             ok = ok and not missing and not wrong
         print(json.dumps(report))
         return 0 if ok else 1
+    elif verb == "proc":
+        out = {}
+        for unit in args:
+            pid = int(subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", unit], check=True,
+                                     capture_output=True, text=True).stdout.strip() or 0)
+            if pid <= 0:
+                out[unit] = None
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+            out[unit] = {"pid": pid, "cpuSeconds": (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+                         "vmHWMKiB": int(status["VmHWM"].split()[0]), "vmRSSKiB": int(status["VmRSS"].split()[0])}
+        print(json.dumps(out))
     elif verb == "measure":
         out_file, command = args[0], args[1:]
         if command and command[0] == "--":
