@@ -91,9 +91,22 @@ public final class KubernetesClient: Sendable {
         return secret.summary
     }
 
-    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes).
-    public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            data: [String: [UInt8]]) throws(KubernetesError) {
+    /// Creates the Secret; false (and nothing changed) if a Secret of that name exists already. One request
+    /// that both checks and creates, so a Secret someone else made is never taken over.
+    public func createSecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
+                             data: [String: [UInt8]]) throws(KubernetesError) -> Bool {
+        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
+        let response = try send(.post, "/api/v1/namespaces/\(namespace)/secrets?fieldManager=\(Self.fieldManager)", body: body,
+                                contentType: "application/json")
+        if response.status == 409 { return false }
+        guard response.status == 201 || response.status == 200 else {
+            throw Self.error(from: response, doing: "create Secret \(namespace)/\(name)")
+        }
+        return true
+    }
+
+    private func secretBody(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
+                            data: [String: [UInt8]]) throws(KubernetesError) -> [UInt8] {
         struct Metadata: Encodable { var name: String; var namespace: String; var labels: [String: String]; var annotations: [String: String] }
         struct Body: Encodable {
             var apiVersion = "v1"
@@ -102,8 +115,14 @@ public final class KubernetesClient: Sendable {
             var type: String
             var data: [String: String]
         }
-        let body = try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations),
-                                   type: type, data: data.mapValues { Data($0).base64EncodedString() }))
+        return try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations),
+                               type: type, data: data.mapValues { Data($0).base64EncodedString() }))
+    }
+
+    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes).
+    public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
+                            data: [String: [UInt8]]) throws(KubernetesError) {
+        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)&force=true"
         let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
         guard response.status == 200 || response.status == 201 else {

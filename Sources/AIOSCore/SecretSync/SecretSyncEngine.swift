@@ -372,18 +372,6 @@ public final class SecretSyncEngine: Sendable {
             return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to another definition (\(target.labels[Self.sourceLabel] ?? "file") \(target.labels[Self.definitionLabel] ?? "?")); not touched",
                                              hint: "give one of the definitions another secretObject.name"))
         }
-        if target == nil {
-            // Not labelled as ours: it may still exist, created by someone else. Never take it over.
-            do {
-                if let existing = try kubernetes.getSecret(namespace: definition.target.namespace, name: definition.target.name),
-                   !Self.isOwned(existing, by: definition) {
-                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
-                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
-                }
-            } catch {
-                return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description))
-            }
-        }
         var labels = definition.target.labels
         labels[Self.managedByLabel] = Self.managedByValue
         labels[Self.definitionLabel] = definition.ownerLabelValue
@@ -392,8 +380,17 @@ public final class SecretSyncEngine: Sendable {
         annotations[Self.hashAnnotation] = hash
         annotations[Self.vaultAnnotation] = definition.keyvaultName
         do {
-            try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                       labels: labels, annotations: annotations, data: data)
+            if target == nil {
+                // Not labelled as ours: create it, which fails if it exists (someone else's: never taken over).
+                guard try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                                  labels: labels, annotations: annotations, data: data) else {
+                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
+                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
+                }
+            } else {
+                try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                           labels: labels, annotations: annotations, data: data)
+            }
         } catch {
             var hint = "check K3s: systemctl status k3s"
             if error.code == 404 { hint = "create the namespace: kubectl create namespace \(definition.target.namespace)" }

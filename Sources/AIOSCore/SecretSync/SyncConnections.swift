@@ -54,7 +54,8 @@ public final class SyncConnections: Sendable {
         do {
             client = try KeyVaultClient(vaultName: name, credential: credential,
                                         budget: KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net",
-                                                                             requestsPerSecond: Double(configuration.vaultRequestsPerSecond)),
+                                                                             requestsPerSecond: Double(configuration.vaultRequestsPerSecond),
+                                                                             burst: Double(configuration.vaultRequestsPerSecond) * 2),
                                         maximumConnections: configuration.concurrency)
         } catch {
             throw SyncIssue(code: error.code ?? "InvalidVault", message: error.message, hint: error.hint)
