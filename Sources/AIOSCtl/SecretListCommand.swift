@@ -19,6 +19,7 @@ struct SecretListCommand: ParsableCommand {
             let list = try global.client.call(.secrets, as: SecretListResponse.self)
             if list.secrets.isEmpty && list.invalid.isEmpty {
                 Output.print("no synced secrets; add one with: aiosctl secret add NAME --vault VAULT --object OBJECT")
+                if let note = list.cluster { Output.print("note: \(note)") }
                 return
             }
             var rows = [["NAME", "SOURCE", "VAULT", "TARGET", "STATE", "LAST SUCCESS"]]
@@ -26,7 +27,7 @@ struct SecretListCommand: ParsableCommand {
                 rows.append([entry.name, entry.source, entry.keyvaultName, entry.target, entry.status.state + (entry.status.stale && entry.status.state != "pending" ? " (stale)" : ""),
                              entry.status.lastSuccess.map(Output.timestamp) ?? "never"])
             }
-            for invalid in list.invalid { rows.append([invalid.name, "file", "-", "-", "invalid", "-"]) }
+            for invalid in list.invalid { rows.append([invalid.name, invalid.source ?? "file", "-", "-", "invalid", "-"]) }
             Output.print(Output.table(rows))
             for entry in list.secrets {
                 if let issue = entry.status.issue ?? entry.status.objects.compactMap(\.issue).first {
@@ -34,6 +35,7 @@ struct SecretListCommand: ParsableCommand {
                 }
             }
             for invalid in list.invalid { Output.print("\(invalid.name): \(invalid.error)") }
+            if let note = list.cluster { Output.print("note: \(note)") }
         } catch {
             throw Output.fail(error, json: global.json)
         }

@@ -107,7 +107,7 @@ public enum ClusterObjects {
             throw invalid("SecretProviderClass \(providerClass.key) has no parameters.keyvaultName")
         }
         guard let account = sync.serviceAccountName, !account.isEmpty else { throw invalid("spec.serviceAccountName is required") }
-        let objects = try Self.objects(parameters["objects"] ?? "", providerClass: providerClass.key)
+        let declared = try Self.objects(parameters["objects"] ?? "", providerClass: providerClass.key)
         var target = TargetSecret(namespace: sync.namespace, name: sync.name)
         if let type = sync.secretType, !type.isEmpty {
             guard let parsed = TargetSecret.SecretType(rawValue: type) else {
@@ -117,6 +117,10 @@ public enum ClusterObjects {
         }
         guard let data = sync.data, !data.isEmpty else { throw invalid("spec.secretObject.data needs at least one sourcePath/targetKey") }
         target.data = data.map { KeyMapping(sourcePath: $0.sourcePath, targetKey: $0.targetKey) }
+        // Only the objects this SecretSync maps are read (the provider mounts them all; aiosd fetches what is used).
+        let used = Set(target.data.map(\.sourcePath))
+        var objects = declared.filter { !Set($0.sourcePaths).isDisjoint(with: used) }
+        if objects.isEmpty { objects = declared }
         target.labels = sync.secretLabels
         target.annotations = sync.secretAnnotations
         let origin = SyncDefinition.ClusterOrigin(namespace: sync.namespace, secretSync: sync.name, secretProviderClass: providerClass.name,

@@ -65,9 +65,13 @@ public enum ClusterStatus {
     /// True when `desired` differs from what the object carries.
     public static func differs(_ desired: [String: Any], from sync: ClusterObjects.SecretSync) -> Bool {
         guard let current = sync.status else { return true }
+        // Both sides through the same round trip, so number and key-order differences do not count.
+        func canonical(_ data: Data) -> Data? {
+            guard let object = try? JSONSerialization.jsonObject(with: data) else { return nil }
+            return try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        }
         guard let encoded = try? JSONSerialization.data(withJSONObject: desired, options: [.sortedKeys]),
-              let a = try? JSONSerialization.jsonObject(with: encoded) as? NSDictionary,
-              let b = try? JSONSerialization.jsonObject(with: current) as? NSDictionary else { return true }
+              let a = canonical(encoded), let b = canonical(current) else { return true }
         return a != b
     }
 

@@ -170,6 +170,17 @@ public final class SecretSyncEngine: Sendable {
         values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "#") } }
     }
 
+    /// The definition without what changes when nothing that matters does (a SecretSync's resourceVersion moves
+    /// with every status write).
+    static func identity(of definition: SyncDefinition) -> SyncDefinition {
+        var copy = definition
+        if case .cluster(var origin) = copy.source {
+            origin.resourceVersion = ""
+            copy.source = .cluster(origin)
+        }
+        return copy
+    }
+
     /// Seconds after an `updated` time before a list pass that shows it is trusted to have seen every write of
     /// that second (Key Vault's timestamps have one-second resolution; a little slack for clock differences).
     static let updatedResolution = 2
@@ -217,7 +228,7 @@ public final class SecretSyncEngine: Sendable {
         for (d, definition) in definitions.enumerated() {
             starts.append(Date())
             var status = state.get(definition.name) ?? SyncDefinitionStatus(name: definition.name)
-            let definitionHash = hasher.hash(Array(String(describing: definition).utf8))
+            let definitionHash = hasher.hash(Array(String(describing: Self.identity(of: definition)).utf8))
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             let targetCurrent = target.map { Self.isOwned($0, by: definition) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
             let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted

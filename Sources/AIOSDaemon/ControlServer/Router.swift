@@ -85,8 +85,10 @@ public struct Router: Sendable {
             }
         }
         do {
+            // Parameters arrive percent-encoded (a SecretSync's name is NAMESPACE%2FNAME).
+            let parameters = (endpoint.match(path) ?? [:]).mapValues { $0.removingPercentEncoding ?? $0 }
             return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer,
-                                                       parameters: endpoint.match(path) ?? [:], wantsStream: wantsStream))
+                                                       parameters: parameters, wantsStream: wantsStream))
         } catch {
             return .error(error)
         }

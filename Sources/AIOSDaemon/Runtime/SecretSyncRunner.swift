@@ -90,10 +90,10 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    /// The controller's presence, looked up at most once a minute (at the start of a cycle).
+    /// The controller's presence: looked up at the start of every cycle; other callers see the last answer.
     private func controllerPresence(check: Bool) -> String? {
         let cached = progress.withLock { $0.controller }
-        if let cached, !check || Date().timeIntervalSince(cached.checkedAt) < 60 { return cached.presence }
+        if let cached, !check { return cached.presence }
         guard let client = try? engine.connections.kubernetes(configuration: configuration().sync) else { return cached?.presence }
         let presence = ClusterSyncSource.controllerPresence(client)
         progress.withLock { $0.controller = (Date(), presence) }
