@@ -136,14 +136,12 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
+    /// (The list that follows reports new objects; an empty cluster needs no sync.)
     private func setAvailable(_ kind: Kind, _ available: Bool) {
-        let changed = state.withLock { s -> Bool in
-            let before = kind == .secretSyncs ? s.syncsAvailable : s.classesAvailable
+        state.withLock { s in
             if kind == .secretSyncs { s.syncsAvailable = available } else { s.classesAvailable = available }
             if available { s.lastError = nil }
-            return before != available
         }
-        if changed && available { onChange("\(kind.rawValue) available") }
     }
 
     /// A fresh list: what disappeared counts as deleted, what is new or changed triggers a sync.
@@ -158,7 +156,8 @@ public final class ClusterSyncSource: Sendable {
                 s.syncs = fresh
             case .providerClasses:
                 let fresh = Dictionary(items.compactMap(ClusterObjects.ProviderClass.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
-                if fresh != s.classes { changed = true }
+                // A SecretProviderClass matters only to SecretSyncs.
+                if fresh != s.classes && !s.syncs.isEmpty { changed = true }
                 s.classes = fresh
             }
         }
@@ -187,10 +186,10 @@ public final class ClusterSyncSource: Sendable {
                 guard let providerClass = ClusterObjects.ProviderClass(json: event.object) else { return }
                 switch event.type {
                 case .added, .modified:
-                    changed = s.classes[providerClass.key] != providerClass
+                    changed = s.classes[providerClass.key] != providerClass && !s.syncs.isEmpty
                     s.classes[providerClass.key] = providerClass
                 case .deleted:
-                    changed = s.classes.removeValue(forKey: providerClass.key) != nil
+                    changed = s.classes.removeValue(forKey: providerClass.key) != nil && !s.syncs.isEmpty
                 case .bookmark, .error:
                     break
                 }

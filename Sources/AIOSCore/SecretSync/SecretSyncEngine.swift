@@ -266,7 +266,10 @@ public final class SecretSyncEngine: Sendable {
 
         // Fetch the values that are needed, a bounded number at a time.
         let results = Mutex<[String: FetchResult]>([:])
+        let logger = self.logger
+        let names = definitions.map(\.name)
         Self.parallel(fetch, width: configuration.concurrency) { item in
+            let started = ContinuousClock.now
             let result: FetchResult
             do {
                 result = .value(try vault.fetch(item.objectSpec, listing: item.listing))
@@ -276,6 +279,23 @@ public final class SecretSyncEngine: Sendable {
                 result = .failure(SyncIssue(code: "InternalError", message: "\(error)"), absent: false)
             }
             results.withLock { $0[item.cacheKey] = result }
+            // One entry per object read from the vault (names, versions and codes; never a value).
+            let elapsed = (ContinuousClock.now - started).components
+            var metadata: Logger.Metadata = [
+                "secret": "\(names[item.definition])", "vault": "\(vault.vaultName)", "object": "\(item.objectSpec.objectName)",
+                "duration_ms": "\(elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)",
+            ]
+            switch result {
+            case .value(let value):
+                metadata["outcome"] = "fetched"
+                metadata["version"] = "\(value.version ?? "")"
+                logger.info("Key Vault object fetched", metadata: metadata)
+            case .failure(let issue, let absent):
+                metadata["outcome"] = "\(absent ? "absent" : "failed")"
+                metadata["error.code"] = "\(issue.code)"
+                metadata["error"] = "\(issue.message)"
+                logger.warning("Key Vault object not fetched", metadata: metadata)
+            }
         }
         let fetched = results.withLock { $0 }
 

@@ -77,6 +77,8 @@ check_contains "... and a keyed content hash, not the content" "hmac-sha256:" "$
 check_eq "... written by aiosd's field manager" "aiosd" "$(kc get secret plain -o 'jsonpath={.metadata.managedFields[0].manager}')"
 check_journal "the journal has one entry per synced secret with its fields" -u aiosd.service -- \
     MESSAGE="Secret synced" AIOS_SECRET=web-pfx AIOS_VAULT="$vault" AIOS_OUTCOME=applied
+check_journal "... and one per object read from the vault, with its version" -u aiosd.service -- \
+    MESSAGE="Key Vault object fetched" AIOS_OBJECT=tls-pfx AIOS_VAULT="$vault" AIOS_OUTCOME=fetched AIOS_VERSION="$(fact 'd["secrets"]["tls-pfx"]["version"]')"
 check_rc 0 "secret show plain" -- inside aiosctl secret show plain
 check_contains "... shows the vault version" "vault version: $(fact 'd["secrets"]["plain-utf8"]["version"]')" "$LAST_OUT"
 check_contains "... and the state" "state:    synced" "$LAST_OUT"
@@ -125,6 +127,13 @@ check_contains "... as Throttled" "Throttled" "$LAST_OUT"
 check_eq "... and the Secret keeps its last good value" "PLANTED-plain-after-429-Kd2" "$(data plain value)"
 "$TB" fault "$E2E_NAME" keyvault clear >/dev/null
 
+# 5xx: retried with backoff, then success.
+"$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-plain-after-503-Rt5" >/dev/null
+"$TB" fault "$E2E_NAME" keyvault 503 --count 2 >/dev/null
+check_rc 0 "sync through two 503s succeeds" -- sync_wait
+check_eq "... with the new value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
+"$TB" fault "$E2E_NAME" keyvault clear >/dev/null
+
 # A Secret the agent did not create is never touched.
 check "create a Secret by hand" -- kc create secret generic handmade --from-literal=k=PLANTED-handmade
 check_rc 0 "secret add a definition targeting it" -- inside aiosctl secret add handmade --vault "$vault" --object plain-utf8
@@ -150,7 +159,7 @@ check_rc 0 "sync with policy delete" -- sync_wait
 check_contains "... deletes the Secret of the deleted secret" "deleted" "$LAST_OUT"
 check_rc 1 "... blob is gone from Kubernetes" -- kc get secret blob
 check_rc 1 "... and so is opcua (disabled in the vault)" -- kc get secret opcua
-check_eq "... other Secrets are untouched" "PLANTED-plain-after-429-Kd2" "$(data plain value)"
+check_eq "... other Secrets are untouched" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
 
 # remove --delete-target deletes only what aiosd created.
 check_rc 0 "secret remove pinned --delete-target" -- inside aiosctl secret remove pinned --delete-target
