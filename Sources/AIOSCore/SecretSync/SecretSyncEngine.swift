@@ -299,9 +299,12 @@ public final class SecretSyncEngine: Sendable {
         }
         let fetched = results.withLock { $0 }
 
-        var outcomes: [SyncOutcome] = []
-        for (d, definition) in definitions.enumerated() {
-            var status = statuses[d]
+        // Each definition's Secret is checked and written independently, a bounded number at a time.
+        let collected = Mutex<[Int: SyncOutcome]>([:])
+        let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
+        Self.parallel(Array(definitions.indices), width: configuration.concurrency) { [self] d in
+            let definition = definitions[d]
+            var status = fixedStatuses[d]
             status.lastAttempt = now
             var outputs: [String: [UInt8]] = [:]
             var failures: [SyncIssue] = []
@@ -311,7 +314,7 @@ public final class SecretSyncEngine: Sendable {
                 let cacheKey = "\(definition.name)#\(o)"
                 var objectStatus = status.objects[o]
                 objectStatus.lastAttempt = now
-                if let issue = absent[cacheKey] {
+                if let issue = absentObjects[cacheKey] {
                     goneCount += 1
                     failures.append(issue)
                     status.objects[o] = objectStatus
@@ -349,20 +352,21 @@ public final class SecretSyncEngine: Sendable {
             let outcome: SyncOutcome
             if failures.isEmpty {
                 outcome = apply(definition, outputs: outputs, status: &status, target: target, kubernetes: kubernetes, hasher: hasher, fetched: fetchedCount,
-                                started: starts[d])
+                                started: fixedStarts[d])
             } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
-                outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: starts[d])
+                outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: fixedStarts[d])
             } else {
                 let onlyGone = goneCount == failures.count
                 status.issue = nil
                 outcome = SyncOutcome(name: definition.name, result: onlyGone ? .retained : .failed,
-                                      seconds: Date().timeIntervalSince(starts[d]), fetched: fetchedCount, issue: failures[0])
+                                      seconds: Date().timeIntervalSince(fixedStarts[d]), fetched: fetchedCount, issue: failures[0])
             }
             state.put(status)
             log(definition, outcome)
-            outcomes.append(outcome)
+            collected.withLock { $0[d] = outcome }
         }
-        return outcomes
+        let outcomes = collected.withLock { $0 }
+        return definitions.indices.compactMap { outcomes[$0] }
     }
 
     private func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
