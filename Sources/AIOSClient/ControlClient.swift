@@ -51,33 +51,13 @@ public struct ControlClient: Sendable {
     /// Returns the `finished` event; a failed job is thrown as a `ClientError` carrying the job's error.
     public func runJob(_ endpoint: Endpoint, body: [UInt8]? = nil,
                        onEvent: (JobEvent, [UInt8]) -> Void) throws(ClientError) -> JobEvent {
-        try checkSocketAccess()
-        var headers: [(name: String, value: String)] = [("Accept", JobEvent.contentType)]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        let request = HTTPRequest(method: .post, url: "http://\(Defaults.hostHeader)\(endpoint.path)", headers: headers,
-                                  body: body ?? [], unixSocketPath: socketPath, timeout: timeout)
-        var pending: [UInt8] = []
-        var everything: [UInt8] = []
         var finished: JobEvent?
         let decoder = APICoding.decoder()
-        let status: Int
-        do {
-            status = try HTTPClient().stream(request) { chunk in
-                everything.append(contentsOf: chunk)
-                pending.append(contentsOf: chunk)
-                // NDJSON: one event per line.
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = Array(pending[..<newline])
-                    pending.removeSubrange(...newline)
-                    guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { continue }
-                    if event.event == .finished { finished = event }
-                    onEvent(event, line)
-                }
-            }
-        } catch {
-            throw transportError(error)
+        try stream(endpoint, body: body) { line in
+            guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { return }
+            if event.event == .finished { finished = event }
+            onEvent(event, line)
         }
-        guard (200..<300).contains(status) else { throw apiError(status: status, body: everything) }
         guard let finished, let record = finished.record else {
             throw ClientError(kind: .failed, message: "aiosd's progress stream ended before the job finished; see: aiosctl jobs")
         }
