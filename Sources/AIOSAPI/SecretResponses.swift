@@ -55,10 +55,14 @@ public struct InvalidDefinition: Codable, Sendable, Equatable {
 public struct SecretShowResponse: Codable, Sendable, Equatable {
     public var definition: SecretDefinitionInfo
     public var status: SecretStatusInfo
+    /// Who aiosd reads the vault as for it (aiosd.yaml's identity with the definition's overrides), or why
+    /// there is no usable identity.
+    public var identity: String?
 
-    public init(definition: SecretDefinitionInfo, status: SecretStatusInfo) {
+    public init(definition: SecretDefinitionInfo, status: SecretStatusInfo, identity: String? = nil) {
         self.definition = definition
         self.status = status
+        self.identity = identity
     }
 }
 

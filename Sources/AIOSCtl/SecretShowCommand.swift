@@ -29,7 +29,11 @@ struct SecretShowCommand: ParsableCommand {
                 "  vault:    \(definition.keyvaultName)",
                 "  target:   Secret \(secret.namespace ?? "?")/\(secret.name ?? definition.name) (\(secret.type ?? "Opaque"))",
             ]
-            if let account = definition.serviceAccountName { lines.append("  identity: service account \(account)") }
+            if let identity = show.identity {
+                lines.append("  identity: \(identity)")
+            } else if let account = definition.serviceAccountName {
+                lines.append("  identity: service account \(account)")
+            }
             for mapping in secret.data ?? [] { lines.append("  data:     \(mapping.sourcePath) -> \(mapping.targetKey)") }
             lines.append("  state:    \(status.state)\(status.stale && status.state != "pending" ? " (stale\(status.staleSeconds.map { ", last success \(Output.duration(seconds: $0)) ago" } ?? ""))" : "")")
             lines.append("  last attempt: \(status.lastAttempt.map(Output.timestamp) ?? "never")")

@@ -20,7 +20,14 @@ struct SecretHandler: APIHandler {
             throw APIError(code: .notFound, message: "no synced secret named \(name)",
                            hint: "aiosctl secret list (SecretSyncs are named NAMESPACE/NAME)\(loaded.clusterNote.map { "; note: \($0)" } ?? "")")
         }
+        let identity: String
+        do {
+            let resolved = try SyncIdentity.resolve(definition, configuration: runner.configuration().identity)
+            identity = "\(resolved.description), tenant \(resolved.tenantId)"
+        } catch {
+            identity = "none: \(error.message)"
+        }
         return .json(SecretShowResponse(definition: SecretWire.info(definition),
-                                        status: SecretWire.status(runner.engine.status(name), definition: definition)))
+                                        status: SecretWire.status(runner.engine.status(name), definition: definition), identity: identity))
     }
 }

@@ -82,6 +82,7 @@ check_journal "... and one per object read from the vault, with its version" -u 
 check_rc 0 "secret show plain" -- inside aiosctl secret show plain
 check_contains "... shows the vault version" "vault version: $(fact 'd["secrets"]["plain-utf8"]["version"]')" "$LAST_OUT"
 check_contains "... and the state" "state:    synced" "$LAST_OUT"
+check_contains "... and who aiosd reads the vault as" "identity: workload identity $client via service account azure-iot-operations/aio-ssc-sa, tenant $tenant" "$LAST_OUT"
 
 # Steady state: one list pass, no value fetched, nothing written.
 "$TB" counts "$E2E_NAME" --reset >/dev/null
