@@ -192,6 +192,13 @@ check_rc 0 "kubectl delete secretsync aio-opc-ua-broker-trust-list" -- kc delete
 check_within 20 "... its Secret is deleted" -- no_secret aio-opc-ua-broker-trust-list
 check_rc 0 "... the others stay" -- kc get secret aio-plain aio-tls
 
+# cluster.secretSyncs: all takes the unlabelled one too.
+inside sh -c 'printf "cluster:\n  secretSyncs: all\n" >> /etc/aios/aiosd.yaml'
+check "reload with cluster.secretSyncs: all" -- inside systemctl reload aiosd.service
+check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
+check_contains "... now syncs the unlabelled SecretSync" "applied   azure-iot-operations/not-for-aiosd" "$LAST_OUT"
+check_rc 0 "... its Secret exists" -- kc get secret not-for-aiosd
+
 # The Secret Synchronization Controller is running: aiosd steps aside.
 check_rc 0 "plant the controller's leader-election Lease" -- kc -n kube-system create -f - <<<'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"29f1d54e.secret-sync.x-k8s.io","namespace":"kube-system"},"spec":{"holderIdentity":"secrets-store-sync-controller-manager-0"}}'
 check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
