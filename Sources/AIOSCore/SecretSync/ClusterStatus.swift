@@ -41,8 +41,7 @@ public enum ClusterStatus {
         var conditions: [[String: Any]] = []
         if status?.targetHash != nil || status?.lastApplied != nil {
             conditions.append(condition(createdType, "True", .createSuccessful, "Secret \(sync.key) created by aiosd"))
-        } else if let issue, status?.lastAttempt != nil || invalid != nil {
-            _ = issue
+        } else if issue != nil, status?.lastAttempt != nil || invalid != nil {
             conditions.append(condition(createdType, "False", failureReason, failureMessage))
         } else {
             conditions.append(condition(createdType, "Unknown", .syncStarting, "waiting for the first sync"))

@@ -19,10 +19,10 @@ public final class SecretSyncEngine: Sendable {
     public static let vaultAnnotation = "aios.microsoft.com/vault"
     public static let ownerSelector = "\(managedByLabel)=\(managedByValue)"
 
-    private let state: SyncStateStore
+    let state: SyncStateStore
     private let hasherKeyPath: String
     private let loadedHasher = Mutex<ContentHasher?>(nil)
-    private let logger: Logger
+    let logger: Logger
     public let connections: SyncConnections
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
@@ -128,28 +128,6 @@ public final class SecretSyncEngine: Sendable {
             logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
         }
         return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
-    }
-
-    /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
-    public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
-        let kubernetes = try connections.kubernetes(configuration: configuration.sync)
-        let target = definition.target
-        let existing: KubernetesClient.SecretSummary?
-        do {
-            existing = try kubernetes.getSecret(namespace: target.namespace, name: target.name)
-        } catch {
-            throw SyncIssue(code: "KubernetesError", message: error.description)
-        }
-        guard let existing else { return false }
-        guard Self.isOwned(existing, by: definition) else {
-            throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
-        }
-        do {
-            try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: existing.uid)
-        } catch {
-            throw SyncIssue(code: "KubernetesError", message: error.description)
-        }
-        return true
     }
 
     public func contentHasher() throws(SyncIssue) -> ContentHasher {
@@ -268,7 +246,7 @@ public final class SecretSyncEngine: Sendable {
         let results = Mutex<[String: FetchResult]>([:])
         let logger = self.logger
         let names = definitions.map(\.name)
-        Self.parallel(fetch, width: configuration.concurrency) { item in
+        ParallelWork.run(fetch, width: configuration.concurrency) { item in
             let started = ContinuousClock.now
             let result: FetchResult
             do {
@@ -302,7 +280,7 @@ public final class SecretSyncEngine: Sendable {
         // Each definition's Secret is checked and written independently, a bounded number at a time.
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
-        Self.parallel(Array(definitions.indices), width: configuration.concurrency) { [self] d in
+        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency) { [self] d in
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now
@@ -369,92 +347,6 @@ public final class SecretSyncEngine: Sendable {
         return definitions.indices.compactMap { outcomes[$0] }
     }
 
-    private func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
-                       target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int,
-                       started: Date) -> SyncOutcome {
-        func finish(_ result: SyncOutcome.Result, _ issue: SyncIssue? = nil) -> SyncOutcome {
-            status.issue = issue
-            if issue == nil { status.lastSuccess = Date() }
-            return SyncOutcome(name: definition.name, result: result, seconds: Date().timeIntervalSince(started), fetched: fetched, issue: issue)
-        }
-        var data: [String: [UInt8]] = [:]
-        for mapping in definition.effectiveMappings {
-            guard let bytes = outputs[mapping.sourcePath] else {
-                return finish(.failed, SyncIssue(code: "SourcePathMissing", message: "\(mapping.sourcePath) was not produced (fewer versions in the vault than objectVersionHistory?)"))
-            }
-            if definition.target.type == .tls && mapping.targetKey == "tls.key" { continue }  // filled with tls.crt
-            if definition.target.type == .tls && mapping.targetKey == "tls.crt" {
-                do {
-                    let pair = try ObjectContent.tlsPair(fromPEM: bytes, sourcePath: mapping.sourcePath)
-                    data["tls.crt"] = pair.certificate
-                    data["tls.key"] = pair.key
-                } catch {
-                    return finish(.failed, error)
-                }
-            } else {
-                data[mapping.targetKey] = bytes
-            }
-        }
-        let type = definition.target.type.rawValue
-        let hash = hasher.hash(type: type, data: data)
-        let secretName = "\(definition.target.namespace)/\(definition.target.name)"
-        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
-            status.targetHash = hash
-            status.targetDeleted = false
-            return finish(.unchanged)
-        }
-        if let target, !Self.isOwned(target, by: definition) {
-            return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to another definition (\(target.labels[Self.sourceLabel] ?? "file") \(target.labels[Self.definitionLabel] ?? "?")); not touched",
-                                             hint: "give one of the definitions another secretObject.name"))
-        }
-        var labels = definition.target.labels
-        labels[Self.managedByLabel] = Self.managedByValue
-        labels[Self.definitionLabel] = definition.ownerLabelValue
-        labels[Self.sourceLabel] = definition.source.kind
-        var annotations = definition.target.annotations
-        annotations[Self.hashAnnotation] = hash
-        annotations[Self.vaultAnnotation] = definition.keyvaultName
-        do {
-            if target == nil {
-                // Not labelled as ours: create it, which fails if it exists (someone else's: never taken over).
-                guard try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                                  labels: labels, annotations: annotations, data: data) else {
-                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
-                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
-                }
-            } else {
-                try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                           labels: labels, annotations: annotations, data: data)
-            }
-        } catch {
-            var hint = "check K3s: systemctl status k3s"
-            if error.code == 404 { hint = "create the namespace: kubectl create namespace \(definition.target.namespace)" }
-            if error.code == 422 && target != nil { hint = "the Secret's type cannot change; delete it and sync again: aiosctl secret remove --delete-target" }
-            return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description, hint: hint))
-        }
-        status.targetHash = hash
-        status.targetDeleted = false
-        status.lastApplied = Date()
-        return finish(.applied)
-    }
-
-    private func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
-                            kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
-        if let target, Self.isOwned(target, by: definition) {
-            do {
-                try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
-            } catch {
-                let failure = SyncIssue(code: "KubernetesError", message: error.description)
-                status.issue = failure
-                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: failure)
-            }
-        }
-        status.targetDeleted = true
-        status.targetHash = nil
-        status.issue = nil
-        return SyncOutcome(name: definition.name, result: .deleted, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
-    }
-
     private func fail(_ definition: SyncDefinition, _ error: any Error, started: Date) -> SyncOutcome {
         let issue = (error as? SyncIssue) ?? (error as? VaultIssue)?.issue ?? SyncIssue(code: "InternalError", message: "\(error)")
         var status = state.get(definition.name) ?? SyncDefinitionStatus(
@@ -487,21 +379,5 @@ public final class SecretSyncEngine: Sendable {
         SyncCycleReport(startedAt: started, finishedAt: Date(), outcomes: outcomes,
                         vaultRequests: connections.vaultRequestCount - vaultBefore,
                         kubernetesRequests: connections.kubernetesRequestCount - kubeBefore, invalidDefinitions: invalid)
-    }
-
-    /// Runs `body` for every item on up to `width` threads at once and waits for all.
-    static func parallel<T: Sendable>(_ items: [T], width: Int, _ body: @escaping @Sendable (T) -> Void) {
-        guard !items.isEmpty else { return }
-        let queue = DispatchQueue(label: "aiosd.sync.fetch", attributes: .concurrent)
-        let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: max(1, width))
-        for item in items {
-            slots.wait()
-            queue.async(group: group) {
-                defer { slots.signal() }
-                body(item)
-            }
-        }
-        group.wait()
     }
 }

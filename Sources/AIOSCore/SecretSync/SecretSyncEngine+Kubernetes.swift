@@ -1,0 +1,113 @@
+import Foundation
+
+/// The Kubernetes side of a sync: writing a definition's Secret (create, or server-side apply when its content
+/// hash differs), and deleting it, only ever when aiosd created it.
+extension SecretSyncEngine {
+    /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
+    public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
+        let kubernetes = try connections.kubernetes(configuration: configuration.sync)
+        let target = definition.target
+        let existing: KubernetesClient.SecretSummary?
+        do {
+            existing = try kubernetes.getSecret(namespace: target.namespace, name: target.name)
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: error.description)
+        }
+        guard let existing else { return false }
+        guard Self.isOwned(existing, by: definition) else {
+            throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
+        }
+        do {
+            try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: existing.uid)
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: error.description)
+        }
+        return true
+    }
+
+    func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
+                       target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int,
+                       started: Date) -> SyncOutcome {
+        func finish(_ result: SyncOutcome.Result, _ issue: SyncIssue? = nil) -> SyncOutcome {
+            status.issue = issue
+            if issue == nil { status.lastSuccess = Date() }
+            return SyncOutcome(name: definition.name, result: result, seconds: Date().timeIntervalSince(started), fetched: fetched, issue: issue)
+        }
+        var data: [String: [UInt8]] = [:]
+        for mapping in definition.effectiveMappings {
+            guard let bytes = outputs[mapping.sourcePath] else {
+                return finish(.failed, SyncIssue(code: "SourcePathMissing", message: "\(mapping.sourcePath) was not produced (fewer versions in the vault than objectVersionHistory?)"))
+            }
+            if definition.target.type == .tls && mapping.targetKey == "tls.key" { continue }  // filled with tls.crt
+            if definition.target.type == .tls && mapping.targetKey == "tls.crt" {
+                do {
+                    let pair = try ObjectContent.tlsPair(fromPEM: bytes, sourcePath: mapping.sourcePath)
+                    data["tls.crt"] = pair.certificate
+                    data["tls.key"] = pair.key
+                } catch {
+                    return finish(.failed, error)
+                }
+            } else {
+                data[mapping.targetKey] = bytes
+            }
+        }
+        let type = definition.target.type.rawValue
+        let hash = hasher.hash(type: type, data: data)
+        let secretName = "\(definition.target.namespace)/\(definition.target.name)"
+        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
+            status.targetHash = hash
+            status.targetDeleted = false
+            return finish(.unchanged)
+        }
+        if let target, !Self.isOwned(target, by: definition) {
+            return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to another definition (\(target.labels[Self.sourceLabel] ?? "file") \(target.labels[Self.definitionLabel] ?? "?")); not touched",
+                                             hint: "give one of the definitions another secretObject.name"))
+        }
+        var labels = definition.target.labels
+        labels[Self.managedByLabel] = Self.managedByValue
+        labels[Self.definitionLabel] = definition.ownerLabelValue
+        labels[Self.sourceLabel] = definition.source.kind
+        var annotations = definition.target.annotations
+        annotations[Self.hashAnnotation] = hash
+        annotations[Self.vaultAnnotation] = definition.keyvaultName
+        do {
+            if target == nil {
+                // Not labelled as ours: create it, which fails if it exists (someone else's: never taken over).
+                guard try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                                  labels: labels, annotations: annotations, data: data) else {
+                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
+                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
+                }
+            } else {
+                try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                           labels: labels, annotations: annotations, data: data)
+            }
+        } catch {
+            var hint = "check K3s: systemctl status k3s"
+            if error.code == 404 { hint = "create the namespace: kubectl create namespace \(definition.target.namespace)" }
+            if error.code == 422 && target != nil { hint = "the Secret's type cannot change; delete it and sync again: aiosctl secret remove --delete-target" }
+            return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description, hint: hint))
+        }
+        status.targetHash = hash
+        status.targetDeleted = false
+        status.lastApplied = Date()
+        return finish(.applied)
+    }
+
+    func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
+                            kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
+        if let target, Self.isOwned(target, by: definition) {
+            do {
+                try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
+            } catch {
+                let failure = SyncIssue(code: "KubernetesError", message: error.description)
+                status.issue = failure
+                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: failure)
+            }
+        }
+        status.targetDeleted = true
+        status.targetHash = nil
+        status.issue = nil
+        return SyncOutcome(name: definition.name, result: .deleted, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
+    }
+}
