@@ -53,6 +53,11 @@ public final class SecretSyncRunner: Sendable {
             result.clusterNote = "cluster SecretSyncs are not synced (cluster.secretSyncs: off)"
             return result
         }
+        // No kubeconfig, no K3s on this host: no watch threads waking up to find that out again and again.
+        guard cluster.withLock({ $0 != nil }) || FileManager.default.fileExists(atPath: configuration.sync.kubeconfig) else {
+            result.clusterNote = "no Kubernetes API server known (\(configuration.sync.kubeconfig) does not exist)"
+            return result
+        }
         let source = clusterSource()
         let snapshot = source.snapshot
         guard snapshot.available else {
