@@ -319,6 +319,42 @@ class BaseHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+    def stats_faults_admin(self, method, path, body, stats, faults, group):
+        """The admin endpoints every emulator has: /_admin/stats[/reset] and /_admin/faults. True if answered."""
+        if path == "/_admin/stats" and method == "GET":
+            self.send_json(200, stats.snapshot(group))
+        elif path == "/_admin/stats/reset" and method == "POST":
+            stats.reset()
+            self.send_json(200, {"ok": True})
+        elif path == "/_admin/faults" and method == "GET":
+            self.send_json(200, {"faults": faults.list()})
+        elif path == "/_admin/faults" and method == "DELETE":
+            faults.clear()
+            self.send_json(200, {"ok": True})
+        elif path == "/_admin/faults" and method in ("POST", "PUT"):
+            b = json.loads(body or b"{}")
+            rules = b if isinstance(b, list) else b.get("faults", [b])
+            if method == "PUT":
+                faults.set(rules)
+            else:
+                for r in rules:
+                    faults.add(r)
+            self.send_json(200, {"faults": faults.list()})
+        else:
+            return False
+        return True
+
+
+def serve_admin(admin_listen, handler):
+    """Starts the plain-HTTP admin listener (HOST:PORT; '' = none) on a thread of its own."""
+    if not admin_listen:
+        return
+    ah, ap = admin_listen.rsplit(":", 1)
+    adm = TLSServer((ah, int(ap)), handler, None, None)
+    adm.admin_only = True
+    threading.Thread(target=adm.serve_forever, daemon=True).start()
+
+
 def new_guid():
     return str(uuid.uuid4())
 

@@ -16,7 +16,6 @@ import json
 import os
 import ssl
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -264,22 +263,8 @@ def oidc_config(tid):
 
 class Handler(azemu.BaseHandler):
     def admin(self, method, path):
-        if path == "/_admin/stats" and method == "GET":
-            return self.send_json(200, STATS.snapshot("byClient"))
-        if path == "/_admin/stats/reset" and method == "POST":
-            STATS.reset()
-            return self.send_json(200, {"ok": True})
-        if path == "/_admin/faults":
-            if method == "GET":
-                return self.send_json(200, {"faults": FAULTS.list()})
-            if method == "DELETE":
-                FAULTS.clear()
-                return self.send_json(200, {"ok": True})
-            if method in ("POST", "PUT"):
-                body = json.loads(self.read_body() or b"{}")
-                rules = body if isinstance(body, list) else body.get("faults", [body])
-                (FAULTS.set if method == "PUT" else lambda rs: [FAULTS.add(r) for r in rs])(rules)
-                return self.send_json(200, {"faults": FAULTS.list()})
+        if self.stats_faults_admin(method, path, self.read_body(), STATS, FAULTS, "byClient"):
+            return
         return self.send_json(404, {"error": "not_found"})
 
     def route(self, method):
@@ -381,11 +366,7 @@ def main():
     host, port = ARGS.listen.rsplit(":", 1)
     ctx = None if ARGS.plain else azemu.ssl_context(ARGS.cert, ARGS.key)
     srv = azemu.TLSServer((host, int(port)), Handler, ctx, FAULTS)
-    if ARGS.admin_listen:
-        ah, ap = ARGS.admin_listen.rsplit(":", 1)
-        adm = azemu.TLSServer((ah, int(ap)), Handler, None, None)
-        adm.admin_only = True
-        threading.Thread(target=adm.serve_forever, daemon=True).start()
+    azemu.serve_admin(ARGS.admin_listen, Handler)
     print("entra emulator listening on %s (admin %s)" % (ARGS.listen, ARGS.admin_listen), flush=True)
     azemu.sd_notify_ready()
     srv.serve_forever()

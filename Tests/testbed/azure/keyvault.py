@@ -500,25 +500,8 @@ class Handler(azemu.BaseHandler):
     def admin(self, method, u):
         path = u.path
         body = self.read_body()
-        if path == "/_admin/stats" and method == "GET":
-            return self.send_json(200, STATS.snapshot("byVault"))
-        if path == "/_admin/stats/reset" and method == "POST":
-            STATS.reset()
-            return self.send_json(200, {"ok": True})
-        if path == "/_admin/faults":
-            if method == "GET":
-                return self.send_json(200, {"faults": FAULTS.list()})
-            if method == "DELETE":
-                FAULTS.clear()
-                return self.send_json(200, {"ok": True})
-            b = json.loads(body or b"{}")
-            rules = b if isinstance(b, list) else b.get("faults", [b])
-            if method == "PUT":
-                FAULTS.set(rules)
-            else:
-                for r in rules:
-                    FAULTS.add(r)
-            return self.send_json(200, {"faults": FAULTS.list()})
+        if self.stats_faults_admin(method, path, body, STATS, FAULTS, "byVault"):
+            return
         if path == "/_admin/paging":
             if method == "DELETE":
                 PAGING.clear()
@@ -715,11 +698,7 @@ def main():
     host, port = ARGS.listen.rsplit(":", 1)
     ctx = None if ARGS.plain else azemu.ssl_context(ARGS.cert, ARGS.key)
     srv = azemu.TLSServer((host, int(port)), Handler, ctx, FAULTS)
-    if ARGS.admin_listen:
-        ah, ap = ARGS.admin_listen.rsplit(":", 1)
-        adm = azemu.TLSServer((ah, int(ap)), Handler, None, None)
-        adm.admin_only = True
-        threading.Thread(target=adm.serve_forever, daemon=True).start()
+    azemu.serve_admin(ARGS.admin_listen, Handler)
     print("keyvault emulator listening on %s (admin %s)" % (ARGS.listen, ARGS.admin_listen), flush=True)
     azemu.sd_notify_ready()
     srv.serve_forever()

@@ -163,26 +163,8 @@ class Handler(azemu.BaseHandler):
     server_version = "IMDS/150.870.65.1475"
 
     def admin(self, method, path):
-        if path == "/_admin/stats" and method == "GET":
-            return self.send_json(200, STATS.snapshot("byClient"))
-        if path == "/_admin/stats/reset" and method == "POST":
-            STATS.reset()
-            return self.send_json(200, {"ok": True})
-        if path == "/_admin/faults":
-            if method == "GET":
-                return self.send_json(200, {"faults": FAULTS.list()})
-            if method == "DELETE":
-                FAULTS.clear()
-                return self.send_json(200, {"ok": True})
-            if method in ("POST", "PUT"):
-                body = json.loads(self.read_body() or b"{}")
-                rules = body if isinstance(body, list) else body.get("faults", [body])
-                if method == "PUT":
-                    FAULTS.set(rules)
-                else:
-                    for r in rules:
-                        FAULTS.add(r)
-                return self.send_json(200, {"faults": FAULTS.list()})
+        if self.stats_faults_admin(method, path, self.read_body(), STATS, FAULTS, "byClient"):
+            return
         return self.send_json(404, {"error": "not_found"})
 
     def route(self, method):
@@ -276,11 +258,7 @@ def main():
             if i == 0:
                 raise
             print("%s: cannot listen on %s: %s" % (ARGS.mode, addr, e), flush=True)
-    if ARGS.admin_listen:
-        ah, ap = ARGS.admin_listen.rsplit(":", 1)
-        adm = azemu.TLSServer((ah, int(ap)), Handler, None, None)
-        adm.admin_only = True
-        servers.append(adm)
+    azemu.serve_admin(ARGS.admin_listen, Handler)
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     print("%s emulator listening on %s (admin %s)" % (ARGS.mode, ", ".join(ARGS.listen), ARGS.admin_listen),
