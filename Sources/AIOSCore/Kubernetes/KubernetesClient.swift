@@ -188,14 +188,6 @@ public final class KubernetesClient: Sendable {
         guard response.status == 200 else { throw Self.error(from: response, doing: "update the status of \(path)") }
     }
 
-    /// True if an object exists at `path` (a Lease, a Deployment).
-    public func exists(_ path: String) throws(KubernetesError) -> Bool {
-        let response = try send(.get, path)
-        if response.status == 404 { return false }
-        guard response.status == 200 else { throw Self.error(from: response, doing: "read \(path)") }
-        return true
-    }
-
     /// A streaming GET on a connection of its own (a watch), handing each chunk to `onData`. Returns the status.
     func stream(_ path: String, timeout: Duration, onData: (UnsafeRawBufferPointer) -> Void) throws(KubernetesError) -> Int {
         let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls)

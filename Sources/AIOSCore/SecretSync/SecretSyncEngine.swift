@@ -44,7 +44,6 @@ public final class SecretSyncEngine: Sendable {
         self.logger = logger
     }
 
-    public var statuses: [SyncDefinitionStatus] { state.all }
     public func status(_ name: String) -> SyncDefinitionStatus? { state.get(name) }
 
     /// One cycle over `definitions`. `force` fetches every value and re-checks every Secret.

@@ -8,9 +8,14 @@ public final class SyncConnections: Sendable {
     private struct State {
         var kubernetes: (path: String, modified: Date?, client: KubernetesClient)?
         var credentials: [SyncIdentity: any TokenCredential] = [:]
-        var vaults: [String: VaultAccess] = [:]
+        var vaults: [VaultKey: VaultAccess] = [:]
         var retiredVaultRequests = 0
         var retiredKubernetesRequests = 0
+    }
+
+    private struct VaultKey: Hashable {
+        var vault: String
+        var identity: SyncIdentity
     }
 
     private let state = Mutex(State())
@@ -47,7 +52,7 @@ public final class SyncConnections: Sendable {
     }
 
     func vault(_ name: String, identity: SyncIdentity, kubernetes: KubernetesClient, configuration: SyncConfiguration) throws(SyncIssue) -> VaultAccess {
-        let key = "\(name)|\(identity.hashValue)"
+        let key = VaultKey(vault: name, identity: identity)
         if let existing = state.withLock({ $0.vaults[key] }) { return existing }
         let credential = try self.credential(for: identity, kubernetes: kubernetes)
         let client: KeyVaultClient

@@ -17,11 +17,8 @@ public final class SecretSyncRunner: Sendable {
 
     struct Progress {
         var running = false
-        var lastReport: SyncCycleReport?
-        var nextScheduled: Date?
         var clusterCyclePending = false
         var controller: (checkedAt: Date, presence: String?)?
-        var clusterStarted = false
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -125,18 +122,10 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    var lastReport: SyncCycleReport? { progress.withLock { $0.lastReport } }
     var isRunning: Bool { progress.withLock { $0.running } }
-    var nextScheduled: Date? {
-        get { progress.withLock { $0.nextScheduled } }
-        set { progress.withLock { $0.nextScheduled = newValue } }
-    }
 
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
-    func definitions() -> SyncDefinitionDirectory.Loaded {
-        let sync = configuration().sync
-        return SyncDefinitionDirectory(path: sync.definitions, defaultNamespace: sync.defaultNamespace).load()
-    }
+    func definitions() -> SyncDefinitionDirectory.Loaded { directory.load() }
 
     var directory: SyncDefinitionDirectory {
         let sync = configuration().sync
@@ -176,10 +165,7 @@ public final class SecretSyncRunner: Sendable {
                     "sync.vault_requests": "\(report.vaultRequests)", "sync.kubernetes_requests": "\(report.kubernetesRequests)",
                     "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
                 ])
-                progress.withLock {
-                    $0.running = false
-                    $0.lastReport = report
-                }
+                progress.withLock { $0.running = false }
                 continuation.resume(returning: report)
             }
         }

@@ -17,7 +17,6 @@ struct SecretSyncService: Service {
         var delay = Duration.seconds(2)  // let K3s and the network settle after boot
         state.setService(Self.serviceName, .running, detail: "first sync in 2s")
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            runner.nextScheduled = Date().addingTimeInterval(Self.seconds(delay))
             do {
                 let wait = delay
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
