@@ -14,10 +14,16 @@ public struct HTTPRequest: Sendable {
     /// Ignores `http_proxy`/`https_proxy`/`all_proxy` from the environment. Link-local and loopback identity
     /// endpoints (IMDS, Azure Arc) must never be reached through a proxy.
     public var bypassesProxy: Bool
+    /// The most body bytes read; past it the transfer stops with `.responseTooLarge`, so a hostile or broken
+    /// server cannot grow aiosd's memory. Each client sets what fits its service.
+    public var maximumResponseBytes: Int
+
+    /// Fits a Kubernetes list of the objects aiosd reads (an object is at most ~1.5 MiB in etcd).
+    public static let defaultMaximumResponseBytes = 16 << 20
 
     public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
                 unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil,
-                bypassesProxy: Bool = false) {
+                bypassesProxy: Bool = false, maximumResponseBytes: Int = defaultMaximumResponseBytes) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -26,6 +32,7 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.tls = tls
         self.bypassesProxy = bypassesProxy
+        self.maximumResponseBytes = maximumResponseBytes
     }
 }
 
@@ -69,7 +76,7 @@ extension String {
 
 /// A transport failure: the request did not produce an HTTP response.
 public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable { case couldNotConnect, timedOut, transport }
+    public enum Kind: Sendable, Equatable { case couldNotConnect, timedOut, transport, responseTooLarge }
 
     public let kind: Kind
     /// libcurl's own description of what went wrong.

@@ -35,6 +35,30 @@ import Testing
         #expect(response.header("X-Final") == "yes")
         #expect(response.header("X-Interim") == nil)
     }
+
+    @Test func stopsReadingABodyPastItsLimit() throws {
+        let body = String(repeating: "x", count: 300 << 10)
+        let server = try LoopbackHTTPServer { _ in "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" }
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/big"
+        do {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 64 << 10))
+            Issue.record("a body over the limit was accepted")
+        } catch {
+            #expect(error.kind == .responseTooLarge)
+            #expect(error.message == "the response body exceeds 65536 bytes; the rest was not read")
+        }
+        var received = 0
+        #expect(throws: HTTPClientError.self) {
+            _ = try HTTPConnection().stream(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 100_000)) {
+                received += $0.count
+            }
+        }
+        #expect(received <= 100_000, "nothing past the limit reaches the caller")
+        // At the limit exactly, and under it, the body is whole.
+        let whole = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 300 << 10))
+        #expect(whole.body.count == 300 << 10)
+    }
 }
 
 /// A loopback HTTP/1.1 server with keep-alive that answers every request with `respond(path)` (raw bytes)

@@ -14,6 +14,8 @@ public struct ManagedIdentityCredential: TokenCredential {
 
     public let source: Source
     private let transport: HTTPTransport
+    /// A token response is a few KB.
+    static let maximumResponseBytes = 256 << 10
 
     public init(source: Source) { self.init(source: source, transport: .curl) }
 
@@ -45,7 +47,8 @@ public struct ManagedIdentityCredential: TokenCredential {
         var headers = [("Metadata", "true")]
         if let authorization { headers.append(("Authorization", authorization)) }
         do {
-            return try transport.send(HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true))
+            return try transport.send(HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true,
+                                                  maximumResponseBytes: Self.maximumResponseBytes))
         } catch {
             throw AzureAuthError(code: "imds_unavailable", message: "cannot reach the \(service) identity endpoint: \(error.message)",
                                  isRetryable: true)

@@ -27,6 +27,8 @@ public struct ControlConfiguration: Sendable, Equatable {
     public var maxConnections = 64
     /// A client must send its request head within this time.
     public var headerTimeout: Duration = .seconds(5)
+    /// After its head, a client must send the request body within this time.
+    public var bodyTimeout: Duration = .seconds(10)
     /// A connection with no traffic for this long is closed.
     public var idleTimeout: Duration = .seconds(60)
     public var maxBodyBytes = 1 << 20
@@ -49,6 +51,7 @@ extension AgentConfiguration {
         if control.socketGroup != old.control.socketGroup { names.append("control.socketGroup") }
         if control.maxConnections != old.control.maxConnections { names.append("control.maxConnections") }
         if control.headerTimeout != old.control.headerTimeout { names.append("control.headerTimeout") }
+        if control.bodyTimeout != old.control.bodyTimeout { names.append("control.bodyTimeout") }
         if control.idleTimeout != old.control.idleTimeout { names.append("control.idleTimeout") }
         if control.maxBodyBytes != old.control.maxBodyBytes { names.append("control.maxBodyBytes") }
         if shutdownTimeout != old.shutdownTimeout { names.append("shutdownTimeout") }

@@ -36,9 +36,11 @@ public struct ConfigurationLoader: Sendable {
             if let group = try control.nonEmptyString("adminGroup") { c.adminGroup = group }
             if let value = try control.positiveInt("maxConnections", max: 4096) { c.maxConnections = value }
             if let value = try control.duration("headerTimeout", minimum: .milliseconds(100)) { c.headerTimeout = value }
+            if let value = try control.duration("bodyTimeout", minimum: .milliseconds(100)) { c.bodyTimeout = value }
             if let value = try control.duration("idleTimeout", minimum: .seconds(1)) { c.idleTimeout = value }
             if let value = try control.positiveInt("maxBodyBytes", max: 64 << 20) { c.maxBodyBytes = value }
-            try control.finish(known: ["socket", "socketGroup", "adminGroup", "maxConnections", "headerTimeout", "idleTimeout", "maxBodyBytes"])
+            try control.finish(known: ["socket", "socketGroup", "adminGroup", "maxConnections", "headerTimeout", "bodyTimeout", "idleTimeout",
+                                   "maxBodyBytes"])
             configuration.control = c
         }
         if var k3s = try root.mapping("k3s") {

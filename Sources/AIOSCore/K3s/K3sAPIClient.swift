@@ -51,6 +51,6 @@ public struct K3sAPIClient: Sendable {
                                  clientKeyPEM: kubeconfig.clientKeyPEM)
         let base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
         return try HTTPClient().send(HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")],
-                                                 timeout: timeout, tls: tls))
+                                                 timeout: timeout, tls: tls, maximumResponseBytes: 1 << 20))
     }
 }

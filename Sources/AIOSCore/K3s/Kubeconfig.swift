@@ -26,12 +26,7 @@ public struct Kubeconfig: Sendable {
 
     /// Follows `current-context` to its cluster and user (the first of each if there is no context).
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Kubeconfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
-        }
+        let root = try YAMLLoader(file: file, limits: .kubeconfig).compose(text)
         guard let root, root.mapping != nil else { throw ConfigurationError(file: file, message: "not a kubeconfig") }
         let currentContext = root["current-context"]?.string
         let context = named(root["contexts"], currentContext)?["context"]

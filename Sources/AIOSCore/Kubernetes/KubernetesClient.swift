@@ -190,7 +190,9 @@ public final class KubernetesClient: Sendable {
 
     /// A streaming GET on a connection of its own (a watch), handing each chunk to `onData`. Returns the status.
     func stream(_ path: String, timeout: Duration, onData: (UnsafeRawBufferPointer) -> Void) throws(KubernetesError) -> Int {
-        let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls)
+        // A watch window's events together; past it the watch ends and is re-listed.
+        let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls,
+                                  maximumResponseBytes: 64 << 20)
         requests.withLock { $0 += 1 }
         do {
             return try HTTPConnection().stream(request, onData: onData).status
