@@ -120,6 +120,10 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let method = head.method.rawValue
         let keepAlive = head.isKeepAlive
         let wantsStream = head.headers[canonicalForm: "Accept"].contains { $0.lowercased().contains(JobEvent.contentType) }
+        if let problem = RequestText.problem(path: head.uri, body: body) {
+            write(context: context, reply: .error(problem), keepAlive: keepAlive)
+            return
+        }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
         promise.completeWithTask {
             await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream)
