@@ -28,6 +28,8 @@ public struct DaemonCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        // First, before any secret or key is read: nothing of this process may end up in a core file.
+        let hardened = ProcessHardening.disableCoreDumps()
         let environment = ProcessInfo.processInfo.environment
         let underSystemd = LogDestination.runsUnderSystemd(environment: environment)
         LoggingSystem.bootstrap { label in
@@ -37,6 +39,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             return ReloadableLevelLogHandler(wrapped: handler)
         }
         let logger = Logger(label: "aiosd")
+        if !hardened { logger.warning("Core dumps could not be disabled in-process; relying on the unit's LimitCORE=0") }
 
         let configuration: AgentConfiguration
         do {

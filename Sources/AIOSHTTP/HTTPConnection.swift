@@ -50,7 +50,7 @@ public final class HTTPConnection {
             } catch {
                 throw HTTPClientError(kind: .transport, message: "\(error)")
             }
-            do {
+            do throws(HTTPClientError) {
                 try easy.perform()
             } catch {
                 guard !sink.exceeded else {

@@ -146,6 +146,28 @@ import Testing
         #expect(result.stderr.contains("systemctl status aiosd"))
     }
 
+    @Test func aStalledDaemonIsBusyWithExit5NotUnreachable() throws {
+        let running = try start()
+        defer { running.directory.remove() }
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        // A stopped aiosd still has its socket: the kernel accepts the connection, nobody answers.
+        running.daemon.signal(SIGSTOP)
+        let result = try running.aiosctl(["status", "--timeout", "1"])
+        running.daemon.signal(SIGCONT)
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("is running but did not answer within"), "\(result.stderr)")
+        #expect(try running.status().pid == running.daemon.pid)
+    }
+
+    @Test func theDaemonCannotDumpCore() throws {
+        let running = try start()
+        defer { running.directory.remove() }
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        let limits = try String(contentsOfFile: "/proc/\(running.daemon.pid)/limits", encoding: .utf8)
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
+        #expect(core?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core ?? "")")
+    }
+
     @Test func staleSocketIsReplaced() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-stale")
         defer { directory.remove() }
