@@ -84,10 +84,22 @@ enum Output {
 }
 
 extension Output {
+    private static func cell(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
     /// Left-aligned columns separated by two spaces.
     static func table(_ rows: [[String]]) -> String {
         // A newline or tab inside a cell would break the table's rows and columns.
-        let rows = rows.map { $0.map { $0.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t") } }
+        let rows: [[String]] = rows.map { $0.map(cell) }
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }

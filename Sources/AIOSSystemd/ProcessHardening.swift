@@ -8,7 +8,7 @@ public enum ProcessHardening {
     @discardableResult
     public static func disableCoreDumps() -> Bool {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
-        let limited = setrlimit(RLIMIT_CORE, &none) == 0
+        let limited = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none) == 0
         return aios_prctl_set_not_dumpable() == 0 && limited
     }
 
@@ -16,7 +16,7 @@ public enum ProcessHardening {
 
     public static var coreLimit: UInt {
         var current = rlimit()
-        guard getrlimit(RLIMIT_CORE, &current) == 0 else { return .max }
+        guard getrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &current) == 0 else { return .max }
         return UInt(current.rlim_cur)
     }
 }

@@ -44,9 +44,11 @@ import Testing
             do {
                 _ = try daemon.client.call(.secretRemove, parameters: ["name": "db.yaml\u{0}"], body: Array("{}".utf8))
                 Issue.record("a name with a NUL was accepted")
-            } catch {
+            } catch let error as ClientError {
                 #expect(error.apiError?.code == "bad_request")
                 #expect(error.message.contains("U+0000"), "\(error.message)")
+            } catch {
+                Issue.record("unexpected \(error)")
             }
             #expect(FileManager.default.fileExists(atPath: definitions.file("db.yaml")), "nothing was deleted")
             // In a JSON body too, escaped or not: a control character and a line separator.
@@ -67,10 +69,10 @@ import Testing
         #expect(shares.acquire(uid: 1000) && shares.acquire(uid: 1000))
         #expect(!shares.acquire(uid: 1000), "a user's share is a quarter of the limit")
         #expect(shares.acquire(uid: 1001), "another user still gets in")
-        for uid in 1002...1004 { _ = shares.acquire(uid: uid); _ = shares.acquire(uid: uid) }
+        for uid: UInt32 in 1002...1004 { _ = shares.acquire(uid: uid); _ = shares.acquire(uid: uid) }
         #expect(!shares.acquire(uid: 1005), "the limit holds for all non-root users together")
-        for _ in 0..<ConnectionShares.rootReserve { #expect(shares.acquire(uid: 0)) }
-        #expect(!shares.acquire(uid: 0))
+        for _ in 0..<ConnectionShares.rootReserve { #expect(shares.acquire(uid: 0), "root has slots of its own past the limit") }
+        #expect(!shares.acquire(uid: 0), "root's own limit: the limit plus its reserve")
         shares.release(uid: 1000)
         #expect(shares.held(by: 1000) == 1)
         #expect(shares.acquire(uid: 1000))

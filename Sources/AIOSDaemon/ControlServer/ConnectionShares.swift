@@ -3,8 +3,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// Open control connections, counted per peer uid, so no one user can take every slot: each non-root uid may hold
-/// a quarter of `control.maxConnections`, and root has slots of its own beyond the limit, so 300 connections from
-/// one user lock out neither root nor another user.
+/// a quarter of `control.maxConnections`, users other than root together the whole limit, and root the limit plus
+/// slots of its own, so 300 connections from one user lock out neither root nor another user.
 final class ConnectionShares: Sendable {
     let limit: Int
     var perUser: Int { max(1, limit / 4) }
@@ -15,7 +15,9 @@ final class ConnectionShares: Sendable {
 
     private struct State {
         var total = 0
+        var nonRoot = 0
         var byUser: [UInt32: Int] = [:]
+        var refusing = 0
         var refusedSinceLog = 0
         var lastLog: NIODeadline?
     }
@@ -28,9 +30,10 @@ final class ConnectionShares: Sendable {
     func acquire(uid: UInt32) -> Bool {
         state.withLockedValue { state in
             let held = state.byUser[uid, default: 0]
-            let allowed = uid == 0 ? state.total < limit + Self.rootReserve : state.total < limit && held < perUser
+            let allowed = uid == 0 ? state.total < limit + Self.rootReserve : state.nonRoot < limit && held < perUser
             guard allowed else { return false }
             state.total += 1
+            if uid != 0 { state.nonRoot += 1 }
             state.byUser[uid] = held + 1
             return true
         }
@@ -39,10 +42,26 @@ final class ConnectionShares: Sendable {
     func release(uid: UInt32) {
         state.withLockedValue { state in
             state.total -= 1
+            if uid != 0 { state.nonRoot -= 1 }
             let held = state.byUser[uid, default: 1] - 1
             state.byUser[uid] = held > 0 ? held : nil
         }
     }
+
+    /// Refused connections waiting for their request to be answered `busy` (closed at once past the cap).
+    static let maximumRefusing = 64
+    /// How long a refused connection may take to send its request.
+    static let refusalGrace = TimeAmount.seconds(1)
+
+    func startRefusal() -> Bool {
+        state.withLockedValue { state in
+            guard state.refusing < Self.maximumRefusing else { return false }
+            state.refusing += 1
+            return true
+        }
+    }
+
+    func endRefusal() { state.withLockedValue { $0.refusing -= 1 } }
 
     func held(by uid: UInt32) -> Int { state.withLockedValue { $0.byUser[uid, default: 0] } }
 
@@ -58,15 +77,18 @@ final class ConnectionShares: Sendable {
     }
 }
 
-/// The first handler of a control connection: admits it within its uid's share, or answers 503 `busy` (raw bytes,
-/// before any request is read) and closes it. Nothing reaches the HTTP handlers of a refused connection.
+/// The first handler of a control connection: admits it within its uid's share, or answers 503 `busy` (raw bytes)
+/// and closes it. A refused client gets its answer once it has sent something (a client such as curl takes a
+/// connection closed before it wrote for "nobody there", not "busy"), within `refusalGrace`; past
+/// `maximumRefusing` such waits, it is closed at once. Nothing reaches the HTTP handlers of a refused connection.
 final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let shares: ConnectionShares
     private let onRefused: @Sendable (_ uid: UInt32, _ reportCount: Int?) -> Void
-    private var admitted = false
+    private enum Admission { case pending, admitted, refused }
+    private var admission = Admission.pending
 
     init(shares: ConnectionShares, onRefused: @escaping @Sendable (UInt32, Int?) -> Void) {
         self.shares = shares
@@ -79,12 +101,19 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
         ControlConnectionHandler.readPeerCredentials(channel).map(\.uid).recover { _ in UInt32.max }.whenSuccess { [self] uid in
             guard shares.acquire(uid: uid) else {
                 onRefused(uid, shares.noteRefusal())
-                context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(bytes: Self.busyResponse))).whenComplete { _ in
+                admission = .refused
+                guard shares.startRefusal() else {
                     context.close(promise: nil)
+                    return
+                }
+                let shares = self.shares
+                channel.closeFuture.whenComplete { _ in shares.endRefusal() }
+                context.eventLoop.scheduleTask(in: ConnectionShares.refusalGrace) { [weak self] in
+                    self?.answerBusy(context: context)
                 }
                 return
             }
-            admitted = true
+            admission = .admitted
             let shares = self.shares
             channel.closeFuture.whenComplete { _ in shares.release(uid: uid) }
             context.fireChannelActive()
@@ -92,7 +121,21 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if admitted { context.fireChannelRead(data) }
+        switch admission {
+        case .admitted: context.fireChannelRead(data)
+        case .refused: answerBusy(context: context)
+        case .pending: break
+        }
+    }
+
+    private var answered = false
+
+    private func answerBusy(context: ChannelHandlerContext) {
+        guard !answered else { return }
+        answered = true
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: Self.busyResponse))).whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     static let busyResponse: [UInt8] = {
