@@ -78,6 +78,11 @@ public final class HTTPConnection {
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let tls = request.tls {
             if let ca = tls.caBundlePEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: ca) }
+            if tls.trustsOnlyBundle {
+                // CAINFO_BLOB replaces the CA file, not the CA directory compiled into libcurl: drop both.
+                try easy.set(CURLOPT_CAINFO, nil as UnsafeMutableRawPointer?)
+                try easy.set(CURLOPT_CAPATH, nil as UnsafeMutableRawPointer?)
+            }
             if let certificate = tls.clientCertificatePEM {
                 try easy.set(CURLOPT_SSLCERT_BLOB, blob: certificate)
                 try easy.set(CURLOPT_SSLCERTTYPE, "PEM")

@@ -42,11 +42,16 @@ public struct TLSCredentials: Sendable {
     public var caBundlePEM: [UInt8]?
     public var clientCertificatePEM: [UInt8]?
     public var clientKeyPEM: [UInt8]?
+    /// `caBundlePEM` is the only trust: the system store (libcurl's default CA path) is not consulted. For a server
+    /// with a CA of its own (the K3s API server: k3s.yaml's CA), a certificate from any public CA must not pass.
+    public var trustsOnlyBundle: Bool
 
-    public init(caBundlePEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil) {
+    public init(caBundlePEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
+                trustsOnlyBundle: Bool = false) {
         self.caBundlePEM = caBundlePEM
         self.clientCertificatePEM = clientCertificatePEM
         self.clientKeyPEM = clientKeyPEM
+        self.trustsOnlyBundle = trustsOnlyBundle
     }
 }
 

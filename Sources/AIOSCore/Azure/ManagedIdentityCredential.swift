@@ -37,6 +37,7 @@ public struct ManagedIdentityCredential: TokenCredential {
             let url = "\(identityEndpoint)?\(FormEncoding.encode([("api-version", "2020-06-01"), ("resource", resource)]))"
             let challenge = try get(url, authorization: nil, service: "Azure Arc")
             guard challenge.status == 401 else { return try parse(challenge, service: "Azure Arc") }
+            try Self.checkArcListener(identityEndpoint)
             let key = try Self.readArcKey(wwwAuthenticate: challenge.header("WWW-Authenticate"), tokenDirectory: tokenDirectory)
             let response = try get(url, authorization: "Basic \(key)", service: "Azure Arc")
             return try parse(response, service: "Azure Arc")
@@ -74,6 +75,20 @@ public struct ManagedIdentityCredential: TokenCredential {
                                  isRetryable: true, httpStatus: 200)
         }
         return token
+    }
+
+    /// The key file's contents go only to a listener of root's or the Arc agent's: on a loopback endpoint, any user
+    /// who bound the port before the agent would otherwise be answered with them.
+    static func checkArcListener(_ identityEndpoint: String, tables: [String] = LocalListener.tables) throws(AzureAuthError) {
+        guard let url = URL(string: identityEndpoint), let host = url.host, ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host) else {
+            return  // not on this host: nothing local to check
+        }
+        let port = url.port ?? 80
+        if let problem = LocalListener.problem(port: port, tables: tables) {
+            throw AzureAuthError(code: "arc_listener_untrusted",
+                                 message: "the Azure Arc identity endpoint is not the Arc agent's: \(problem); the key file was not sent",
+                                 hint: "check who listens: ss -ltnp 'sport = :\(port)'", isRetryable: false)
+        }
     }
 
     /// Azure Arc answers the first request with `WWW-Authenticate: Basic realm=<key file>`; the file must lie

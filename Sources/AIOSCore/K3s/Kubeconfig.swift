@@ -1,3 +1,4 @@
+import AIOSHTTP
 import Foundation
 import Yams
 
@@ -42,6 +43,12 @@ public struct Kubeconfig: Sendable {
             certificateAuthorityPEM: try decode(cluster["certificate-authority-data"], key: "certificate-authority-data", file: file),
             clientCertificatePEM: try decode(user?["client-certificate-data"], key: "client-certificate-data", file: file),
             clientKeyPEM: try decode(user?["client-key-data"], key: "client-key-data", file: file))
+    }
+
+    /// The API server's CA as the only trust, and the admin client certificate.
+    public var tlsCredentials: TLSCredentials {
+        TLSCredentials(caBundlePEM: certificateAuthorityPEM, clientCertificatePEM: clientCertificatePEM, clientKeyPEM: clientKeyPEM,
+                       trustsOnlyBundle: true)
     }
 
     private static func named(_ list: Node?, _ name: String?) -> Node? {
