@@ -1,5 +1,6 @@
 import AIOSAPI
 import AIOSCore
+import AIOSHTTP
 import AIOSSystemd
 import ArgumentParser
 import Foundation
@@ -56,6 +57,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         LogLevelControl.shared.current = Logger.Level(configuration.logLevel)
+        OutboundProxy.current = configuration.network.proxy
 
         let state = DaemonState(
             configPath: config, socketPath: socket ?? configuration.control.socket, configuration: configuration,

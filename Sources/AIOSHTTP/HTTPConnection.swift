@@ -73,6 +73,8 @@ public final class HTTPConnection {
         try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
         try easy.set(CURLOPT_HTTP_VERSION, CurlEasy.http2OverTLS)
         if request.bypassesProxy { try easy.set(CURLOPT_NOPROXY, "*") }
+        // An empty CURLOPT_PROXY means "no proxy", environment variables included.
+        if request.usesOutboundProxy { try easy.set(CURLOPT_PROXY, OutboundProxy.current ?? "") }
         // TLS verification is always on; only the CA bundle is configurable.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)

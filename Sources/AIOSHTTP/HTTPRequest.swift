@@ -14,6 +14,8 @@ public struct HTTPRequest: Sendable {
     /// Ignores `http_proxy`/`https_proxy`/`all_proxy` from the environment. Link-local and loopback identity
     /// endpoints (IMDS, Azure Arc) must never be reached through a proxy.
     public var bypassesProxy: Bool
+    /// Goes through `OutboundProxy.current` if set, else directly; never through the environment's proxy.
+    public var usesOutboundProxy: Bool
     /// The most body bytes read; past it the transfer stops with `.responseTooLarge`, so a hostile or broken
     /// server cannot grow aiosd's memory. Each client sets what fits its service.
     public var maximumResponseBytes: Int
@@ -23,7 +25,7 @@ public struct HTTPRequest: Sendable {
 
     public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
                 unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil,
-                bypassesProxy: Bool = false, maximumResponseBytes: Int = defaultMaximumResponseBytes) {
+                bypassesProxy: Bool = false, usesOutboundProxy: Bool = false, maximumResponseBytes: Int = defaultMaximumResponseBytes) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -32,6 +34,7 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.tls = tls
         self.bypassesProxy = bypassesProxy
+        self.usesOutboundProxy = usesOutboundProxy
         self.maximumResponseBytes = maximumResponseBytes
     }
 }

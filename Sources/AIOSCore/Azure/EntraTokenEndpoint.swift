@@ -43,7 +43,7 @@ struct EntraTokenEndpoint: Sendable {
         let request = HTTPRequest(method: .post, url: "\(authorityHost)/\(tenant)/oauth2/v2.0/token",
                                   headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                                   body: Array(FormEncoding.encode(form).utf8), timeout: .seconds(30),
-                                  tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) },
+                                  tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) }, usesOutboundProxy: true,
                                   maximumResponseBytes: Self.maximumResponseBytes)
         let response: HTTPResponse
         do {

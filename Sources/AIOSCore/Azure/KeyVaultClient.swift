@@ -162,7 +162,7 @@ public final class KeyVaultClient: Sendable {
             }
             budget.acquire()
             let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(30),
-                                      tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) },
+                                      tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) }, usesOutboundProxy: true,
                                       maximumResponseBytes: Self.maximumResponseBytes)
             state.withLock { $0.requestCount += 1 }
             let response: HTTPResponse

@@ -6,6 +6,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var identity = IdentityConfiguration()
     public var sync = SyncConfiguration()
     public var cluster = ClusterSyncConfiguration()
+    public var network = NetworkConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -15,6 +16,14 @@ public struct AgentConfiguration: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
         case trace, debug, info, notice, warning, error, critical
     }
+}
+
+public struct NetworkConfiguration: Sendable, Equatable {
+    /// The HTTP(S) proxy for Entra ID and Key Vault (`http://host:port`); nil: they are reached directly. The
+    /// environment's `https_proxy` is never used, and IMDS, Azure Arc and the K3s API server never go through one.
+    public var proxy: String?
+
+    public init() {}
 }
 
 public struct ControlConfiguration: Sendable, Equatable {

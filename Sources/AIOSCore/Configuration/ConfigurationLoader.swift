@@ -1,3 +1,4 @@
+import AIOSHTTP
 /// Loads and validates `aiosd.yaml`. A missing file means defaults; anything wrong is a `ConfigurationError`
 /// naming the file, line and key.
 public struct ConfigurationLoader: Sendable {
@@ -119,9 +120,19 @@ public struct ConfigurationLoader: Sendable {
             try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted"])
             configuration.cluster = c
         }
+        if var network = try root.mapping("network") {
+            if let proxy = try network.nonEmptyString("proxy") {
+                guard OutboundProxy.isValid(proxy) else {
+                    // Not echoed: a proxy URL may carry a password.
+                    throw network.invalid("proxy", "expected http://HOST:PORT or https://HOST:PORT (no user or password, no path)")
+                }
+                configuration.network.proxy = proxy
+            }
+            try network.finish(known: ["proxy"])
+        }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "identity", "sync", "cluster", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "cluster", "network", "logLevel", "shutdownTimeout"])
         return configuration
     }
 }

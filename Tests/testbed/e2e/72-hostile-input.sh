@@ -94,26 +94,26 @@ inside useradd -M -G aios flooder >/dev/null 2>&1
 inside useradd -M -G aios operator2 >/dev/null 2>&1
 inside sh -c 'cat > /tmp/flood.py' <<'EOF2'
 import socket, sys, time
-held, busy = [], 0
+held, still_open = [], 0
 for _ in range(100):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect("/run/aiosd/aiosd.sock")
     s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: a")
     held.append(s)
-time.sleep(0.5)
+time.sleep(1.5)
 for s in held:
     s.setblocking(False)
     try:
-        if s.recv(4096).startswith(b"HTTP/1.1 503"): busy += 1
+        s.recv(4096)  # a 503 "busy", or the close of a refused connection
     except BlockingIOError:
-        pass
-print(busy, flush=True)
+        still_open += 1  # admitted: waiting for the rest of its request
+print(still_open, flush=True)
 time.sleep(20)
 EOF2
 inside sh -c 'setpriv --reuid=flooder --regid=aios --init-groups python3 /tmp/flood.py > /tmp/flood.out 2>&1 &'
 flood_done() { inside test -s /tmp/flood.out; }
 check_within 10 "the flood holds its connections" -- flood_done
-check_eq "... 16 held (a quarter of maxConnections 64), 84 told busy" 84 "$(inside cat /tmp/flood.out)"
+check_eq "... 16 held open (a quarter of maxConnections 64), the other 84 refused" 16 "$(inside cat /tmp/flood.out)"
 check_rc 0 "during the flood root is served" -- inside aiosctl status
 check_rc 0 "during the flood another member of aios is served" -- inside_as operator2 aiosctl status
 check_rc 5 "during the flood the flooding user is told busy (exit 5, not 3)" -- inside_as flooder aiosctl status
