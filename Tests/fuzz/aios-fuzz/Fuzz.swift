@@ -4,6 +4,7 @@
 import AIOSAPI
 @testable import AIOSCore
 import AIOSCrypto
+import CAIOSFuzz  // the entry point, aios_fuzz_main
 import Foundation
 
 enum FuzzTarget: String, CaseIterable {
