@@ -91,31 +91,17 @@ import Testing
 /// uid is told it is busy (aiosctl exit 5). Needs root to run the flood and aiosctl as other uids.
 @Suite(.enabled(if: getuid() == 0, "needs root: runs clients as other uids with setpriv"))
 struct ConnectionFloodTests {
-    /// Holds `count` connections open as nobody, each with half a request head; prints how many stay open (admitted).
-    static let flood = """
-        import socket, sys, time
-        held, still_open = [], 0
-        for _ in range(int(sys.argv[2])):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sys.argv[1])
-            s.sendall(b"GET /v1/status HTTP/1.1\\r\\nHost: a")
-            held.append(s)
-        time.sleep(1.5)
-        for s in held:
-            s.setblocking(False)
-            try:
-                s.recv(4096)  # a 503 "busy", or the close of a refused connection
-            except BlockingIOError:
-                still_open += 1  # admitted: waiting for the rest of its request
-        print(still_open, flush=True)
-        sys.stdin.read()
-        """
+    /// Tests/tools/control-flood.py: prints how many of its connections stay open (admitted).
+    static let flood = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("tools/control-flood.py").path
 
     @Test func aFloodFromOneUidLocksOutNeitherRootNorAnotherUid() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  socketGroup: nogroup\n  adminGroup: root\n  headerTimeout: 60s\n") { daemon in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/python3", "-c", Self.flood,
+            // A copy where nobody can read it (the checkout may sit under a directory closed to other users).
+            let script = try daemon.directory.write("control-flood.py", try String(contentsOfFile: Self.flood, encoding: .utf8), mode: 0o644)
+            process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/python3", script,
                                  daemon.socketPath, "100"]
             let input = Pipe(), output = Pipe()
             process.standardInput = input

@@ -92,25 +92,10 @@ check_eq "two pipelined requests are both answered, in order" "2 True" "$pipelin
 # A flood from one member of aios: 100 connections that never finish their request.
 inside useradd -M -G aios flooder >/dev/null 2>&1
 inside useradd -M -G aios operator2 >/dev/null 2>&1
-inside sh -c 'cat > /tmp/flood.py' <<'EOF2'
-import socket, sys, time
-held, still_open = [], 0
-for _ in range(100):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect("/run/aiosd/aiosd.sock")
-    s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: a")
-    held.append(s)
-time.sleep(1.5)
-for s in held:
-    s.setblocking(False)
-    try:
-        s.recv(4096)  # a 503 "busy", or the close of a refused connection
-    except BlockingIOError:
-        still_open += 1  # admitted: waiting for the rest of its request
-print(still_open, flush=True)
-time.sleep(20)
-EOF2
-inside sh -c 'setpriv --reuid=flooder --regid=aios --init-groups python3 /tmp/flood.py > /tmp/flood.out 2>&1 &'
+"$TB" cp "$E2E_NAME" "$E2E_DIR/../../tools/control-flood.py" /tmp/flood.py
+inside chmod 0644 /tmp/flood.py
+# Its stdin (the sleep) keeps the connections open 20 s.
+inside sh -c 'sleep 20 | setpriv --reuid=flooder --regid=aios --init-groups python3 /tmp/flood.py /run/aiosd/aiosd.sock 100 > /tmp/flood.out 2>&1 &'
 flood_done() { inside test -s /tmp/flood.out; }
 check_within 10 "the flood holds its connections" -- flood_done
 check_eq "... 16 held open (a quarter of maxConnections 64), the other 84 refused" 16 "$(inside cat /tmp/flood.out)"
