@@ -1,5 +1,6 @@
 import AIOSAPI
 import AIOSClient
+@testable import AIOSCore
 @testable import AIOSDaemon
 import AIOSTestSupport
 import Foundation
@@ -169,5 +170,19 @@ struct OperatorPolicyTests {
             let removeOwn = try daemon.aiosctl(as: "nobody", group: "nogroup", ["secret", "remove", "db"])
             #expect(removeOwn.status == 0, "\(removeOwn.stderr)")
         }
+    }
+}
+
+/// aiosctl cannot import the domain, so its help lists the operator allow-list itself; it must not drift.
+@Suite struct OperatorAllowListHelpTests {
+    @Test func setHelpListsExactlyTheAllowList() throws {
+        let help = try runProcess(BuiltProducts.aiosctl, ["k3s", "apiserver-arg", "set", "--help"], environment: cleanEnvironment())
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for flag in APIServerFlagPolicy.operatorFlags.keys {
+            #expect(text.contains(flag), "\(flag) missing from aiosctl k3s apiserver-arg set --help")
+        }
+        let listed = Set(KubeAPIServerFlags.known.filter { text.contains(" \($0),") || text.contains(" \($0) ") })
+        #expect(listed.subtracting(APIServerFlagPolicy.operatorFlags.keys).isEmpty,
+                "help names flags operators may not set: \(listed.subtracting(APIServerFlagPolicy.operatorFlags.keys))")
     }
 }
