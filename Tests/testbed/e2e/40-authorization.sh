@@ -75,6 +75,9 @@ reload_and_wait "systemctl reload aiosd"
 check "useradd -m -G aios olivia" -- inside useradd -m -G aios olivia
 olivia=$(inside id -u olivia 2>&1)
 inside_as olivia sh -c 'printf "secret,admin,0,system:masters\n" > ~/tokens.csv; printf "x\n" > ~/audit.yaml'
+# A directory olivia owns outside /home, so aiosd (ProtectHome=yes hides /home from it) sees who owns it.
+inside install -d -o olivia /srv/olivia
+inside_as olivia sh -c 'printf "secret,admin,0,system:masters\n" > /srv/olivia/tokens.csv'
 
 k3s_files() { inside sh -c 'find /etc/rancher/k3s /etc/systemd/system -path "*k3s*" -type f | sort | xargs sha256sum'; }
 k3s_unit() { echo "NRestarts=$(unit_prop k3s.service NRestarts) InvocationID=$(unit_prop k3s.service InvocationID) MainPID=$(unit_prop k3s.service MainPID)"; }
@@ -82,7 +85,7 @@ running_args() { inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.jso
 check_ne "K3s (the stand-in) is running" "MainPID=0" "$(k3s_unit | sed 's/.*MainPID/MainPID/')"
 files_before=$(k3s_files); unit_before=$(k3s_unit)
 
-for flag in anonymous-auth=true authorization-mode=AlwaysAllow token-auth-file=/home/olivia/tokens.csv \
+for flag in anonymous-auth=true authorization-mode=AlwaysAllow token-auth-file=/srv/olivia/tokens.csv \
             enable-admission-plugins=AlwaysAdmit disable-admission-plugins=NodeRestriction feature-gates=AllAlpha=true \
             tls-min-version=VersionTLS10 tls-cert-file=/home/olivia/tokens.csv audit-policy-file=/home/olivia/audit.yaml \
             oidc-issuer-url=https://evil.example oidc-username-claim=sub service-account-key-file=/home/olivia/tokens.csv \
@@ -124,9 +127,13 @@ check_contains "... and K3s runs with it" "--audit-log-maxage=30" "$(running_arg
 
 # Root: a root-only flag is allowed; a file someone else can write is not, not even for root.
 files_before=$(k3s_files); unit_before=$(k3s_unit)
-check_rc 1 "root: apiserver-arg set token-auth-file=/home/olivia/tokens.csv exits 1" -- \
+check_rc 1 "root: apiserver-arg set token-auth-file=/srv/olivia/tokens.csv exits 1" -- \
+    inside aiosctl k3s apiserver-arg set token-auth-file=/srv/olivia/tokens.csv
+check_contains "... because olivia owns its directory (rule root-owned-file)" "/srv/olivia is owned by uid $olivia" "$LAST_OUT"
+check_contains "... naming the rule" "(rule root-owned-file)" "$LAST_OUT"
+check_rc 1 "root: apiserver-arg set token-auth-file=/home/olivia/tokens.csv exits 1 (aiosd cannot vouch for /home)" -- \
     inside aiosctl k3s apiserver-arg set token-auth-file=/home/olivia/tokens.csv
-check_contains "... because olivia owns it (rule root-owned-file)" "/home/olivia is owned by uid $olivia" "$LAST_OUT"
+check_contains "... naming the rule" "(rule root-owned-file)" "$LAST_OUT"
 check_eq "... K3s files unchanged" "$files_before" "$(k3s_files)"
 check_eq "... K3s not restarted" "$unit_before" "$(k3s_unit)"
 check_rc 0 "root: apiserver-arg set anonymous-auth=false exits 0" -- inside aiosctl k3s apiserver-arg set anonymous-auth=false
