@@ -15,8 +15,8 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil)))
         do {
-            let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil)))
             guard let response = try JobProgress.run(.workloadIdentityDisable, body: body, as: K3sChangeResponse.self, global: global,
                                                      defaultTimeout: 900) else { return }
             Output.print(Output.summary(response, done: "Workload identity disabled"))
