@@ -18,7 +18,7 @@ struct APIServerArgsHandler: APIHandler {
                         K3sConfigResponse.Value(value: $0.value, from: $0.location)
                     })
             } catch let error as K3sChangeError {
-                throw error.apiError
+                throw error.readError
             } catch {
                 throw APIError(code: .configInvalid, message: "cannot read the agent's drop-in: \(error)")
             }

@@ -23,7 +23,7 @@ struct K3sConfigHandler: APIHandler {
                     configPath: run.configPath, files: files, unit: run.unit.name, unitLoaded: loaded,
                     commandLine: K3sSecrets.redact(commandLine: run.unit.commandLine), effective: Self.settings(try run.effective()))
             } catch let error as K3sChangeError {
-                throw error.apiError
+                throw error.readError
             } catch {
                 throw APIError(code: .configInvalid, message: "K3s would not accept its configuration: \(error)")
             }

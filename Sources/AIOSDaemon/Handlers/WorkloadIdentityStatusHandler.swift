@@ -10,7 +10,7 @@ struct WorkloadIdentityStatusHandler: APIHandler {
         let workflow = operations.k3s()
         let response = try await operations.run { () throws(APIError) -> WorkloadIdentityStatusResponse in
             let status: K3sIssuerStatus
-            do throws(K3sChangeError) { status = try workflow.issuerStatus() } catch { throw error.apiError }
+            do throws(K3sChangeError) { status = try workflow.issuerStatus() } catch { throw error.readError }
             let configured = status.configuredIssuers.map { K3sConfigResponse.Value(value: $0.value, from: $0.from) }
             let first = configured[0]
             let credential = FederatedCredential(issuer: status.servedIssuer ?? first.value)

@@ -67,8 +67,13 @@ struct JobK3sChangeObserver: K3sChangeObserver {
 extension K3sChangeError {
     /// The wire error: a refusal is the client's to fix and changed nothing.
     var apiError: APIError {
+        kind == .refused ? APIError(code: .badRequest, message: "refused, nothing changed: \(message)", hint: hint) : readError
+    }
+
+    /// For a request that only reads: a refusal (no K3s server here) is a plain "not found".
+    var readError: APIError {
         switch kind {
-        case .refused: APIError(code: .badRequest, message: "refused, nothing changed: \(message)", hint: hint)
+        case .refused: APIError(code: .notFound, message: message, hint: hint)
         case .invalidConfiguration: APIError(code: .configInvalid, message: message, hint: hint)
         case .failed: APIError(code: .operationFailed, message: message, hint: hint)
         case .systemd: APIError(code: .systemdError, message: message, hint: hint)
