@@ -40,6 +40,8 @@ import Testing
         // The manual procedure's config.yaml: the same issuer and lifetime. A duplicate would stop kube-apiserver.
         let files = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n  - service-account-max-token-expiration=24h\n")]
         #expect(try enable(files) == [])
+        let withDefault = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n  - service-account-issuer=\(WorkloadIdentityPlanner.defaultIssuer)\n  - service-account-max-token-expiration=24h\n")]
+        #expect(try enable(withDefault) == [], "already first, the default kept second by hand")
         let issuerOnly = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n")]
         #expect(try enable(issuerOnly) == [APIServerArgument(name: "service-account-max-token-expiration", value: "24h")])
     }

@@ -35,22 +35,23 @@ public struct WorkloadIdentityPlanner: Sendable {
         } catch {
             throw Refusal(description: error.message)
         }
-        var issuerElsewhere = false
+        var issuersElsewhere: [(value: String, location: String)] = []
         var expirationElsewhere = false
         for value in effective.setting("kube-apiserver-arg")?.values ?? [] where value.source.name != run.agentDropInPath {
             let argument = APIServerArgument(parsing: value.value)
-            if argument.flagName == Self.issuerFlag {
-                guard argument.value == issuer else {
-                    throw Refusal(description: "\(value.location) already sets service-account-issuer=\(argument.value); remove it there (aiosd keeps the previous issuer as a second issuer itself)")
-                }
-                issuerElsewhere = true
-            }
+            if argument.flagName == Self.issuerFlag { issuersElsewhere.append((argument.value, value.location)) }
             if argument.flagName == Self.expirationFlag {
                 if let maxTokenExpiration, argument.value != maxTokenExpiration {
                     throw Refusal(description: "\(value.location) already sets service-account-max-token-expiration=\(argument.value); remove it there or enable with --max-token-expiration \(argument.value)")
                 }
                 expirationElsewhere = true
             }
+        }
+        // The operator's files already make `issuer` the signing issuer: done. Any other issuer there comes
+        // before the agent's and would keep signing.
+        let issuerElsewhere = issuersElsewhere.first?.value == issuer
+        if !issuerElsewhere, let other = issuersElsewhere.first {
+            throw Refusal(description: "\(other.location) already sets service-account-issuer=\(other.value); remove it there (aiosd keeps the previous issuer as a second issuer itself)")
         }
         var wanted = dropIn.filter { $0.flagName != Self.issuerFlag && $0.flagName != Self.expirationFlag }
         if !issuerElsewhere {

@@ -16,7 +16,6 @@ expected_dropin() {
         '# `aiosctl workload-identity`, not by hand: aiosd rewrites this file.' \
         '# Removing it changes the K3s API server at its next restart; `aiosctl workload-identity disable`' \
         '# removes the agent'"'"'s entries safely.' \
-        '' \
         'kube-apiserver-arg+:' \
         "  - \"service-account-issuer=$1\"" \
         "  - \"service-account-issuer=${2:-$default}\"" \
@@ -73,10 +72,10 @@ layouts() {
     check_contains "[$ORDER] ... and shows what K3s runs with" "running issuers (K3s' last start of its API server):"$'\n'"  $arc" "$LAST_OUT"
     inside cp /root/90-aios.yaml.saved $dropin
 
-    # 2. The issuer already set by hand to the same URL (the manual procedure's leftovers): nothing to do.
+    # 2. The issuer already set by hand to the same URL (the manual procedure of the Arc and AIO docs:
+    #    two elements in config.yaml): nothing to do.
     local hand="kube-apiserver-arg:
   - service-account-issuer=$arc
-  - service-account-issuer=$default
   - service-account-max-token-expiration=24h
 "
     layout_reset "$hand"
