@@ -1,42 +1,10 @@
-import Glibc
-
 /// Reads the K3s configuration files the way K3s finds them: `config.yaml`, then `config.yaml.d/*.yaml|*.yml`
 /// in lexical order (directories and other names ignored).
 public enum K3sConfigReader {
     public static let defaultConfigPath = "/etc/rancher/k3s/config.yaml"
 
     public static func read(configPath: String = defaultConfigPath) throws(ConfigurationError) -> [(path: String, text: String)] {
-        var files: [(path: String, text: String)] = []
-        if let text = try readFile(configPath) { files.append((configPath, text)) }
-        let directory = configPath + ".d"
-        for name in K3sConfigMerger.dropInOrder(entries(of: directory)) {
-            let path = "\(directory)/\(name)"
-            var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-            if let text = try readFile(path) { files.append((path, text)) }
-        }
-        return files
-    }
-
-    private static func readFile(_ path: String) throws(ConfigurationError) -> String? {
-        do {
-            return try SecureFileReader.readIfPresent(path: path, maximumBytes: 1 << 20)
-        } catch {
-            throw ConfigurationError(file: path, message: error.description)
-        }
-    }
-
-    private static func entries(of directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try LayeredConfigFiles.read(mainPath: configPath, order: K3sConfigMerger.dropInOrder)
     }
 }
 
