@@ -67,6 +67,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             } else {
                 FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8))
             }
+            ConfigErrorResponder.answerWaitingClients(error)
             throw ExitCode(78)  // EX_CONFIG
         }
         LogLevelControl.shared.current = Logger.Level(configuration.logLevel)

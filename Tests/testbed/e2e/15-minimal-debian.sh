@@ -100,8 +100,25 @@ for line in sys.stdin:
 print("\n".join(bad[:5]))' <<<"$js")
 check_eq "every aiosd entry has one CODE_FILE, relative (no build path)" "" "$bad"
 check_not_contains "no journal field carries the build tree's path ($REPO)" "$REPO" "$js"
-check_not_contains "no 'Failed to set thread priority' from aiosd" "Failed to set thread priority" \
-    "$(inside journalctl -u aiosd.service --no-pager 2>&1)"
+# libdispatch's manager thread asks for nice -4; LimitNICE=-4 allows it without CAP_SYS_NICE. systemd can only
+# raise the limit with CAP_SYS_RESOURCE: a sandbox without it (systemd then sets the closest limit, 0) keeps one
+# message per start, from that thread; aiosd's own worker threads run at nice 0 and never ask for more.
+check_eq "the unit asks for LimitNICE=-4 (rlimit 24)" 24 "$(unit_prop aiosd.service LimitNICE)"
+nice_limit=$(inside sh -c "awk '/Max nice priority/ {print \$4}' /proc/$(main_pid)/limits")
+prio=$(inside journalctl -u aiosd.service -o json --no-pager 2>&1 | journal_match "MESSAGE~Failed to set thread priority")
+if [[ $nice_limit == 24 ]]; then
+    check_eq "no 'Failed to set thread priority' from aiosd (the nice limit is in force)" "" "$prio"
+else
+    echo "# info: this machine's systemd could not raise RLIMIT_NICE (aiosd runs with $nice_limit, no CAP_SYS_RESOURCE here)"
+    check_eq "at most one 'Failed to set thread priority' per aiosd start (libdispatch's manager thread only)" "" \
+        "$(inside journalctl -u aiosd.service -o json --no-pager 2>&1 | python3 -c '
+import json, sys, collections
+n = collections.Counter(e.get("_PID") for e in map(json.loads, filter(str.strip, sys.stdin))
+                        if "Failed to set thread priority" in str(e.get("MESSAGE", "")))
+print(" ".join("%s:%d" % kv for kv in n.items() if kv[1] > 1))')"
+fi
+nices=$(inside sh -c "for t in /proc/$(main_pid)/task/*; do awk '{print \$19}' \$t/stat; done | sort | uniq -c | tr -s ' ' | tr '\n' ';'")
+echo "# info: nice values of aiosd's threads (count value): $nices"
 check_rc 1 "the installed binaries do not contain the build tree's path" -- \
     inside grep -a -l -F -e "$REPO" /usr/sbin/aiosd /usr/bin/aiosctl
 
