@@ -8,12 +8,17 @@ import Testing
         try runProcess(BuiltProducts.aiosd, ["--check-config"] + arguments, environment: cleanEnvironment())
     }
 
+    /// `aiosd.yaml` (logLevel: info) and one drop-in with `text`; returns both paths.
+    func files(in directory: TemporaryDirectory, dropIn name: String, _ text: String) throws -> (main: String, dropIn: String) {
+        let main = try directory.write("aiosd.yaml", "logLevel: info\n")
+        mkdir(directory.file("aiosd.yaml.d"), 0o755)
+        return (main, try directory.write("aiosd.yaml.d/\(name)", text))
+    }
+
     @Test func validFileAndDropInsExitZeroAndNameWhatWasRead() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-cc")
         defer { directory.remove() }
-        let main = try directory.write("aiosd.yaml", "logLevel: info\n")
-        mkdir(directory.file("aiosd.yaml.d"), 0o755)
-        let dropIn = try directory.write("aiosd.yaml.d/50-debug.yaml", "logLevel: debug\n")
+        let (main, dropIn) = try files(in: directory, dropIn: "50-debug.yaml", "logLevel: debug\n")
         let result = try checkConfig([main])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("configuration valid"))
@@ -23,9 +28,7 @@ import Testing
     @Test func invalidDropInExits78NamingFileLineAndKey() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-cc")
         defer { directory.remove() }
-        let main = try directory.write("aiosd.yaml", "logLevel: info\n")
-        mkdir(directory.file("aiosd.yaml.d"), 0o755)
-        let bad = try directory.write("aiosd.yaml.d/60-bad.yaml", "control:\n  maxConnections: many\n")
+        let (main, bad) = try files(in: directory, dropIn: "60-bad.yaml", "control:\n  maxConnections: many\n")
         let result = try checkConfig([main])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(bad):2:") && result.stderr.contains("control.maxConnections"), "\(result.stderr)")
