@@ -5,6 +5,7 @@
 # upgrade to the package under test; socket and service, status, `systemctl reload` with drop-ins (valid:
 # exit 0 and applied; invalid: non-zero, old configuration kept), `aiosd --check-config`, the journal
 # without the build machine's path, a host operation over D-Bus, and a purge that leaves only the group.
+# E2E_ROOTFS=ubuntu-22.04 or ubuntu-24.04 runs it on a minimal Ubuntu root instead (not part of `make test`).
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init minimal
@@ -25,17 +26,21 @@ fi
 rm -rf "${WORK:?}/r"
 PREV=$WORK/aios-agent_${prev_ver}_amd64.deb
 
-ROOT=$("$TB" rootfs 2>"$WORK/rootfs.log") || { not_ok "the minimal Debian 12 root is built" "$(cat "$WORK/rootfs.log")"; e2e_finish; }
+ROOTFS=${E2E_ROOTFS:-minimal}
+CURL_PKG=libcurl4 SSL_PKG=libssl3
+[[ $ROOTFS == ubuntu-24.04 ]] && CURL_PKG=libcurl4t64 SSL_PKG=libssl3t64
+ROOT=$("$TB" rootfs "$ROOTFS" 2>"$WORK/rootfs.log") || { not_ok "the minimal $ROOTFS root is built" "$(cat "$WORK/rootfs.log")"; e2e_finish; }
 echo "# minimal root: $ROOT (built in $(cat "$ROOT/.testbed-build-seconds")s, $(du -sm "$ROOT" | cut -f1) MiB)"
-check_rc 1 "the minimal root has no libcurl4 before the install (apt must pull it)" -- \
-    dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}\n' libcurl4
+echo "# $(grep -h PRETTY_NAME "$ROOT/etc/os-release")"
+check_rc 1 "the minimal root has no $CURL_PKG before the install (apt must pull it)" -- \
+    dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}\n' "$CURL_PKG"
 
 t0=$(date +%s.%N)
-e2e_up --rootfs minimal --deb "$PREV"
+e2e_up --rootfs "$ROOTFS" --deb "$PREV"
 echo "# up with apt-get install of $prev_ver: $(elapsed_since "$t0")s"
 check_eq "aios-agent $prev_ver is installed" "install ok installed $prev_ver" \
     "$(inside dpkg-query -W -f='${Status} ${Version}' aios-agent 2>&1)"
-for p in libcurl4 libssl3 libsystemd0 dbus adduser; do
+for p in "$CURL_PKG" "$SSL_PKG" libsystemd0 dbus adduser; do
     check_eq "dependency $p is installed" "install ok installed" "$(inside dpkg-query -W -f='${Status}' "$p" 2>&1)"
 done
 check_rc 1 "no /bin/kill or /usr/bin/kill in the container (procps is not installed)" -- \
@@ -133,7 +138,7 @@ SNAP='find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -
 check_rc 0 "apt-get purge --autoremove aios-agent" -- \
     inside sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q --autoremove aios-agent < /dev/null'
 check_eq "dpkg knows nothing of aios-agent any more" "" "$(inside dpkg-query -W -f='${Status}' aios-agent 2>/dev/null)"
-check_rc 1 "the dependencies apt pulled in are gone again (libcurl4)" -- inside dpkg-query -W -f='${Status}\n' libcurl4
+check_rc 1 "the dependencies apt pulled in are gone again ($CURL_PKG)" -- inside dpkg-query -W -f='${Status}\n' "$CURL_PKG"
 inside sh -c "$SNAP" > "$WORK/after" 2>&1
 (cd "$ROOT" && sh -c "$(sed 's| / | . |; s|-path /|-path ./|g' <<<"$SNAP")" | sed 's|^\.||; s|^$|/|') > "$WORK/before" 2>&1
 added=$(comm -13 "$WORK/before" "$WORK/after" | grep -vxE '/etc/(group|gshadow|passwd|shadow|subgid|subuid)-?' \
