@@ -43,8 +43,12 @@ check_eq "aios-agent $prev_ver is installed" "install ok installed $prev_ver" \
 for p in "$CURL_PKG" "$SSL_PKG" libsystemd0 dbus adduser; do
     check_eq "dependency $p is installed" "install ok installed" "$(inside dpkg-query -W -f='${Status}' "$p" 2>&1)"
 done
-check_rc 1 "no /bin/kill or /usr/bin/kill in the container (procps is not installed)" -- \
-    inside sh -c 'test -e /bin/kill || test -e /usr/bin/kill'
+if [[ $ROOTFS == minimal ]]; then
+    check_rc 1 "no /bin/kill or /usr/bin/kill in the container (procps is not installed)" -- \
+        inside sh -c 'test -e /bin/kill || test -e /usr/bin/kill'
+else
+    echo "# info: Ubuntu's minbase includes procps (/bin/kill); ExecReload does not use it"
+fi
 check_rc 1 "the container has no network but loopback" -- inside sh -c 'ip -o link 2>/dev/null | grep -v " lo:" | grep -q . || ls /sys/class/net | grep -vx lo | grep -q .'
 
 # Upgrade to the package under test, as a user would.
