@@ -1,13 +1,3 @@
-/// Reads the K3s configuration files the way K3s finds them: `config.yaml`, then `config.yaml.d/*.yaml|*.yml`
-/// in lexical order (directories and other names ignored).
-public enum K3sConfigReader {
-    public static let defaultConfigPath = "/etc/rancher/k3s/config.yaml"
-
-    public static func read(configPath: String = defaultConfigPath) throws(ConfigurationError) -> [(path: String, text: String)] {
-        try LayeredConfigFiles.read(mainPath: configPath, order: K3sConfigMerger.dropInOrder)
-    }
-}
-
 /// K3s settings whose values are credentials: never shown by aiosctl, logged, or sent over the socket.
 public enum K3sSecrets {
     public static let keys: Set<String> = [
