@@ -22,6 +22,7 @@ counts() { "$TB" counts "$E2E_NAME"; }
 sync_wait() { inside aiosctl sync --wait; }
 
 inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
+logLevel: trace
 identity:
   tenantId: $tenant
   clientId: $client
