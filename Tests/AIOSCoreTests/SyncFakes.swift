@@ -1,7 +1,9 @@
 @testable import AIOSCore
 import AIOSHTTP
+import AIOSTestSupport
 import Foundation
 import Logging
+import Synchronization
 
 /// An in-memory Kubernetes API server for Secrets, answering what `KubernetesClient` sends the way the real one
 /// does: a new resourceVersion on every write, 409 when a created name exists, the uid precondition of a delete,
@@ -25,6 +27,10 @@ final class FakeKubernetes: @unchecked Sendable {
     private var version = 100
     private var _requests: [String] = []
     private var _fault: (@Sendable (HTTPRequest) throws(HTTPClientError) -> HTTPResponse?)?
+    /// Custom objects (SecretSyncs, SecretProviderClasses) by collection path and namespace/name, and the watch
+    /// events not yet streamed.
+    private var collections: [String: [String: [String: Any]]] = [:]
+    private var pendingEvents: [String: [String]] = [:]
 
     var fault: (@Sendable (HTTPRequest) throws(HTTPClientError) -> HTTPResponse?)? {
         get { lock.withLock { _fault } }
@@ -37,6 +43,9 @@ final class FakeKubernetes: @unchecked Sendable {
     func resetRequests() { lock.withLock { _requests = [] } }
 
     func secret(_ namespace: String, _ name: String) -> Secret? { lock.withLock { secrets["\(namespace)/\(name)"] } }
+
+    /// Serves collection `path` (a CRD that is installed), empty at first.
+    func install(_ path: String) { lock.withLock { collections[path] = collections[path] ?? [:] } }
 
     /// A write by someone else (kubectl edit): new data for `key`, a new resourceVersion.
     func edit(_ namespace: String, _ name: String, key: String, value: String?) {
@@ -63,6 +72,54 @@ final class FakeKubernetes: @unchecked Sendable {
         HTTPTransport { request throws(HTTPClientError) in try self.handle(request) }
     }
 
+    /// Watches: the events queued for the collection since the last watch, or a quiet window of 50 ms.
+    var streamer: HTTPStreamTransport {
+        HTTPStreamTransport { request, onData throws(HTTPClientError) in
+            let path = URLComponents(string: request.url)!.path
+            let events = self.lock.withLock { () -> [String] in
+                let events = self.pendingEvents[path] ?? []
+                self.pendingEvents[path] = []
+                return events
+            }
+            if events.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+            for event in events { Array((event + "\n").utf8).withUnsafeBytes { onData($0) } }
+            return 200
+        }
+    }
+
+    /// Creates or replaces a custom object in collection `path` (e.g. `ClusterObjects.secretSyncsPath`), as `kubectl apply`.
+    func apply(_ path: String, _ object: [String: Any]) {
+        lock.withLock {
+            var object = object
+            var metadata = object["metadata"] as? [String: Any] ?? [:]
+            let key = "\(metadata["namespace"] as? String ?? "")/\(metadata["name"] as? String ?? "")"
+            let existed = collections[path]?[key] != nil
+            version += 1
+            metadata["resourceVersion"] = "\(version)"
+            metadata["uid"] = metadata["uid"] ?? "uid-\(key)"
+            metadata["generation"] = metadata["generation"] ?? 1
+            object["metadata"] = metadata
+            collections[path, default: [:]][key] = object
+            pendingEvents[path, default: []].append(Self.event(existed ? "MODIFIED" : "ADDED", object))
+        }
+    }
+
+    /// Deletes a custom object, as `kubectl delete`.
+    func delete(_ path: String, namespace: String, name: String) {
+        lock.withLock {
+            guard var object = collections[path]?.removeValue(forKey: "\(namespace)/\(name)") else { return }
+            version += 1
+            var metadata = object["metadata"] as? [String: Any] ?? [:]
+            metadata["resourceVersion"] = "\(version)"
+            object["metadata"] = metadata
+            pendingEvents[path, default: []].append(Self.event("DELETED", object))
+        }
+    }
+
+    private static func event(_ type: String, _ object: [String: Any]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: ["type": type, "object": object]), as: UTF8.self)
+    }
+
     static let kubeconfig = """
         apiVersion: v1
         clusters:
@@ -78,8 +135,7 @@ final class FakeKubernetes: @unchecked Sendable {
         """
 
     func client() throws -> KubernetesClient {
-        KubernetesClient(kubeconfig: try Kubeconfig.parse(Self.kubeconfig, file: "k3s.yaml"), transport: transport,
-                         streamer: HTTPStreamTransport { _, _ throws(HTTPClientError) in 200 })
+        KubernetesClient(kubeconfig: try Kubeconfig.parse(Self.kubeconfig, file: "k3s.yaml"), transport: transport, streamer: streamer)
     }
 
     private func handle(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
@@ -88,6 +144,10 @@ final class FakeKubernetes: @unchecked Sendable {
         if let fault, let answer = try fault(request) { return answer }
         let parts = url.path.split(separator: "/").map(String.init)
         return lock.withLock {
+            if let collection = collections[url.path], request.method == .get {
+                return Self.json(200, ["metadata": ["resourceVersion": "\(version)"], "items": Array(collection.values)])
+            }
+            if request.method == .patch && url.path.hasSuffix("/status") { return Self.json(200, [:]) }
             switch (request.method, parts.count) {
             case (.get, 3) where parts == ["api", "v1", "secrets"]:
                 let selector = url.queryItems?.first { $0.name == "labelSelector" }?.value ?? ""
@@ -280,3 +340,84 @@ final class LogCapture: @unchecked Sendable {
         }
     }
 }
+
+/// A credential that counts the tokens it was asked for.
+final class TokenCounter: TokenCredential, Sendable {
+    private let count = Mutex(0)
+    var calls: Int { count.withLock { $0 } }
+
+    func token(resource: String, tenant: String) throws(AzureAuthError) -> AccessToken {
+        let n = count.withLock { $0 += 1; return $0 }
+        return AccessToken(value: "token-\(n)", expiresOn: Date().addingTimeInterval(3600))
+    }
+}
+
+/// A sync engine over a fake Kubernetes API server and fake vaults (the real clients, fakes only at their
+/// transports), with its state and content-hash key in a temporary directory.
+final class SyncHarness: @unchecked Sendable {
+    static let planted = "PLANTED-VALUE-7f3a9c"
+    let directory: TemporaryDirectory
+    let kube = FakeKubernetes()
+    let vaults = FakeVaults()
+    let logs = LogCapture()
+    /// One counting credential per identity, made when the engine first asks for it.
+    final class Credentials: Sendable {
+        private let map = Mutex<[SyncIdentity: TokenCounter]>([:])
+        func callFor(_ identity: SyncIdentity) -> TokenCounter {
+            map.withLock { map in
+                if let existing = map[identity] { return existing }
+                let made = TokenCounter()
+                map[identity] = made
+                return made
+            }
+        }
+        subscript(_ identity: SyncIdentity) -> TokenCounter? { map.withLock { $0[identity] } }
+        var calls: [Int] { map.withLock { $0.values.map(\.calls) } }
+    }
+    let credentials = Credentials()
+    let key: [UInt8]
+    var configuration = AgentConfiguration()
+    private(set) var engine: SecretSyncEngine!
+
+    init(key: [UInt8] = Array(repeating: 7, count: 32)) throws {
+        self.key = key
+        directory = try TemporaryDirectory(prefix: "sync")
+        configuration.sync.kubeconfig = try directory.write("k3s.yaml", FakeKubernetes.kubeconfig)
+        configuration.identity.tenantId = "72f988bf-0000-4000-8000-00000000a105"
+        configuration.identity.clientId = "11111111-2222-3333-4444-555555555555"
+        try Data(key).write(to: URL(fileURLWithPath: directory.file("content-hash.key")))
+        restart()
+    }
+
+    deinit { directory.remove() }
+
+    /// A new engine over the same state file, as after an aiosd restart (no values in memory, no tokens).
+    func restart() {
+        let credentials = self.credentials
+        let transports = SyncConnections.Transports(
+            kubernetes: kube.transport, kubernetesStream: kube.streamer, vault: vaults.transport,
+            credential: { identity in credentials.callFor(identity) },
+            logger: logs.logger("aios.keyvault"))
+        engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
+                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"))
+    }
+
+    func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {
+        try SyncDefinitionFile.parse(yaml, file: "/etc/aios/secrets.d/\(name).yaml", name: name, defaultNamespace: "apps")
+    }
+
+    /// `db`: one object `db-password` of vault `kv-one` as key `password` of Secret apps/db.
+    func db() throws -> SyncDefinition {
+        try definition("db", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
+    }
+
+    @discardableResult
+    func run(_ definitions: [SyncDefinition], force: Bool = false) -> SyncCycleReport {
+        engine.run(definitions: definitions, invalid: [], force: force, configuration: configuration)
+    }
+
+    func value(_ namespace: String, _ name: String, _ key: String) -> String? {
+        kube.secret(namespace, name)?.data[key].map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
