@@ -254,6 +254,8 @@ import Testing
         #expect(h.logs.lines.contains { $0.hasPrefix("debug") || $0.hasPrefix("trace") })
         #expect(!h.logs.text.contains("PLANTED-VALUE"))
         #expect(!h.logs.text.contains(Data(SyncHarness.planted.utf8).base64EncodedString()))
+        // Nor as the bytes a Swift array of them prints.
+        #expect(!h.logs.text.contains(Array(SyncHarness.planted.utf8).prefix(8).map(String.init).joined(separator: ", ")))
     }
 
     @Test func stateSurvivesARestartAndDetectsChangesWithoutRefetching() throws {
