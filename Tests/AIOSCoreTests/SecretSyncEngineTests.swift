@@ -28,9 +28,7 @@ import Testing
     }
 
     @Test func changedValueIsFetchedAndApplied() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "first")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("first")
         h.vaults.set("kv-one", "db-password", "second")
         let report = h.run([try h.db()])
         #expect(report.outcomes.map(\.result) == [.applied])
@@ -39,9 +37,7 @@ import Testing
     }
 
     @Test func secretEditedByHandIsRepairedAtTheNextCycle() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "right")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("right")
         h.kube.edit("apps", "db", key: "password", value: "tampered")
         let gets = h.vaults.gets.count
         let report = h.run([try h.db()])
@@ -55,9 +51,7 @@ import Testing
     }
 
     @Test func keyDeletedByHandIsRestoredAfterARestart() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "right")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("right")
         h.kube.edit("apps", "db", key: "password", value: nil)
         h.restart()
         #expect(h.run([try h.db()]).outcomes.map(\.result) == [.applied])
@@ -65,9 +59,7 @@ import Testing
     }
 
     @Test func aWriteThatChangesNoDataIsCheckedOnceAndNotRewritten() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "right")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("right")
         h.kube.edit("apps", "db", key: "added-by-someone", value: "theirs")
         h.kube.resetRequests()
         #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
@@ -78,9 +70,7 @@ import Testing
     }
 
     @Test func forceComparesTheLiveDataAndDropsCachedTokens() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "right")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("right")
         let identity = try SyncIdentity.resolve(try h.db(), configuration: h.configuration.identity)
         let credential = try #require(h.credentials[identity])
         h.run([try h.db()])
@@ -104,9 +94,7 @@ import Testing
     }
 
     @Test func secretOfAnotherDefinitionIsNotTouched() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "ours")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("ours")
         let other = try h.definition("other", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  name: db\n")
         let report = h.run([other])
         #expect(report.outcomes.first?.issue?.code == "TargetNotOwned")
@@ -259,9 +247,7 @@ import Testing
     }
 
     @Test func stateSurvivesARestartAndDetectsChangesWithoutRefetching() throws {
-        let h = try SyncHarness()
-        h.vaults.set("kv-one", "db-password", "v1")
-        h.run([try h.db()])
+        let h = try SyncHarness.synced("v1")
         let saved = try String(contentsOfFile: h.directory.file("sync-state.json"), encoding: .utf8)
         #expect(!saved.contains("v1\""))
         #expect(saved.contains("targetResourceVersion"))

@@ -411,6 +411,14 @@ final class SyncHarness: @unchecked Sendable {
         try definition("db", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
     }
 
+    /// A harness after a first cycle synced `value` of `db-password` to apps/db.
+    static func synced(_ value: String) throws -> SyncHarness {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", value)
+        h.run([try h.db()])
+        return h
+    }
+
     @discardableResult
     func run(_ definitions: [SyncDefinition], force: Bool = false) -> SyncCycleReport {
         engine.run(definitions: definitions, invalid: [], force: force, configuration: configuration)
