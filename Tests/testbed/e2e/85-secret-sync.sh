@@ -136,7 +136,7 @@ check_rc 0 "sync through two 503s succeeds" -- sync_wait
 check_eq "... with the new value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
 "$TB" fault "$E2E_NAME" keyvault clear >/dev/null
 
-# A Secret edited by hand is restored by the next sync (issue 17), without --force and without a vault read.
+# A Secret edited by hand is restored by the next sync (issue 17), without --force.
 check "edit the plain Secret by hand (kubectl patch)" -- kc patch secret plain --type merge -p "{\"data\":{\"value\":\"$(printf PLANTED-tampered | base64)\"}}"
 check_rc 0 "sync restores it" -- sync_wait
 check_contains "... applying it alone" "1 applied, 5 unchanged" "$LAST_OUT"
