@@ -1,1 +1,0 @@
-../AIOSCoreTests/SyncFakes.swift
