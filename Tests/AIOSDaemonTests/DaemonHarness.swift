@@ -55,3 +55,10 @@ struct DaemonHarness {
         ] + arguments, environment: cleanEnvironment())
     }
 }
+
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}

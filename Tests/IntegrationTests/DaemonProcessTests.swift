@@ -42,7 +42,7 @@ import Testing
         return Running(directory: directory, daemon: daemon, notify: notify, socketPath: socketPath, configPath: configPath)
     }
 
-    @Test func lifecycleReadyReloadStop() async throws { try await onOwnThread { [self] in
+    @Test func lifecycleReadyReloadStop() throws {
         let running = try start(config: "logLevel: info\n")
         defer { running.directory.remove() }
         let startup = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
@@ -74,9 +74,9 @@ import Testing
         #expect(running.notify.wait(for: "STOPPING=1", timeout: .seconds(10)) != nil)
         #expect(running.daemon.wait(timeout: .seconds(15)) == 0, "log: \(running.daemon.output)")
         #expect(access(running.socketPath, F_OK) != 0)
-    } }
+    }
 
-    @Test func configReloadCommandMatchesSIGHUP() async throws { try await onOwnThread { [self] in
+    @Test func configReloadCommandMatchesSIGHUP() throws {
         let running = try start()
         defer { running.directory.remove() }
         _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
@@ -90,9 +90,9 @@ import Testing
         #expect(accepted.status == 0, "\(accepted.stderr)")
         running.daemon.signal(SIGTERM)
         #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
-    } }
+    }
 
-    @Test func invalidConfigExits78() async throws { try await onOwnThread { [self] in
+    @Test func invalidConfigExits78() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let config = try directory.write("aiosd.yaml", "control:\n  idleTimeout: forever\n")
@@ -101,9 +101,9 @@ import Testing
         #expect(daemon.wait(timeout: .seconds(10)) == 78)
         #expect(daemon.output.contains("\(config):2:16: control.idleTimeout: expected a duration"))
         #expect(access(directory.file("s.sock"), F_OK) != 0)
-    } }
+    }
 
-    @Test func socketActivationUsesThePassedSocket() async throws { try await onOwnThread { [self] in
+    @Test func socketActivationUsesThePassedSocket() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-sa")
         defer { directory.remove() }
         let socketPath = directory.file("activated.sock")
@@ -119,9 +119,9 @@ import Testing
         // The socket belongs to the socket unit, not to aiosd: it stays.
         var info = stat()
         #expect(lstat(socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK)
-    } }
+    }
 
-    @Test func watchdogPingsAtHalfTheInterval() async throws { try await onOwnThread { [self] in
+    @Test func watchdogPingsAtHalfTheInterval() throws {
         let running = try start(environment: ["WATCHDOG_USEC": "400000"])
         defer { running.directory.remove() }
         _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
@@ -135,18 +135,18 @@ import Testing
         #expect(try running.status().watchdogSeconds == 0.4)
         running.daemon.signal(SIGTERM)
         #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
-    } }
+    }
 
-    @Test func stoppedDaemonIsUnreachableWithExit3() async throws { try await onOwnThread { [self] in
+    @Test func stoppedDaemonIsUnreachableWithExit3() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let result = try runProcess(BuiltProducts.aiosctl, ["status", "--socket", directory.file("nothing.sock")], environment: cleanEnvironment())
         #expect(result.status == 3)
         #expect(result.stderr.contains("cannot reach aiosd at \(directory.file("nothing.sock"))"))
         #expect(result.stderr.contains("systemctl status aiosd"))
-    } }
+    }
 
-    @Test func staleSocketIsReplaced() async throws { try await onOwnThread { [self] in
+    @Test func staleSocketIsReplaced() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-stale")
         defer { directory.remove() }
         let socketPath = directory.file("aiosd.sock")
@@ -156,9 +156,9 @@ import Testing
         #expect(try running.status().pid == running.daemon.pid)
         running.daemon.signal(SIGTERM)
         #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
-    } }
+    }
 
-    @Test func usageErrorExits2() async throws { try await onOwnThread { [self] in
+    @Test func usageErrorExits2() throws {
         let result = try runProcess(BuiltProducts.aiosctl, ["status", "--timeout", "never"], environment: cleanEnvironment())
         #expect(result.status == 2)
         let unknown = try runProcess(BuiltProducts.aiosctl, ["frobnicate"], environment: cleanEnvironment())
@@ -166,5 +166,5 @@ import Testing
         let help = try runProcess(BuiltProducts.aiosctl, ["--help"], environment: cleanEnvironment())
         #expect(help.status == 0)
         #expect(help.stdout.contains("Exit status: 0 ok"))
-    } }
+    }
 }
