@@ -190,7 +190,7 @@ struct OperatorPolicyTests {
             #expect(federated.status == 0, "\(federated.stderr)")
             #expect(try String(contentsOfFile: definitions.file("wi.yaml"), encoding: .utf8).contains("\nwrittenBy: operator\n"))
 
-            try (base + "identity:\n  method: managedIdentity\n  tenantId: \(tenant)\n").write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+            _ = try daemon.directory.write("aiosd.yaml", base + "identity:\n  method: managedIdentity\n  tenantId: \(tenant)\n")
             let reload = try root(["config", "reload"])
             #expect(reload.status == 0, "\(reload.stderr)")
             for override in [["--client-id", client], ["--tenant-id", tenant]] {
