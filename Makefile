@@ -4,11 +4,15 @@
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography gcc debootstrap
+# -file-prefix-map/-debug-prefix-map: the build tree's path becomes "." in #filePath strings and debug info, so
+# the binaries (and the .deb) do not depend on where they were built.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
+	-Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. -Xswiftc -debug-prefix-map -Xswiftc $(CURDIR)=. \
+	-Xcc -ffile-prefix-map=$(CURDIR)=.
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version
+.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version mutate
 
 all: build
 
@@ -41,6 +45,7 @@ deb: deps check-version
 
 test-testbed: deb
 	Tests/testbed/e2e/run-all $(DEB)
+	Tests/testbed/libcurl-floor/check.sh $(DEB)
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
 	Tests/testbed/aio/check.sh
@@ -53,6 +58,11 @@ demo: deb
 bench: deb
 	Tests/bench/run
 	Tests/bench/sync/run --deb $(DEB) --out dist/bench-sync.json
+
+# Plants each bug of Tests/mutate/mutations in a scratch copy and runs the Swift suite against it; every one must be
+# caught. MUTATE_FLAGS: --quick (only the suites each mutation names), --only NAME, --e2e (the scenario too).
+mutate: deps
+	Tests/mutate/run $(MUTATE_FLAGS)
 
 lint: deb
 	lintian --fail-on error $(DEB)

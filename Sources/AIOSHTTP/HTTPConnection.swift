@@ -61,7 +61,7 @@ public final class HTTPConnection {
         try easy.set(CURLOPT_NOSIGNAL, 1)
         try easy.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.timeout))
-        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.restrictProtocolsToHTTP()
         try easy.set(CURLOPT_HTTP_VERSION, CurlEasy.http2OverTLS)
         if request.bypassesProxy { try easy.set(CURLOPT_NOPROXY, "*") }
         // TLS verification is always on; only the CA bundle is configurable.

@@ -4,6 +4,9 @@
 #define AIOS_CSYSTEMD_SHIM_H
 
 #include <systemd/sd-daemon.h>
+// Without this, sd-journal.h turns sd_journal_sendv() into a macro that adds CODE_FILE/CODE_LINE/CODE_FUNC of this
+// header (the build machine's path) to every entry, next to the Swift caller's location we send ourselves.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 #include <systemd/sd-bus.h>
 #include <sys/uio.h>

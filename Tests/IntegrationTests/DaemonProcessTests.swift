@@ -103,6 +103,25 @@ import Testing
         #expect(access(directory.file("s.sock"), F_OK) != 0)
     }
 
+    /// Socket-activated with an invalid configuration: the client already waiting gets the error instead of a hang,
+    /// and aiosd still exits 78 (so systemd does not start it in a loop for a connection nobody answers).
+    @Test func invalidConfigUnderSocketActivationAnswersWaitingClients() throws {
+        let directory = try TemporaryDirectory(prefix: "aiosd-ic")
+        defer { directory.remove() }
+        let socketPath = directory.file("activated.sock")
+        let listener = try makeListeningSocket(path: socketPath)
+        let client = try UnixSocket(connectingTo: socketPath)
+        try client.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
+        let running = try start(config: "control:\n  maxConnections: many\n", listenFD: listener, socketPath: socketPath, in: directory)
+        close(listener)
+        #expect(running.daemon.wait(timeout: .seconds(10)) == 78, "log: \(running.daemon.output)")
+        let answer = client.readAll(timeout: .seconds(5))
+        #expect(answer.text.hasPrefix("HTTP/1.1 422 "), "\(answer.text)")
+        #expect(answer.text.contains("\"config_invalid\"") && answer.text.contains("aiosd.yaml:2:19: control.maxConnections"),
+                "\(answer.text)")
+        #expect(answer.closed)
+    }
+
     @Test func socketActivationUsesThePassedSocket() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-sa")
         defer { directory.remove() }
