@@ -16,6 +16,7 @@ public enum ClusterStatus {
         case providerClassMisconfigured = "SecretProviderClassMisconfigured"
         case remoteFetchFailed = "RemoteSecretStoreFetchFailed"
         case patchError = "ControllerPatchError"
+        case syncError = "ControllerSyncError"
     }
 
     /// The status for `sync`: from its definition's sync status, or from why it cannot be used (`invalid`).
@@ -32,6 +33,9 @@ public enum ClusterStatus {
         let issue = invalid ?? status?.issue ?? status?.objects.compactMap(\.issue).first
         let failureReason: Reason = {
             guard let issue else { return .remoteFetchFailed }
+            // Who the SecretSync is read as (its service account, its SPC's identity, its namespace): the controller
+            // reports a failed token request as ControllerSyncError.
+            if ["ServiceAccountNotFound", "IdentityNotConfigured", "NamespaceNotAllowed"].contains(issue.code) { return .syncError }
             if invalid != nil || issue.code == "SecretProviderClassMisconfigured" { return .providerClassMisconfigured }
             if ["KubernetesError", "TargetNotOwned", "KubernetesUnreachable", "KubeconfigUnusable"].contains(issue.code) { return .patchError }
             return .remoteFetchFailed

@@ -7,10 +7,19 @@ import Synchronization
 /// it is too old). Tells the sync runner when something that matters changed; status-only changes (aiosd's own
 /// status writes) do not count.
 public final class ClusterSyncSource: Sendable {
-    /// The Secret Synchronization Controller's leader-election Lease (controller-runtime LeaderElectionID in
-    /// kubernetes-sigs/secrets-store-sync-controller cmd/main.go) and the Deployment name of its chart.
+    /// Where the Secret Synchronization Controller runs when AIO installs it: the Arc extension
+    /// `azure-secret-store` (type microsoft.azure.secretstore, Azure IoT Operations' Secret Store extension)
+    /// in namespace `azure-secret-store`, its pods `secret-sync-controller-...` (az iot ops:
+    /// azext_edge/edge/providers/orchestration/template.py; Arc docs secret-store-extension.md). Only objects
+    /// in these namespaces count: a Lease or Deployment any namespace user can create elsewhere never switches
+    /// aiosd off.
+    public static let controllerNamespaces = ["azure-secret-store"]
+    /// Name prefixes of the controller's Deployment: SSE's `secret-sync-controller`, and the upstream chart's
+    /// `secrets-store-sync-controller[-manager]`.
+    public static let controllerDeploymentPrefixes = ["secret-sync-controller", "secrets-store-sync-controller"]
+    /// The upstream controller's leader-election Lease (controller-runtime LeaderElectionID in
+    /// kubernetes-sigs/secrets-store-sync-controller cmd/main.go; held only with --leader-elect).
     public static let controllerLease = "29f1d54e.secret-sync.x-k8s.io"
-    public static let controllerDeploymentNames = ["secrets-store-sync-controller-manager", "secrets-store-sync-controller"]
 
     public struct Snapshot: Sendable {
         /// False while the CRDs are not installed (or the API server has not been reached yet).
@@ -71,25 +80,31 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
-    /// The Secret Synchronization Controller, if it runs in the cluster: its Lease or its Deployment.
+    /// The Secret Synchronization Controller, if it runs in the cluster: its Deployment or its Lease in one of
+    /// `controllerNamespaces`; nil when neither is there (or the API server cannot say).
     public static func controllerPresence(_ client: KubernetesClient) -> String? {
-        if let leases = try? KubernetesWatch(client: client, path: "/apis/coordination.k8s.io/v1/leases").list() {
-            for item in leases.items {
-                if let lease = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
-                   let metadata = lease["metadata"] as? [String: Any], metadata["name"] as? String == controllerLease {
-                    return "Lease \(metadata["namespace"] as? String ?? "?")/\(controllerLease)"
-                }
+        for namespace in controllerNamespaces {
+            let deployments = (try? KubernetesWatch(client: client, path: "/apis/apps/v1/namespaces/\(namespace)/deployments").list())??.items ?? []
+            let leases = (try? KubernetesWatch(client: client, path: "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases").list())??.items ?? []
+            if let found = controllerPresence(namespace: namespace, deployments: deployments, leases: leases) { return found }
+        }
+        return nil
+    }
+
+    /// The controller's object among one namespace's Deployments and Leases (raw JSON each), if any.
+    public static func controllerPresence(namespace: String, deployments: [Data], leases: [Data]) -> String? {
+        guard controllerNamespaces.contains(namespace) else { return nil }
+        func names(_ items: [Data]) -> [String] {
+            items.compactMap { item in
+                guard let object = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
+                      let metadata = object["metadata"] as? [String: Any], metadata["namespace"] as? String == namespace else { return nil }
+                return metadata["name"] as? String
             }
         }
-        if let deployments = try? KubernetesWatch(client: client, path: "/apis/apps/v1/deployments").list() {
-            for item in deployments.items {
-                if let deployment = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
-                   let metadata = deployment["metadata"] as? [String: Any], let name = metadata["name"] as? String,
-                   controllerDeploymentNames.contains(name) {
-                    return "Deployment \(metadata["namespace"] as? String ?? "?")/\(name)"
-                }
-            }
+        if let name = names(deployments).first(where: { name in controllerDeploymentPrefixes.contains { name.hasPrefix($0) } }) {
+            return "Deployment \(namespace)/\(name)"
         }
+        if names(leases).contains(controllerLease) { return "Lease \(namespace)/\(controllerLease)" }
         return nil
     }
 

@@ -19,6 +19,8 @@ public final class SecretSyncRunner: Sendable {
         var running = false
         var clusterCyclePending = false
         var controller: (checkedAt: Date, presence: String?)?
+        /// Secrets of SecretSyncs deleted while aiosd was stopped were looked for (once per start).
+        var orphansReconciled = false
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -63,7 +65,7 @@ public final class SecretSyncRunner: Sendable {
             return result
         }
         if let presence = controllerPresence(check: checkController) {
-            result.clusterNote = "the Secret Synchronization Controller runs in the cluster (\(presence)); aiosd leaves SecretSync objects to it"
+            result.clusterNote = "the Secret Store extension (Secret Synchronization Controller) runs in the cluster (\(presence)); aiosd stands down for SecretSyncs and leaves them to it"
             return result
         }
         let selection = configuration.cluster
@@ -72,7 +74,8 @@ public final class SecretSyncRunner: Sendable {
             result.selectedSyncs.append(sync)
             let providerClass = sync.secretProviderClassName.flatMap { snapshot.providerClasses["\(sync.namespace)/\($0)"] }
             do {
-                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass))
+                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass,
+                                                                allowedNamespaces: selection.allowedNamespaces))
             } catch {
                 result.invalidCluster.append((sync, error))
             }
@@ -101,7 +104,9 @@ public final class SecretSyncRunner: Sendable {
         progress.withLock { $0.controller = (Date(), presence) }
         if presence != cached?.presence {
             if let presence {
-                logger.warning("Secret Synchronization Controller detected; aiosd leaves SecretSync objects to it", metadata: ["controller": "\(presence)"])
+                logger.warning("Secret Store extension detected; aiosd stands down for SecretSyncs", metadata: ["controller": "\(presence)"])
+            } else if cached?.presence != nil {
+                logger.notice("Secret Store extension gone; aiosd syncs SecretSyncs again", metadata: ["controller": "\(cached?.presence ?? "")"])
             }
         }
         return presence
@@ -124,6 +129,9 @@ public final class SecretSyncRunner: Sendable {
 
     var isRunning: Bool { progress.withLock { $0.running } }
 
+    /// The Secret Store extension's object aiosd stood down for at the last cycle, if it did.
+    var controllerSeen: String? { progress.withLock { $0.controller?.presence } }
+
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
     func definitions() -> SyncDefinitionDirectory.Loaded { directory.load() }
 
@@ -141,6 +149,7 @@ public final class SecretSyncRunner: Sendable {
                 let configuration = configuration()
                 handleDeletedSecretSyncs(configuration)
                 let loaded = allDefinitions(checkController: true)
+                reconcileOrphans(loaded, configuration)
                 onStart(loaded.all.count)
                 var invalid = loaded.invalidFiles.map { "\($0.error)" }
                 invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
@@ -193,6 +202,26 @@ public final class SecretSyncRunner: Sendable {
                 logger.notice("SecretSync deleted; its Secret is kept (cluster.onSecretSyncDeleted: retain)", metadata: ["secret": "\(sync.key)"])
             }
             engine.forget(sync.key)
+        }
+    }
+
+    /// Once per start, when the cluster's SecretSyncs are known: Secrets aiosd created for SecretSyncs deleted
+    /// while it was stopped go too (policy `delete`), as the owner reference makes Kubernetes do for new ones.
+    private func reconcileOrphans(_ loaded: Definitions, _ configuration: AgentConfiguration) {
+        guard configuration.cluster.onSecretSyncDeleted == .delete, configuration.cluster.secretSyncs != .off,
+              loaded.clusterNote == nil, !progress.withLock({ $0.orphansReconciled }),
+              let source = cluster.withLock({ $0 }) else { return }
+        let snapshot = source.snapshot
+        guard snapshot.available else { return }
+        do {
+            let deleted = try engine.deleteOrphanedClusterSecrets(existing: Set(snapshot.secretSyncs.map(\.key)), configuration: configuration)
+            for key in deleted {
+                logger.notice("SecretSync gone while aiosd was stopped; its Secret deleted", metadata: ["secret": "\(key)"])
+                engine.forget(key)
+            }
+            progress.withLock { $0.orphansReconciled = true }
+        } catch {
+            logger.warning("Cannot look for Secrets of deleted SecretSyncs", metadata: ["error": "\(error)"])
         }
     }
 

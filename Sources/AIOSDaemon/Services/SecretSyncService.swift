@@ -35,16 +35,17 @@ struct SecretSyncService: Service {
                 let jitter = Self.seconds(sync.jitter) > 0 ? Double.random(in: 0...Self.seconds(sync.jitter)) : 0
                 delay = .milliseconds(Int64((Self.seconds(sync.interval) + jitter) * 1000))
             }
-            state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay))
+            state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay, controller: runner.controllerSeen))
         }
         state.setService(Self.serviceName, .stopped)
     }
 
-    static func describe(_ report: SyncCycleReport, next: Duration) -> String {
+    static func describe(_ report: SyncCycleReport, next: Duration, controller: String? = nil) -> String {
         let failed = report.outcomes.filter { $0.result == .failed }.count + report.invalidDefinitions.count
         let total = report.outcomes.count
         let when = ISO8601DateFormatter().string(from: report.finishedAt)
-        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))"
+        let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
+        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))\(standDown)"
     }
 
     static func seconds(_ duration: Duration) -> Double {
