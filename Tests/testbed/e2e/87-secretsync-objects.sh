@@ -199,16 +199,18 @@ check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
 check_contains "... now syncs the unlabelled SecretSync" "applied   azure-iot-operations/not-for-aiosd" "$LAST_OUT"
 check_rc 0 "... its Secret exists" -- kc get secret not-for-aiosd
 
-# The Secret Synchronization Controller is running: aiosd steps aside.
-check_rc 0 "plant the controller's leader-election Lease" -- kc -n kube-system create -f - <<<'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"29f1d54e.secret-sync.x-k8s.io","namespace":"kube-system"},"spec":{"holderIdentity":"secrets-store-sync-controller-manager-0"}}'
+# The Secret Synchronization Controller runs in the Secret Store extension's namespace (its leader-election
+# Lease there): aiosd steps aside.
+check_rc 0 "kubectl create namespace azure-secret-store" -- kc create namespace azure-secret-store
+check_rc 0 "plant the controller's leader-election Lease there" -- kc -n azure-secret-store create -f - <<<'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"29f1d54e.secret-sync.x-k8s.io","namespace":"azure-secret-store"},"spec":{"holderIdentity":"secret-sync-controller-0"}}'
 check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
 check_rc 0 "aiosctl secret list" -- inside aiosctl secret list
-check_contains "... says the controller runs and aiosd leaves the SecretSyncs to it" "Secret Synchronization Controller runs in the cluster" "$LAST_OUT"
+check_contains "... says the controller runs and aiosd stands down for the SecretSyncs" "aiosd stands down for SecretSyncs and leaves them to it" "$LAST_OUT"
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-controller-owns-it" >/dev/null
 check_rc 0 "kubectl patch forceSynchronization: \"3\"" -- kc patch secretsync aio-plain --type merge -p '{"spec":{"forceSynchronization":"3"}}'
 sleep 3
 check_eq "... aiosd does not sync SecretSyncs then" "PLANTED-forced-9Qx" "$(data aio-plain value)"
-check_journal "... and says so in the journal" -u aiosd.service -- MESSAGE="Secret Synchronization Controller detected; aiosd leaves SecretSync objects to it"
+check_journal "... and says so in the journal" -u aiosd.service -- MESSAGE="Secret Store extension detected; aiosd stands down for SecretSyncs"
 
 journal=$("$TB" journal "$E2E_NAME" -u aiosd.service -o verbose 2>&1)
 check_not_contains "no planted value in aiosd's journal" "PLANTED" "$journal"
