@@ -117,6 +117,22 @@ import Testing
         #expect((updated["message"] as? String)?.contains("kubectl -n team-a create serviceaccount team-a-sa") == true)
     }
 
+    @Test func aiosdsStatusIsRecognisedSoItCanBeTakenOffADeselectedSecretSync() throws {
+        let hasher = ContentHasher(key: Array(repeating: 7, count: 32))
+        var sync = Self.secretSync()
+        #expect(!ClusterStatus.isAiosds(sync), "no status yet")
+        var status = SyncDefinitionStatus(name: sync.key)
+        status.lastAttempt = Date()
+        status.lastSuccess = Date()
+        status.targetHash = "h"
+        let desired = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher)
+        sync.status = try JSONSerialization.data(withJSONObject: desired)
+        #expect(ClusterStatus.isAiosds(sync))
+        sync.status = Data(#"{"conditions":[{"type":"SecretUpdated","status":"True","reason":"SecretUpToDate","message":"Secret contains last observed values."}]}"#.utf8)
+        #expect(!ClusterStatus.isAiosds(sync), "the controller's own status is never taken off")
+        #expect(ClusterStatus.released.keys.sorted() == ["conditions", "lastSuccessfulSyncTime", "syncHash"])
+    }
+
     // MARK: The Secret Store extension
 
     static func object(_ namespace: String, _ name: String) -> Data {

@@ -167,7 +167,9 @@ public final class ClusterSyncSource: Sendable {
             case .secretSyncs:
                 let fresh = Dictionary(items.compactMap(ClusterObjects.SecretSync.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
                 for (key, old) in s.syncs where fresh[key] == nil { s.removed.append(old); changed = true }
-                for (key, new) in fresh where s.syncs[key].map({ $0.generation != new.generation || $0.uid != new.uid }) ?? true { changed = true }
+                for (key, new) in fresh where s.syncs[key].map({ $0.generation != new.generation || $0.uid != new.uid || $0.labels != new.labels }) ?? true {
+                    changed = true
+                }
                 s.syncs = fresh
             case .providerClasses:
                 let fresh = Dictionary(items.compactMap(ClusterObjects.ProviderClass.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
@@ -188,8 +190,9 @@ public final class ClusterSyncSource: Sendable {
                 switch event.type {
                 case .added, .modified:
                     let old = s.syncs[sync.key]
-                    // Status-only updates (aiosd's own) keep the generation: no sync for those.
-                    changed = old == nil || old!.generation != sync.generation || old!.uid != sync.uid
+                    // Status-only updates (aiosd's own) keep the generation: no sync for those. A label change keeps
+                    // it too, but may select or deselect the SecretSync: that counts.
+                    changed = old == nil || old!.generation != sync.generation || old!.uid != sync.uid || old!.labels != sync.labels
                     s.syncs[sync.key] = sync
                 case .deleted:
                     if let old = s.syncs.removeValue(forKey: sync.key) { s.removed.append(old) }

@@ -112,6 +112,12 @@ public final class SecretSyncRunner: Sendable {
         return presence
     }
 
+    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle.
+    func configurationChanged(from old: AgentConfiguration, to new: AgentConfiguration) {
+        guard old.cluster != new.cluster, cluster.withLock({ $0 != nil }) || new.cluster.secretSyncs != .off else { return }
+        clusterChanged("configuration reloaded")
+    }
+
     /// A SecretSync or SecretProviderClass changed: sync soon (changes arriving together share one cycle).
     func clusterChanged(_ reason: String) {
         let schedule = progress.withLock { p -> Bool in
@@ -225,10 +231,24 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    /// Writes each selected SecretSync's status where it changed.
+    /// Writes each selected SecretSync's status where it changed, and takes aiosd's status off SecretSyncs no
+    /// longer selected (a label removed, `cluster.secretSyncs` changed): their status would otherwise say
+    /// "SecretUpToDate" forever.
     private func writeStatuses(_ loaded: Definitions, configuration: AgentConfiguration) {
-        guard !loaded.selectedSyncs.isEmpty, let client = try? engine.connections.kubernetes(configuration: configuration.sync),
+        guard let client = try? engine.connections.kubernetes(configuration: configuration.sync),
               let hasher = try? engine.contentHasher() else { return }
+        if loaded.clusterNote == nil, let source = cluster.withLock({ $0 }) {
+            let selected = Set(loaded.selectedSyncs.map(\.key))
+            for sync in source.snapshot.secretSyncs where !selected.contains(sync.key) && ClusterStatus.isAiosds(sync) {
+                do {
+                    try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name),
+                                           status: ClusterStatus.released)
+                    logger.notice("SecretSync no longer selected; aiosd's status removed", metadata: ["secret": "\(sync.key)"])
+                } catch {
+                    logger.warning("Cannot write the SecretSync's status", metadata: ["secret": "\(sync.key)", "error": "\(error)"])
+                }
+            }
+        }
         let invalid = Dictionary(loaded.invalidCluster.map { ($0.sync.key, $0.issue) }, uniquingKeysWith: { $1 })
         for sync in loaded.selectedSyncs {
             let desired = ClusterStatus.desired(for: sync, status: engine.status(sync.key), invalid: invalid[sync.key], hasher: hasher)

@@ -182,6 +182,18 @@ check_rc 0 "kubectl patch forceSynchronization: \"2\"" -- kc patch secretsync ai
 new_value() { [ "$(data aio-plain value)" = "PLANTED-forced-9Qx" ]; }
 check_within 20 "the change of forceSynchronization syncs it" -- new_value
 
+# Selection changes take effect within seconds: the selector label added to an existing SecretSync, removed again.
+check_rc 0 "a SecretSync created without the selector label" -- kc apply -f - <<<"$(printf 'apiVersion: secret-sync.x-k8s.io/v1alpha1\nkind: SecretSync\nmetadata:\n  name: aio-late-label\n  namespace: %s\nspec:\n  serviceAccountName: aio-ssc-sa\n  secretProviderClassName: aio-spc\n  secretObject:\n    data:\n      - sourcePath: plain-utf8\n        targetKey: value\n' "$ns")"
+check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
+check_rc 1 "... it gets no Secret" -- kc get secret aio-late-label
+check_rc 0 "kubectl label secretsync aio-late-label aios.microsoft.com/agent=aiosd" -- kc label secretsync aio-late-label aios.microsoft.com/agent=aiosd
+check_within 15 "... synced within seconds (no hourly wait)" -- has_secret aio-late-label
+late_status() { [ "$(cond aio-late-label SecretUpdated reason)" = SecretUpToDate ]; }
+check_within 10 "... its status written" -- late_status
+check_rc 0 "kubectl label secretsync aio-late-label aios.microsoft.com/agent-" -- kc label secretsync aio-late-label aios.microsoft.com/agent-
+no_status() { [ -z "$(kc get secretsync aio-late-label -o 'jsonpath={.status.conditions}')" ]; }
+check_within 15 "... aiosd's status is taken off within seconds (no stale SecretUpToDate)" -- no_status
+
 # The watch survives a K3s restart: a change right after it is not missed.
 check_rc 0 "aiosctl k3s restart" -- inside aiosctl k3s restart
 check_rc 0 "a SecretSync created after the restart" -- kc apply -f - <<<"$(printf 'apiVersion: secret-sync.x-k8s.io/v1alpha1\nkind: SecretSync\nmetadata:\n  name: aio-after-restart\n  namespace: %s\n  labels: {aios.microsoft.com/agent: aiosd}\nspec:\n  serviceAccountName: aio-ssc-sa\n  secretProviderClassName: aio-spc\n  secretObject:\n    data:\n      - sourcePath: plain-utf8\n        targetKey: value\n' "$ns")"
