@@ -521,7 +521,12 @@ def t_arc_raw():
     assert realm.startswith("Basic realm=/var/opt/azcmagent/tokens/") and realm.endswith(".key"), realm
     path = realm.split("=", 1)[1]
     st = os.stat(path)
-    assert st.st_mode & 0o777 == 0o600 and st.st_uid == 0, oct(st.st_mode)
+    import grp
+    import pwd
+    assert st.st_mode & 0o777 == 0o640, oct(st.st_mode)
+    assert pwd.getpwuid(st.st_uid).pw_name == "himds" and grp.getgrgid(st.st_gid).gr_name == "himds", (st.st_uid, st.st_gid)
+    d = os.stat(os.path.dirname(path))
+    assert d.st_mode & 0o777 == 0o750 and grp.getgrgid(d.st_gid).gr_name == "himds", oct(d.st_mode)
     for key, want in (("wrong", 401), (open(path).read(), 200)):
         try:
             with urllib.request.urlopen(urllib.request.Request(
@@ -532,7 +537,7 @@ def t_arc_raw():
         assert code == want, (key, code)
 
 
-check("raw Arc: challenge realm names a 0600 root key file; wrong key 401, exact contents 200", t_arc_raw)
+check("raw Arc: challenge realm names a himds:himds 0640 key file (dir 0750); wrong key 401, exact contents 200", t_arc_raw)
 
 print("# %d checks, %d failed" % (N, FAILED))
 sys.exit(1 if FAILED else 0)
