@@ -40,6 +40,9 @@ public final class ClusterSyncSource: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Wakes watch threads waiting out a backoff (the API server is known to answer again).
+    private let wake = NSCondition()
+    nonisolated(unsafe) private var wakeGeneration = 0
     private let kubernetes: @Sendable () throws -> KubernetesClient
     private let logger: Logger
     private let onChange: @Sendable (String) -> Void
@@ -62,7 +65,28 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
-    public func stop() { state.withLock { $0.stopped = true } }
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        reconnectNow()
+    }
+
+    /// The API server just answered (a sync talked to it, a K3s restart was verified): a watch that lost it
+    /// reconnects now instead of at the end of its backoff (up to 30 s).
+    public func reconnectNow() {
+        wake.lock()
+        wakeGeneration += 1
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    /// Sleeps up to `seconds`, or less if `reconnectNow` is called meanwhile.
+    private func backoff(_ seconds: Double) {
+        wake.lock()
+        let generation = wakeGeneration
+        let deadline = Date().addingTimeInterval(seconds)
+        while wakeGeneration == generation, wake.wait(until: deadline) {}
+        wake.unlock()
+    }
 
     public var snapshot: Snapshot {
         state.withLock {
@@ -145,7 +169,7 @@ public final class ClusterSyncSource: Sendable {
                 // The API server is away (K3s restarting): reconnect from the last resourceVersion, with backoff.
                 state.withLock { $0.lastError = "\(error)" }
                 logger.debug("Watch interrupted; reconnecting", metadata: ["watch.resource": "\(kind.rawValue)", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff)
+                self.backoff(backoff)
                 backoff = min(backoff * 2, 30)
             }
         }

@@ -21,6 +21,9 @@ public final class SecretSyncRunner: Sendable {
         var controller: (checkedAt: Date, presence: String?)?
         /// Secrets of SecretSyncs deleted while aiosd was stopped were looked for (once per start).
         var orphansReconciled = false
+        /// Failed cycles in a row that the schedule did not start (manual, watch, reload): retried too.
+        var unscheduledFailures = 0
+        var retryPending = false
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -42,6 +45,8 @@ public final class SecretSyncRunner: Sendable {
         var selectedSyncs: [ClusterObjects.SecretSync] = []
         /// Why cluster objects are not synced, if they are not (controller running, CRDs missing, switched off).
         var clusterNote: String?
+        /// Set when the SecretSyncs could not be read at all (the API server failed before the first list).
+        var clusterUnreadable: String?
     }
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
@@ -62,6 +67,7 @@ public final class SecretSyncRunner: Sendable {
         guard snapshot.available else {
             result.clusterNote = snapshot.lastError.map { "cluster SecretSyncs unavailable: \($0)" }
                 ?? "the SecretSync and SecretProviderClass CRDs are not installed (or not yet listed)"
+            result.clusterUnreadable = snapshot.lastError
             return result
         }
         if let presence = controllerPresence(check: checkController) {
@@ -112,6 +118,27 @@ public final class SecretSyncRunner: Sendable {
         return presence
     }
 
+    /// A failed cycle the schedule did not start (`aiosctl sync`, a watch event, a reload) is retried after
+    /// `sync.retryAfterFailure`, doubling up to `sync.interval`, like a scheduled one; a success stops that.
+    private func retryIfFailed(_ report: SyncCycleReport, configuration: AgentConfiguration) {
+        let failures = progress.withLock { p -> Int? in
+            guard report.failed else { p.unscheduledFailures = 0; return nil }
+            p.unscheduledFailures += 1
+            guard !p.retryPending else { return nil }
+            p.retryPending = true
+            return p.unscheduledFailures
+        }
+        guard let failures else { return }
+        let backoff = SecretSyncService.seconds(configuration.sync.retryAfterFailure) * pow(2, Double(min(failures - 1, 10)))
+        let delay = Duration.milliseconds(Int64(min(backoff, SecretSyncService.seconds(configuration.sync.interval)) * 1000))
+        logger.notice("Secret sync failed; retrying", metadata: ["sync.retry_in": "\(DurationParser.format(delay))"])
+        Task {
+            try? await Task.sleep(for: delay)
+            progress.withLock { $0.retryPending = false }
+            _ = await cycle(force: false, reason: "retry after failure")
+        }
+    }
+
     /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle.
     func configurationChanged(from old: AgentConfiguration, to new: AgentConfiguration) {
         guard old.cluster != new.cluster, cluster.withLock({ $0 != nil }) || new.cluster.secretSyncs != .off else { return }
@@ -159,6 +186,10 @@ public final class SecretSyncRunner: Sendable {
                 onStart(loaded.all.count)
                 var invalid = loaded.invalidFiles.map { "\($0.error)" }
                 invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
+                if let unreadable = loaded.clusterUnreadable {
+                    // `sync --wait` must not report success having skipped every SecretSync.
+                    invalid.append("the cluster's SecretSyncs could not be read: \(unreadable)")
+                }
                 for entry in loaded.invalidFiles {
                     logger.error("Secret definition refused; left alone", metadata: ["secret": "\(entry.name)", "error": "\(entry.error)"])
                 }
@@ -181,6 +212,11 @@ public final class SecretSyncRunner: Sendable {
                     "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
                 ])
                 progress.withLock { $0.running = false }
+                if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
+                if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
+                    // The API server answered this cycle: a watch waiting out its backoff reconnects now.
+                    cluster.withLock { $0 }?.reconnectNow()
+                }
                 continuation.resume(returning: report)
             }
         }

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// after a failed cycle the next comes sooner (`sync.retryAfterFailure`, doubling up to the interval).
 struct SecretSyncService: Service {
     static let serviceName = "secret-sync"
+    static let scheduleReason = "schedule"
 
     let runner: SecretSyncRunner
     let state: DaemonState
@@ -24,7 +25,7 @@ struct SecretSyncService: Service {
                 break
             }
             if Task.isShuttingDownGracefully { break }
-            let report = await runner.cycle(force: false, reason: "schedule")
+            let report = await runner.cycle(force: false, reason: Self.scheduleReason)
             let sync = runner.configuration().sync
             if report.failed {
                 failures += 1
