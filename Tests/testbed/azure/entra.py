@@ -118,28 +118,21 @@ def validate_assertion(tid, app, assertion):
     # Entra names the claim that matched no credential (case-sensitive comparisons): the issuer first
     # (AADSTS700211), then the subject (AADSTS700213), then the audience (AADSTS7002121); 70021 remains the
     # generic code (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+    def mismatch(code, claim, value):
+        return AADError(400, "invalid_request", code,
+                        "No matching federated identity record found for presented assertion %s '%s'. Please "
+                        "note that the matching is done using a case-sensitive comparison. Check your federated "
+                        "identity credential Subject, Audience and Issuer against the presented assertion. "
+                        "https://learn.microsoft.com/entra/workload-id/workload-identity-federation" % (claim, value))
     same_issuer = [f for f in fics if f.get("issuer") == iss]
     if not same_issuer:
-        raise AADError(400, "invalid_request", 700211,
-                       "No matching federated identity record found for presented assertion issuer '%s'. Please "
-                       "note that the matching is done using a case-sensitive comparison. Check your federated "
-                       "identity credential Subject, Audience and Issuer against the presented assertion. "
-                       "https://learn.microsoft.com/entra/workload-id/workload-identity-federation" % iss)
+        raise mismatch(700211, "issuer", iss)
     same_subject = [f for f in same_issuer if f.get("subject") == sub]
     if not same_subject:
-        raise AADError(400, "invalid_request", 700213,
-                       "No matching federated identity record found for presented assertion subject '%s'. Please "
-                       "note that the matching is done using a case-sensitive comparison. Check your federated "
-                       "identity credential Subject, Audience and Issuer against the presented assertion. "
-                       "https://learn.microsoft.com/entra/workload-id/workload-identity-federation" % sub)
+        raise mismatch(700213, "subject", sub)
     match = next((f for f in same_subject if any(a in f.get("audiences", [FIC_AUDIENCE]) for a in auds)), None)
     if match is None:
-        raise AADError(400, "invalid_request", 7002121,
-                       "No matching federated identity record found for presented assertion audience '%s'. Please "
-                       "note that the matching is done using a case-sensitive comparison. Check your federated "
-                       "identity credential Subject, Audience and Issuer against the presented assertion. "
-                       "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
-                       % ",".join(str(a) for a in auds))
+        raise mismatch(7002121, "audience", ",".join(str(a) for a in auds))
     keys = issuer_keys(iss)
     try:
         azemu.jws_verify(header, si, sig, keys)
