@@ -37,6 +37,8 @@ public final class ClusterSyncSource: Sendable {
         var removed: [ClusterObjects.SecretSync] = []
         var lastError: String?
         var stopped = false
+        /// Both kinds got a first answer from the API server (a list, a 404 for a missing CRD, or an error).
+        var answered: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -86,6 +88,15 @@ public final class ClusterSyncSource: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while wakeGeneration == generation, wake.wait(until: deadline) {}
         wake.unlock()
+    }
+
+    /// Waits (up to `timeout`) until both kinds got their first answer, so a cycle right after start does not
+    /// skip SecretSyncs it simply has not listed yet.
+    public func waitForFirstAnswer(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while state.withLock({ $0.answered.count < 2 && !$0.stopped }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     public var snapshot: Snapshot {
@@ -167,7 +178,10 @@ public final class ClusterSyncSource: Sendable {
                 }
             } catch {
                 // The API server is away (K3s restarting): reconnect from the last resourceVersion, with backoff.
-                state.withLock { $0.lastError = "\(error)" }
+                state.withLock {
+                    $0.lastError = "\(error)"
+                    $0.answered.insert(kind.rawValue)
+                }
                 logger.debug("Watch interrupted; reconnecting", metadata: ["watch.resource": "\(kind.rawValue)", "error": "\(error)"])
                 self.backoff(backoff)
                 backoff = min(backoff * 2, 30)
@@ -178,6 +192,7 @@ public final class ClusterSyncSource: Sendable {
     /// (The list that follows reports new objects; an empty cluster needs no sync.)
     private func setAvailable(_ kind: Kind, _ available: Bool) {
         state.withLock { s in
+            s.answered.insert(kind.rawValue)
             if kind == .secretSyncs { s.syncsAvailable = available } else { s.classesAvailable = available }
             if available { s.lastError = nil }
         }

@@ -63,6 +63,8 @@ public final class SecretSyncRunner: Sendable {
             return result
         }
         let source = clusterSource()
+        // A cycle (not a `secret list`) right after start waits briefly for the first list of SecretSyncs.
+        if checkController { source.waitForFirstAnswer(timeout: 10) }
         let snapshot = source.snapshot
         guard snapshot.available else {
             result.clusterNote = snapshot.lastError.map { "cluster SecretSyncs unavailable: \($0)" }
