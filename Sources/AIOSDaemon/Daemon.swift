@@ -42,7 +42,7 @@ public struct Daemon {
                                            onReload: { old, new in sync.configurationChanged(from: old, to: new) })
         let router = Router(
             handlers: Self.handlers(state: state, manager: manager, operations: operations, sync: sync),
-            authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
+            authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup, k3sAdminGroup: state.configuration.control.k3sAdminGroup) },
             logger: logger)
 
         var services: [any Service] = []
