@@ -118,7 +118,7 @@ check_rc 0 "start aiosd" -- inside systemctl start aiosd.socket aiosd.service
 inside sh -c 'printf "  allowedNamespaces: [azure-iot-operations]\n" >> /etc/aios/aiosd.yaml'
 check "reload with cluster.allowedNamespaces: [azure-iot-operations]" -- inside systemctl reload aiosd.service
 check_rc 1 "aiosctl sync --wait (right after a restart: the SecretSyncs are listed first, not skipped)" -- inside aiosctl sync --wait
-check_contains "... team-a's SecretSyncs are refused: NamespaceNotAllowed" "NamespaceNotAllowed" "$LAST_OUT"
+check_contains "... team-a's SecretSyncs are refused: not in cluster.allowedNamespaces" "SecretSync team-a/borrowed: namespace team-a is not in cluster.allowedNamespaces" "$LAST_OUT"
 not_allowed() { [[ $(cond team-a borrowed message) == *NamespaceNotAllowed* ]]; }
 check_within 20 "the team-a SecretSync's condition says its namespace is not allowed" -- not_allowed
 
