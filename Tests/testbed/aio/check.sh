@@ -93,12 +93,12 @@ ARC_TOK=$(in_c '
 u="http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net"
 realm=$(curl -sS -o /dev/null -D - -H Metadata:true "$u" | sed -n "s/^WWW-Authenticate: Basic realm=\(.*\)\r$/\1/Ip")
 case $realm in /var/opt/azcmagent/tokens/*.key) ;; *) echo "bad realm: $realm"; exit 1 ;; esac
-[ "$(stat -c %a:%U "$realm")" = 600:root ] || { echo "bad key file mode"; exit 1; }
+[ "$(stat -c %a:%U:%G "$realm")" = 640:himds:himds ] || { echo "bad key file mode"; exit 1; }
 bad=$(curl -sS -o /dev/null -w "%{http_code}" -H Metadata:true -H "Authorization: Basic wrong" "$u")
 [ "$bad" = 401 ] || { echo "wrong key gave $bad"; exit 1; }
 curl -fsS -H Metadata:true -H "Authorization: Basic $(cat "$realm")" "$u"' | js 'd["access_token"]' 2>&1)
 v=$(kvget "$ARC_TOK" plain-utf8 2>&1)
-[[ $v == "$PLAIN" ]] && ok "Arc HIMDS: 401 + key file challenge (0600 root, wrong key 401), token works against Key Vault" \
+[[ $v == "$PLAIN" ]] && ok "Arc HIMDS: 401 + key file challenge (himds:himds 0640, wrong key 401), token works against Key Vault" \
     || nok "Arc HIMDS -> Key Vault" "$ARC_TOK $v"
 
 # --- testbed verbs
