@@ -99,6 +99,14 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
+    /// The SecretSyncs could not be listed yet (the API server was away): try again now and wait (up to
+    /// `timeout`) for the answer, so a cycle does not report them unreadable while the API server answers.
+    public func retryNow(timeout: Double) {
+        state.withLock { $0.answered = [] }
+        reconnectNow()
+        waitForFirstAnswer(timeout: timeout)
+    }
+
     public var snapshot: Snapshot {
         state.withLock {
             Snapshot(available: $0.syncsAvailable && $0.classesAvailable, secretSyncs: $0.syncs.values.sorted { $0.key < $1.key },

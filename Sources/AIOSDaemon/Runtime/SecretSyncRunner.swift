@@ -64,7 +64,10 @@ public final class SecretSyncRunner: Sendable {
         }
         let source = clusterSource()
         // A cycle (not a `secret list`) right after start waits briefly for the first list of SecretSyncs.
-        if checkController { source.waitForFirstAnswer(timeout: 10) }
+        if checkController {
+            source.waitForFirstAnswer(timeout: 10)
+            if !source.snapshot.available, source.snapshot.lastError != nil { source.retryNow(timeout: 5) }
+        }
         let snapshot = source.snapshot
         guard snapshot.available else {
             result.clusterNote = snapshot.lastError.map { "cluster SecretSyncs unavailable: \($0)" }
