@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "AIOSAPITests", dependencies: ["AIOSAPI"]),
         .testTarget(name: "AIOSSystemdTests", dependencies: ["AIOSSystemd", "AIOSTestSupport",
             .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "AIOSCoreTests", dependencies: ["AIOSCore", "AIOSTestSupport"]),
+        .testTarget(name: "AIOSCoreTests", dependencies: ["AIOSCore", "AIOSTestSupport",
+            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AIOSCryptoTests", dependencies: ["AIOSCrypto", "AIOSTestSupport"]),
         .testTarget(name: "AIOSCtlTests", dependencies: ["AIOSCtl",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -70,6 +71,7 @@ let package = Package(
             "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSTestSupport", "aiosctl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: ["AIOSAPI", "AIOSTestSupport", "aiosd", "aiosctl"]),
     ]

@@ -134,8 +134,7 @@ public final class SecretSyncRunner: Sendable {
             return p.unscheduledFailures
         }
         guard let failures else { return }
-        let backoff = SecretSyncService.seconds(configuration.sync.retryAfterFailure) * pow(2, Double(min(failures - 1, 10)))
-        let delay = Duration.milliseconds(Int64(min(backoff, SecretSyncService.seconds(configuration.sync.interval)) * 1000))
+        let delay = SecretSyncService.nextDelay(failures: failures, sync: configuration.sync)
         logger.notice("Secret sync failed; retrying", metadata: ["sync.retry_in": "\(DurationParser.format(delay))"])
         Task {
             try? await Task.sleep(for: delay)
@@ -169,6 +168,9 @@ public final class SecretSyncRunner: Sendable {
 
     /// The Secret Store extension's object aiosd stood down for at the last cycle, if it did.
     var controllerSeen: String? { progress.withLock { $0.controller?.presence } }
+
+    /// Ends the cluster watches (their threads finish their current request).
+    func stopWatching() { cluster.withLock { $0?.stop() } }
 
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
     func definitions() -> SyncDefinitionDirectory.Loaded { directory.load() }

@@ -8,7 +8,6 @@
 e2e_deb_arg "$@"
 e2e_init sync
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 fixture=$("$TB" fixture "$E2E_NAME" --json)
 fact() { json_get "$1" <<<"$fixture"; }
@@ -22,6 +21,7 @@ counts() { "$TB" counts "$E2E_NAME"; }
 sync_wait() { inside aiosctl sync --wait; }
 
 inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
+logLevel: trace
 identity:
   tenantId: $tenant
   clientId: $client
@@ -137,6 +137,14 @@ check_eq "... and the Secret keeps its last good value" "PLANTED-plain-after-429
 check_rc 0 "sync through two 503s succeeds" -- sync_wait
 check_eq "... with the new value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
 "$TB" fault "$E2E_NAME" keyvault clear >/dev/null
+
+# A Secret edited by hand is restored by the next sync (issue 17), without --force.
+check "edit the plain Secret by hand (kubectl patch)" -- kc patch secret plain --type merge -p "{\"data\":{\"value\":\"$(printf PLANTED-tampered | base64)\"}}"
+check_rc 0 "sync restores it" -- sync_wait
+check_contains "... applying it alone" "1 applied, 5 unchanged" "$LAST_OUT"
+check_eq "... with the vault's value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
+check_rc 0 "the next sync finds it unchanged" -- sync_wait
+check_contains "... all six" "0 applied, 6 unchanged" "$LAST_OUT"
 
 # A Secret the agent did not create is never touched.
 check "create a Secret by hand" -- kc create secret generic handmade --from-literal=k=PLANTED-handmade

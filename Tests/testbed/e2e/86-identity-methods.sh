@@ -14,14 +14,14 @@ app=$(fact 'd["clientSecretApp"]["clientId"]'); app_secret=$(fact 'd["clientSecr
 ns=azure-iot-operations
 data() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }
 configure() { # configure METHOD-LINES...: writes aiosd.yaml's identity section and reloads
-    inside sh -c "printf 'identity:\n  tenantId: $tenant\n%b\nsync:\n  interval: 1h\n  jitter: 0s\n' '$1' > /etc/aios/aiosd.yaml && systemctl reload aiosd.service"
+    inside sh -c "printf 'logLevel: trace\nidentity:\n  tenantId: $tenant\n%b\nsync:\n  interval: 1h\n  jitter: 0s\n' '$1' > /etc/aios/aiosd.yaml && systemctl reload aiosd.service"
 }
 served_by() { "$TB" counts "$E2E_NAME" | json_get "(d[\"$1\"] or {}).get(\"total\", 0)"; }
 
 check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 
 # Client secret: the file must be root-owned and private.
-configure "  method: clientSecret\n  clientId: $app\n  clientSecretFile: /etc/aios/client-secret"
+check "configure clientSecret (reload succeeds)" -- configure "  method: clientSecret\n  clientId: $app\n  clientSecretFile: /etc/aios/client-secret"
 inside sh -c "umask 022; printf '%s\n' '$app_secret' > /etc/aios/client-secret"
 check_rc 1 "clientSecret: a world-readable secret file is refused" -- inside aiosctl sync --wait
 check_contains "... saying how to fix it" "chmod" "$LAST_OUT"
@@ -37,7 +37,7 @@ check_contains "... AADSTS7000215" "AADSTS7000215" "$LAST_OUT"
 
 # Managed identity through IMDS (169.254.169.254, header Metadata: true).
 before=$(served_by imds)
-configure "  method: managedIdentity\n  managedIdentityEndpoint: imds"
+check "configure managedIdentity via IMDS (reload succeeds)" -- configure "  method: managedIdentity\n  managedIdentityEndpoint: imds"
 check_rc 0 "managedIdentity (IMDS): sync succeeds" -- inside aiosctl sync --wait
 check_eq "... with the new value" "PLANTED-after-wrong-secret" "$(data plain value)"
 check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
@@ -49,7 +49,7 @@ check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
 check_eq "the Arc emulator runs as user himds" "himds" "$(inside ps -o user= -p "$(inside systemctl show -P MainPID aios-azure-arc.service)")"
 check_rc 1 "no unit drop-in yet: the himds group did not exist when the package was configured" -- \
     inside test -e /etc/systemd/system/aiosd.service.d/50-arc-himds.conf
-configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
+check "configure managedIdentity via Arc (reload succeeds)" -- configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
 check_rc 1 "managedIdentity (Arc) before aiosd is in group himds: sync fails" -- inside aiosctl sync --wait
 check_contains "... saying the key file is readable by group himds only" "readable by group himds only" "$LAST_OUT"
 check_contains "... and how to fix it" "sudo dpkg-reconfigure aios-agent" "$LAST_OUT"
