@@ -30,7 +30,6 @@ public struct Daemon {
     public func run() async throws {
         let activatedSocket = try ListenFDs.takeUnixListener()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger)
         let state = self.state
         let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
                                         configuration: { state.configuration })
@@ -39,6 +38,8 @@ public struct Daemon {
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
                                       logger: logger)
         let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration })
+        let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
+                                           onReload: { old, new in sync.configurationChanged(from: old, to: new) })
         let router = Router(
             handlers: Self.handlers(state: state, manager: manager, operations: operations, sync: sync),
             authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup, k3sAdminGroup: state.configuration.control.k3sAdminGroup) },

@@ -86,6 +86,35 @@ import Testing
         }
     }
 
+    @Test(arguments: [(700211, "issuer"), (7002121, "audience"), (700213, "subject")])
+    func eachFederatedCredentialMismatchCodeGetsTheSameGuidance(code: Int, claim: String) throws {
+        let body = #"{"error":"invalid_request","error_description":"AADSTS\#(code): No matching federated identity record found for presented assertion \#(claim).","error_codes":[\#(code)]}"#
+        let fake = FakeHTTP { _, _ in json(400, body) }
+        let jwt = assertion
+        let credential = try ClientAssertionCredential(tenantId: "tenant-1", clientId: "client-1", authorityHost: "https://login.example.com",
+                                                       caBundlePEM: nil, transport: fake.transport, assertion: { jwt })
+        let error = #expect(throws: AzureAuthError.self) { try credential.token(resource: "https://vault.azure.net", tenant: "") }
+        #expect(error?.code == "AADSTS\(code)")
+        #expect(error?.message.contains("no credential has this \(claim)") == true)
+        #expect(error?.message.contains("subject '\(subject)'") == true)
+        #expect(error?.hint == "az identity federated-credential create --name aios-kv-sync --identity-name <UAMI-NAME> "
+            + "--resource-group <RESOURCE-GROUP> --issuer \(issuer) --subject \(subject) --audience api://AzureADTokenExchange")
+    }
+
+    @Test func beforeWorkloadIdentityIsEnabledTheHintSaysEnableItFirst() throws {
+        let body = #"{"error":"invalid_request","error_description":"AADSTS700211: No matching federated identity record found for presented assertion issuer.","error_codes":[700211]}"#
+        let fake = FakeHTTP { _, _ in json(400, body) }
+        let jwt = makeJWT(#"{"iss":"https://kubernetes.default.svc.cluster.local","sub":"\#(subject)","aud":["api://AzureADTokenExchange"],"exp":1999999999}"#)
+        let credential = try ClientAssertionCredential(tenantId: "tenant-1", clientId: "client-1", authorityHost: "https://login.example.com",
+                                                       caBundlePEM: nil, transport: fake.transport, assertion: { jwt })
+        let error = #expect(throws: AzureAuthError.self) { try credential.token(resource: "https://vault.azure.net", tenant: "") }
+        let hint = try #require(error?.hint)
+        #expect(hint.hasPrefix("enable workload identity first"))
+        #expect(hint.contains("az connectedk8s update --name <CLUSTER> --resource-group <RESOURCE-GROUP> --enable-oidc-issuer --enable-workload-identity"))
+        #expect(hint.contains("aiosctl workload-identity enable"))
+        #expect(!hint.contains("federated-credential create"), "federating K3s' default issuer is the wrong fix")
+    }
+
     @Test(arguments: [
         (700024, 401, "validity window"), (700016, 400, "client-1 is not an application"), (90002, 400, "Tenant tenant-1 does not exist"),
         (90061, 400, "publicly reachable"), (7000215, 401, "rejected the client secret"), (7000222, 401, "has expired"),

@@ -190,7 +190,7 @@ import Testing
         let created = try #require(try k.createSecret(namespace: "n", name: "s", type: "Opaque", labels: ["a": "b"], annotations: [:], data: ["k": [1]]))
         #expect(try k.listSecrets(labelSelector: "a=b").first?.resourceVersion == created)
         let applied = try k.applySecret(namespace: "n", name: "s", type: "Opaque", labels: ["a": "b"], annotations: [:], data: ["k": [2]])
-        #expect(applied != created && !applied.isEmpty)
+        #expect(applied != created && applied?.isEmpty == false)
         #expect(try k.getSecretContent(namespace: "n", name: "s")?.data == ["k": [2]])
     }
 }

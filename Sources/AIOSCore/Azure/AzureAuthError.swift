@@ -2,7 +2,7 @@
 public struct AzureAuthError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `AADSTS<n>` for an Entra ID error code, the OAuth `error` otherwise, or one of ours:
     /// `entra_unreachable`, `imds_unavailable`, `invalid_response`, `tenant_mismatch`, `assertion_unavailable`,
-    /// `secret_file`, `arc_challenge`.
+    /// `secret_file`, `arc_challenge`, `arc_key_unreadable`.
     public let code: String
     public let message: String
     /// What to do about it, when the agent knows (a command to run, a setting to check).

@@ -31,6 +31,8 @@ public struct ClientAssertionCredential: TokenCredential {
         let jwt: String
         do {
             jwt = try assertion()
+        } catch let error as AzureAuthError {
+            throw error
         } catch {
             throw AzureAuthError(code: "assertion_unavailable", message: "cannot obtain a service-account token for the assertion: \(error)",
                                  isRetryable: true)

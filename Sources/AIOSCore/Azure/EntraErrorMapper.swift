@@ -13,6 +13,9 @@ enum EntraErrorMapper {
         var secrets: [String]
     }
 
+    /// The issuer K3s signs service-account tokens with until workload identity is enabled.
+    static let k3sDefaultIssuer = "https://kubernetes.default.svc.cluster.local"
+
     static func error(status: Int, body: [UInt8], context: Context) -> AzureAuthError {
         let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
         let oauthError = object?["error"] as? String
@@ -31,13 +34,25 @@ enum EntraErrorMapper {
         let audience = claims.map { $0.audiences.joined(separator: ",") } ?? "<unknown audience>"
 
         switch codes.first {
-        case 70021:
+        case 70021, 700211, 7002121, 700213:
+            // 70021 is the generic code; Entra names the mismatching claim with 700211 (issuer), 7002121 (audience)
+            // and 700213 (subject) (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+            let which = [700211: " (no credential has this issuer)", 7002121: " (no credential has this audience)",
+                         700213: " (no credential has this subject)"][codes.first!] ?? ""
             message = "Entra ID has no federated identity credential on client \(context.clientId) in tenant \(context.tenant) "
-                + "matching the presented service-account token: issuer '\(issuer)', subject '\(subject)', audience '\(audience)'."
-            let serviceAccount = subject.split(separator: ":").count == 4 && subject.hasPrefix("system:serviceaccount:")
-                ? String(subject.split(separator: ":")[3]) : "<SERVICE-ACCOUNT>"
-            hint = "az identity federated-credential create --name aios-\(serviceAccount) --identity-name <UAMI-NAME> "
-                + "--resource-group <RESOURCE-GROUP> --issuer \(issuer) --subject \(subject) --audience api://AzureADTokenExchange"
+                + "matching the presented service-account token\(which): issuer '\(issuer)', subject '\(subject)', audience '\(audience)'."
+            if issuer == Self.k3sDefaultIssuer {
+                // Federating K3s' built-in issuer is the wrong fix: Entra cannot reach it. The Arc OIDC issuer must sign first.
+                message += " The token was signed by K3s' default issuer: workload identity is not enabled on this cluster yet."
+                hint = "enable workload identity first: az connectedk8s update --name <CLUSTER> --resource-group <RESOURCE-GROUP> "
+                    + "--enable-oidc-issuer --enable-workload-identity, then aiosctl workload-identity enable --issuer <OIDC-ISSUER-URL> "
+                    + "(az connectedk8s show --name <CLUSTER> --resource-group <RESOURCE-GROUP> --query oidcIssuerProfile.issuerUrl -o tsv)"
+            } else {
+                let serviceAccount = subject.split(separator: ":").count == 4 && subject.hasPrefix("system:serviceaccount:")
+                    ? String(subject.split(separator: ":")[3]) : "<SERVICE-ACCOUNT>"
+                hint = "az identity federated-credential create --name aios-\(serviceAccount) --identity-name <UAMI-NAME> "
+                    + "--resource-group <RESOURCE-GROUP> --issuer \(issuer) --subject \(subject) --audience api://AzureADTokenExchange"
+            }
         case 700024:
             message = "The service-account token presented to Entra ID is outside its validity window (expired or not yet valid); "
                 + "a fresh one is minted for every request, so check the node's clock."

@@ -113,6 +113,14 @@ public struct ManagedIdentityCredential: TokenCredential {
         do {
             // The Arc agent (user himds) owns the file; ownership is its business, the location is ours to check.
             text = try SecureFileReader.readIfPresent(path: path, maximumBytes: 4096, access: .anyOwner)
+        } catch where error.permissionDenied {
+            // HIMDS (user himds) makes its key files readable by root and group himds only; aiosd has no
+            // CAP_DAC_OVERRIDE, so it reads them as a member of himds (the package's unit drop-in, written when
+            // the group exists: postinst, or dpkg-reconfigure after the Arc agent was installed).
+            throw AzureAuthError(code: "arc_key_unreadable",
+                                 message: "aiosd may not read the Azure Arc agent's key file \(path): it is readable by group himds only and aiosd is not in that group",
+                                 hint: "sudo dpkg-reconfigure aios-agent (adds aiosd to group himds now that the Arc agent is installed, and restarts it)",
+                                 isRetryable: false)
         } catch {
             throw refuse("key file \(path) \(error.description)")
         }

@@ -148,8 +148,14 @@ public struct ClusterSyncConfiguration: Sendable, Equatable {
     /// `KEY=VALUE` a SecretSync must carry with `secretSyncs: labelled`.
     public var selectorLabel = "aios.microsoft.com/agent=aiosd"
     public var onSecretSyncDeleted: DeletedPolicy = .delete
+    /// Namespaces whose SecretSyncs aiosd may sync; nil = every namespace (each SecretSync is fetched as
+    /// workload identity of its own service account, so the federated credential is the boundary).
+    public var allowedNamespaces: Set<String>?
 
     public init() {}
+
+    /// True when SecretSyncs in `namespace` may be synced.
+    public func allows(namespace: String) -> Bool { allowedNamespaces?.contains(namespace) ?? true }
 
     public var selectorKey: String { String(selectorLabel.split(separator: "=", maxSplits: 1).first ?? "") }
     public var selectorValue: String { String(selectorLabel.split(separator: "=", maxSplits: 1).dropFirst().first ?? "") }

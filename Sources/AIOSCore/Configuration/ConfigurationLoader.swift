@@ -129,7 +129,13 @@ public struct ConfigurationLoader: Sendable {
                 c.selectorLabel = value
             }
             if let value = try cluster.choice("onSecretSyncDeleted", of: ClusterSyncConfiguration.DeletedPolicy.self) { c.onSecretSyncDeleted = value }
-            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted"])
+            if let names = try cluster.stringList("allowedNamespaces") {
+                if let bad = names.first(where: { !KubernetesNames.isLabel($0) }) {
+                    throw cluster.invalid("allowedNamespaces", "\"\(bad)\" is not a namespace name")
+                }
+                c.allowedNamespaces = Set(names)
+            }
+            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces"])
             configuration.cluster = c
         }
         if var network = try root.mapping("network") {

@@ -164,6 +164,20 @@ extension YAMLMapping {
         return result
     }
 
+    /// A list of single-line strings (e.g. namespace names).
+    public mutating func stringList(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let node = take(key) else { return nil }
+        guard let sequence = node.sequence else { throw error(key, node, "expected a list of strings") }
+        var result: [String] = []
+        for element in sequence {
+            guard let text = element.scalar?.string, !text.isEmpty, !text.contains(where: { $0.isNewline || $0 == "\0" }) else {
+                throw error(key, element, "expected a list of non-empty single-line strings")
+            }
+            result.append(text)
+        }
+        return result
+    }
+
     /// An integer in `range`.
     public mutating func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let node = take(key) else { return nil }

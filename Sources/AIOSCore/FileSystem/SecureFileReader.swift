@@ -6,6 +6,8 @@ import Glibc
 public enum SecureFileReader {
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
         public let description: String
+        /// The file exists but aiosd may not open it (EACCES).
+        public var permissionDenied = false
     }
 
     /// Who may own the file and who else may touch it.
@@ -50,7 +52,7 @@ public enum SecureFileReader {
             let code = errno
             if code == ENOENT { return nil }
             if code == ELOOP { throw Error(description: "is a symbolic link; aiosd does not follow links to its configuration") }
-            throw Error(description: "cannot open: \(String(cString: strerror(code)))")
+            throw Error(description: "cannot open: \(String(cString: strerror(code)))", permissionDenied: code == EACCES)
         }
         defer { close(fd) }
         var info = stat()

@@ -99,11 +99,27 @@ public final class KubernetesClient: Sendable {
         return secret.summary
     }
 
+    /// An owner of a Secret (`metadata.ownerReferences`): Kubernetes' garbage collector deletes the Secret
+    /// when the owner goes, even while aiosd is down.
+    public struct OwnerReference: Sendable, Equatable, Encodable {
+        public var apiVersion: String
+        public var kind: String
+        public var name: String
+        public var uid: String
+
+        public init(apiVersion: String, kind: String, name: String, uid: String) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.name = name
+            self.uid = uid
+        }
+    }
+
     /// Creates the Secret and returns its resourceVersion; nil (and nothing changed) if a Secret of that name exists
     /// already. One request that both checks and creates, so a Secret someone else made is never taken over.
     public func createSecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
                              data: [String: [UInt8]]) throws(KubernetesError) -> String? {
-        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
+        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: nil, data: data)
         let response = try send(.post, "/api/v1/namespaces/\(namespace)/secrets?fieldManager=\(Self.fieldManager)", body: body,
                                 contentType: "application/json")
         if response.status == 409 { return nil }
@@ -145,8 +161,14 @@ public final class KubernetesClient: Sendable {
     }
 
     private func secretBody(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            data: [String: [UInt8]]) throws(KubernetesError) -> [UInt8] {
-        struct Metadata: Encodable { var name: String; var namespace: String; var labels: [String: String]; var annotations: [String: String] }
+                            owner: OwnerReference?, data: [String: [UInt8]]) throws(KubernetesError) -> [UInt8] {
+        struct Metadata: Encodable {
+            var name: String
+            var namespace: String
+            var labels: [String: String]
+            var annotations: [String: String]
+            var ownerReferences: [OwnerReference]?
+        }
         struct Body: Encodable {
             var apiVersion = "v1"
             var kind = "Secret"
@@ -154,18 +176,25 @@ public final class KubernetesClient: Sendable {
             var type: String
             var data: [String: String]
         }
-        return try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations),
+        return try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations,
+                                               ownerReferences: owner.map { [$0] }),
                                type: type, data: data.mapValues { Data($0).base64EncodedString() }))
     }
 
-    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes); returns the
-    /// Secret's new resourceVersion.
+    /// Server-side apply of the whole Secret as aiosd's one field manager, for the first write and every later
+    /// one: the apply entry then owns every field aiosd wrote, so a key, label or annotation left out of a later
+    /// apply is removed (a Secret created by POST would be owned by an `Update` entry whose fields no apply
+    /// ever removes). `createOnly`: the first write, without force, so a Secret someone else holds is not taken
+    /// over; later writes force, as aiosd owns what it writes. Returns the Secret's new resourceVersion, or nil
+    /// when `createOnly` found the Secret there (or another manager holding a field): nothing changed.
     @discardableResult
     public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            data: [String: [UInt8]]) throws(KubernetesError) -> String {
-        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
-        let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)&force=true"
+                            owner: OwnerReference? = nil, data: [String: [UInt8]], createOnly: Bool = false) throws(KubernetesError) -> String? {
+        if createOnly, try getSecret(namespace: namespace, name: name) != nil { return nil }
+        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: owner, data: data)
+        let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)\(createOnly ? "" : "&force=true")"
         let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
+        if createOnly && response.status == 409 { return nil }
         guard response.status == 200 || response.status == 201 else {
             throw Self.error(from: response, doing: "apply Secret \(namespace)/\(name)")
         }

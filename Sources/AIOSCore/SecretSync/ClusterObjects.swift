@@ -84,10 +84,17 @@ public enum ClusterObjects {
     }
 
     /// The definition a SecretSync and its SecretProviderClass stand for, or what is wrong with them.
-    public static func definition(_ sync: SecretSync, providerClass: ProviderClass?) throws(SyncIssue) -> SyncDefinition {
+    /// `allowedNamespaces`: `cluster.allowedNamespaces` (nil = every namespace).
+    public static func definition(_ sync: SecretSync, providerClass: ProviderClass?,
+                                  allowedNamespaces: Set<String>? = nil) throws(SyncIssue) -> SyncDefinition {
         func invalid(_ message: String) -> SyncIssue {
             SyncIssue(code: "SecretProviderClassMisconfigured", message: "SecretSync \(sync.key): \(message)",
                       hint: "kubectl -n \(sync.namespace) edit secretsync \(sync.name)")
+        }
+        if let allowedNamespaces, !allowedNamespaces.contains(sync.namespace) {
+            throw SyncIssue(code: "NamespaceNotAllowed",
+                            message: "SecretSync \(sync.key): namespace \(sync.namespace) is not in cluster.allowedNamespaces of /etc/aios/aiosd.yaml",
+                            hint: "add \(sync.namespace) to cluster.allowedNamespaces in /etc/aios/aiosd.yaml, then: aiosctl config reload")
         }
         guard let className = sync.secretProviderClassName, !className.isEmpty else {
             throw invalid("spec.secretProviderClassName is required")
@@ -100,7 +107,8 @@ public enum ClusterObjects {
         guard providerClass.provider == "azure" else {
             throw invalid("SecretProviderClass \(providerClass.key) has provider \"\(providerClass.provider ?? "")\"; aiosd syncs provider azure only")
         }
-        let parameters = providerClass.parameters
+        // The Azure provider trims keyvaultName, clientID, tenantID and every field of an object.
+        let parameters = providerClass.parameters.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         for mode in ["usePodIdentity", "useVMManagedIdentity"] where parameters[mode]?.lowercased() == "true" {
             throw invalid("SecretProviderClass \(providerClass.key) sets \(mode); aiosd syncs SecretSyncs with workload identity only")
         }
@@ -128,12 +136,21 @@ public enum ClusterObjects {
                                                   uid: sync.uid, generation: sync.generation, resourceVersion: sync.resourceVersion)
         let definition = SyncDefinition(
             name: sync.key, source: .cluster(origin), keyvaultName: vault,
-            tenantId: parameters["tenantId"] ?? parameters["tenantID"], clientId: parameters["clientID"] ?? parameters["clientId"],
+            tenantId: Self.parameter(parameters, preferred: "tenantID", deprecated: "tenantId"),
+            clientId: Self.parameter(parameters, preferred: "clientID", deprecated: "clientId"),
             serviceAccount: ServiceAccountReference(namespace: sync.namespace, name: account),
             objects: objects, target: target, forceSynchronization: sync.forceSynchronization)
         if let problem = SyncDefinitionValidator.problems(in: definition).first {
             throw invalid(problem.description)
         }
         return definition
+    }
+
+    /// A parameter under its current name, else under its older spelling (the provider prefers `tenantID` over
+    /// `tenantId` when both are set); empty counts as unset.
+    static func parameter(_ parameters: [String: String], preferred: String, deprecated: String) -> String? {
+        if let value = parameters[preferred], !value.isEmpty { return value }
+        if let value = parameters[deprecated], !value.isEmpty { return value }
+        return nil
     }
 }

@@ -16,6 +16,7 @@ public enum ClusterStatus {
         case providerClassMisconfigured = "SecretProviderClassMisconfigured"
         case remoteFetchFailed = "RemoteSecretStoreFetchFailed"
         case patchError = "ControllerPatchError"
+        case syncError = "ControllerSyncError"
     }
 
     /// The status for `sync`: from its definition's sync status, or from why it cannot be used (`invalid`).
@@ -32,11 +33,14 @@ public enum ClusterStatus {
         let issue = invalid ?? status?.issue ?? status?.objects.compactMap(\.issue).first
         let failureReason: Reason = {
             guard let issue else { return .remoteFetchFailed }
+            // Who the SecretSync is read as (its service account, its SPC's identity, its namespace): the controller
+            // reports a failed token request as ControllerSyncError.
+            if ["ServiceAccountNotFound", "IdentityNotConfigured", "NamespaceNotAllowed"].contains(issue.code) { return .syncError }
             if invalid != nil || issue.code == "SecretProviderClassMisconfigured" { return .providerClassMisconfigured }
             if ["KubernetesError", "TargetNotOwned", "KubernetesUnreachable", "KubeconfigUnusable"].contains(issue.code) { return .patchError }
             return .remoteFetchFailed
         }()
-        let failureMessage = issue.map { "\($0.code): \($0.message)" + ($0.hint.map { " (fix: \($0))" } ?? "") } ?? ""
+        let failureMessage = issue.map { "aiosd: \($0.code): \($0.message)" + ($0.hint.map { " (fix: \($0))" } ?? "") } ?? ""
 
         var conditions: [[String: Any]] = []
         if status?.targetHash != nil || status?.lastApplied != nil {
@@ -44,14 +48,14 @@ public enum ClusterStatus {
         } else if issue != nil, status?.lastAttempt != nil || invalid != nil {
             conditions.append(condition(createdType, "False", failureReason, failureMessage))
         } else {
-            conditions.append(condition(createdType, "Unknown", .syncStarting, "waiting for the first sync"))
+            conditions.append(condition(createdType, "Unknown", .syncStarting, "waiting for aiosd's first sync"))
         }
         if issue == nil, status?.lastSuccess != nil {
-            conditions.append(condition(updatedType, "True", .secretUpToDate, "Secret contains the last observed values"))
+            conditions.append(condition(updatedType, "True", .secretUpToDate, "Secret contains the last observed values (synced by aiosd)"))
         } else if issue != nil {
             conditions.append(condition(updatedType, "False", failureReason, failureMessage))
         } else {
-            conditions.append(condition(updatedType, "Unknown", .noUpdatesAttemptedYet, "no sync yet"))
+            conditions.append(condition(updatedType, "Unknown", .noUpdatesAttemptedYet, "no aiosd sync yet"))
         }
         var result: [String: Any] = ["conditions": conditions]
         if let applied = status?.lastApplied { result["lastSuccessfulSyncTime"] = timestamp(applied) }
@@ -60,6 +64,14 @@ public enum ClusterStatus {
         }
         return result
     }
+
+    /// True when the SecretSync carries a status aiosd wrote (each of aiosd's condition messages names it).
+    public static func isAiosds(_ sync: ClusterObjects.SecretSync) -> Bool {
+        previousConditions(sync).values.contains { ($0["message"] as? String)?.contains("aiosd") == true }
+    }
+
+    /// The merge patch that takes aiosd's conditions, hash and time off a SecretSync it no longer syncs.
+    public static var released: [String: Any] { ["conditions": NSNull(), "syncHash": NSNull(), "lastSuccessfulSyncTime": NSNull()] }
 
     /// True when `desired` differs from what the object carries.
     public static func differs(_ desired: [String: Any], from sync: ClusterObjects.SecretSync) -> Bool {

@@ -7,10 +7,19 @@ import Synchronization
 /// it is too old). Tells the sync runner when something that matters changed; status-only changes (aiosd's own
 /// status writes) do not count.
 public final class ClusterSyncSource: Sendable {
-    /// The Secret Synchronization Controller's leader-election Lease (controller-runtime LeaderElectionID in
-    /// kubernetes-sigs/secrets-store-sync-controller cmd/main.go) and the Deployment name of its chart.
+    /// Where the Secret Synchronization Controller runs when AIO installs it: the Arc extension
+    /// `azure-secret-store` (type microsoft.azure.secretstore, Azure IoT Operations' Secret Store extension)
+    /// in namespace `azure-secret-store`, its pods `secret-sync-controller-...` (az iot ops:
+    /// azext_edge/edge/providers/orchestration/template.py; Arc docs secret-store-extension.md). Only objects
+    /// in these namespaces count: a Lease or Deployment any namespace user can create elsewhere never switches
+    /// aiosd off.
+    public static let controllerNamespaces = ["azure-secret-store"]
+    /// Name prefixes of the controller's Deployment: SSE's `secret-sync-controller`, and the upstream chart's
+    /// `secrets-store-sync-controller[-manager]`.
+    public static let controllerDeploymentPrefixes = ["secret-sync-controller", "secrets-store-sync-controller"]
+    /// The upstream controller's leader-election Lease (controller-runtime LeaderElectionID in
+    /// kubernetes-sigs/secrets-store-sync-controller cmd/main.go; held only with --leader-elect).
     public static let controllerLease = "29f1d54e.secret-sync.x-k8s.io"
-    public static let controllerDeploymentNames = ["secrets-store-sync-controller-manager", "secrets-store-sync-controller"]
 
     public struct Snapshot: Sendable {
         /// False while the CRDs are not installed (or the API server has not been reached yet).
@@ -28,9 +37,14 @@ public final class ClusterSyncSource: Sendable {
         var removed: [ClusterObjects.SecretSync] = []
         var lastError: String?
         var stopped = false
+        /// Both kinds got a first answer from the API server (a list, a 404 for a missing CRD, or an error).
+        var answered: Set<String> = []
     }
 
     private let state = Mutex(State())
+    /// Wakes watch threads waiting out a backoff (the API server is known to answer again).
+    private let wake = NSCondition()
+    nonisolated(unsafe) private var wakeGeneration = 0
     private let kubernetes: @Sendable () throws -> KubernetesClient
     private let logger: Logger
     private let onChange: @Sendable (String) -> Void
@@ -53,7 +67,45 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
-    public func stop() { state.withLock { $0.stopped = true } }
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        reconnectNow()
+    }
+
+    /// The API server just answered (a sync talked to it, a K3s restart was verified): a watch that lost it
+    /// reconnects now instead of at the end of its backoff (up to 30 s).
+    public func reconnectNow() {
+        wake.lock()
+        wakeGeneration += 1
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    /// Sleeps up to `seconds`, or less if `reconnectNow` is called meanwhile.
+    private func backoff(_ seconds: Double) {
+        wake.lock()
+        let generation = wakeGeneration
+        let deadline = Date().addingTimeInterval(seconds)
+        while wakeGeneration == generation, wake.wait(until: deadline) {}
+        wake.unlock()
+    }
+
+    /// Waits (up to `timeout`) until both kinds got their first answer, so a cycle right after start does not
+    /// skip SecretSyncs it simply has not listed yet.
+    public func waitForFirstAnswer(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while state.withLock({ $0.answered.count < 2 && !$0.stopped }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// The SecretSyncs could not be listed yet (the API server was away): try again now and wait (up to
+    /// `timeout`) for the answer, so a cycle does not report them unreadable while the API server answers.
+    public func retryNow(timeout: Double) {
+        state.withLock { $0.answered = [] }
+        reconnectNow()
+        waitForFirstAnswer(timeout: timeout)
+    }
 
     public var snapshot: Snapshot {
         state.withLock {
@@ -71,25 +123,31 @@ public final class ClusterSyncSource: Sendable {
         }
     }
 
-    /// The Secret Synchronization Controller, if it runs in the cluster: its Lease or its Deployment.
+    /// The Secret Synchronization Controller, if it runs in the cluster: its Deployment or its Lease in one of
+    /// `controllerNamespaces`; nil when neither is there (or the API server cannot say).
     public static func controllerPresence(_ client: KubernetesClient) -> String? {
-        if let leases = try? KubernetesWatch(client: client, path: "/apis/coordination.k8s.io/v1/leases").list() {
-            for item in leases.items {
-                if let lease = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
-                   let metadata = lease["metadata"] as? [String: Any], metadata["name"] as? String == controllerLease {
-                    return "Lease \(metadata["namespace"] as? String ?? "?")/\(controllerLease)"
-                }
+        for namespace in controllerNamespaces {
+            let deployments = (try? KubernetesWatch(client: client, path: "/apis/apps/v1/namespaces/\(namespace)/deployments").list())??.items ?? []
+            let leases = (try? KubernetesWatch(client: client, path: "/apis/coordination.k8s.io/v1/namespaces/\(namespace)/leases").list())??.items ?? []
+            if let found = controllerPresence(namespace: namespace, deployments: deployments, leases: leases) { return found }
+        }
+        return nil
+    }
+
+    /// The controller's object among one namespace's Deployments and Leases (raw JSON each), if any.
+    public static func controllerPresence(namespace: String, deployments: [Data], leases: [Data]) -> String? {
+        guard controllerNamespaces.contains(namespace) else { return nil }
+        func names(_ items: [Data]) -> [String] {
+            items.compactMap { item in
+                guard let object = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
+                      let metadata = object["metadata"] as? [String: Any], metadata["namespace"] as? String == namespace else { return nil }
+                return metadata["name"] as? String
             }
         }
-        if let deployments = try? KubernetesWatch(client: client, path: "/apis/apps/v1/deployments").list() {
-            for item in deployments.items {
-                if let deployment = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
-                   let metadata = deployment["metadata"] as? [String: Any], let name = metadata["name"] as? String,
-                   controllerDeploymentNames.contains(name) {
-                    return "Deployment \(metadata["namespace"] as? String ?? "?")/\(name)"
-                }
-            }
+        if let name = names(deployments).first(where: { name in controllerDeploymentPrefixes.contains { name.hasPrefix($0) } }) {
+            return "Deployment \(namespace)/\(name)"
         }
+        if names(leases).contains(controllerLease) { return "Lease \(namespace)/\(controllerLease)" }
         return nil
     }
 
@@ -128,9 +186,12 @@ public final class ClusterSyncSource: Sendable {
                 }
             } catch {
                 // The API server is away (K3s restarting): reconnect from the last resourceVersion, with backoff.
-                state.withLock { $0.lastError = "\(error)" }
+                state.withLock {
+                    $0.lastError = "\(error)"
+                    $0.answered.insert(kind.rawValue)
+                }
                 logger.debug("Watch interrupted; reconnecting", metadata: ["watch.resource": "\(kind.rawValue)", "error": "\(error)"])
-                Thread.sleep(forTimeInterval: backoff)
+                self.backoff(backoff)
                 backoff = min(backoff * 2, 30)
             }
         }
@@ -139,6 +200,7 @@ public final class ClusterSyncSource: Sendable {
     /// (The list that follows reports new objects; an empty cluster needs no sync.)
     private func setAvailable(_ kind: Kind, _ available: Bool) {
         state.withLock { s in
+            s.answered.insert(kind.rawValue)
             if kind == .secretSyncs { s.syncsAvailable = available } else { s.classesAvailable = available }
             if available { s.lastError = nil }
         }
@@ -152,7 +214,9 @@ public final class ClusterSyncSource: Sendable {
             case .secretSyncs:
                 let fresh = Dictionary(items.compactMap(ClusterObjects.SecretSync.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
                 for (key, old) in s.syncs where fresh[key] == nil { s.removed.append(old); changed = true }
-                for (key, new) in fresh where s.syncs[key].map({ $0.generation != new.generation || $0.uid != new.uid }) ?? true { changed = true }
+                for (key, new) in fresh where s.syncs[key].map({ $0.generation != new.generation || $0.uid != new.uid || $0.labels != new.labels }) ?? true {
+                    changed = true
+                }
                 s.syncs = fresh
             case .providerClasses:
                 let fresh = Dictionary(items.compactMap(ClusterObjects.ProviderClass.init(json:)).map { ($0.key, $0) }, uniquingKeysWith: { $1 })
@@ -173,8 +237,9 @@ public final class ClusterSyncSource: Sendable {
                 switch event.type {
                 case .added, .modified:
                     let old = s.syncs[sync.key]
-                    // Status-only updates (aiosd's own) keep the generation: no sync for those.
-                    changed = old == nil || old!.generation != sync.generation || old!.uid != sync.uid
+                    // Status-only updates (aiosd's own) keep the generation: no sync for those. A label change keeps
+                    // it too, but may select or deselect the SecretSync: that counts.
+                    changed = old == nil || old!.generation != sync.generation || old!.uid != sync.uid || old!.labels != sync.labels
                     s.syncs[sync.key] = sync
                 case .deleted:
                     if let old = s.syncs.removeValue(forKey: sync.key) { s.removed.append(old) }

@@ -43,7 +43,7 @@ public enum ObjectContent {
     private static func bundle(value: String, contentType: String?, object: SyncObject) throws(SyncIssue) -> CertificateBundle {
         do {
             if contentType == pkcs12ContentType {
-                guard let der = Data(base64Encoded: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                guard let der = base64(value) else {
                     throw SyncIssue(code: "DecodeFailed", message: "\(object.objectName): the PKCS#12 value is not base64")
                 }
                 return try CertificateBundle.fromPKCS12(Array(der))
@@ -62,7 +62,7 @@ public enum ObjectContent {
         case .utf8:
             return Array(value.utf8)
         case .base64:
-            guard let data = Data(base64Encoded: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            guard let data = base64(value) else {
                 throw SyncIssue(code: "DecodeFailed", message: "\(object.objectName): objectEncoding is base64 but the value is not valid base64",
                                 hint: "check the secret in the vault, or set objectEncoding to utf-8")
             }
@@ -75,6 +75,14 @@ public enum ObjectContent {
             }
             return bytes
         }
+    }
+
+    /// Standard base64 as Go's `base64.StdEncoding` reads it (the Azure provider's decoder): CR and LF anywhere
+    /// are ignored (values stored with line breaks every 64 or 76 characters), any other stray character is an
+    /// error; surrounding blanks are trimmed as the provider trims its input.
+    static func base64(_ value: String) -> Data? {
+        let text = value.trimmingCharacters(in: .whitespaces).filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }
+        return Data(base64Encoded: text)
     }
 
     private static func hexBytes(_ digits: [UInt8]) -> [UInt8]? {

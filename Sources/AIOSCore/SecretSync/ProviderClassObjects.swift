@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Yams
 
@@ -63,7 +64,9 @@ public final class ProviderClassObjects: Sendable {
             } else {
                 fields = element.mapping
             }
-            guard let fields, let name = fields["objectName"]?.scalar?.string, !name.isEmpty else {
+            // The Azure provider trims every string field of an object.
+            guard let fields, let name = fields["objectName"]?.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines),
+                  !name.isEmpty else {
                 throw invalid("parameters.objects: object \(index) has no objectName")
             }
             objects.append(try object(name, fields, invalid: { invalid("parameters.objects: object \(name): \($0)") }))
@@ -74,7 +77,7 @@ public final class ProviderClassObjects: Sendable {
     private static func object(_ name: String, _ fields: Node.Mapping, invalid: (String) -> SyncIssue) throws(SyncIssue) -> SyncObject {
         var object = SyncObject(objectName: name)
         func string(_ key: String) -> String? {
-            guard let value = fields[key]?.scalar?.string, !value.isEmpty else { return nil }
+            guard let value = fields[key]?.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
             return value
         }
         if let type = string("objectType") {

@@ -25,6 +25,32 @@ extension SecretSyncEngine {
         return true
     }
 
+    /// Secrets aiosd created for SecretSyncs that no longer exist (deleted while aiosd was stopped, before their
+    /// Secrets carried an owner reference): the Secrets in `secrets` labelled as synced from SecretSync NS/NAME
+    /// for a key not in `existing`.
+    static func orphans(_ secrets: [KubernetesClient.SecretSummary], existing: Set<String>) -> [KubernetesClient.SecretSummary] {
+        secrets.filter { secret in
+            secret.labels[managedByLabel] == managedByValue && secret.labels[sourceLabel] == "cluster"
+                && secret.labels[definitionLabel] == secret.name && !existing.contains("\(secret.namespace)/\(secret.name)")
+        }
+    }
+
+    /// Deletes the orphans (see `orphans`) given the SecretSyncs that exist now; returns the deleted Secrets' keys.
+    public func deleteOrphanedClusterSecrets(existing: Set<String>, configuration: AgentConfiguration) throws(SyncIssue) -> [String] {
+        let kubernetes = try connections.kubernetes(configuration: configuration.sync)
+        var deleted: [String] = []
+        do {
+            let owned = try kubernetes.listSecrets(labelSelector: "\(Self.ownerSelector),\(Self.sourceLabel)=cluster")
+            for secret in Self.orphans(owned, existing: existing) {
+                try kubernetes.deleteSecret(namespace: secret.namespace, name: secret.name, uid: secret.uid)
+                deleted.append("\(secret.namespace)/\(secret.name)")
+            }
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: error.description)
+        }
+        return deleted
+    }
+
     func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
                target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int, force: Bool,
                started: Date) -> SyncOutcome {
@@ -88,20 +114,19 @@ extension SecretSyncEngine {
         var annotations = definition.target.annotations
         annotations[Self.hashAnnotation] = hash
         annotations[Self.vaultAnnotation] = definition.keyvaultName
+        if let problem = Self.formatProblem(type: definition.target.type, data: data) {
+            return finish(.failed, problem)
+        }
         let written: String
         do {
-            if target == nil {
-                // Not labelled as ours: create it, which fails if it exists (someone else's: never taken over).
-                guard let created = try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                                                labels: labels, annotations: annotations, data: data) else {
-                    return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
-                                                     hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
-                }
-                written = created
-            } else {
-                written = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                                     labels: labels, annotations: annotations, data: data)
+            guard let version = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                                           labels: labels, annotations: annotations, owner: Self.owner(of: definition),
+                                                           data: data, createOnly: target == nil) else {
+                // Not labelled as ours: someone else's Secret is never taken over.
+                return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
+                                                 hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
             }
+            written = version
         } catch {
             var hint = "check K3s: systemctl status k3s"
             if error.code == 404 { hint = "create the namespace: kubectl create namespace \(definition.target.namespace)" }
@@ -113,6 +138,32 @@ extension SecretSyncEngine {
         status.targetDeleted = false
         status.lastApplied = Date()
         return finish(.applied)
+    }
+
+    /// The SecretSync a cluster definition's Secret belongs to (as the controller sets it), so Kubernetes'
+    /// garbage collector removes the Secret with it.
+    static func owner(of definition: SyncDefinition) -> KubernetesClient.OwnerReference? {
+        guard case .cluster(let origin) = definition.source, !origin.uid.isEmpty else { return nil }
+        return .init(apiVersion: ClusterObjects.secretSyncGroupVersion, kind: "SecretSync", name: origin.secretSync, uid: origin.uid)
+    }
+
+    /// What the API server would refuse with 422, said before writing: a docker config Secret must hold JSON.
+    static func formatProblem(type: TargetSecret.SecretType, data: [String: [UInt8]]) -> SyncIssue? {
+        let key: String
+        switch type {
+        case .dockerConfigJSON: key = ".dockerconfigjson"
+        case .dockerConfig: key = ".dockercfg"
+        default: return nil
+        }
+        guard let bytes = data[key] else {
+            return SyncIssue(code: "InvalidSecretContent", message: "a \(type.rawValue) Secret needs the key \(key)",
+                             hint: "map the registry credentials to targetKey \(key)")
+        }
+        guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
+            return SyncIssue(code: "InvalidSecretContent", message: "\(key) is not a JSON object, as a \(type.rawValue) Secret must be (the value is not shown)",
+                             hint: "store the registry credentials in the vault as JSON (docker config format)")
+        }
+        return nil
     }
 
     func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,

@@ -217,7 +217,9 @@ public final class SecretSyncEngine: Sendable {
                 var objectStatus = status.objects.first { $0.objectName == object.objectName && $0.alias == object.alias }
                     ?? SyncObjectStatus(objectName: object.objectName, alias: object.alias)
                 let cacheKey = "\(definition.name)#\(o)"
-                guard let listed = listing[object.objectName.lowercased()], listed.enabled || object.objectVersion != nil else {
+                // A disabled current version does not make the object gone when it is pinned or its history is asked for.
+                guard let listed = listing[object.objectName.lowercased()],
+                      listed.enabled || object.objectVersion != nil || object.objectVersionHistory > 1 else {
                     let gone = listing[object.objectName.lowercased()] == nil
                     let issue = gone
                         ? SyncIssue(code: "SecretNotFound", message: "\(object.objectName) is not in vault \(definition.keyvaultName)",

@@ -109,7 +109,13 @@ public final class SyncConnections: Sendable {
                 // The Kubernetes client of the moment (it is replaced when the kubeconfig changes).
                 let tokens: @Sendable () throws -> String = { [weak self] in
                     let client = (self?.state.withLock { $0.kubernetes?.client }) ?? kubernetes
-                    return try client.requestToken(for: account, audience: SyncIdentity.tokenExchangeAudience).token
+                    do {
+                        return try client.requestToken(for: account, audience: SyncIdentity.tokenExchangeAudience).token
+                    } catch let error as KubernetesError where error.code == 404 {
+                        // A real API server answers 404 for a service account that does not exist (it never creates one).
+                        throw AzureAuthError(code: "ServiceAccountNotFound", message: error.message,
+                                             hint: "kubectl -n \(account.namespace) create serviceaccount \(account.name)", isRetryable: false)
+                    }
                 }
                 base = try ClientAssertionCredential(tenantId: identity.tenantId, clientId: identity.clientId!,
                                                      authorityHost: identity.authorityHost, assertion: tokens)

@@ -16,6 +16,9 @@ public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// The identity for `definition`, or why there is none.
     public static func resolve(_ definition: SyncDefinition, configuration: IdentityConfiguration) throws(SyncIssue) -> SyncIdentity {
+        if case .cluster(let origin) = definition.source {
+            return try clusterIdentity(definition, origin: origin, authorityHost: configuration.authorityHost)
+        }
         // An operator's definition stays bounded when root later changes identity.method.
         if let refusal = SecretDefinitionPolicy.identityOverrideRefusal(definition, requester: definition.writtenBy, method: configuration.method) {
             throw SyncIssue(code: "IdentityOverrideNotAllowed", message: "written by an operator: \(refusal.message)",
@@ -45,6 +48,28 @@ public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
             return SyncIdentity(method: .managedIdentity, tenantId: tenant, clientId: client,
                                 managedIdentityEndpoint: configuration.managedIdentityEndpoint, authorityHost: configuration.authorityHost)
         }
+    }
+
+    /// A SecretSync is read as workload identity of its own service account in its own namespace, with its
+    /// SecretProviderClass's tenant and client id, whatever identity aiosd.yaml configures: anyone who may create
+    /// a SecretSync in a namespace must never borrow the node's managed identity or client secret, nor pick an
+    /// identity attached to the machine by naming its client id. The federated credential on that client id
+    /// (issuer + `system:serviceaccount:NS:SA`) is what decides whether the namespace may read the vault.
+    static func clusterIdentity(_ definition: SyncDefinition, origin: SyncDefinition.ClusterOrigin,
+                                authorityHost: String) throws(SyncIssue) -> SyncIdentity {
+        let spc = "SecretProviderClass \(origin.namespace)/\(origin.secretProviderClass)"
+        guard let tenant = definition.tenantId else {
+            throw SyncIssue(code: "IdentityNotConfigured", message: "SecretSync \(definition.name): \(spc) has no parameters.tenantID; a SecretSync is read as workload identity of its own service account, with the tenant and client id of its SecretProviderClass",
+                            hint: "kubectl -n \(origin.namespace) edit secretproviderclass \(origin.secretProviderClass)")
+        }
+        guard let client = definition.clientId else {
+            throw SyncIssue(code: "IdentityNotConfigured", message: "SecretSync \(definition.name): \(spc) has no parameters.clientID; a SecretSync is read as workload identity of its own service account, never with the node's identity",
+                            hint: "kubectl -n \(origin.namespace) edit secretproviderclass \(origin.secretProviderClass)")
+        }
+        guard let account = definition.serviceAccount, account.namespace == origin.namespace else {
+            throw SyncIssue(code: "IdentityNotConfigured", message: "SecretSync \(definition.name): spec.serviceAccountName is required (a service account in namespace \(origin.namespace))")
+        }
+        return SyncIdentity(method: .workloadIdentity, tenantId: tenant, clientId: client, serviceAccount: account, authorityHost: authorityHost)
     }
 
     public var description: String {

@@ -47,10 +47,7 @@ public final class VaultAccess: Sendable {
         let fetchedAt = Int(Date().timeIntervalSince1970)
         do {
             if object.objectVersionHistory > 1 {
-                let versions = try client.listVersions(name: object.objectName)
-                    .filter(\.enabled)
-                    .sorted { ($0.created ?? 0, $0.version) > ($1.created ?? 0, $1.version) }
-                    .prefix(object.objectVersionHistory)
+                let versions = Self.history(try client.listVersions(name: object.objectName), of: object)
                 var outputs: [String: [UInt8]] = [:]
                 for (index, version) in versions.enumerated() {
                     let secret = try client.getSecret(name: object.objectName, version: version.version)
@@ -66,6 +63,18 @@ public final class VaultAccess: Sendable {
         } catch {
             throw Self.issue(error, vault: vaultName, object: object.objectName)
         }
+    }
+
+    /// The versions an `objectVersionHistory` object syncs, as the Azure provider picks them
+    /// (secrets-store-csi-driver-provider-azure pkg/provider: getSecretsWithVersionHistory): disabled versions
+    /// dropped, newest `created` first, starting at the pinned `objectVersion` when one is given; up to N of them
+    /// as `alias/0...alias/N-1` (the sourcePaths a definition may map).
+    static func history(_ versions: [KeyVaultSecretVersionItem], of object: SyncObject) -> [KeyVaultSecretVersionItem] {
+        var sorted = versions.filter(\.enabled).sorted { ($0.created ?? 0, $0.version) > ($1.created ?? 0, $1.version) }
+        if let pinned = object.objectVersion, let start = sorted.firstIndex(where: { $0.version.lowercased() == pinned.lowercased() }) {
+            sorted.removeFirst(start)
+        }
+        return Array(sorted.prefix(object.objectVersionHistory))
     }
 
     private func materialize(_ object: SyncObject, _ value: String, _ contentType: String?) throws(VaultIssue) -> [UInt8] {

@@ -14,11 +14,16 @@ public final class ConfigurationManager: Sendable {
     private let logger: Logger
     private let loader = ConfigurationLoader()
     private let reloading = Mutex(false)
+    /// Called after a new configuration is in force, with the old one (e.g. a changed SecretSync selection
+    /// takes effect at once).
+    private let onReload: @Sendable (_ old: AgentConfiguration, _ new: AgentConfiguration) -> Void
 
-    public init(state: DaemonState, notifier: Notifier, logger: Logger) {
+    public init(state: DaemonState, notifier: Notifier, logger: Logger,
+                onReload: @escaping @Sendable (_ old: AgentConfiguration, _ new: AgentConfiguration) -> Void = { _, _ in }) {
         self.state = state
         self.notifier = notifier
         self.logger = logger
+        self.onReload = onReload
     }
 
     public enum Trigger: String, Sendable { case signal = "SIGHUP", api = "api" }
@@ -45,6 +50,7 @@ public final class ConfigurationManager: Sendable {
                     "config.path": "\(state.configPath)", "reload.trigger": "\(trigger.rawValue)",
                     "config.needs_restart": "\(needsRestart.joined(separator: ","))",
                 ])
+                onReload(old, new)
                 return Result.success(needsRestart)
             } catch let error as ConfigurationError {
                 state.update { $0.lastReload = ReloadOutcome(at: now, accepted: false, error: error.description) }

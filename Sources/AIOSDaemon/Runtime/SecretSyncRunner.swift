@@ -19,6 +19,11 @@ public final class SecretSyncRunner: Sendable {
         var running = false
         var clusterCyclePending = false
         var controller: (checkedAt: Date, presence: String?)?
+        /// Secrets of SecretSyncs deleted while aiosd was stopped were looked for (once per start).
+        var orphansReconciled = false
+        /// Failed cycles in a row that the schedule did not start (manual, watch, reload): retried too.
+        var unscheduledFailures = 0
+        var retryPending = false
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -40,6 +45,8 @@ public final class SecretSyncRunner: Sendable {
         var selectedSyncs: [ClusterObjects.SecretSync] = []
         /// Why cluster objects are not synced, if they are not (controller running, CRDs missing, switched off).
         var clusterNote: String?
+        /// Set when the SecretSyncs could not be read at all (the API server failed before the first list).
+        var clusterUnreadable: String?
     }
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
@@ -56,14 +63,20 @@ public final class SecretSyncRunner: Sendable {
             return result
         }
         let source = clusterSource()
+        // A cycle (not a `secret list`) right after start waits briefly for the first list of SecretSyncs.
+        if checkController {
+            source.waitForFirstAnswer(timeout: 10)
+            if !source.snapshot.available, source.snapshot.lastError != nil { source.retryNow(timeout: 5) }
+        }
         let snapshot = source.snapshot
         guard snapshot.available else {
             result.clusterNote = snapshot.lastError.map { "cluster SecretSyncs unavailable: \($0)" }
                 ?? "the SecretSync and SecretProviderClass CRDs are not installed (or not yet listed)"
+            result.clusterUnreadable = snapshot.lastError
             return result
         }
         if let presence = controllerPresence(check: checkController) {
-            result.clusterNote = "the Secret Synchronization Controller runs in the cluster (\(presence)); aiosd leaves SecretSync objects to it"
+            result.clusterNote = "the Secret Store extension (Secret Synchronization Controller) runs in the cluster (\(presence)); aiosd stands down for SecretSyncs and leaves them to it"
             return result
         }
         let selection = configuration.cluster
@@ -72,7 +85,8 @@ public final class SecretSyncRunner: Sendable {
             result.selectedSyncs.append(sync)
             let providerClass = sync.secretProviderClassName.flatMap { snapshot.providerClasses["\(sync.namespace)/\($0)"] }
             do {
-                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass))
+                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass,
+                                                                allowedNamespaces: selection.allowedNamespaces))
             } catch {
                 result.invalidCluster.append((sync, error))
             }
@@ -101,10 +115,38 @@ public final class SecretSyncRunner: Sendable {
         progress.withLock { $0.controller = (Date(), presence) }
         if presence != cached?.presence {
             if let presence {
-                logger.warning("Secret Synchronization Controller detected; aiosd leaves SecretSync objects to it", metadata: ["controller": "\(presence)"])
+                logger.warning("Secret Store extension detected; aiosd stands down for SecretSyncs", metadata: ["controller": "\(presence)"])
+            } else if cached?.presence != nil {
+                logger.notice("Secret Store extension gone; aiosd syncs SecretSyncs again", metadata: ["controller": "\(cached?.presence ?? "")"])
             }
         }
         return presence
+    }
+
+    /// A failed cycle the schedule did not start (`aiosctl sync`, a watch event, a reload) is retried after
+    /// `sync.retryAfterFailure`, doubling up to `sync.interval`, like a scheduled one; a success stops that.
+    private func retryIfFailed(_ report: SyncCycleReport, configuration: AgentConfiguration) {
+        let failures = progress.withLock { p -> Int? in
+            guard report.failed else { p.unscheduledFailures = 0; return nil }
+            p.unscheduledFailures += 1
+            guard !p.retryPending else { return nil }
+            p.retryPending = true
+            return p.unscheduledFailures
+        }
+        guard let failures else { return }
+        let delay = SecretSyncService.nextDelay(failures: failures, sync: configuration.sync)
+        logger.notice("Secret sync failed; retrying", metadata: ["sync.retry_in": "\(DurationParser.format(delay))"])
+        Task {
+            try? await Task.sleep(for: delay)
+            progress.withLock { $0.retryPending = false }
+            _ = await cycle(force: false, reason: "retry after failure")
+        }
+    }
+
+    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle.
+    func configurationChanged(from old: AgentConfiguration, to new: AgentConfiguration) {
+        guard old.cluster != new.cluster, cluster.withLock({ $0 != nil }) || new.cluster.secretSyncs != .off else { return }
+        clusterChanged("configuration reloaded")
     }
 
     /// A SecretSync or SecretProviderClass changed: sync soon (changes arriving together share one cycle).
@@ -123,6 +165,9 @@ public final class SecretSyncRunner: Sendable {
     }
 
     var isRunning: Bool { progress.withLock { $0.running } }
+
+    /// The Secret Store extension's object aiosd stood down for at the last cycle, if it did.
+    var controllerSeen: String? { progress.withLock { $0.controller?.presence } }
 
     /// Ends the cluster watches (their threads finish their current request).
     func stopWatching() { cluster.withLock { $0?.stop() } }
@@ -144,9 +189,14 @@ public final class SecretSyncRunner: Sendable {
                 let configuration = configuration()
                 handleDeletedSecretSyncs(configuration)
                 let loaded = allDefinitions(checkController: true)
+                reconcileOrphans(loaded, configuration)
                 onStart(loaded.all.count)
                 var invalid = loaded.invalidFiles.map { "\($0.error)" }
                 invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
+                if let unreadable = loaded.clusterUnreadable {
+                    // `sync --wait` must not report success having skipped every SecretSync.
+                    invalid.append("the cluster's SecretSyncs could not be read: \(unreadable)")
+                }
                 for entry in loaded.invalidFiles {
                     logger.error("Secret definition refused; left alone", metadata: ["secret": "\(entry.name)", "error": "\(entry.error)"])
                 }
@@ -169,6 +219,11 @@ public final class SecretSyncRunner: Sendable {
                     "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
                 ])
                 progress.withLock { $0.running = false }
+                if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
+                if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
+                    // The API server answered this cycle: a watch waiting out its backoff reconnects now.
+                    cluster.withLock { $0 }?.reconnectNow()
+                }
                 continuation.resume(returning: report)
             }
         }
@@ -199,10 +254,44 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    /// Writes each selected SecretSync's status where it changed.
+    /// Once per start, when the cluster's SecretSyncs are known: Secrets aiosd created for SecretSyncs deleted
+    /// while it was stopped go too (policy `delete`), as the owner reference makes Kubernetes do for new ones.
+    private func reconcileOrphans(_ loaded: Definitions, _ configuration: AgentConfiguration) {
+        guard configuration.cluster.onSecretSyncDeleted == .delete, configuration.cluster.secretSyncs != .off,
+              loaded.clusterNote == nil, !progress.withLock({ $0.orphansReconciled }),
+              let source = cluster.withLock({ $0 }) else { return }
+        let snapshot = source.snapshot
+        guard snapshot.available else { return }
+        do {
+            let deleted = try engine.deleteOrphanedClusterSecrets(existing: Set(snapshot.secretSyncs.map(\.key)), configuration: configuration)
+            for key in deleted {
+                logger.notice("SecretSync gone while aiosd was stopped; its Secret deleted", metadata: ["secret": "\(key)"])
+                engine.forget(key)
+            }
+            progress.withLock { $0.orphansReconciled = true }
+        } catch {
+            logger.warning("Cannot look for Secrets of deleted SecretSyncs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes each selected SecretSync's status where it changed, and takes aiosd's status off SecretSyncs no
+    /// longer selected (a label removed, `cluster.secretSyncs` changed): their status would otherwise say
+    /// "SecretUpToDate" forever.
     private func writeStatuses(_ loaded: Definitions, configuration: AgentConfiguration) {
-        guard !loaded.selectedSyncs.isEmpty, let client = try? engine.connections.kubernetes(configuration: configuration.sync),
+        guard let client = try? engine.connections.kubernetes(configuration: configuration.sync),
               let hasher = try? engine.contentHasher() else { return }
+        if loaded.clusterNote == nil, let source = cluster.withLock({ $0 }) {
+            let selected = Set(loaded.selectedSyncs.map(\.key))
+            for sync in source.snapshot.secretSyncs where !selected.contains(sync.key) && ClusterStatus.isAiosds(sync) {
+                do {
+                    try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name),
+                                           status: ClusterStatus.released)
+                    logger.notice("SecretSync no longer selected; aiosd's status removed", metadata: ["secret": "\(sync.key)"])
+                } catch {
+                    logger.warning("Cannot write the SecretSync's status", metadata: ["secret": "\(sync.key)", "error": "\(error)"])
+                }
+            }
+        }
         let invalid = Dictionary(loaded.invalidCluster.map { ($0.sync.key, $0.issue) }, uniquingKeysWith: { $1 })
         for sync in loaded.selectedSyncs {
             let desired = ClusterStatus.desired(for: sync, status: engine.status(sync.key), invalid: invalid[sync.key], hasher: hasher)

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// after a failed cycle the next comes sooner (`sync.retryAfterFailure`, doubling up to the interval).
 struct SecretSyncService: Service {
     static let serviceName = "secret-sync"
+    static let scheduleReason = "schedule"
 
     let runner: SecretSyncRunner
     let state: DaemonState
@@ -24,10 +25,10 @@ struct SecretSyncService: Service {
                 break
             }
             if Task.isShuttingDownGracefully { break }
-            let report = await runner.cycle(force: false, reason: "schedule")
+            let report = await runner.cycle(force: false, reason: Self.scheduleReason)
             failures = report.failed ? failures + 1 : 0
             delay = Self.nextDelay(failures: failures, sync: runner.configuration().sync)
-            state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay))
+            state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay, controller: runner.controllerSeen))
         }
         state.setService(Self.serviceName, .stopped)
     }
@@ -44,11 +45,12 @@ struct SecretSyncService: Service {
         return .milliseconds(Int64(seconds * 1000))
     }
 
-    static func describe(_ report: SyncCycleReport, next: Duration) -> String {
+    static func describe(_ report: SyncCycleReport, next: Duration, controller: String? = nil) -> String {
         let failed = report.outcomes.filter { $0.result == .failed }.count + report.invalidDefinitions.count
         let total = report.outcomes.count
         let when = ISO8601DateFormatter().string(from: report.finishedAt)
-        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))"
+        let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
+        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))\(standDown)"
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -2,7 +2,7 @@
 # Self-check of the AIO fixture (root): boots aio-check-<pid> with
 # --fixtures Tests/testbed/aio (no .deb) and, with curl and python inside, walks
 # the workload-identity path the agent takes (TokenRequest -> Entra -> Key Vault,
-# AADSTS70021 before the issuer is set, success after), IMDS and Arc tokens
+# AADSTS700211 before the issuer is set, success after), IMDS and Arc tokens
 # against Key Vault, and the testbed vault/fault/counts verbs.
 # Prints ok/not ok lines; exits non-zero if any check failed.
 set -uo pipefail
@@ -40,7 +40,7 @@ VURL=$(f '["vaultUrl"]') PLAIN=$(f '["secrets"]["plain-utf8"]["value"]')
 check "units active (k3s, entra, keyvault, imds, arc)" in_c \
     'systemctl is-active -q k3s aios-azure-entra aios-azure-keyvault aios-azure-imds aios-azure-arc'
 
-# --- workload identity: token exchange before the issuer is set -> AADSTS70021
+# --- workload identity: token exchange before the issuer is set -> AADSTS700211 (no credential has that issuer)
 mint='kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml create token aio-ssc-sa -n azure-iot-operations --audience api://AzureADTokenExchange'
 exchange="curl -sS -w '\n%{http_code}' https://login.microsoftonline.com/$TENANT/oauth2/v2.0/token \
   --data-urlencode grant_type=client_credentials --data-urlencode client_id=$CLIENT \
@@ -49,11 +49,11 @@ exchange="curl -sS -w '\n%{http_code}' https://login.microsoftonline.com/$TENANT
   --data-urlencode client_assertion=\"\$($mint)\""
 out=$(in_c "$exchange")
 code=${out##*$'\n'} body=${out%$'\n'*}
-if [[ $code == 400 ]] && js 'd["error_codes"]' <<<"$body" | grep -q 70021 &&
-   grep -q "Assertion Issuer: 'https://kubernetes.default.svc.cluster.local'" <<<"$body"; then
-    ok "before the issuer is set: Entra answers 400 AADSTS70021 naming the default issuer"
+if [[ $code == 400 ]] && js 'd["error_codes"]' <<<"$body" | grep -q 700211 &&
+   grep -q "assertion issuer 'https://kubernetes.default.svc.cluster.local'" <<<"$body"; then
+    ok "before the issuer is set: Entra answers 400 AADSTS700211 naming the default issuer"
 else
-    nok "before the issuer is set: AADSTS70021" "$out"
+    nok "before the issuer is set: AADSTS700211" "$out"
 fi
 
 # --- set the issuer the way the agent does, restart K3s
@@ -93,12 +93,12 @@ ARC_TOK=$(in_c '
 u="http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https://vault.azure.net"
 realm=$(curl -sS -o /dev/null -D - -H Metadata:true "$u" | sed -n "s/^WWW-Authenticate: Basic realm=\(.*\)\r$/\1/Ip")
 case $realm in /var/opt/azcmagent/tokens/*.key) ;; *) echo "bad realm: $realm"; exit 1 ;; esac
-[ "$(stat -c %a:%U "$realm")" = 600:root ] || { echo "bad key file mode"; exit 1; }
+[ "$(stat -c %a:%U:%G "$realm")" = 640:himds:himds ] || { echo "bad key file mode"; exit 1; }
 bad=$(curl -sS -o /dev/null -w "%{http_code}" -H Metadata:true -H "Authorization: Basic wrong" "$u")
 [ "$bad" = 401 ] || { echo "wrong key gave $bad"; exit 1; }
 curl -fsS -H Metadata:true -H "Authorization: Basic $(cat "$realm")" "$u"' | js 'd["access_token"]' 2>&1)
 v=$(kvget "$ARC_TOK" plain-utf8 2>&1)
-[[ $v == "$PLAIN" ]] && ok "Arc HIMDS: 401 + key file challenge (0600 root, wrong key 401), token works against Key Vault" \
+[[ $v == "$PLAIN" ]] && ok "Arc HIMDS: 401 + key file challenge (himds:himds 0640, wrong key 401), token works against Key Vault" \
     || nok "Arc HIMDS -> Key Vault" "$ARC_TOK $v"
 
 # --- testbed verbs

@@ -115,18 +115,24 @@ def validate_assertion(tid, app, assertion):
     iss, sub, aud = claims.get("iss"), claims.get("sub"), claims.get("aud")
     auds = aud if isinstance(aud, list) else [aud]
     fics = app.get("federatedCredentials", [])
-    match = None
-    for fic in fics:
-        if fic.get("issuer") == iss and fic.get("subject") == sub and \
-                any(a in fic.get("audiences", [FIC_AUDIENCE]) for a in auds):
-            match = fic
-            break
+    # Entra names the claim that matched no credential (case-sensitive comparisons): the issuer first
+    # (AADSTS700211), then the subject (AADSTS700213), then the audience (AADSTS7002121); 70021 remains the
+    # generic code (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+    def mismatch(code, claim, value):
+        return AADError(400, "invalid_request", code,
+                        "No matching federated identity record found for presented assertion %s '%s'. Please "
+                        "note that the matching is done using a case-sensitive comparison. Check your federated "
+                        "identity credential Subject, Audience and Issuer against the presented assertion. "
+                        "https://learn.microsoft.com/entra/workload-id/workload-identity-federation" % (claim, value))
+    same_issuer = [f for f in fics if f.get("issuer") == iss]
+    if not same_issuer:
+        raise mismatch(700211, "issuer", iss)
+    same_subject = [f for f in same_issuer if f.get("subject") == sub]
+    if not same_subject:
+        raise mismatch(700213, "subject", sub)
+    match = next((f for f in same_subject if any(a in f.get("audiences", [FIC_AUDIENCE]) for a in auds)), None)
     if match is None:
-        raise AADError(400, "invalid_request", 70021,
-                       "No matching federated identity record found for presented assertion. "
-                       "Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'. "
-                       "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
-                       % (iss, sub, ",".join(str(a) for a in auds)))
+        raise mismatch(7002121, "audience", ",".join(str(a) for a in auds))
     keys = issuer_keys(iss)
     try:
         azemu.jws_verify(header, si, sig, keys)

@@ -155,13 +155,17 @@ with open("/tmp/azure-identity-token", "w") as f:
 wi_cred = WorkloadIdentityCredential(tenant_id=TENANT, client_id=CLIENT, token_file_path="/tmp/azure-identity-token")
 check("WorkloadIdentityCredential with a token file", lambda: wi_cred.get_token(SCOPE).token)
 
-check("wrong federated subject -> ClientAuthenticationError AADSTS70021 naming issuer and subject",
+check("wrong federated subject -> ClientAuthenticationError AADSTS700213 naming the subject",
       lambda: expect_raises(ClientAuthenticationError, lambda: ClientAssertionCredential(
           TENANT, CLIENT, lambda: sa_token(sub="system:serviceaccount:other:sa")).get_token(SCOPE),
-          "AADSTS70021", "Assertion Issuer: '%s'" % K3S_ISS, "Assertion Subject: 'system:serviceaccount:other:sa'"))
-check("wrong audience -> AADSTS70021",
+          "AADSTS700213", "assertion subject 'system:serviceaccount:other:sa'"))
+check("wrong issuer -> AADSTS700211 naming the issuer",
       lambda: expect_raises(ClientAuthenticationError, lambda: ClientAssertionCredential(
-          TENANT, CLIENT, lambda: sa_token(aud="k3s")).get_token(SCOPE), "AADSTS70021"))
+          TENANT, CLIENT, lambda: sa_token(iss="https://oidc.example.invalid/other")).get_token(SCOPE),
+          "AADSTS700211", "assertion issuer 'https://oidc.example.invalid/other'"))
+check("wrong audience -> AADSTS7002121",
+      lambda: expect_raises(ClientAuthenticationError, lambda: ClientAssertionCredential(
+          TENANT, CLIENT, lambda: sa_token(aud="k3s")).get_token(SCOPE), "AADSTS7002121", "assertion audience 'k3s'"))
 check("expired assertion -> AADSTS700024",
       lambda: expect_raises(ClientAuthenticationError, lambda: ClientAssertionCredential(
           TENANT, CLIENT, lambda: sa_token(life=-120)).get_token(SCOPE), "AADSTS700024"))
@@ -517,7 +521,12 @@ def t_arc_raw():
     assert realm.startswith("Basic realm=/var/opt/azcmagent/tokens/") and realm.endswith(".key"), realm
     path = realm.split("=", 1)[1]
     st = os.stat(path)
-    assert st.st_mode & 0o777 == 0o600 and st.st_uid == 0, oct(st.st_mode)
+    import grp
+    import pwd
+    assert st.st_mode & 0o777 == 0o640, oct(st.st_mode)
+    assert pwd.getpwuid(st.st_uid).pw_name == "himds" and grp.getgrgid(st.st_gid).gr_name == "himds", (st.st_uid, st.st_gid)
+    d = os.stat(os.path.dirname(path))
+    assert d.st_mode & 0o777 == 0o750 and grp.getgrgid(d.st_gid).gr_name == "himds", oct(d.st_mode)
     for key, want in (("wrong", 401), (open(path).read(), 200)):
         try:
             with urllib.request.urlopen(urllib.request.Request(
@@ -528,7 +537,7 @@ def t_arc_raw():
         assert code == want, (key, code)
 
 
-check("raw Arc: challenge realm names a 0600 root key file; wrong key 401, exact contents 200", t_arc_raw)
+check("raw Arc: challenge realm names a himds:himds 0640 key file (dir 0750); wrong key 401, exact contents 200", t_arc_raw)
 
 print("# %d checks, %d failed" % (N, FAILED))
 sys.exit(1 if FAILED else 0)

@@ -113,11 +113,15 @@ def issue(ident, resource):
 
 def arc_challenge():
     """New key file; returns the WWW-Authenticate header value."""
+    # HIMDS runs as user himds and leaves its keys readable by root and group himds only (Microsoft Learn,
+    # "Authenticate against Azure resources with Azure Arc-enabled servers": "On Linux, you must be a member
+    # of the himds group"); the directory is set up (himds:himds 0750) by setup, as azcmagent's package does.
     d = ARGS.token_dir
-    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.makedirs(d, mode=0o750, exist_ok=True)
     name = os.path.join(d, azemu.new_guid() + ".key")
     secret = pysecrets.token_hex(32)
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    os.fchmod(fd, 0o640)    # whatever the umask
     with os.fdopen(fd, "w") as f:
         f.write(secret)
     with ARC_LOCK:
@@ -231,7 +235,8 @@ def main():
     p.add_argument("--admin-listen", default=None, help="plain HTTP admin ('' = off)")
     p.add_argument("--signing-key", default=d + "/entra-signing.key")
     p.add_argument("--token-dir", default="/var/opt/azcmagent/tokens")
-    p.add_argument("--key-lifetime", type=float, default=600.0, help="seconds an Arc key file stays valid")
+    p.add_argument("--key-lifetime", type=float, default=60.0,
+                   help="seconds an Arc key file stays valid (the real one: about a minute)")
     ARGS = p.parse_args()
     if not ARGS.listen:
         ARGS.listen = ["169.254.169.254:80"] if ARGS.mode == "imds" else ["127.0.0.1:40342", "[::1]:40342"]

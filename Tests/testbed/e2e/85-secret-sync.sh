@@ -1,6 +1,6 @@
 #!/bin/bash
 # Secret sync end to end: Key Vault (emulated) -> Kubernetes Secrets (K3s stand-in), authenticated by workload
-# identity of azure-iot-operations/aio-ssc-sa. Before `workload-identity enable` Entra refuses (AADSTS70021,
+# identity of azure-iot-operations/aio-ssc-sa. Before `workload-identity enable` Entra refuses (AADSTS700211,
 # with the fix); after it, plain, hex, base64, pinned-version, PEM and PFX certificates land in Kubernetes.
 # Steady state fetches no value and writes no Secret; rotation, outages, 429 storms, deletion in the vault and
 # a Secret the agent does not own behave as documented; no planted value leaks.
@@ -49,9 +49,12 @@ check_contains "... with source and target" "azure-iot-operations/web-pfx" "$LAS
 
 # Before workload identity is enabled the API server's tokens carry the default issuer: Entra refuses.
 check_rc 1 "sync --wait fails before workload identity is enabled" -- sync_wait
-check_contains "... with AADSTS70021" "AADSTS70021" "$LAST_OUT"
+check_contains "... with AADSTS700211 (no credential has that issuer)" "AADSTS700211" "$LAST_OUT"
 check_contains "... naming the issuer presented" "https://kubernetes.default.svc.cluster.local" "$LAST_OUT"
-check_contains "... and the command that fixes it" "az identity federated-credential create" "$LAST_OUT"
+check_contains "... saying to enable workload identity first" "enable workload identity first" "$LAST_OUT"
+check_contains "... with the Arc command" "az connectedk8s update --name <CLUSTER> --resource-group <RESOURCE-GROUP> --enable-oidc-issuer --enable-workload-identity" "$LAST_OUT"
+check_contains "... and aiosd's" "aiosctl workload-identity enable" "$LAST_OUT"
+check_not_contains "... never to federate K3s' default issuer" "az identity federated-credential create" "$LAST_OUT"
 check_rc 1 "no Secret was created" -- kc get secret plain
 
 check_rc 0 "workload-identity enable --issuer (the fixture's federated issuer)" -- inside aiosctl workload-identity enable --issuer "$issuer"

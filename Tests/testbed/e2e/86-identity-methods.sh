@@ -1,6 +1,7 @@
 #!/bin/bash
 # The other ways aiosd can authenticate to Key Vault: an app's client secret (from a root-owned 0600 file),
-# the machine's managed identity through Azure IMDS, and through the Azure Arc agent's key-file challenge.
+# the machine's managed identity through Azure IMDS, and through the Azure Arc agent's key-file challenge
+# (key files himds:himds 0640: aiosd joins group himds through the package's drop-in, with or without the group).
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init ident
@@ -41,10 +42,25 @@ check_rc 0 "managedIdentity (IMDS): sync succeeds" -- inside aiosctl sync --wait
 check_eq "... with the new value" "PLANTED-after-wrong-secret" "$(data plain value)"
 check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
 
-# Managed identity through the Azure Arc agent (401 Basic realm=<key file>, then the key).
+# Managed identity through the Azure Arc agent (401 Basic realm=<key file>, then the key). HIMDS runs as user
+# himds and its key files are himds:himds 0640; the package was installed before the Arc agent (the fixture),
+# so aiosd is not in group himds yet and says how to fix that.
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-via-arc" >/dev/null
-before=$(served_by arc)
+check_eq "the Arc emulator runs as user himds" "himds" "$(inside ps -o user= -p "$(inside systemctl show -P MainPID aios-azure-arc.service)")"
+check_rc 1 "no unit drop-in yet: the himds group did not exist when the package was configured" -- \
+    inside test -e /etc/systemd/system/aiosd.service.d/50-arc-himds.conf
 check "configure managedIdentity via Arc (reload succeeds)" -- configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
+check_rc 1 "managedIdentity (Arc) before aiosd is in group himds: sync fails" -- inside aiosctl sync --wait
+check_contains "... saying the key file is readable by group himds only" "readable by group himds only" "$LAST_OUT"
+check_contains "... and how to fix it" "sudo dpkg-reconfigure aios-agent" "$LAST_OUT"
+key=$(inside sh -c 'ls -t /var/opt/azcmagent/tokens/*.key | head -1')
+check_eq "... the key file HIMDS wrote is himds:himds 0640" "himds:himds 640" "$(inside stat -c '%U:%G %a' "$key")"
+check_rc 0 "dpkg-reconfigure aios-agent (what the hint says)" -- inside env DEBIAN_FRONTEND=noninteractive dpkg-reconfigure aios-agent
+check_contains "... writes the drop-in SupplementaryGroups=himds" "SupplementaryGroups=himds" \
+    "$(inside cat /etc/systemd/system/aiosd.service.d/50-arc-himds.conf)"
+check "... and aiosd runs in group himds" -- inside sh -c \
+    "grep '^Groups:' /proc/\$(systemctl show -P MainPID aiosd.service)/status | tr ' \t' '\n\n' | grep -qx \$(getent group himds | cut -d: -f3)"
+before=$(served_by arc)
 check_rc 0 "managedIdentity (Arc): sync succeeds" -- inside aiosctl sync --wait
 check_eq "... with the new value" "PLANTED-via-arc" "$(data plain value)"
 check "... the Arc endpoint issued the token (challenge + token)" -- test "$(served_by arc)" -ge $((before + 2))
@@ -54,6 +70,13 @@ inside systemctl restart aiosd.service
 check_rc 1 "managedIdentity (Arc) unavailable: sync fails" -- inside aiosctl sync --wait
 check_eq "... and the last good Secret stays" "PLANTED-via-arc" "$(data plain value)"
 "$TB" fault "$E2E_NAME" arc clear >/dev/null
+
+# The Arc agent removed (its group gone): reconfiguring drops the drop-in and aiosd still starts (systemd
+# refuses a unit whose SupplementaryGroups= names a missing group).
+inside sh -c 'systemctl stop aios-azure-arc.service; deluser --quiet --system himds; delgroup --quiet --system himds' >/dev/null 2>&1
+check_rc 0 "without the himds group, dpkg-reconfigure aios-agent" -- inside env DEBIAN_FRONTEND=noninteractive dpkg-reconfigure aios-agent
+check_rc 1 "... removes the drop-in" -- inside test -e /etc/systemd/system/aiosd.service.d/50-arc-himds.conf
+check_within 10 "... and aiosd is active" -- inside systemctl is-active -q aiosd.service
 
 journal=$("$TB" journal "$E2E_NAME" -u aiosd.service -o verbose 2>&1)
 check_not_contains "no planted value or client secret in aiosd's journal" "PLANTED" "$journal"

@@ -185,6 +185,18 @@ check_rc 0 "kubectl patch forceSynchronization: \"2\"" -- kc patch secretsync ai
 new_value() { [ "$(data aio-plain value)" = "PLANTED-forced-9Qx" ]; }
 check_within 20 "the change of forceSynchronization syncs it" -- new_value
 
+# Selection changes take effect within seconds: the selector label added to an existing SecretSync, removed again.
+check_rc 0 "a SecretSync created without the selector label" -- kc apply -f - <<<"$(printf 'apiVersion: secret-sync.x-k8s.io/v1alpha1\nkind: SecretSync\nmetadata:\n  name: aio-late-label\n  namespace: %s\nspec:\n  serviceAccountName: aio-ssc-sa\n  secretProviderClassName: aio-spc\n  secretObject:\n    data:\n      - sourcePath: plain-utf8\n        targetKey: value\n' "$ns")"
+check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
+check_rc 1 "... it gets no Secret" -- kc get secret aio-late-label
+check_rc 0 "kubectl label secretsync aio-late-label aios.microsoft.com/agent=aiosd" -- kc label secretsync aio-late-label aios.microsoft.com/agent=aiosd
+check_within 15 "... synced within seconds (no hourly wait)" -- has_secret aio-late-label
+late_status() { [ "$(cond aio-late-label SecretUpdated reason)" = SecretUpToDate ]; }
+check_within 10 "... its status written" -- late_status
+check_rc 0 "kubectl label secretsync aio-late-label aios.microsoft.com/agent-" -- kc label secretsync aio-late-label aios.microsoft.com/agent-
+no_status() { [ -z "$(kc get secretsync aio-late-label -o 'jsonpath={.status.conditions}')" ]; }
+check_within 15 "... aiosd's status is taken off within seconds (no stale SecretUpToDate)" -- no_status
+
 # The watch survives a K3s restart: a change right after it is not missed.
 check_rc 0 "aiosctl k3s restart" -- inside aiosctl k3s restart
 check_rc 0 "a SecretSync created after the restart" -- kc apply -f - <<<"$(printf 'apiVersion: secret-sync.x-k8s.io/v1alpha1\nkind: SecretSync\nmetadata:\n  name: aio-after-restart\n  namespace: %s\n  labels: {aios.microsoft.com/agent: aiosd}\nspec:\n  serviceAccountName: aio-ssc-sa\n  secretProviderClassName: aio-spc\n  secretObject:\n    data:\n      - sourcePath: plain-utf8\n        targetKey: value\n' "$ns")"
@@ -202,16 +214,18 @@ check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
 check_contains "... now syncs the unlabelled SecretSync" "applied   azure-iot-operations/not-for-aiosd" "$LAST_OUT"
 check_rc 0 "... its Secret exists" -- kc get secret not-for-aiosd
 
-# The Secret Synchronization Controller is running: aiosd steps aside.
-check_rc 0 "plant the controller's leader-election Lease" -- kc -n kube-system create -f - <<<'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"29f1d54e.secret-sync.x-k8s.io","namespace":"kube-system"},"spec":{"holderIdentity":"secrets-store-sync-controller-manager-0"}}'
+# The Secret Synchronization Controller runs in the Secret Store extension's namespace (its leader-election
+# Lease there): aiosd steps aside.
+check_rc 0 "kubectl create namespace azure-secret-store" -- kc create namespace azure-secret-store
+check_rc 0 "plant the controller's leader-election Lease there" -- kc -n azure-secret-store create -f - <<<'{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"29f1d54e.secret-sync.x-k8s.io","namespace":"azure-secret-store"},"spec":{"holderIdentity":"secret-sync-controller-0"}}'
 check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
 check_rc 0 "aiosctl secret list" -- inside aiosctl secret list
-check_contains "... says the controller runs and aiosd leaves the SecretSyncs to it" "Secret Synchronization Controller runs in the cluster" "$LAST_OUT"
+check_contains "... says the controller runs and aiosd stands down for the SecretSyncs" "aiosd stands down for SecretSyncs and leaves them to it" "$LAST_OUT"
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-controller-owns-it" >/dev/null
 check_rc 0 "kubectl patch forceSynchronization: \"3\"" -- kc patch secretsync aio-plain --type merge -p '{"spec":{"forceSynchronization":"3"}}'
 sleep 3
 check_eq "... aiosd does not sync SecretSyncs then" "PLANTED-forced-9Qx" "$(data aio-plain value)"
-check_journal "... and says so in the journal" -u aiosd.service -- MESSAGE="Secret Synchronization Controller detected; aiosd leaves SecretSync objects to it"
+check_journal "... and says so in the journal" -u aiosd.service -- MESSAGE="Secret Store extension detected; aiosd stands down for SecretSyncs"
 
 journal=$("$TB" journal "$E2E_NAME" -u aiosd.service -o verbose 2>&1)
 check_not_contains "no planted value in aiosd's journal" "PLANTED" "$journal"

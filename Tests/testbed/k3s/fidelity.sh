@@ -116,7 +116,12 @@ token_check() {
 }
 check "create token (TokenRequest): RS256, verifies against JWKS, iss/sub/aud, 1h default" -- \
     token_check default default api://AzureADTokenExchange "$DEFAULT_ISS" 3600
-check "create token for a new SA in azure-iot-operations, 48h (no cap by default)" -- \
+expect "create token for a service account that does not exist -> 404 NotFound (never created on use)" \
+    'serviceaccounts "aio-sa" not found' -- ksh 'kubectl create token aio-sa -n azure-iot-operations 2>&1; true'
+check "kubectl create serviceaccount aio-sa; kubectl create namespace azure-secret-store (with its default SA)" -- \
+    ksh 'kubectl create serviceaccount aio-sa -n azure-iot-operations && kubectl create namespace azure-secret-store &&
+         kubectl get serviceaccount default -n azure-secret-store'
+check "create token for the new SA in azure-iot-operations, 48h (no cap by default)" -- \
     token_check azure-iot-operations aio-sa api://AzureADTokenExchange "$DEFAULT_ISS" 172800 48h
 expect "TokenRequest with expirationSeconds < 600 is rejected" 'less than 10 minutes' -- \
     ksh 'kubectl create token default --duration 5m 2>&1; true'
@@ -171,6 +176,22 @@ expect "... with --force-conflicts it succeeds, other owns .data.k, test's entry
          kubectl get secret ssa -o json --show-managed-fields | python3 -c '
 import sys, json, base64; o = json.load(sys.stdin)
 print(base64.b64decode(o[\"data\"][\"k\"]).decode(), \" \".join(e[\"manager\"] + \":\" + e[\"operation\"] for e in o[\"metadata\"][\"managedFields\"]), end=\" \n\")'"
+# A Secret created by POST is owned by an Update entry: a later apply by the same manager never removes
+# what the POST wrote (real-world.md, "Kubernetes API"); the one apply from the first write does.
+expect "POST {a,b} then apply {a,c} then {c} by the same manager leaves a,b,c (the POST's Update entry keeps a,b)" '^a,b,c$' -- \
+    ksh "kubectl create secret generic mixed --from-literal=a=1 --from-literal=b=2 --field-manager=aiosd >/dev/null &&
+         echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"mixed\"},\"stringData\":{\"a\":\"1\",\"c\":\"3\"}}' | kubectl apply --server-side --field-manager=aiosd -f - >/dev/null &&
+         echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"mixed\"},\"stringData\":{\"c\":\"3\"}}' | kubectl apply --server-side --field-manager=aiosd -f - >/dev/null &&
+         kubectl get secret mixed -o json | python3 -c 'import json,sys; print(\",\".join(sorted(json.load(sys.stdin)[\"data\"])))'"
+expect "apply {a,b} then {c} from the first write removes a and b" '^c$' -- \
+    ksh "echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"applied\"},\"stringData\":{\"a\":\"1\",\"b\":\"2\"}}' | kubectl apply --server-side --field-manager=aiosd -f - >/dev/null &&
+         echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"applied\"},\"stringData\":{\"c\":\"3\"}}' | kubectl apply --server-side --field-manager=aiosd -f - >/dev/null &&
+         kubectl get secret applied -o json | python3 -c 'import json,sys; print(\",\".join(sorted(json.load(sys.stdin)[\"data\"])))'"
+expect "kubernetes.io/dockerconfigjson whose content is not JSON -> 422 Invalid (content redacted)" \
+    'data\[\.dockerconfigjson\]: Invalid value: "<secret contents redacted>"' -- \
+    ksh "kubectl create secret generic badreg --type=kubernetes.io/dockerconfigjson --from-literal=.dockerconfigjson=PLANTED-notjson 2>&1; true"
+expect "... and valid JSON is accepted" '^secret/goodreg created$' -- \
+    ksh "kubectl create secret generic goodreg --type=kubernetes.io/dockerconfigjson --from-literal=.dockerconfigjson='{\"auths\":{}}'"
 expect "kubectl apply --server-side of an unknown field -> strict decoding error (server-side fieldValidation)" \
     'strict decoding error: unknown field "spec"' -- \
     ksh "echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"ssa\"},\"spec\":{}}' |
@@ -357,6 +378,14 @@ expect "Secrets watch: ADDED, MODIFIED, DELETED after a resourceVersion" '^ADDED
     ksh1 "kubectl create secret generic w1 --from-literal=a=b >/dev/null; kubectl label secret w1 l=1 >/dev/null; kubectl delete secret w1 >/dev/null
          kubectl get --raw '/api/v1/namespaces/default/secrets?watch=true&resourceVersion=$SEC_RV&timeoutSeconds=1' |
          python3 -c 'import json,sys; [print(o[\"type\"]+\":\"+o[\"object\"][\"metadata\"][\"name\"], end=\" \") for o in map(json.loads, sys.stdin)]'"
+expect "garbage collection: a Secret owned by a SecretSync goes when the SecretSync is deleted" '^owned-by-ss: 1 -> gone$' -- \
+    ksh1 "sed 's/name: plain-utf8\$/name: gc-owner/' /tmp/ss.yaml | kubectl apply -f - >/dev/null
+         uid=\$(kubectl get secretsync gc-owner $AIO -o jsonpath='{.metadata.uid}')
+         echo '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"owned-by-ss\",\"ownerReferences\":[{\"apiVersion\":\"secret-sync.x-k8s.io/v1alpha1\",\"kind\":\"SecretSync\",\"name\":\"gc-owner\",\"uid\":\"'\$uid'\"}]},\"stringData\":{\"a\":\"1\"}}' |
+             kubectl apply --server-side --field-manager=aiosd $AIO -f - >/dev/null
+         echo -n \"owned-by-ss: \$(kubectl get secret owned-by-ss $AIO -o jsonpath='{.metadata.ownerReferences[*].uid}' | grep -c \$uid) -> \"
+         kubectl delete secretsync gc-owner $AIO >/dev/null
+         for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do kubectl get secret owned-by-ss $AIO >/dev/null 2>&1 || { echo gone; exit 0; }; sleep 0.5; done; echo still-there"
 expect "a Lease like the controller's (29f1d54e.secret-sync.x-k8s.io) via kubectl apply / get / delete" \
     '^lease.coordination.k8s.io/29f1d54e.secret-sync.x-k8s.io created azure-iot-operations +29f1d54e.secret-sync.x-k8s.io +ssc-pod_1 .*deleted' -- \
     ksh1 "printf '%s\n' 'apiVersion: coordination.k8s.io/v1' 'kind: Lease' 'metadata:' '  name: 29f1d54e.secret-sync.x-k8s.io' \
