@@ -44,7 +44,7 @@ struct EntraTokenEndpoint: Sendable {
                                   tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) })
         let response: HTTPResponse
         do {
-            response = try transport.send(request)
+            response = try MetricsRegistry.shared.measured(service: "entra") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw AzureAuthError(code: "entra_unreachable", message: "cannot reach Entra ID at \(authorityHost): \(error.message)",
                                  isRetryable: true)

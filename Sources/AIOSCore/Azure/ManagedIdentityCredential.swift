@@ -45,7 +45,8 @@ public struct ManagedIdentityCredential: TokenCredential {
         var headers = [("Metadata", "true")]
         if let authorization { headers.append(("Authorization", authorization)) }
         do {
-            return try transport.send(HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true))
+            let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true)
+            return try MetricsRegistry.shared.measured(service: "managed_identity") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw AzureAuthError(code: "imds_unavailable", message: "cannot reach the \(service) identity endpoint: \(error.message)",
                                  isRetryable: true)

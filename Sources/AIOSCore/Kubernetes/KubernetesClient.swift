@@ -207,7 +207,7 @@ public final class KubernetesClient: Sendable {
         let request = HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: .seconds(30), tls: tls)
         requests.withLock { $0 += 1 }
         do {
-            return try pool.send(request)
+            return try MetricsRegistry.shared.measured(service: "kubernetes") { () throws(HTTPClientError) in try pool.send(request) }
         } catch {
             throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
         }

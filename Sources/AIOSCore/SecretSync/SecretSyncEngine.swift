@@ -34,6 +34,9 @@ public final class SecretSyncEngine: Sendable {
         var observedAt: Int?
         var version: String?
         var outputs: [String: [UInt8]]
+        /// The earliest of the version's `exp` and its certificate's notAfter; its `nbf` (Unix seconds).
+        var expires: Int?
+        var notBefore: Int?
     }
 
     /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
@@ -307,6 +310,7 @@ public final class SecretSyncEngine: Sendable {
                     objectStatus.contentHash = hasher.hash(type: "object", data: value.outputs)
                     objectStatus.lastSuccess = now
                     objectStatus.issue = nil
+                    ExpiryWarnings.record(expires: value.expires, notBefore: value.notBefore, on: &objectStatus)
                     outputs.merge(value.outputs) { $1 }
                 case .failure(let issue, let isAbsent)?:
                     if isAbsent { goneCount += 1 }
@@ -323,6 +327,7 @@ public final class SecretSyncEngine: Sendable {
                         failures.append(issue)
                     }
                 }
+                ExpiryWarnings.check(&objectStatus, definition: definition, now: now, logger: logger)
                 status.objects[o] = objectStatus
             }
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]

@@ -52,20 +52,31 @@ public final class VaultAccess: Sendable {
                     .sorted { ($0.created ?? 0, $0.version) > ($1.created ?? 0, $1.version) }
                     .prefix(object.objectVersionHistory)
                 var outputs: [String: [UInt8]] = [:]
+                var newest: KeyVaultSecret?
                 for (index, version) in versions.enumerated() {
                     let secret = try client.getSecret(name: object.objectName, version: version.version)
                     outputs["\(object.alias)/\(index)"] = try materialize(object, secret.value, secret.contentType)
+                    if index == 0 { newest = secret }
                 }
-                return .init(updated: listing.updated, observedAt: fetchedAt, version: versions.first?.version, outputs: outputs)
+                return .init(updated: listing.updated, observedAt: fetchedAt, version: versions.first?.version, outputs: outputs,
+                             expires: newest.flatMap(Self.expires), notBefore: newest?.notBefore)
             }
             let secret = try client.getSecret(name: object.objectName, version: object.objectVersion)
             return .init(updated: listing.updated, observedAt: fetchedAt, version: secret.version,
-                         outputs: [object.alias: try materialize(object, secret.value, secret.contentType)])
+                         outputs: [object.alias: try materialize(object, secret.value, secret.contentType)],
+                         expires: Self.expires(secret), notBefore: secret.notBefore)
         } catch let issue as VaultIssue {
             throw issue
         } catch {
             throw Self.issue(error, vault: vaultName, object: object.objectName)
         }
+    }
+
+    /// The earlier of the version's `exp` and, for a certificate, the leaf's notAfter (they differ when a
+    /// certificate was stored as a plain secret, or `exp` was set by hand).
+    static func expires(_ secret: KeyVaultSecret) -> Int? {
+        let notAfter = ObjectContent.certificateNotAfter(value: secret.value, contentType: secret.contentType)
+        return [secret.expires, notAfter].compactMap { $0 }.min()
     }
 
     private func materialize(_ object: SyncObject, _ value: String, _ contentType: String?) throws(VaultIssue) -> [UInt8] {

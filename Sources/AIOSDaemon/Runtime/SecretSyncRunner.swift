@@ -19,6 +19,8 @@ public final class SecretSyncRunner: Sendable {
         var running = false
         var clusterCyclePending = false
         var controller: (checkedAt: Date, presence: String?)?
+        var lastCycle: SyncCycleSummary?
+        var nextCycleAt: Date?
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -123,6 +125,12 @@ public final class SecretSyncRunner: Sendable {
     }
 
     var isRunning: Bool { progress.withLock { $0.running } }
+    var lastCycle: SyncCycleSummary? { progress.withLock { $0.lastCycle } }
+    /// When the schedule runs the next cycle; set by the sync service.
+    var nextCycleAt: Date? {
+        get { progress.withLock { $0.nextCycleAt } }
+        set { progress.withLock { $0.nextCycleAt = newValue } }
+    }
 
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
     func definitions() -> SyncDefinitionDirectory.Loaded { directory.load() }
@@ -165,7 +173,12 @@ public final class SecretSyncRunner: Sendable {
                     "sync.vault_requests": "\(report.vaultRequests)", "sync.kubernetes_requests": "\(report.kubernetesRequests)",
                     "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
                 ])
-                progress.withLock { $0.running = false }
+                let summary = SyncHealthReport.summary(report, reason: reason)
+                MetricsExposition.record(summary)
+                progress.withLock {
+                    $0.running = false
+                    $0.lastCycle = summary
+                }
                 continuation.resume(returning: report)
             }
         }

@@ -1,3 +1,4 @@
+import AIOSAPI
 import AIOSCore
 import Foundation
 import Logging
@@ -16,6 +17,7 @@ struct SecretSyncService: Service {
         var failures = 0
         var delay = Duration.seconds(2)  // let K3s and the network settle after boot
         state.setService(Self.serviceName, .running, detail: "first sync in 2s")
+        runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let wait = delay
@@ -35,16 +37,18 @@ struct SecretSyncService: Service {
                 let jitter = Self.seconds(sync.jitter) > 0 ? Double.random(in: 0...Self.seconds(sync.jitter)) : 0
                 delay = .milliseconds(Int64((Self.seconds(sync.interval) + jitter) * 1000))
             }
+            runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
             state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay))
         }
+        runner.nextCycleAt = nil
         state.setService(Self.serviceName, .stopped)
     }
 
     static func describe(_ report: SyncCycleReport, next: Duration) -> String {
         let failed = report.outcomes.filter { $0.result == .failed }.count + report.invalidDefinitions.count
         let total = report.outcomes.count
-        let when = ISO8601DateFormatter().string(from: report.finishedAt)
-        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))"
+        let when = report.finishedAt.formatted(.iso8601)
+        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationText.format(seconds: seconds(next)))"
     }
 
     static func seconds(_ duration: Duration) -> Double {
