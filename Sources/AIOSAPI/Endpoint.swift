@@ -23,6 +23,7 @@ extension Endpoint {
     public static let status = Endpoint(.get, "/v1/status", mutating: false)
     /// Prometheus text exposition (`text/plain; version=0.0.4`), not JSON.
     public static let metrics = Endpoint(.get, "/v1/metrics", mutating: false)
+    public static let doctor = Endpoint(.get, "/v1/doctor", mutating: false)
     public static let configReload = Endpoint(.post, "/v1/config/reload", mutating: true)
     public static let systemdDaemonReload = Endpoint(.post, "/v1/systemd/daemon-reload", mutating: true)
     public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", mutating: true)
@@ -43,7 +44,7 @@ extension Endpoint {
     public static let sync = Endpoint(.post, "/v1/sync", mutating: true)
 
     public static let all: [Endpoint] = [
-        .version, .status, .metrics, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
+        .version, .status, .metrics, .doctor, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
         .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync,
     ]

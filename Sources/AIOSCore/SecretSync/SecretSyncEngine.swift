@@ -48,6 +48,8 @@ public final class SecretSyncEngine: Sendable {
     }
 
     public func status(_ name: String) -> SyncDefinitionStatus? { state.get(name) }
+    /// Every definition's status as of the last cycle (status and metrics read it).
+    public var allStatuses: [SyncDefinitionStatus] { state.all }
 
     /// One cycle over `definitions`. `force` fetches every value and re-checks every Secret.
     public func run(definitions: [SyncDefinition], invalid: [String], force: Bool, configuration: AgentConfiguration,

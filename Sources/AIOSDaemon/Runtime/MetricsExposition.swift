@@ -19,7 +19,7 @@ enum MetricsExposition {
     }
 
     static func text(sync: SecretSyncRunner, registry: MetricsRegistry = .shared, now: Date = Date()) -> String {
-        PrometheusText.render(families(statuses: sync.engine.state.all, lastCycle: sync.lastCycle, registry: registry, now: now))
+        PrometheusText.render(families(statuses: sync.engine.allStatuses, lastCycle: sync.lastCycle, registry: registry, now: now))
     }
 
     static func families(statuses: [SyncDefinitionStatus], lastCycle: SyncCycleSummary?, registry: MetricsRegistry,

@@ -82,6 +82,16 @@ public final class SecretSyncRunner: Sendable {
         return result
     }
 
+    /// SecretSyncs the cluster has that the selection (`cluster.secretSyncs` and its label) leaves out, as
+    /// `namespace/name`; empty when the cluster is not watched.
+    func unselectedSecretSyncs() -> [String] {
+        guard let source = cluster.withLock({ $0 }) else { return [] }
+        let selection = configuration().cluster
+        return source.snapshot.secretSyncs.filter { sync in
+            selection.secretSyncs == .off || (selection.secretSyncs == .labelled && sync.labels[selection.selectorKey] != selection.selectorValue)
+        }.map(\.key).sorted()
+    }
+
     private func clusterSource() -> ClusterSyncSource {
         cluster.withLock { existing in
             if let existing { return existing }

@@ -16,11 +16,11 @@ enum SyncHealthReport {
     }
 
     static func sync(_ runner: SecretSyncRunner, now: Date = Date()) -> SyncHealth {
-        let statuses = runner.engine.state.all
+        let statuses = runner.engine.allStatuses
         var failing = 0, expiringSoon = 0, expired = 0
         for status in statuses {
             if SecretWire.isFailing(status) { failing += 1 }
-            guard let expires = status.objects.compactMap(\.expires).min() else { continue }
+            guard let expires = status.objects.compactMap({ $0.expires }).min() else { continue }
             let left = Double(expires) - now.timeIntervalSince1970
             if left <= 0 { expired += 1 } else if left <= soon { expiringSoon += 1 }
         }
