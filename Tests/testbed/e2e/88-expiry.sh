@@ -8,9 +8,6 @@ e2e_init expiry
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
 check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
-fixture=$("$TB" fixture "$E2E_NAME" --json)
-fact() { json_get "$1" <<<"$fixture"; }
-tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
 ns=azure-iot-operations
 data() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }
 set_exp() { "$TB" vault "$E2E_NAME" set-attributes "$vault" plain-utf8 --exp "$1" >/dev/null; }
@@ -19,15 +16,7 @@ warnings() { inside journalctl --no-pager -o json -u aiosd.service | journal_mat
 soon="Key Vault object expires soon"
 expired="Key Vault object has expired; still synced"
 
-inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
-identity:
-  tenantId: $tenant
-  clientId: $client
-sync:
-  interval: 1h
-  jitter: 0s
-EOF2
-check "reload aiosd with the identity" -- inside systemctl reload aiosd.service
+aio_identity
 check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 check_rc 0 "secret add web-pem (a certificate valid 365 days, no exp attribute)" -- inside aiosctl secret add web-pem --vault "$vault" --object tls-pem --type tls
 check_rc 0 "workload-identity enable" -- inside aiosctl workload-identity enable --issuer "$issuer"

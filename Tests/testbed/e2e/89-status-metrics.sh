@@ -17,9 +17,6 @@ e2e_init metrics
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
 check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
-fixture=$("$TB" fixture "$E2E_NAME" --json)
-fact() { json_get "$1" <<<"$fixture"; }
-tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
 
 # metric TEXT EXPR: evaluates EXPR over the parsed families: m(name, **labels) is a sample's value (0 if absent),
 # families the list prometheus_client's parser returned.
@@ -34,17 +31,8 @@ print(eval(sys.argv[1]))' "$1" <<<"$2"
 }
 scrape() { inside curl -sS --unix-socket /run/aiosd/aiosd.sock http://aiosd/v1/metrics; }
 
-inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
-identity:
-  tenantId: $tenant
-  clientId: $client
-sync:
-  interval: 1h
-  jitter: 0s
-metrics:
-  listen: 9464
-EOF2
-check "restart aiosd with metrics.listen (a restart setting)" -- inside systemctl restart aiosd.service
+aio_identity $'metrics:\n  listen: 9464'
+check "restart aiosd for metrics.listen (a restart setting)" -- inside systemctl restart aiosd.service
 check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 check_rc 0 "workload-identity enable" -- inside aiosctl workload-identity enable --issuer "$issuer"
 

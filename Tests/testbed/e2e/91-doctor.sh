@@ -9,21 +9,10 @@ e2e_init doctor
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
 check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
-fixture=$("$TB" fixture "$E2E_NAME" --json)
-fact() { json_get "$1" <<<"$fixture"; }
-tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
 finding() { json_get "[f for f in d[\"findings\"] if f[\"check\"] == \"$1\"][0][\"$2\"]" <<<"$DOCTOR_JSON"; }
 doctor_json() { DOCTOR_JSON=$(inside aiosctl doctor --json); }
 
-inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
-identity:
-  tenantId: $tenant
-  clientId: $client
-sync:
-  interval: 1h
-  jitter: 0s
-EOF2
-check "reload aiosd with the identity" -- inside systemctl reload aiosd.service
+aio_identity
 check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 
 # Broken site 1: K3s still runs with its default issuer.
