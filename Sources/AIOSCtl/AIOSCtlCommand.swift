@@ -9,8 +9,14 @@ public struct AIOSCtlCommand: ParsableCommand {
         commandName: "aiosctl",
         abstract: "Control and inspect aiosd, the node agent for K3s hosts running Azure IoT Operations.",
         discussion: """
+            Who may do what (aiosd(8), PRIVILEGE LEVELS): members of the socket group read (status, lists, show); \
+            operators, members of control.adminGroup (default '\(Defaults.adminGroup)'), sync, manage secret \
+            definitions within the policy in aiosd.yaml, enable or disable workload identity, restart K3s and set \
+            the operator allow-list of kube-apiserver flags; root (or control.k3sAdminGroup) may do everything.
+
             Exit status: 0 ok, 1 the operation failed, 2 usage error, 3 aiosd not reachable, \
-            4 permission denied (run as root or as a member of group '\(Defaults.adminGroup)').
+            4 permission denied (not in the socket group, or your level may not do it: the message names the \
+            rule and who may).
             """,
         version: AgentVersion.current,
         subcommands: [StatusCommand.self, VersionCommand.self, ConfigCommand.self, K3sCommand.self, SystemdCommand.self,

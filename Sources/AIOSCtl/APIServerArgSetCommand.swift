@@ -11,6 +11,14 @@ struct APIServerArgSetCommand: ParsableCommand {
             Each FLAG must be a kube-apiserver flag (without --); a flag given several times keeps every value, in \
             order, and replaces the values the drop-in had for it. Values may not contain newlines or other \
             control characters. A refused edit changes nothing; setting what is already set restarts nothing.
+
+            Operators (control.adminGroup) may set only: api-audiences, audit-log-maxage, audit-log-maxbackup, \
+            audit-log-maxsize, default-not-ready-toleration-seconds, default-unreachable-toleration-seconds, \
+            max-mutating-requests-inflight, max-requests-inflight, min-request-timeout, request-timeout, and \
+            service-account-max-token-expiration from 1h to 24h; the issuer through `aiosctl workload-identity`. \
+            Every other flag needs root (uid 0 or control.k3sAdminGroup); a refusal exits 4. A flag naming a \
+            file is accepted, for root too, only if the file and every directory above it are owned by root, \
+            not group/world-writable, with no symbolic link.
             """)
 
     @Argument(help: ArgumentHelp("kube-apiserver flags, e.g. audit-log-maxage=30", valueName: "flag=value"))

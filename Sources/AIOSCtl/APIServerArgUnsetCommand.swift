@@ -5,7 +5,11 @@ import ArgumentParser
 struct APIServerArgUnsetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unset",
-        abstract: "Remove kube-apiserver flags from the agent's drop-in, restart K3s and verify it; roll back if it fails.")
+        abstract: "Remove kube-apiserver flags from the agent's drop-in, restart K3s and verify it; roll back if it fails.",
+        discussion: """
+            Operators may unset the flags they may set (see aiosctl k3s apiserver-arg set --help); every other \
+            flag needs root, and the issuer is removed with aiosctl workload-identity disable.
+            """)
 
     @Argument(help: ArgumentHelp("kube-apiserver flag names, e.g. audit-log-maxage", valueName: "flag"))
     var flags: [String]

@@ -13,6 +13,8 @@ struct SecretAddCommand: ParsableCommand {
             --secret-name) in --namespace gets key --key (default: the object's name) with the value; with \
             --type tls it becomes a kubernetes.io/tls Secret (tls.crt leaf first then chain, tls.key) from a \
             certificate-backed secret (PEM or PKCS#12). The next sync picks it up; to sync now: aiosctl sync --wait.
+            Operators may target only the namespaces in secrets.allowedNamespaces of /etc/aios/aiosd.yaml \
+            (default azure-iot-operations), never kube-system; root is not bounded. A refusal exits 4.
             Examples:
               aiosctl secret add db --vault contoso-kv --object db-password --key password
               aiosctl secret add opcua-trust --vault contoso-kv --object trust-der --encoding hex --key trust.der

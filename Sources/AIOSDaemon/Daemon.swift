@@ -41,7 +41,7 @@ public struct Daemon {
         let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration })
         let router = Router(
             handlers: Self.handlers(state: state, manager: manager, operations: operations, sync: sync),
-            authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup) },
+            authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup, k3sAdminGroup: state.configuration.control.k3sAdminGroup) },
             logger: logger)
 
         var services: [any Service] = []

@@ -33,6 +33,15 @@ import Testing
         #expect(Endpoint.all.filter { $0.method == .get }.allSatisfy { !$0.mutating })
     }
 
+    /// Every endpoint declares its level; a GET is for readers, a POST changes something and needs more.
+    @Test func levelsFollowTheMethod() {
+        for endpoint in Endpoint.all {
+            #expect((endpoint.method == .get) == (endpoint.level == .reader), "\(endpoint) is declared \(endpoint.level)")
+        }
+        #expect(AccessLevel.reader < .operator && AccessLevel.operator < .root)
+        #expect(Endpoint.all.filter { $0.level == .root }.isEmpty, "root-only work is decided inside handlers by the domain's policies")
+    }
+
     @Test func pathParameters() {
         #expect(Endpoint.job.match("/v1/jobs/0a1b2c3d") == ["id": "0a1b2c3d"])
         #expect(Endpoint.job.match("/v1/jobs/") == nil)

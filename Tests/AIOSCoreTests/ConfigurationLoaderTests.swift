@@ -61,6 +61,16 @@ import Testing
         ("control:\n  adminGroup: \"\"\n", 2, "control.adminGroup", "non-empty"),
         ("k3s:\n  readyTimeout: 1s\n", 2, "k3s.readyTimeout", "must be at least 10s"),
         ("k3s:\n  unit: k3s.service\n", 2, "k3s.unit", "unknown setting"),
+        ("control:\n  k3sAdminGroup: \"\"\n", 2, "control.k3sAdminGroup", "non-empty"),
+        ("secrets:\n  allowedNamespaces: apps\n", 2, "secrets.allowedNamespaces", "expected a list of strings"),
+        ("secrets:\n  allowedNamespaces:\n    - apps\n    - Bad_NS\n", 4, "secrets.allowedNamespaces[1]", "not a namespace name"),
+        ("secrets:\n  allowedNamespaces: [apps, kube-system]\n", 2, "secrets.allowedNamespaces[1]", "kube-system cannot be opened"),
+        ("secrets:\n  allowedNamespaces: [apps, apps]\n", 2, "secrets.allowedNamespaces[1]", "listed twice"),
+        ("secrets:\n  allowedNamespaces: [{a: b}]\n", 2, "secrets.allowedNamespaces[0]", "non-empty single-line string"),
+        ("secrets:\n  allowedServiceAccounts: [apps]\n", 2, "secrets.allowedServiceAccounts[0]", "expected NAMESPACE/NAME or NAMESPACE/*"),
+        ("secrets:\n  allowedServiceAccounts: [apps/a/b]\n", 2, "secrets.allowedServiceAccounts[0]", "expected NAMESPACE/NAME"),
+        ("secrets:\n  allowedServiceAccounts: [\"kube-system/*\"]\n", 2, "secrets.allowedServiceAccounts[0]", "kube-system cannot be opened"),
+        ("secrets:\n  allowedNamespace: [apps]\n", 2, "secrets.allowedNamespace", "unknown setting"),
     ] as [(String, Int?, String, String)])
     func invalidSettingsNameLineAndKey(_ yaml: String, _ line: Int?, _ key: String, _ fragment: String) {
         do {
@@ -188,5 +198,26 @@ import Testing
         #expect {
             _ = try ConfigurationLoader().parse(yaml, file: "aiosd.yaml")
         } throws: { ($0 as? ConfigurationError)?.key == key }
+    }
+
+    @Test func privilegeSettings() throws {
+        let defaults = try ConfigurationLoader().parse("", file: "f.yaml")
+        #expect(defaults.control.k3sAdminGroup == nil)
+        #expect(defaults.secrets.allowedNamespaces == ["azure-iot-operations"])
+        #expect(defaults.secrets.allowedServiceAccounts == [])
+        let set = try ConfigurationLoader().parse("""
+            control:
+              k3sAdminGroup: k3s-admins
+            secrets:
+              allowedNamespaces: [azure-iot-operations, apps]
+              allowedServiceAccounts:
+                - apps/reader
+                - "apps/*"
+            """, file: "f.yaml")
+        #expect(set.control.k3sAdminGroup == "k3s-admins")
+        #expect(set.secrets.allowedNamespaces == ["azure-iot-operations", "apps"])
+        #expect(set.secrets.allowedServiceAccounts == ["apps/reader", "apps/*"])
+        // An empty list closes every namespace to operators.
+        #expect(try ConfigurationLoader().parse("secrets:\n  allowedNamespaces: []\n", file: "f.yaml").secrets.allowedNamespaces == [])
     }
 }

@@ -5,6 +5,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var k3s = K3sAgentConfiguration()
     public var identity = IdentityConfiguration()
     public var sync = SyncConfiguration()
+    /// What an operator's `secret add` may target.
+    public var secrets = SecretsPolicyConfiguration()
     public var cluster = ClusterSyncConfiguration()
     public var metrics = MetricsConfiguration()
     public var logLevel: LogLevel = .info
@@ -23,8 +25,12 @@ public struct ControlConfiguration: Sendable, Equatable {
     public var socket = "/run/aiosd/aiosd.sock"
     /// Group owning the socket it binds itself (mode 0660).
     public var socketGroup = "aios"
-    /// Members of this group (and root) may make mutating requests.
+    /// Members of this group are operators: sync, secret definitions within `secrets:`, workload identity,
+    /// K3s restart, daemon-reload and the operator allow-list of kube-apiserver flags.
     public var adminGroup = "aios"
+    /// Members of this group count as root towards aiosd (every kube-apiserver flag, unbounded secret targets);
+    /// none by default: only uid 0.
+    public var k3sAdminGroup: String?
     public var maxConnections = 64
     /// A client must send its request head within this time.
     public var headerTimeout: Duration = .seconds(5)

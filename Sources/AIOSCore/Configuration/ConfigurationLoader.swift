@@ -34,11 +34,12 @@ public struct ConfigurationLoader: Sendable {
             }
             if let group = try control.nonEmptyString("socketGroup") { c.socketGroup = group }
             if let group = try control.nonEmptyString("adminGroup") { c.adminGroup = group }
+            if let group = try control.nonEmptyString("k3sAdminGroup") { c.k3sAdminGroup = group }
             if let value = try control.positiveInt("maxConnections", max: 4096) { c.maxConnections = value }
             if let value = try control.duration("headerTimeout", minimum: .milliseconds(100)) { c.headerTimeout = value }
             if let value = try control.duration("idleTimeout", minimum: .seconds(1)) { c.idleTimeout = value }
             if let value = try control.positiveInt("maxBodyBytes", max: 64 << 20) { c.maxBodyBytes = value }
-            try control.finish(known: ["socket", "socketGroup", "adminGroup", "maxConnections", "headerTimeout", "idleTimeout", "maxBodyBytes"])
+            try control.finish(known: ["socket", "socketGroup", "adminGroup", "k3sAdminGroup", "maxConnections", "headerTimeout", "idleTimeout", "maxBodyBytes"])
             configuration.control = c
         }
         if var k3s = try root.mapping("k3s") {
@@ -103,6 +104,9 @@ public struct ConfigurationLoader: Sendable {
                                     "concurrency", "vaultRequestsPerSecond", "retryAfterFailure"])
             configuration.sync = s
         }
+        if var secrets = try root.mapping("secrets") {
+            configuration.secrets = try Self.secretsPolicy(&secrets)
+        }
         if var cluster = try root.mapping("cluster") {
             var c = configuration.cluster
             if let value = try cluster.choice("secretSyncs", of: ClusterSyncConfiguration.Selection.self) { c.secretSyncs = value }
@@ -128,7 +132,30 @@ public struct ConfigurationLoader: Sendable {
         }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "identity", "sync", "cluster", "metrics", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "secrets", "cluster", "metrics", "logLevel", "shutdownTimeout"])
         return configuration
+    }
+
+    /// `secrets:`, the bounds of an operator's `secret add`; kube-system is root's alone, so it cannot be listed.
+    static func secretsPolicy(_ secrets: inout YAMLMapping) throws(ConfigurationError) -> SecretsPolicyConfiguration {
+        var policy = SecretsPolicyConfiguration()
+        let system = SecretsPolicyConfiguration.systemNamespace
+        if let namespaces = try secrets.stringList("allowedNamespaces", problem: { name in
+            if !KubernetesNames.isLabel(name) { return "\"\(name)\" is not a namespace name" }
+            return name == system ? "\(system) cannot be opened to operators; only root targets it" : nil
+        }) {
+            policy.allowedNamespaces = namespaces
+        }
+        if let accounts = try secrets.stringList("allowedServiceAccounts", problem: { text in
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, KubernetesNames.isLabel(parts[0]), parts[1] == "*" || ServiceAccountReference(parsing: text) != nil else {
+                return "expected NAMESPACE/NAME or NAMESPACE/*, got \"\(text)\""
+            }
+            return parts[0] == system ? "service accounts in \(system) cannot be opened to operators" : nil
+        }) {
+            policy.allowedServiceAccounts = accounts
+        }
+        try secrets.finish(known: ["allowedNamespaces", "allowedServiceAccounts"])
+        return policy
     }
 }

@@ -208,3 +208,26 @@ extension YAMLMapping {
         ConfigurationError(file: file, line: node?.mark?.line, column: node?.mark?.column, key: dotted(key), message: message)
     }
 }
+
+extension YAMLMapping {
+    /// A list of single-line strings under `key`, each checked by `problem` (nil if acceptable); an error
+    /// points at the offending element (`key[index]`). Duplicates are refused.
+    public mutating func stringList(_ key: String, problem: (String) -> String?) throws(ConfigurationError) -> [String]? {
+        guard let node = take(key) else { return nil }
+        guard let sequence = node.sequence else { throw error(key, node, "expected a list of strings") }
+        var result: [String] = []
+        for (index, element) in sequence.enumerated() {
+            func invalid(_ message: String) -> ConfigurationError {
+                ConfigurationError(file: file, line: element.mark?.line, column: element.mark?.column,
+                                   key: "\(dotted(key))[\(index)]", message: message)
+            }
+            guard let text = element.scalar?.string, !text.isEmpty, !text.contains(where: { $0.isNewline || $0 == "\0" }) else {
+                throw invalid("expected a non-empty single-line string")
+            }
+            if let message = problem(text) { throw invalid(message) }
+            guard !result.contains(text) else { throw invalid("\"\(text)\" is listed twice") }
+            result.append(text)
+        }
+        return result
+    }
+}

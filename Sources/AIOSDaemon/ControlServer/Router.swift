@@ -7,6 +7,9 @@ public struct APIRequest: Sendable {
     public var endpoint: Endpoint
     public var body: [UInt8]
     public var peer: PeerCredentials
+    /// The peer's level, established for endpoints above `reader` (handlers with finer rules pass it to the
+    /// domain's policies); `reader` on read endpoints, where it is not looked up.
+    public var caller: AccessLevel = .reader
     /// Values of `{name}` segments in the endpoint's path.
     public var parameters: [String: String] = [:]
     /// The client asked for NDJSON progress (`Accept: application/x-ndjson`).
@@ -56,7 +59,8 @@ public protocol APIHandler: Sendable {
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply
 }
 
-/// Maps method and path to a handler, enforces authorization on mutating endpoints, and audits them.
+/// Maps method and path to a handler, refuses a peer below the endpoint's declared level, and audits every
+/// mutating request (authorized, denied, or refused by a handler's policy) with the peer's uid, pid, command and level.
 public struct Router: Sendable {
     private let handlers: [Endpoint: any APIHandler]
     private let authorizer: @Sendable () -> Authorizer
@@ -78,26 +82,36 @@ public struct Router: Sendable {
             let allowed = knownPath.map(\.method.rawValue).sorted().joined(separator: ", ")
             return .error(APIError(code: .methodNotAllowed, message: "\(method) is not allowed on \(path); use \(allowed)"))
         }
-        if endpoint.mutating {
+        // Read endpoints admit anyone who could connect; only changes need the peer's level established.
+        var caller = AccessLevel.reader
+        if endpoint.level > .reader {
             let policy = authorizer()
-            let allowed = policy.mayMutate(peer)
+            caller = policy.level(of: peer)
+            let allowed = caller >= endpoint.level
             logger.notice(allowed ? "Mutating request authorized" : "Mutating request denied", metadata: [
-                "request.endpoint": "\(endpoint)", "peer.uid": "\(peer.uid)", "peer.gid": "\(peer.gid)",
-                "peer.pid": "\(peer.pid)", "peer.comm": "\(peer.command)",
+                "request.endpoint": "\(endpoint)", "request.level": "\(endpoint.level)", "peer.level": "\(caller)",
+                "peer.uid": "\(peer.uid)", "peer.gid": "\(peer.gid)", "peer.pid": "\(peer.pid)", "peer.comm": "\(peer.command)",
             ])
             guard allowed else {
                 return .error(APIError(
                     code: .permissionDenied,
-                    message: "uid \(peer.uid) may not \(endpoint); mutating requests need root or membership of group '\(policy.adminGroup)'",
-                    hint: "run as root, or: usermod -aG \(policy.adminGroup) <user>"))
+                    message: "uid \(peer.uid) may not \(endpoint): it needs the \(endpoint.level) level (\(policy.holders(of: endpoint.level))); uid \(peer.uid) is a \(caller)",
+                    hint: policy.howToBecome(endpoint.level)))
             }
         }
         do {
             // Parameters arrive percent-encoded (a SecretSync's name is NAMESPACE%2FNAME).
             let parameters = (endpoint.match(path) ?? [:]).mapValues { $0.removingPercentEncoding ?? $0 }
-            return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer,
+            return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer, caller: caller,
                                                        parameters: parameters, wantsStream: wantsStream))
         } catch {
+            if error.code == APIErrorCode.permissionDenied.rawValue {
+                // A handler's policy (apiserver flags, secret targets) refused the authorized peer.
+                logger.notice("Mutating request refused by policy", metadata: [
+                    "request.endpoint": "\(endpoint)", "peer.level": "\(caller)", "peer.uid": "\(peer.uid)",
+                    "peer.pid": "\(peer.pid)", "peer.comm": "\(peer.command)", "request.error": "\(error.message)",
+                ])
+            }
             return .error(error)
         }
     }

@@ -21,6 +21,11 @@ struct APIServerArgsEditHandler: APIHandler {
         if let bad = body.set.first(where: { !$0.contains("=") }) {
             throw APIError(code: .badRequest, message: "'\(bad)' is not FLAG=VALUE")
         }
+        // Who may change which flag is decided before the job is queued: a refusal touches nothing.
+        try APIError.checking(request.caller) { () throws(PolicyRefusal) in
+            try APIServerFlagPolicy.check(set: body.set.map(APIServerArgument.init(parsing:)), unset: body.unset,
+                                          requester: request.caller.privilege)
+        }
         let logger = operations.logger
         return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
             let snapshot = try K3sConfigSnapshot.read()

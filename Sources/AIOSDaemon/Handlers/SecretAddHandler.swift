@@ -25,6 +25,15 @@ struct SecretAddHandler: APIHandler {
                 throw APIError(code: .conflict, message: "a synced secret named \(definition.name) exists already (\(directory.file(for: definition.name)))",
                                hint: "aiosctl secret show \(definition.name); to replace it add --replace")
             }
+            // The new definition, and one it replaces, must both be within the caller's bounds.
+            let replaced = existed ? runner.definitions().definitions.first { $0.name == definition.name } : nil
+            let configuration = runner.configuration()
+            for checked in [definition] + (replaced.map { [$0] } ?? []) {
+                try APIError.checking(request.caller) { () throws(PolicyRefusal) in
+                    try SecretDefinitionPolicy.check(checked, requester: request.caller.privilege, policy: configuration.secrets,
+                                                     identity: configuration.identity)
+                }
+            }
             // Two definitions must never fight over one Secret.
             let target = "\(definition.target.namespace)/\(definition.target.name)"
             if let other = runner.definitions().definitions.first(where: {

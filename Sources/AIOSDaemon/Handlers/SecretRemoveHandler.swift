@@ -27,6 +27,13 @@ struct SecretRemoveHandler: APIHandler {
                 throw APIError(code: .notFound, message: "no synced secret named \(name)", hint: "aiosctl secret list")
             }
             let definition = runner.definitions().definitions.first { $0.name == name }
+            if let definition {
+                let configuration = runner.configuration()
+                try APIError.checking(request.caller) { () throws(PolicyRefusal) in
+                    try SecretDefinitionPolicy.check(definition, requester: request.caller.privilege, policy: configuration.secrets,
+                                                     identity: configuration.identity)
+                }
+            }
             var deleted = false
             if body.deleteTarget {
                 guard let definition else {

@@ -15,6 +15,9 @@ struct WorkloadIdentityEnableHandler: APIHandler {
         } catch {
             throw APIError(code: .badRequest, message: "expected {\"issuer\": URL, \"maxTokenExpiration\": duration}: \(error)")
         }
+        try APIError.checking(request.caller) { () throws(PolicyRefusal) in
+            try APIServerFlagPolicy.checkWorkloadIdentity(maxTokenExpiration: body.maxTokenExpiration ?? "24h", requester: request.caller.privilege)
+        }
         let logger = operations.logger
         return try await operations.job("workload-identity-enable", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
             let snapshot = try K3sConfigSnapshot.read()
