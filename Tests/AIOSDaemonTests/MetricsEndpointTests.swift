@@ -21,7 +21,7 @@ import Testing
             let before = Self.value(first, #"aiosd_sync_cycles_total{outcome="ok"}"#) ?? 0
             // The scheduled cycle 2 s after start counts once.
             var text = first
-            for _ in 0..<100 where (Self.value(text, #"aiosd_sync_cycles_total{outcome="ok"}"#) ?? 0) <= before {
+            for _ in 0..<100 where Self.value(text, "aiosd_sync_last_cycle_timestamp_seconds") == nil {
                 usleep(100_000)
                 text = String(decoding: try daemon.client.call(.metrics), as: UTF8.self)
             }
