@@ -17,9 +17,12 @@ public struct APIServerArgsResponse: Codable, Sendable, Equatable {
 public struct APIServerArgsEditRequest: Codable, Sendable, Equatable {
     public var set: [String]
     public var unset: [String]
+    /// Rewrite the agent's drop-in even though it was edited by hand since aiosd last wrote it.
+    public var force: Bool?
 
-    public init(set: [String] = [], unset: [String] = []) {
+    public init(set: [String] = [], unset: [String] = [], force: Bool? = nil) {
         self.set = set
         self.unset = unset
+        self.force = force
     }
 }

@@ -1,12 +1,23 @@
 /// `POST /v1/workload-identity/enable` request body.
 public struct WorkloadIdentityEnableRequest: Codable, Sendable, Equatable {
     public var issuer: String
+    /// nil: keep one configured elsewhere, else 24h.
     public var maxTokenExpiration: String?
+    /// Rewrite the agent's drop-in even though it was edited by hand since aiosd last wrote it.
+    public var force: Bool?
 
-    public init(issuer: String, maxTokenExpiration: String? = nil) {
+    public init(issuer: String, maxTokenExpiration: String? = nil, force: Bool? = nil) {
         self.issuer = issuer
         self.maxTokenExpiration = maxTokenExpiration
+        self.force = force
     }
+}
+
+/// `POST /v1/workload-identity/disable` request body (optional).
+public struct WorkloadIdentityDisableRequest: Codable, Sendable, Equatable {
+    public var force: Bool?
+
+    public init(force: Bool? = nil) { self.force = force }
 }
 
 /// The outcome of a change to the agent's K3s drop-in (enable, disable): each step with its timing.

@@ -7,6 +7,11 @@ public struct WorkloadIdentityStatusResponse: Codable, Sendable, Equatable {
     public var servedIssuer: String?
     public var servedIssuerError: String?
     public var maxTokenExpiration: K3sConfigResponse.Value?
+    /// The issuers K3s started its API server with (its `Running kube-apiserver` log line); nil if not found.
+    public var runningIssuers: [String]?
+    public var runningMaxTokenExpiration: String?
+    /// The configuration differs from what the API server runs with: a restart of K3s would apply it.
+    public var restartPending: Bool?
     /// True when an issuer other than K3s' default is configured first and the API server serves it.
     public var enabled: Bool
     public var serviceAccount: String
@@ -16,7 +21,11 @@ public struct WorkloadIdentityStatusResponse: Codable, Sendable, Equatable {
 
     public init(configuredIssuers: [K3sConfigResponse.Value], servedIssuer: String?, servedIssuerError: String?,
                 maxTokenExpiration: K3sConfigResponse.Value?, enabled: Bool, serviceAccount: String, subject: String,
-                audience: String, federatedCredentialCommand: String) {
+                audience: String, federatedCredentialCommand: String, runningIssuers: [String]? = nil,
+                runningMaxTokenExpiration: String? = nil, restartPending: Bool? = nil) {
+        self.runningIssuers = runningIssuers
+        self.runningMaxTokenExpiration = runningMaxTokenExpiration
+        self.restartPending = restartPending
         self.configuredIssuers = configuredIssuers
         self.servedIssuer = servedIssuer
         self.servedIssuerError = servedIssuerError

@@ -24,6 +24,9 @@ struct APIServerArgSetCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("kube-apiserver flags, e.g. audit-log-maxage=30", valueName: "flag=value"))
     var arguments: [String]
 
+    @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
+    var force = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -33,7 +36,7 @@ struct APIServerArgSetCommand: ParsableCommand {
     }
 
     func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments), global: global)
+        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments, force: force ? true : nil), global: global)
     }
 }
 

@@ -14,9 +14,12 @@ struct APIServerArgUnsetCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("kube-apiserver flag names, e.g. audit-log-maxage", valueName: "flag"))
     var flags: [String]
 
+    @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
+    var force = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags), global: global)
+        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags, force: force ? true : nil), global: global)
     }
 }

@@ -9,11 +9,15 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
         abstract: "Remove the agent's issuer and token-expiration entries from K3s' configuration, restart and verify.",
         discussion: "Rolls back if K3s does not come back serving the issuer that remains. Run it before purging the package.")
 
+    @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
+    var force = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil)))
         do {
-            guard let response = try JobProgress.run(.workloadIdentityDisable, as: K3sChangeResponse.self, global: global,
+            guard let response = try JobProgress.run(.workloadIdentityDisable, body: body, as: K3sChangeResponse.self, global: global,
                                                      defaultTimeout: 900) else { return }
             Output.print(Output.summary(response, done: "Workload identity disabled"))
         } catch {

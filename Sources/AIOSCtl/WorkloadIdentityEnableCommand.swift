@@ -9,24 +9,31 @@ struct WorkloadIdentityEnableCommand: ParsableCommand {
         abstract: "Make K3s' API server sign service-account tokens with ISSUER (keeping the previous issuer valid).",
         discussion: """
             Writes service-account-issuer=ISSUER first and the previous issuer second, and \
-            service-account-max-token-expiration, to /etc/rancher/k3s/config.yaml.d/90-aios.yaml; restarts \
-            k3s.service; waits for /readyz; and checks the API server serves ISSUER. If any of that fails, the \
-            previous file is restored and K3s restarted again. Enabling the same issuer again changes nothing. \
-            Refuses, naming the file and line, when another file sets an issuer, when a later drop-in replaces the \
-            list, or when the k3s unit's command line overrides the files. Get ISSUER with: \
+            service-account-max-token-expiration, to 90-aios.yaml in K3s' drop-in directory (config.yaml.d next to \
+            the configuration file K3s reads: --config, K3S_CONFIG_FILE, else /etc/rancher/k3s/config.yaml); \
+            restarts k3s.service; waits for /readyz (k3s.readyTimeout); and checks the API server serves ISSUER. If \
+            the restart or a check fails, the previous file is restored and K3s restarted again; if the write fails, \
+            nothing is restarted. Enabling an issuer K3s already has (by aiosd or by hand) changes nothing. Refuses, \
+            before touching anything, on a host without a K3s server or on an agent node, when another file sets \
+            another issuer, when a later drop-in replaces the list, when the unit's command line overrides the \
+            files, when 90-aios.yaml holds settings aiosd did not write, or (without --force) was edited by hand \
+            since aiosd last wrote it. Get ISSUER with: \
             az connectedk8s show -g RG -n CLUSTER --query oidcIssuerProfile.issuerUrl -o tsv
             """)
 
     @Option(name: .long, help: ArgumentHelp("The cluster's OIDC issuer URL, exactly as Azure Arc reports it (trailing slash included).", valueName: "url"))
     var issuer: String
 
-    @Option(name: .long, help: ArgumentHelp("Longest lifetime of a service-account token.", valueName: "duration"))
-    var maxTokenExpiration: String = "24h"
+    @Option(name: .long, help: ArgumentHelp("Longest lifetime of a service-account token (default: one already configured in K3s' files, else 24h).", valueName: "duration"))
+    var maxTokenExpiration: String?
+
+    @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
+    var force = false
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration)))
+        let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration, force: force ? true : nil)))
         do {
             guard let response = try JobProgress.run(.workloadIdentityEnable, body: body, as: K3sChangeResponse.self, global: global,
                                                      defaultTimeout: 900) else { return }

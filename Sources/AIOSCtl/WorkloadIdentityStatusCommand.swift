@@ -6,7 +6,7 @@ import ArgumentParser
 struct WorkloadIdentityStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the issuer K3s is configured with, the issuer its API server serves, and the az command that federates the agent's identity.")
+        abstract: "Show the issuer K3s is configured with, the one its API server runs with and serves, and the az command that federates the agent's identity.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -27,9 +27,18 @@ struct WorkloadIdentityStatusCommand: ParsableCommand {
         var lines = ["workload identity: \(status.enabled ? "enabled" : "not enabled")"]
         lines.append("configured issuers (the first signs new tokens):")
         lines += status.configuredIssuers.map { "  \($0.value)    # \($0.from)" }
+        if let running = status.runningIssuers {
+            lines.append("running issuers (K3s' last start of its API server):")
+            lines += running.map { "  \($0)" }
+        } else {
+            lines.append("running issuers: unknown (no 'Running kube-apiserver' line in K3s' journal)")
+        }
+        if status.restartPending == true {
+            lines.append("  the configuration is not applied yet: K3s has not been restarted since it changed (aiosctl k3s restart)")
+        }
         if let served = status.servedIssuer {
             lines.append("served issuer: \(served)")
-            if served != status.configuredIssuers.first?.value {
+            if served != status.configuredIssuers.first?.value && status.restartPending != true {
                 lines.append("  differs from the configuration: K3s has not been restarted since it changed (aiosctl k3s restart)")
             }
         } else {

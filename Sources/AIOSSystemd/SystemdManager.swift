@@ -152,6 +152,51 @@ public final class SystemdManager {
         return arguments
     }
 
+    /// The service's `Environment=` assignments and `EnvironmentFile=` paths, in order.
+    public func environment(of unit: String) throws(SystemdError) -> (assignments: [String], files: [String]) {
+        var encoded: UnsafeMutablePointer<CChar>?
+        let encodedResult = aios_sd_bus_unit_path(unit, &encoded)
+        guard encodedResult >= 0, let encoded else {
+            throw SystemdError(operation: "unit path of \(unit)", errno: -encodedResult, busErrorName: nil, busErrorMessage: nil)
+        }
+        defer { free(encoded) }
+        var errorName: UnsafeMutablePointer<CChar>?
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        defer {
+            free(errorName)
+            free(errorMessage)
+        }
+        var assignments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let r = aios_sd_bus_get_strv_property(bus, encoded, "org.freedesktop.systemd1.Service", "Environment", &assignments, &errorName, &errorMessage)
+        guard r >= 0 else {
+            free(assignments)
+            throw SystemdError(operation: "reading Environment of \(unit)", errno: -r, busErrorName: errorName.map { String(cString: $0) },
+                               busErrorMessage: errorMessage.map { String(cString: $0) })
+        }
+        var paths: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let f = aios_sd_bus_get_environment_files(bus, encoded, 64, &paths, &errorName, &errorMessage)
+        let environment = Self.strings(assignments), files = Self.strings(paths)
+        guard f >= 0 else {
+            throw SystemdError(operation: "reading EnvironmentFiles of \(unit)", errno: -f, busErrorName: errorName.map { String(cString: $0) },
+                               busErrorMessage: errorMessage.map { String(cString: $0) })
+        }
+        return (environment, files)
+    }
+
+    /// Copies and frees a NULL-terminated array of malloc'ed C strings.
+    private static func strings(_ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String] {
+        guard let array else { return [] }
+        defer { free(array) }
+        var result: [String] = []
+        var index = 0
+        while let string = array[index] {
+            result.append(String(cString: string))
+            free(string)
+            index += 1
+        }
+        return result
+    }
+
     /// True if systemd has the unit loaded (it exists and parsed).
     public func isLoaded(_ unit: String) throws(SystemdError) -> Bool {
         var encoded: UnsafeMutablePointer<CChar>?

@@ -190,6 +190,47 @@ done:
     return r;
 }
 
+/// A string-array property (the service's `Environment`); *ret is NULL-terminated, freed by the caller.
+static inline int aios_sd_bus_get_strv_property(sd_bus *_Nonnull bus, const char *_Nonnull path, const char *_Nonnull interface,
+                                                const char *_Nonnull member, char *_Nullable *_Nullable *_Nonnull ret,
+                                                char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    int r = sd_bus_get_property_strv(bus, "org.freedesktop.systemd1", path, interface, member, &error, ret);
+    if (r < 0) aios_sd_bus_copy_error(&error, error_name, error_message);
+    sd_bus_error_free(&error);
+    return r;
+}
+
+/// The paths of a service's `EnvironmentFiles` (property a(sb): path, ignore-if-missing) into *ret_paths
+/// (NULL-terminated, at most `max` entries; the caller frees the strings and the array).
+static inline int aios_sd_bus_get_environment_files(sd_bus *_Nonnull bus, const char *_Nonnull path, int max,
+                                                    char *_Nullable *_Nullable *_Nonnull ret_paths,
+                                                    char *_Nullable *_Nullable error_name, char *_Nullable *_Nullable error_message) {
+    sd_bus_message *reply = NULL;
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    const char *file = NULL;
+    int ignore = 0, count = 0;
+    char **paths = calloc((size_t)max + 1, sizeof(char *));
+    *ret_paths = paths;
+    if (!paths) return -ENOMEM;
+    int r = sd_bus_get_property(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Service", "EnvironmentFiles",
+                                &error, &reply, "a(sb)");
+    if (r < 0) {
+        aios_sd_bus_copy_error(&error, error_name, error_message);
+    } else {
+        r = sd_bus_message_enter_container(reply, 'a', "(sb)");
+        while (r > 0 && count < max && (r = sd_bus_message_read(reply, "(sb)", &file, &ignore)) > 0) {
+            paths[count] = strdup(file);
+            if (!paths[count]) { r = -ENOMEM; break; }
+            count++;
+        }
+        if (r >= 0) r = count;
+    }
+    sd_bus_error_free(&error);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
 /// The last `max` MESSAGE fields logged by `unit` (oldest first) into *ret_lines (malloc'ed, NULL-terminated;
 /// the caller frees the strings and the array). Returns the count or a negative errno.
 static inline int aios_sd_journal_unit_tail(const char *_Nonnull unit, int max, char *_Nullable *_Nullable *_Nonnull ret_lines) {

@@ -6,29 +6,50 @@ import Testing
     let issuer = "https://eastus.oic.prod-arc.azure.com/tenant/uuid/"
     let config = "/etc/rancher/k3s/config.yaml"
 
-    func effective(_ files: [(String, String)], commandLine: [String] = []) throws -> K3sEffectiveConfiguration {
-        try K3sConfigMerger().merge(files: files.map { (path: $0.0, text: $0.1) }, commandLine: commandLine)
+    func run(_ files: [(String, String)], commandLine: [String] = ["k3s", "server"]) -> K3sRunConfiguration {
+        K3sRunConfiguration(unit: K3sUnitDescription(name: "k3s.service", commandLine: commandLine), configPath: config,
+                            files: files.map { (path: $0.0, text: $0.1) }, environment: [])
+    }
+
+    func enable(_ files: [(String, String)], maxTokenExpiration: String? = nil) throws -> [APIServerArgument] {
+        let run = run(files)
+        let dropIn = try run.agentDropInText.map { try AgentDropIn.arguments(in: $0) } ?? []
+        return try planner.enable(issuer: issuer, maxTokenExpiration: maxTokenExpiration, run: run, dropIn: dropIn)
     }
 
     @Test func enableOnAPlainClusterKeepsTheDefaultIssuerSecond() throws {
-        let plan = try planner.enable(issuer: issuer, effective: try effective([(config, "write-kubeconfig-mode: \"0644\"\n")]), dropIn: [])
-        #expect(plan == .write([
+        #expect(try enable([(config, "write-kubeconfig-mode: \"0644\"\n")]) == [
             APIServerArgument(name: "service-account-issuer", value: issuer),
             APIServerArgument(name: "service-account-issuer", value: WorkloadIdentityPlanner.defaultIssuer),
             APIServerArgument(name: "service-account-max-token-expiration", value: "24h"),
-        ]))
+        ])
     }
 
-    @Test func enablingTheSameIssuerAgainChangesNothing() throws {
-        guard case .write(let arguments) = try planner.enable(issuer: issuer, effective: try effective([]), dropIn: []) else {
-            Issue.record("expected a write")
-            return
-        }
+    @Test func theDefaultIssuerFollowsTheClusterDomain() throws {
+        #expect(try enable([(config, "cluster-domain: edge.local\n")])[1] == APIServerArgument(name: "service-account-issuer", value: "https://kubernetes.default.svc.edge.local"))
+    }
+
+    @Test func enablingTheSameIssuerAgainPlansTheSameFile() throws {
+        let arguments = try enable([])
         let dropInText = AgentDropIn.render(arguments)
-        let dropIn = try AgentDropIn.arguments(in: dropInText)
-        #expect(dropIn == arguments, "the rendered drop-in reads back as written")
-        let again = try planner.enable(issuer: issuer, effective: try effective([(AgentDropIn.path, dropInText)]), dropIn: dropIn)
-        #expect(again == .unchanged)
+        #expect(try AgentDropIn.arguments(in: dropInText) == arguments, "the rendered drop-in reads back as written")
+        #expect(try enable([(AgentDropIn.path, dropInText)]) == arguments)
+    }
+
+    @Test func anIssuerAlreadySetByHandIsNotRepeated() throws {
+        // The manual procedure's config.yaml: the same issuer and lifetime. A duplicate would stop kube-apiserver.
+        let files = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n  - service-account-max-token-expiration=24h\n")]
+        #expect(try enable(files) == [])
+        let withDefault = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n  - service-account-issuer=\(WorkloadIdentityPlanner.defaultIssuer)\n  - service-account-max-token-expiration=24h\n")]
+        #expect(try enable(withDefault) == [], "already first, the default kept second by hand")
+        let issuerOnly = [(config, "kube-apiserver-arg:\n  - service-account-issuer=\(issuer)\n")]
+        #expect(try enable(issuerOnly) == [APIServerArgument(name: "service-account-max-token-expiration", value: "24h")])
+    }
+
+    @Test func aDifferentLifetimeSetByHandIsRefusedOnlyWhenOneIsAskedFor() throws {
+        let files = [(config, "kube-apiserver-arg:\n  - service-account-max-token-expiration=48h\n")]
+        #expect(try enable(files).map(\.flagName) == ["service-account-issuer", "service-account-issuer"])
+        #expect(throws: WorkloadIdentityPlanner.Refusal.self) { try enable(files, maxTokenExpiration: "24h") }
     }
 
     @Test func aNewIssuerKeepsOursAsSecond() throws {
@@ -38,40 +59,18 @@ import Testing
             APIServerArgument(name: "service-account-issuer", value: WorkloadIdentityPlanner.defaultIssuer),
             APIServerArgument(name: "service-account-max-token-expiration", value: "24h"),
         ])
-        let plan = try planner.enable(issuer: issuer, effective: try effective([(AgentDropIn.path, dropInText)]),
-                                      dropIn: try AgentDropIn.arguments(in: dropInText))
-        #expect(plan == .write([
+        #expect(try enable([(AgentDropIn.path, dropInText)]) == [
             APIServerArgument(name: "service-account-issuer", value: issuer),
             APIServerArgument(name: "service-account-issuer", value: old),
             APIServerArgument(name: "service-account-max-token-expiration", value: "24h"),
-        ]))
+        ])
     }
 
     @Test func refusesAnIssuerSetElsewhereNamingFileAndLine() throws {
         let files = [(config, "kube-apiserver-arg:\n  - audit-log-maxage=30\n  - service-account-issuer=https://other.example/\n")]
         #expect(throws: WorkloadIdentityPlanner.Refusal(description:
             "/etc/rancher/k3s/config.yaml:3 already sets service-account-issuer=https://other.example/; remove it there (aiosd keeps the previous issuer as a second issuer itself)")) {
-            try planner.enable(issuer: issuer, effective: try effective(files), dropIn: [])
-        }
-    }
-
-    @Test func refusesWhenALaterDropInReplacesTheList() throws {
-        let ours = AgentDropIn.render([APIServerArgument(name: "service-account-max-token-expiration", value: "24h")])
-        let files = [(AgentDropIn.path, ours), ("/etc/rancher/k3s/config.yaml.d/99-site.yaml", "kube-apiserver-arg:\n  - audit-log-maxage=30\n")]
-        do {
-            _ = try planner.enable(issuer: issuer, effective: try effective(files), dropIn: try AgentDropIn.arguments(in: ours))
-            Issue.record("accepted an edit that would not take effect")
-        } catch let refusal as WorkloadIdentityPlanner.Refusal {
-            #expect(refusal.description.hasPrefix("/etc/rancher/k3s/config.yaml.d/99-site.yaml:2 sets kube-apiserver-arg without '+'"))
-        }
-    }
-
-    @Test func refusesWhenTheCommandLineOverridesTheFiles() throws {
-        do {
-            _ = try planner.enable(issuer: issuer, effective: try effective([], commandLine: ["k3s", "server", "--kube-apiserver-arg=v=2"]), dropIn: [])
-            Issue.record("accepted an edit the command line overrides")
-        } catch let refusal as WorkloadIdentityPlanner.Refusal {
-            #expect(refusal.description.contains("set on the command line (ExecStart of k3s.service)"))
+            try enable(files)
         }
     }
 
@@ -81,8 +80,7 @@ import Testing
     }
 
     @Test func trailingSlashIsKeptVerbatim() throws {
-        guard case .write(let arguments) = try planner.enable(issuer: issuer, effective: try effective([]), dropIn: []) else { return }
-        #expect(AgentDropIn.render(arguments).contains("\"service-account-issuer=\(issuer)\""))
+        #expect(AgentDropIn.render(try enable([])).contains("\"service-account-issuer=\(issuer)\""))
     }
 }
 

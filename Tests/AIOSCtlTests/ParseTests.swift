@@ -31,9 +31,12 @@ import Testing
     @Test func workloadIdentityEnable() throws {
         let command = try parse(WorkloadIdentityEnableCommand.self, ["workload-identity", "enable", "--issuer", "https://x/"])
         #expect(command.issuer == "https://x/")
-        #expect(command.maxTokenExpiration == "24h")
+        #expect(command.maxTokenExpiration == nil, "nil: the daemon keeps a lifetime K3s already has, else 24h")
+        #expect(!command.force)
+        #expect(try parse(WorkloadIdentityEnableCommand.self, ["workload-identity", "enable", "--issuer", "https://x/", "--force"]).force)
         #expect(throws: (any Error).self) { try AIOSCtlCommand.parseAsRoot(["workload-identity", "enable"]) }
-        _ = try parse(WorkloadIdentityDisableCommand.self, ["workload-identity", "disable"])
+        #expect(try parse(WorkloadIdentityDisableCommand.self, ["workload-identity", "disable", "--force"]).force)
+        #expect(try parse(APIServerArgSetCommand.self, ["k3s", "apiserver-arg", "set", "v=2", "--force"]).force)
     }
 
     @Test func workloadIdentityStatus() throws {

@@ -23,6 +23,26 @@ public enum SecureFileReader {
         try readIfPresent(path: path, maximumBytes: maximumBytes, access: .configuration)
     }
 
+    /// The file's text, or nil if it does not exist. With `followingSafeLink`, a symbolic link is followed (as K3s
+    /// follows a symlinked config.yaml) when its target is a configuration file that passes the same checks.
+    public static func readIfPresent(path: String, maximumBytes: Int, followingSafeLink: Bool) throws(Error) -> String? {
+        var info = stat()
+        guard followingSafeLink, lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else {
+            return try readIfPresent(path: path, maximumBytes: maximumBytes, access: .configuration)
+        }
+        guard let resolved = realpath(path, nil) else {
+            if errno == ENOENT { return nil }
+            throw Error(description: "is a symbolic link that cannot be resolved: \(String(cString: strerror(errno)))")
+        }
+        defer { free(resolved) }
+        let target = String(cString: resolved)
+        do {
+            return try readIfPresent(path: target, maximumBytes: maximumBytes, access: .configuration)
+        } catch {
+            throw Error(description: "is a symbolic link to \(target), which \(error.description)")
+        }
+    }
+
     /// The file's text, or nil if it does not exist, checked against `access`.
     public static func readIfPresent(path: String, maximumBytes: Int, access: Access) throws(Error) -> String? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)

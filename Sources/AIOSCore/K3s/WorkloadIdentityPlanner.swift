@@ -1,17 +1,11 @@
 /// Decides what `aiosctl workload-identity enable --issuer URL` must write, or why it must refuse,
-/// from the effective K3s configuration (DESIGN.md section 4). Pure: the daemon does the I/O.
+/// from what K3s will run with (DESIGN.md section 4). Pure: `K3sChangeWorkflow` does the I/O.
 public struct WorkloadIdentityPlanner: Sendable {
     /// The issuer K3s signs with by default; kept as a second issuer so existing tokens stay valid.
     public static let defaultIssuer = "https://kubernetes.default.svc.cluster.local"
     static let issuerFlag = "service-account-issuer"
     static let expirationFlag = "service-account-max-token-expiration"
-
-    public enum Plan: Sendable, Equatable {
-        /// The drop-in already says exactly this: change nothing, restart nothing.
-        case unchanged
-        /// Write these arguments as the drop-in's whole content, then restart K3s and verify.
-        case write([APIServerArgument])
-    }
+    public static let defaultMaxTokenExpiration = "24h"
 
     public struct Refusal: Error, CustomStringConvertible, Sendable, Equatable {
         public let description: String
@@ -21,49 +15,58 @@ public struct WorkloadIdentityPlanner: Sendable {
 
     public init() {}
 
+    /// The agent's drop-in arguments for `enable`: the new issuer first, the issuer served until now second (so
+    /// tokens already issued stay valid), the token lifetime. An issuer or lifetime another file already gives
+    /// with the same value is not repeated (kube-apiserver refuses a duplicate issuer); a different one is refused.
     /// - Parameters:
-    ///   - effective: the merged configuration, including the agent's drop-in and the command line.
-    ///   - dropIn: the agent's current arguments (from `AgentDropIn.path`).
-    public func enable(issuer: String, maxTokenExpiration: String = "24h", effective: K3sEffectiveConfiguration,
-                       dropIn: [APIServerArgument]) throws(Refusal) -> Plan {
+    ///   - maxTokenExpiration: nil keeps a lifetime configured elsewhere, else `defaultMaxTokenExpiration`.
+    ///   - dropIn: the agent's current arguments.
+    public func enable(issuer: String, maxTokenExpiration: String?, run: K3sRunConfiguration,
+                       dropIn: [APIServerArgument]) throws(Refusal) -> [APIServerArgument] {
         try Self.validateIssuer(issuer)
-        guard DurationParser.parse(maxTokenExpiration) != nil else {
+        if let maxTokenExpiration, DurationParser.parse(maxTokenExpiration) == nil {
             throw Refusal(description: "--max-token-expiration \(maxTokenExpiration) is not a duration such as 24h")
         }
-        try Self.ensureEditTakesEffect(effective: effective, dropIn: dropIn)
-        let arguments = effective.setting("kube-apiserver-arg")?.values ?? []
-        for value in arguments where value.source.name != AgentDropIn.path {
+        let effective: K3sEffectiveConfiguration
+        let served: String
+        do {
+            effective = try run.effective()
+            served = try run.servedIssuer(withAgentDropIn: run.agentDropInText)
+        } catch {
+            throw Refusal(description: error.message)
+        }
+        var issuersElsewhere: [(value: String, location: String)] = []
+        var expirationElsewhere = false
+        for value in effective.setting("kube-apiserver-arg")?.values ?? [] where value.source.name != run.agentDropInPath {
             let argument = APIServerArgument(parsing: value.value)
-            if argument.flagName == Self.issuerFlag && argument.value != issuer {
-                throw Refusal(description: "\(value.location) already sets service-account-issuer=\(argument.value); remove it there (aiosd keeps the previous issuer as a second issuer itself)")
+            if argument.flagName == Self.issuerFlag { issuersElsewhere.append((argument.value, value.location)) }
+            if argument.flagName == Self.expirationFlag {
+                if let maxTokenExpiration, argument.value != maxTokenExpiration {
+                    throw Refusal(description: "\(value.location) already sets service-account-max-token-expiration=\(argument.value); remove it there or enable with --max-token-expiration \(argument.value)")
+                }
+                expirationElsewhere = true
             }
         }
-        let ours = dropIn.filter { $0.flagName == Self.issuerFlag }.map(\.value)
-        let previous = ours.first ?? Self.defaultIssuer
+        // The operator's files already make `issuer` the signing issuer: done. Any other issuer there comes
+        // before the agent's and would keep signing.
+        let issuerElsewhere = issuersElsewhere.first?.value == issuer
+        if !issuerElsewhere, let other = issuersElsewhere.first {
+            throw Refusal(description: "\(other.location) already sets service-account-issuer=\(other.value); remove it there (aiosd keeps the previous issuer as a second issuer itself)")
+        }
         var wanted = dropIn.filter { $0.flagName != Self.issuerFlag && $0.flagName != Self.expirationFlag }
-        wanted.append(APIServerArgument(name: Self.issuerFlag, value: issuer))
-        if previous != issuer { wanted.append(APIServerArgument(name: Self.issuerFlag, value: previous)) }
-        else if ours.count > 1 { wanted.append(APIServerArgument(name: Self.issuerFlag, value: ours[1])) }
-        wanted.append(APIServerArgument(name: Self.expirationFlag, value: maxTokenExpiration))
-        return wanted == dropIn ? .unchanged : .write(wanted)
-    }
-
-    /// Refuses when an edit of the agent's drop-in would not reach the API server: the unit's command line
-    /// overrides every file, or a later drop-in without `+` replaces the whole list.
-    public static func ensureEditTakesEffect(effective: K3sEffectiveConfiguration, dropIn: [APIServerArgument]) throws(Refusal) {
-        let arguments = effective.setting("kube-apiserver-arg")?.values ?? []
-        if let flag = arguments.first(where: { $0.source.kind == .commandLine }) {
-            throw Refusal(description: "kube-apiserver-arg is set on the command line (\(flag.location)), which overrides every configuration file; move those flags to /etc/rancher/k3s/config.yaml first")
+        if !issuerElsewhere {
+            let ours = dropIn.filter { $0.flagName == Self.issuerFlag }.map(\.value)
+            wanted.append(APIServerArgument(name: Self.issuerFlag, value: issuer))
+            if served != issuer {
+                wanted.append(APIServerArgument(name: Self.issuerFlag, value: served))
+            } else if ours.count > 1, ours[0] == issuer {
+                wanted.append(APIServerArgument(name: Self.issuerFlag, value: ours[1]))
+            }
         }
-        if !dropIn.isEmpty, let first = arguments.first, !arguments.contains(where: { $0.source.name == AgentDropIn.path }) {
-            throw Refusal(description: "\(first.location) sets kube-apiserver-arg without '+' after \(AgentDropIn.path), replacing its entries; use 'kube-apiserver-arg+:' there")
+        if !expirationElsewhere {
+            wanted.append(APIServerArgument(name: Self.expirationFlag, value: maxTokenExpiration ?? Self.defaultMaxTokenExpiration))
         }
-    }
-
-    /// The issuer the API server will serve with `effective`: the first configured, or K3s' default.
-    public static func firstIssuer(in effective: K3sEffectiveConfiguration) -> String {
-        (effective.setting("kube-apiserver-arg")?.values ?? []).map { APIServerArgument(parsing: $0.value) }
-            .first { $0.flagName == issuerFlag }?.value ?? defaultIssuer
+        return wanted
     }
 
     /// `aiosctl k3s apiserver-arg set/unset`: every flag named in `set` gets exactly the given values (in order),

@@ -28,31 +28,18 @@ struct APIServerArgsEditHandler: APIHandler {
         }
         let logger = operations.logger
         return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
-            let snapshot = try K3sConfigSnapshot.read()
-            let current = try DropInState.read()
-            let edited: [APIServerArgument]?
-            do {
-                try WorkloadIdentityPlanner.ensureEditTakesEffect(effective: snapshot.effective, dropIn: current.arguments)
-                edited = try WorkloadIdentityPlanner.edit(dropIn: current.arguments, set: body.set.map(APIServerArgument.init(parsing:)),
-                                                          unset: body.unset)
-            } catch let refusal as WorkloadIdentityPlanner.Refusal {
-                throw APIError(code: .badRequest, message: "refused, nothing changed: \(refusal.description)")
-            } catch {
-                throw APIError(code: .internalError, message: "\(error)")
+            let response = try operations.k3sChange(context) { (workflow, observer) throws(K3sChangeError) in
+                try workflow.editAPIServerArguments(set: body.set.map(APIServerArgument.init(parsing:)), unset: body.unset,
+                                                    force: body.force ?? false, observer: observer)
             }
-            guard let edited else {
-                return K3sChangeResponse(changed: false, dropIn: AgentDropIn.path, steps: [], servedIssuer: nil)
-            }
-            let newText = edited.isEmpty ? nil : AgentDropIn.render(edited)
-            let expected = try snapshot.issuer(withDropIn: newText)
-            var transaction = operations.k3sTransaction(context)
-            let served = try transaction.apply(newText, previous: current.text, expectedIssuer: expected)
             // Flag names only: values stay out of the journal.
-            logger.notice("kube-apiserver arguments changed", metadata: [
-                "k3s.set": "\(body.set.map { APIServerArgument(parsing: $0).name }.joined(separator: ","))",
-                "k3s.unset": "\(body.unset.joined(separator: ","))",
-            ])
-            return K3sChangeResponse(changed: true, dropIn: AgentDropIn.path, steps: transaction.steps, servedIssuer: served)
+            if response.changed {
+                logger.notice("kube-apiserver arguments changed", metadata: [
+                    "k3s.set": "\(body.set.map { APIServerArgument(parsing: $0).name }.joined(separator: ","))",
+                    "k3s.unset": "\(body.unset.joined(separator: ","))",
+                ])
+            }
+            return response
         }
     }
 }

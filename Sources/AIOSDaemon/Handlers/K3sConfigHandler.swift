@@ -1,6 +1,5 @@
 import AIOSAPI
 import AIOSCore
-import AIOSSystemd
 
 /// `GET /v1/k3s/config`: the files, the unit's command line, and the effective configuration with provenance.
 struct K3sConfigHandler: APIHandler {
@@ -8,12 +7,26 @@ struct K3sConfigHandler: APIHandler {
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let workflow = operations.k3s()
         let response = try await operations.run { () throws(APIError) -> K3sConfigResponse in
-            let snapshot = try K3sConfigSnapshot.read()
-            return K3sConfigResponse(
-                configPath: snapshot.configPath, files: snapshot.perFile.map { K3sConfigResponse.File(path: $0.path, settings: Self.settings($0.settings)) },
-                unit: snapshot.unit, unitLoaded: snapshot.unitLoaded, commandLine: K3sSecrets.redact(commandLine: snapshot.commandLine),
-                effective: Self.settings(snapshot.effective))
+            do {
+                let (run, loaded) = try workflow.inspect()
+                let merger = K3sConfigMerger()
+                var files: [K3sConfigResponse.File] = []
+                for file in run.files {
+                    files.append(K3sConfigResponse.File(path: file.path, settings: Self.settings(try merger.merge(files: [file]))))
+                }
+                for file in run.environment {
+                    files.append(K3sConfigResponse.File(path: file.path, settings: Self.settings(try merger.merge(files: [], environment: [file]))))
+                }
+                return K3sConfigResponse(
+                    configPath: run.configPath, files: files, unit: run.unit.name, unitLoaded: loaded,
+                    commandLine: K3sSecrets.redact(commandLine: run.unit.commandLine), effective: Self.settings(try run.effective()))
+            } catch let error as K3sChangeError {
+                throw error.readError
+            } catch {
+                throw APIError(code: .configInvalid, message: "K3s would not accept its configuration: \(error)")
+            }
         }
         return .json(response)
     }

@@ -20,17 +20,37 @@ public final class HostOperations: Sendable {
         self.configuration = configuration
     }
 
-    /// A K3s change for `context`'s job, with the configured readiness deadline.
-    func k3sTransaction(_ context: JobContext) -> K3sDropInTransaction {
-        var transaction = K3sDropInTransaction(logger: logger, context: context)
-        transaction.readyTimeout = configuration().k3s.readyTimeout
-        return transaction
+    /// The K3s change workflow on this host, with the configured readiness deadline.
+    func k3s() -> K3sChangeWorkflow {
+        K3sChangeWorkflow(unit: SystemdK3sUnit(logger: logger), probe: KubeconfigAPIServerProbe(), files: LocalK3sFiles(),
+                          stateDirectory: Defaults.stateDirectory, readyTimeout: configuration().k3s.readyTimeout)
+    }
+
+    /// A K3s change as `context`'s job: the core's error turned into the wire's.
+    func k3sChange(_ context: JobContext, _ body: (K3sChangeWorkflow, K3sChangeObserver) throws(K3sChangeError) -> K3sChangeWorkflow.Outcome)
+        throws(APIError) -> K3sChangeResponse {
+        do {
+            let outcome = try body(k3s(), JobK3sChangeObserver(context: context, logger: logger))
+            return K3sChangeResponse(changed: outcome.changed, dropIn: outcome.dropIn,
+                                     steps: outcome.steps.map { JobStep(name: $0.name, ok: $0.ok, seconds: $0.seconds, detail: $0.detail) },
+                                     servedIssuer: outcome.servedIssuer)
+        } catch {
+            throw error.apiError
+        }
     }
 
     /// Queues the roll-back of an interrupted K3s change, ahead of any request.
     func startRecovery() {
         let logger = self.logger
-        queue.async { K3sDropInTransaction.recoverIfInterrupted(logger: logger) }
+        let workflow = k3s()
+        queue.async {
+            guard let recovery = workflow.recoverInterruptedChange(observer: JobK3sChangeObserver(context: nil, logger: logger)) else { return }
+            if recovery.succeeded {
+                logger.notice("Interrupted K3s change rolled back", metadata: ["k3s.dropin": "\(recovery.path)"])
+            } else {
+                logger.error("Rolling back an interrupted K3s change failed", metadata: ["k3s.dropin": "\(recovery.path)", "error": "\(recovery.message)"])
+            }
+        }
     }
 
     /// A read-only operation on the host queue (no job record).

@@ -5,8 +5,6 @@
 e2e_deb_arg "$@"
 e2e_init wienable
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../k3s"
-# K3s was installed after the agent here; the sandbox makes /etc/rancher/k3s writable only if it exists at start.
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 default=https://kubernetes.default.svc.cluster.local
 arc=https://eastus.oic.prod-arc.azure.com/00000000-0000-0000-0000-000000000001/11111111-2222-3333-4444-555555555555/

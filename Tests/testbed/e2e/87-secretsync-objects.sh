@@ -7,7 +7,10 @@
 e2e_deb_arg "$@"
 e2e_init ssobj
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
+# Still needed, for a sync-engine defect (not K3s' configuration): with the agent installed before K3s, aiosd
+# does not start watching SecretSyncs once K3s' kubeconfig appears (found when removing this restart; 19 of 60
+# checks fail without it). Left for the sync engine's owner.
+check "restart aiosd now that K3s' kubeconfig exists" -- inside systemctl restart aiosd.service
 
 fixture=$("$TB" fixture "$E2E_NAME" --json)
 fact() { json_get "$1" <<<"$fixture"; }
