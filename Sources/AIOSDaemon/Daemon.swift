@@ -76,7 +76,7 @@ public struct Daemon {
             VersionHandler(),
             StatusHandler(state: state, sync: sync, jobs: operations.store),
             MetricsHandler(sync: sync),
-            DoctorHandler(state: state, sync: sync),
+            DoctorHandler(state: state, sync: sync, operations: operations),
             ConfigReloadHandler(state: state, manager: manager),
             SystemdDaemonReloadHandler(operations: operations),
             K3sRestartHandler(operations: operations),

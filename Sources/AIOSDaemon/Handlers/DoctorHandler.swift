@@ -10,17 +10,18 @@ struct DoctorHandler: APIHandler {
     let endpoint = Endpoint.doctor
     let state: DaemonState
     let sync: SecretSyncRunner
+    let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let state = self.state, sync = self.sync
+        let state = self.state, sync = self.sync, k3s = operations.k3s()
         let findings = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Doctor.findings(Self.facts(state: state, sync: sync))) }
+            DispatchQueue.global().async { continuation.resume(returning: Doctor.findings(Self.facts(state: state, sync: sync, k3s: k3s))) }
         }
         return .json(DoctorResponse(ok: !findings.contains { $0.status == .fail },
                                     findings: findings.map { .init(check: $0.check, status: $0.status.rawValue, detail: $0.detail, fix: $0.fix) }))
     }
 
-    static func facts(state: DaemonState, sync: SecretSyncRunner) -> DoctorFacts {
+    static func facts(state: DaemonState, sync: SecretSyncRunner, k3s: K3sChangeWorkflow) -> DoctorFacts {
         let configuration = state.configuration
         var facts = DoctorFacts(configPath: state.configPath, kubeconfigPath: configuration.sync.kubeconfig, identity: configuration.identity,
                                 stateDirectory: Defaults.stateDirectory, secretSyncSelection: configuration.cluster)
@@ -32,10 +33,10 @@ struct DoctorHandler: APIHandler {
         let definitions = sync.allDefinitions()
         facts.invalidDefinitions = definitions.invalidFiles.map { "\($0.error)" } + definitions.invalidCluster.map(\.issue.message)
         DoctorClusterProbe.probe(configuration: configuration, into: &facts)
-        if facts.kubeconfigError == nil, let snapshot = try? K3sConfigSnapshot.read() {
-            let arguments = (snapshot.effective.setting("kube-apiserver-arg")?.values ?? []).map { APIServerArgument(parsing: $0.value) }
-            facts.configuredIssuer = arguments.first { $0.flagName == "service-account-issuer" }?.value
-            facts.maxTokenExpiration = arguments.last { $0.flagName == "service-account-max-token-expiration" }?.value
+        if facts.kubeconfigError == nil, let status = try? k3s.issuerStatus() {
+            // nil when K3s runs with its default issuer (what Doctor calls "not configured").
+            facts.configuredIssuer = status.configuredIssuers.first.flatMap { $0.from == "K3s default" ? nil : $0.value }
+            facts.maxTokenExpiration = status.maxTokenExpiration?.value
         }
         DoctorAzureProbe.probe(definitions: definitions.all, configuration: configuration, connections: sync.engine.connections, into: &facts)
         var space = statvfs()
