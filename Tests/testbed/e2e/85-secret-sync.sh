@@ -9,9 +9,7 @@ e2e_deb_arg "$@"
 e2e_init sync
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
 
-fixture=$("$TB" fixture "$E2E_NAME" --json)
-fact() { json_get "$1" <<<"$fixture"; }
-tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
+aio_identity
 pinned=$(fact 'd["secrets"]["rotated"]["versionIds"][0]')
 check_eq "the fixture names a vault" aios-testbed-kv "$vault"
 ns=azure-iot-operations
@@ -19,16 +17,6 @@ kc() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" "$@"; }
 data() { kc get secret "$1" -o "jsonpath={.data.${2//./\\.}}" | base64 -d; }
 counts() { "$TB" counts "$E2E_NAME"; }
 sync_wait() { inside aiosctl sync --wait; }
-
-inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
-identity:
-  tenantId: $tenant
-  clientId: $client
-sync:
-  interval: 1h
-  jitter: 0s
-EOF2
-check "reload aiosd with the identity" -- inside systemctl reload aiosd.service
 
 check_rc 0 "secret add plain (utf-8)" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 check_contains "... says where it wrote and how to sync" "/etc/aios/secrets.d/plain.yaml" "$LAST_OUT"
