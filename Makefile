@@ -8,7 +8,7 @@ APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container
 RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version
+.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version mutate
 
 all: build
 
@@ -53,6 +53,11 @@ demo: deb
 bench: deb
 	Tests/bench/run
 	Tests/bench/sync/run --deb $(DEB) --out dist/bench-sync.json
+
+# Plants each bug of Tests/mutate/mutations in a scratch copy and runs the Swift suite against it; every one must be
+# caught. MUTATE_FLAGS: --quick (only the suites each mutation names), --only NAME, --e2e (the scenario too).
+mutate: deps
+	Tests/mutate/run $(MUTATE_FLAGS)
 
 lint: deb
 	lintian --fail-on error $(DEB)

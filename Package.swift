@@ -71,6 +71,7 @@ let package = Package(
             "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSTestSupport", "aiosctl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: ["AIOSAPI", "AIOSTestSupport", "aiosd", "aiosctl"]),
     ]

@@ -13,13 +13,14 @@ struct SyncCommand: ParsableCommand {
             Without --wait the sync starts in aiosd and aiosctl returns at once. With --wait aiosctl shows each \
             secret's outcome as it is known (applied, unchanged, retained, deleted, failed) and exits 1 if any \
             failed or a definition file is invalid. A sync fetches only values whose version changed in the vault \
-            and writes only Secrets whose content changed; --force fetches and checks everything.
+            and writes only Secrets whose content changed or that someone else edited; --force fetches and \
+            compares everything and drops cached access tokens (after fixing an identity).
             """)
 
     @Flag(name: .long, help: "Wait for the sync to finish and show its progress; exit 1 if anything failed.")
     var wait = false
 
-    @Flag(name: .long, help: "Fetch every value and re-check every Secret, changed or not.")
+    @Flag(name: .long, help: "Fetch every value, compare every Secret and get new access tokens.")
     var force = false
 
     @OptionGroup var global: GlobalOptions

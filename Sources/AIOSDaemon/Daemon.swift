@@ -47,7 +47,7 @@ public struct Daemon {
         var services: [any Service] = []
         if let watchdog = state.watchdogInterval {
             services.append(WatchdogService(settings: WatchdogSettings(interval: watchdog), eventLoop: eventLoopGroup.next(),
-                                            notifier: notifier, state: state, logger: logger))
+                                            ping: { notifier.watchdogPing() }, state: state, logger: logger))
         }
         services.append(ReloadSignalService(manager: manager, state: state, logger: logger))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger))

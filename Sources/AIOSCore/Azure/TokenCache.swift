@@ -90,6 +90,13 @@ public final class TokenCache: TokenCredential, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Drops every cached token (after the identity's configuration was fixed: `aiosctl sync --force`).
+    public func invalidateAll() {
+        condition.lock()
+        for key in entries.keys { entries[key]?.token = nil }
+        condition.unlock()
+    }
+
     /// Usable until 5 minutes before expiry; a token living less than 10 minutes only for its first half.
     static func isFresh(_ token: AccessToken, obtainedAt: Date, now: Date) -> Bool {
         let lifetime = token.expiresOn.timeIntervalSince(obtainedAt)

@@ -8,17 +8,24 @@ public final class KubernetesClient: Sendable {
     public let kubeconfig: Kubeconfig
     /// The field manager of every server-side apply: the owner of the fields aiosd writes.
     public static let fieldManager = "aiosd"
-    private let pool: HTTPConnectionPool
+    private let transport: HTTPTransport
+    private let streamer: HTTPStreamTransport
     private let tls: TLSCredentials
     private let base: String
     private let requests = Mutex(0)
 
-    public init(kubeconfig: Kubeconfig) {
+    public convenience init(kubeconfig: Kubeconfig) {
+        self.init(kubeconfig: kubeconfig, transport: HTTPConnectionPool(capacity: 8).transport, streamer: .curl)
+    }
+
+    /// `transport` sends the plain requests, `streamer` the watches (a fake API server in unit tests).
+    init(kubeconfig: Kubeconfig, transport: HTTPTransport, streamer: HTTPStreamTransport) {
         self.kubeconfig = kubeconfig
         self.tls = TLSCredentials(caBundlePEM: kubeconfig.certificateAuthorityPEM, clientCertificatePEM: kubeconfig.clientCertificatePEM,
                                   clientKeyPEM: kubeconfig.clientKeyPEM)
         self.base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
-        self.pool = HTTPConnectionPool(capacity: 8)
+        self.transport = transport
+        self.streamer = streamer
     }
 
     /// Number of HTTP requests sent (for status and benchmarks).
@@ -63,6 +70,8 @@ public final class KubernetesClient: Sendable {
         public var namespace: String
         public var name: String
         public var uid: String
+        /// Changes with every write to the Secret, by anyone: how a hand edit is noticed without reading values.
+        public var resourceVersion: String
         public var type: String
         public var labels: [String: String]
         public var annotations: [String: String]
@@ -91,18 +100,49 @@ public final class KubernetesClient: Sendable {
         return secret.summary
     }
 
-    /// Creates the Secret; false (and nothing changed) if a Secret of that name exists already. One request
-    /// that both checks and creates, so a Secret someone else made is never taken over.
+    /// Creates the Secret and returns its resourceVersion; nil (and nothing changed) if a Secret of that name exists
+    /// already. One request that both checks and creates, so a Secret someone else made is never taken over.
     public func createSecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                             data: [String: [UInt8]]) throws(KubernetesError) -> Bool {
+                             data: [String: [UInt8]]) throws(KubernetesError) -> String? {
         let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
         let response = try send(.post, "/api/v1/namespaces/\(namespace)/secrets?fieldManager=\(Self.fieldManager)", body: body,
                                 contentType: "application/json")
-        if response.status == 409 { return false }
+        if response.status == 409 { return nil }
         guard response.status == 201 || response.status == 200 else {
             throw Self.error(from: response, doing: "create Secret \(namespace)/\(name)")
         }
-        return true
+        return Self.resourceVersion(in: response)
+    }
+
+    /// A Secret's content (values included, for comparing with what aiosd wrote; never logged), or nil if there is none.
+    public func getSecretContent(namespace: String, name: String) throws(KubernetesError) -> SecretContent? {
+        let response = try send(.get, "/api/v1/namespaces/\(namespace)/secrets/\(name)")
+        if response.status == 404 { return nil }
+        guard response.status == 200 else { throw Self.error(from: response, doing: "read Secret \(namespace)/\(name)") }
+        struct Object: Decodable {
+            struct Metadata: Decodable { var resourceVersion: String? }
+            var metadata: Metadata
+            var type: String?
+            var data: [String: String]?
+        }
+        guard let object = try? JSONDecoder().decode(Object.self, from: Data(response.body)) else {
+            throw KubernetesError(code: 200, reason: "BadResponse", message: "Secret \(namespace)/\(name) is not a Secret")
+        }
+        var data: [String: [UInt8]] = [:]
+        for (key, value) in object.data ?? [:] {
+            guard let bytes = Data(base64Encoded: value) else {
+                throw KubernetesError(code: 200, reason: "BadResponse", message: "Secret \(namespace)/\(name) has a key that is not base64: \(key)")
+            }
+            data[key] = Array(bytes)
+        }
+        return SecretContent(resourceVersion: object.metadata.resourceVersion ?? "", type: object.type ?? "Opaque", data: data)
+    }
+
+    /// What a Secret holds. No description: its values must never reach a log.
+    public struct SecretContent: Sendable {
+        public var resourceVersion: String
+        public var type: String
+        public var data: [String: [UInt8]]
     }
 
     private func secretBody(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
@@ -119,15 +159,24 @@ public final class KubernetesClient: Sendable {
                                type: type, data: data.mapValues { Data($0).base64EncodedString() }))
     }
 
-    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes).
+    /// Server-side apply of the whole Secret as aiosd's field manager (force: aiosd owns what it writes); returns the
+    /// Secret's new resourceVersion.
+    @discardableResult
     public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            data: [String: [UInt8]]) throws(KubernetesError) {
+                            data: [String: [UInt8]]) throws(KubernetesError) -> String {
         let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, data: data)
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)&force=true"
         let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
         guard response.status == 200 || response.status == 201 else {
             throw Self.error(from: response, doing: "apply Secret \(namespace)/\(name)")
         }
+        return Self.resourceVersion(in: response)
+    }
+
+    /// The resourceVersion of the object a write returned ("" if it has none: the next sync then compares).
+    static func resourceVersion(in response: HTTPResponse) -> String {
+        struct Object: Decodable { struct Metadata: Decodable { var resourceVersion: String? }; var metadata: Metadata? }
+        return (try? JSONDecoder().decode(Object.self, from: Data(response.body)))?.metadata?.resourceVersion ?? ""
     }
 
     /// Deletes the Secret only if it is still the object with `uid` (a precondition the API server checks).
@@ -146,6 +195,7 @@ public final class KubernetesClient: Sendable {
             var name: String
             var namespace: String?
             var uid: String?
+            var resourceVersion: String?
             var labels: [String: String]?
             var annotations: [String: String]?
         }
@@ -164,7 +214,8 @@ public final class KubernetesClient: Sendable {
         }
 
         var summary: SecretSummary {
-            SecretSummary(namespace: metadata.namespace ?? "", name: metadata.name, uid: metadata.uid ?? "", type: type ?? "Opaque",
+            SecretSummary(namespace: metadata.namespace ?? "", name: metadata.name, uid: metadata.uid ?? "",
+                          resourceVersion: metadata.resourceVersion ?? "", type: type ?? "Opaque",
                           labels: metadata.labels ?? [:], annotations: metadata.annotations ?? [:], dataKeys: dataKeys)
         }
     }
@@ -193,7 +244,7 @@ public final class KubernetesClient: Sendable {
         let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls)
         requests.withLock { $0 += 1 }
         do {
-            return try HTTPConnection().stream(request, onData: onData).status
+            return try streamer.stream(request, onData)
         } catch {
             if error.kind == .timedOut { return 200 }  // the watch outlived its window: reconnect
             throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
@@ -207,7 +258,7 @@ public final class KubernetesClient: Sendable {
         let request = HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: .seconds(30), tls: tls)
         requests.withLock { $0 += 1 }
         do {
-            return try MetricsRegistry.shared.measured(service: "kubernetes") { () throws(HTTPClientError) in try pool.send(request) }
+            return try MetricsRegistry.shared.measured(service: "kubernetes") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
         }

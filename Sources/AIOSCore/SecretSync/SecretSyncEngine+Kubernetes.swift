@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Kubernetes side of a sync: writing a definition's Secret (create, or server-side apply when its content
-/// hash differs), and deleting it, only ever when aiosd created it.
+/// hash differs or the Secret was edited by someone else), and deleting it, only ever when aiosd created it.
 extension SecretSyncEngine {
     /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
     public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
@@ -26,8 +26,8 @@ extension SecretSyncEngine {
     }
 
     func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
-                       target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int,
-                       started: Date) -> SyncOutcome {
+               target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int, force: Bool,
+               started: Date) -> SyncOutcome {
         func finish(_ result: SyncOutcome.Result, _ issue: SyncIssue? = nil) -> SyncOutcome {
             status.issue = issue
             if issue == nil { status.lastSuccess = Date() }
@@ -55,9 +55,27 @@ extension SecretSyncEngine {
         let hash = hasher.hash(type: type, data: data)
         let secretName = "\(definition.target.namespace)/\(definition.target.name)"
         if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
-            status.targetHash = hash
-            status.targetDeleted = false
-            return finish(.unchanged)
+            // The annotation says what aiosd wrote, not what the Secret holds now: a Secret written by someone else
+            // since (another resourceVersion), or any Secret under --force, is read and its keys compared (keys
+            // someone else added are theirs: server-side apply leaves them, so they are no drift).
+            var current = !force && status.targetResourceVersion == target.resourceVersion
+            if !current {
+                do {
+                    if let live = try kubernetes.getSecretContent(namespace: target.namespace, name: target.name),
+                       live.type == type, data.allSatisfy({ live.data[$0.key] == $0.value }) {
+                        status.targetResourceVersion = live.resourceVersion
+                        current = true
+                    }
+                } catch {
+                    return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description, hint: "check K3s: systemctl status k3s"))
+                }
+            }
+            if current {
+                status.targetHash = hash
+                status.targetDeleted = false
+                return finish(.unchanged)
+            }
+            logger.warning("Secret edited outside aiosd; restoring it", metadata: ["secret": "\(definition.name)", "target": "\(secretName)"])
         }
         if let target, !Self.isOwned(target, by: definition) {
             return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) belongs to another definition (\(target.labels[Self.sourceLabel] ?? "file") \(target.labels[Self.definitionLabel] ?? "?")); not touched",
@@ -70,17 +88,19 @@ extension SecretSyncEngine {
         var annotations = definition.target.annotations
         annotations[Self.hashAnnotation] = hash
         annotations[Self.vaultAnnotation] = definition.keyvaultName
+        let written: String
         do {
             if target == nil {
                 // Not labelled as ours: create it, which fails if it exists (someone else's: never taken over).
-                guard try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                                  labels: labels, annotations: annotations, data: data) else {
+                guard let created = try kubernetes.createSecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                                                labels: labels, annotations: annotations, data: data) else {
                     return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
                                                      hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))
                 }
+                written = created
             } else {
-                try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
-                                           labels: labels, annotations: annotations, data: data)
+                written = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
+                                                     labels: labels, annotations: annotations, data: data)
             }
         } catch {
             var hint = "check K3s: systemctl status k3s"
@@ -89,6 +109,7 @@ extension SecretSyncEngine {
             return finish(.failed, SyncIssue(code: "KubernetesError", message: error.description, hint: hint))
         }
         status.targetHash = hash
+        status.targetResourceVersion = written
         status.targetDeleted = false
         status.lastApplied = Date()
         return finish(.applied)
@@ -107,6 +128,7 @@ extension SecretSyncEngine {
         }
         status.targetDeleted = true
         status.targetHash = nil
+        status.targetResourceVersion = nil
         status.issue = nil
         return SyncOutcome(name: definition.name, result: .deleted, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
     }

@@ -5,8 +5,9 @@ import Synchronization
 
 /// Syncs definitions from Key Vault to Kubernetes Secrets. One cycle: one list pass per vault decides which
 /// values to fetch (by each secret's `updated` time), values are fetched with bounded concurrency, and a Secret
-/// is applied only when its content hash differs from the one it carries. A cycle where nothing changed fetches
-/// no value and writes nothing. Failures keep the last good Secret; only a 404 or a disabled secret counts as
+/// is applied only when its content hash differs from the one it carries, or when someone else wrote it since (its
+/// resourceVersion moved) and its data differs. A cycle where nothing changed fetches no value, reads no Secret
+/// and writes nothing. Failures keep the last good Secret; only a 404 or a disabled secret counts as
 /// gone from the vault, and only then does the deleted-in-vault policy apply.
 ///
 /// `run` must not be called concurrently (aiosd runs cycles on one queue); the parallelism is inside.
@@ -55,6 +56,8 @@ public final class SecretSyncEngine: Sendable {
     public func run(definitions: [SyncDefinition], invalid: [String], force: Bool, configuration: AgentConfiguration,
                     progress: @Sendable (SyncOutcome) -> Void = { _ in }) -> SyncCycleReport {
         let started = Date()
+        // A forced sync also takes a fixed credential (e.g. a corrected federated credential) at once.
+        if force { connections.dropCachedTokens() }
         let vaultRequestsBefore = connections.vaultRequestCount
         let kubeRequestsBefore = connections.kubernetesRequestCount
         var outcomes: [SyncOutcome] = []
@@ -336,7 +339,7 @@ public final class SecretSyncEngine: Sendable {
             let outcome: SyncOutcome
             if failures.isEmpty {
                 outcome = apply(definition, outputs: outputs, status: &status, target: target, kubernetes: kubernetes, hasher: hasher, fetched: fetchedCount,
-                                started: fixedStarts[d])
+                                force: force, started: fixedStarts[d])
             } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
                 outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: fixedStarts[d])
             } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// The long-lived clients secret sync reuses across cycles: the Kubernetes client (re-created when the
@@ -18,9 +19,29 @@ public final class SyncConnections: Sendable {
         var identity: SyncIdentity
     }
 
-    private let state = Mutex(State())
+    /// Where the clients send their requests; nil: the real services (fakes in unit tests).
+    struct Transports: Sendable {
+        var kubernetes: HTTPTransport
+        var kubernetesStream: HTTPStreamTransport
+        var vault: HTTPTransport
+        /// The credential of an identity, before its token cache.
+        var credential: @Sendable (SyncIdentity) -> any TokenCredential
+        var logger: Logger
+    }
 
-    public init() {}
+    private let state = Mutex(State())
+    private let transports: Transports?
+
+    public init() { transports = nil }
+
+    init(transports: Transports) { self.transports = transports }
+
+    /// Forgets every cached access token, so the next request of each identity asks Entra ID again.
+    public func dropCachedTokens() {
+        for credential in state.withLock({ Array($0.credentials.values) }) {
+            (credential as? TokenCache)?.invalidateAll()
+        }
+    }
 
     public var vaultRequestCount: Int {
         state.withLock { $0.vaults.values.reduce($0.retiredVaultRequests) { $0 + $1.client.requestCount } }
@@ -43,7 +64,8 @@ public final class SyncConnections: Sendable {
             throw SyncIssue(code: "KubeconfigUnusable", message: "cannot use \(path): \(error)",
                             hint: "is K3s installed and running? systemctl status k3s")
         }
-        let client = KubernetesClient(kubeconfig: kubeconfig)
+        let client = transports.map { KubernetesClient(kubeconfig: kubeconfig, transport: $0.kubernetes, streamer: $0.kubernetesStream) }
+            ?? KubernetesClient(kubeconfig: kubeconfig)
         state.withLock {
             $0.retiredKubernetesRequests += $0.kubernetes?.client.requestCount ?? 0
             $0.kubernetes = (path, modified, client)
@@ -57,11 +79,15 @@ public final class SyncConnections: Sendable {
         let credential = try self.credential(for: identity, kubernetes: kubernetes)
         let client: KeyVaultClient
         do {
-            client = try KeyVaultClient(vaultName: name, credential: credential,
-                                        budget: KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net",
-                                                                             requestsPerSecond: Double(configuration.vaultRequestsPerSecond),
-                                                                             burst: Double(configuration.vaultRequestsPerSecond) * 2),
-                                        maximumConnections: configuration.concurrency)
+            let budget = KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net", requestsPerSecond: Double(configuration.vaultRequestsPerSecond),
+                                                      burst: Double(configuration.vaultRequestsPerSecond) * 2)
+            if let transports {
+                client = try KeyVaultClient(vaultName: name, dnsSuffix: "vault.azure.net", port: 443, credential: credential, caBundlePEM: nil,
+                                            budget: budget, retry: KeyVaultRetryPolicy(sleep: { _ in }), transport: transports.vault,
+                                            logger: transports.logger)
+            } else {
+                client = try KeyVaultClient(vaultName: name, credential: credential, budget: budget, maximumConnections: configuration.concurrency)
+            }
         } catch {
             throw SyncIssue(code: error.code ?? "InvalidVault", message: error.message, hint: error.hint)
         }
@@ -84,6 +110,9 @@ public final class SyncConnections: Sendable {
         if let existing = state.withLock({ $0.credentials[identity] }) { return existing }
         let base: any TokenCredential
         do {
+            if let transports {
+                base = transports.credential(identity)
+            } else {
             switch identity.method {
             case .workloadIdentity:
                 let account = identity.serviceAccount!
@@ -102,6 +131,7 @@ public final class SyncConnections: Sendable {
                 case .imds: base = ManagedIdentityCredential(source: .imds(clientId: identity.clientId))
                 case .arc: base = ManagedIdentityCredential(source: .arc())
                 }
+            }
             }
         } catch {
             throw SyncIssue(code: error.code, message: error.message, hint: error.hint)

@@ -53,6 +53,9 @@ public struct SyncDefinitionStatus: Codable, Sendable, Equatable {
     public var lastApplied: Date?
     /// Keyed hash of the target Secret's content as last applied (also its `aios.microsoft.com/content-hash`).
     public var targetHash: String?
+    /// The target Secret's resourceVersion after aiosd last wrote or checked it: when the listed one differs,
+    /// someone else wrote the Secret and its data is compared with what it should hold.
+    public var targetResourceVersion: String?
     /// Hash of the definition itself when last synced: an edited definition is synced again.
     public var definitionHash: String?
     public var objects: [SyncObjectStatus]

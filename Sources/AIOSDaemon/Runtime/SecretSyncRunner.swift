@@ -142,6 +142,9 @@ public final class SecretSyncRunner: Sendable {
         set { progress.withLock { $0.nextCycleAt = newValue } }
     }
 
+    /// Ends the cluster watches (their threads finish their current request).
+    func stopWatching() { cluster.withLock { $0?.stop() } }
+
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
     func definitions() -> SyncDefinitionDirectory.Loaded { directory.load() }
 

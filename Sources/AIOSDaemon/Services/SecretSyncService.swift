@@ -27,21 +27,25 @@ struct SecretSyncService: Service {
             }
             if Task.isShuttingDownGracefully { break }
             let report = await runner.cycle(force: false, reason: "schedule")
-            let sync = runner.configuration().sync
-            if report.failed {
-                failures += 1
-                let backoff = Self.seconds(sync.retryAfterFailure) * pow(2, Double(min(failures - 1, 10)))
-                delay = .milliseconds(Int64(min(backoff, Self.seconds(sync.interval)) * 1000))
-            } else {
-                failures = 0
-                let jitter = Self.seconds(sync.jitter) > 0 ? Double.random(in: 0...Self.seconds(sync.jitter)) : 0
-                delay = .milliseconds(Int64((Self.seconds(sync.interval) + jitter) * 1000))
-            }
+            failures = report.failed ? failures + 1 : 0
+            delay = Self.nextDelay(failures: failures, sync: runner.configuration().sync)
             runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
             state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay))
         }
         runner.nextCycleAt = nil
         state.setService(Self.serviceName, .stopped)
+    }
+
+    /// The wait before the next cycle: after `failures` failed cycles in a row `retryAfterFailure` doubled per
+    /// failure, at most `interval`; after a success `interval` plus `random` × `jitter`, so hosts do not sync in step.
+    static func nextDelay(failures: Int, sync: SyncConfiguration, random: () -> Double = { Double.random(in: 0...1) }) -> Duration {
+        let seconds: Double
+        if failures > 0 {
+            seconds = min(Self.seconds(sync.retryAfterFailure) * pow(2, Double(min(failures - 1, 10))), Self.seconds(sync.interval))
+        } else {
+            seconds = Self.seconds(sync.interval) + Self.seconds(sync.jitter) * random()
+        }
+        return .milliseconds(Int64(seconds * 1000))
     }
 
     static func describe(_ report: SyncCycleReport, next: Duration) -> String {

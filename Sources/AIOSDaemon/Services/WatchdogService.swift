@@ -12,7 +12,8 @@ struct WatchdogService: Service {
 
     let settings: WatchdogSettings
     let eventLoop: any EventLoop
-    let notifier: Notifier
+    /// Sends `WATCHDOG=1` (the notifier in aiosd; a counter in the tests).
+    let ping: @Sendable () -> Void
     let state: DaemonState
     let logger: Logger
 
@@ -23,7 +24,7 @@ struct WatchdogService: Service {
         // continue until every other service has finished.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try await eventLoop.submit {}.get()
-            notifier.watchdogPing()
+            ping()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.pingInterval) }
         }
         state.setService(Self.serviceName, .stopped)

@@ -9,7 +9,9 @@ e2e_deb_arg "$@"
 e2e_init sync
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
 
-aio_identity
+fixture=$("$TB" fixture "$E2E_NAME" --json)
+fact() { json_get "$1" <<<"$fixture"; }
+tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
 pinned=$(fact 'd["secrets"]["rotated"]["versionIds"][0]')
 check_eq "the fixture names a vault" aios-testbed-kv "$vault"
 ns=azure-iot-operations
@@ -17,6 +19,17 @@ kc() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" "$@"; }
 data() { kc get secret "$1" -o "jsonpath={.data.${2//./\\.}}" | base64 -d; }
 counts() { "$TB" counts "$E2E_NAME"; }
 sync_wait() { inside aiosctl sync --wait; }
+
+inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
+logLevel: trace
+identity:
+  tenantId: $tenant
+  clientId: $client
+sync:
+  interval: 1h
+  jitter: 0s
+EOF2
+check "reload aiosd with the identity" -- inside systemctl reload aiosd.service
 
 check_rc 0 "secret add plain (utf-8)" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 check_contains "... says where it wrote and how to sync" "/etc/aios/secrets.d/plain.yaml" "$LAST_OUT"
@@ -121,6 +134,14 @@ check_eq "... and the Secret keeps its last good value" "PLANTED-plain-after-429
 check_rc 0 "sync through two 503s succeeds" -- sync_wait
 check_eq "... with the new value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
 "$TB" fault "$E2E_NAME" keyvault clear >/dev/null
+
+# A Secret edited by hand is restored by the next sync (issue 17), without --force.
+check "edit the plain Secret by hand (kubectl patch)" -- kc patch secret plain --type merge -p "{\"data\":{\"value\":\"$(printf PLANTED-tampered | base64)\"}}"
+check_rc 0 "sync restores it" -- sync_wait
+check_contains "... applying it alone" "1 applied, 5 unchanged" "$LAST_OUT"
+check_eq "... with the vault's value" "PLANTED-plain-after-503-Rt5" "$(data plain value)"
+check_rc 0 "the next sync finds it unchanged" -- sync_wait
+check_contains "... all six" "0 applied, 6 unchanged" "$LAST_OUT"
 
 # A Secret the agent did not create is never touched.
 check "create a Secret by hand" -- kc create secret generic handmade --from-literal=k=PLANTED-handmade

@@ -13,14 +13,14 @@ app=$(fact 'd["clientSecretApp"]["clientId"]'); app_secret=$(fact 'd["clientSecr
 ns=azure-iot-operations
 data() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }
 configure() { # configure METHOD-LINES...: writes aiosd.yaml's identity section and reloads
-    inside sh -c "printf 'identity:\n  tenantId: $tenant\n%b\nsync:\n  interval: 1h\n  jitter: 0s\n' '$1' > /etc/aios/aiosd.yaml && systemctl reload aiosd.service"
+    inside sh -c "printf 'logLevel: trace\nidentity:\n  tenantId: $tenant\n%b\nsync:\n  interval: 1h\n  jitter: 0s\n' '$1' > /etc/aios/aiosd.yaml && systemctl reload aiosd.service"
 }
 served_by() { "$TB" counts "$E2E_NAME" | json_get "(d[\"$1\"] or {}).get(\"total\", 0)"; }
 
 check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
 
 # Client secret: the file must be root-owned and private.
-configure "  method: clientSecret\n  clientId: $app\n  clientSecretFile: /etc/aios/client-secret"
+check "configure clientSecret (reload succeeds)" -- configure "  method: clientSecret\n  clientId: $app\n  clientSecretFile: /etc/aios/client-secret"
 inside sh -c "umask 022; printf '%s\n' '$app_secret' > /etc/aios/client-secret"
 check_rc 1 "clientSecret: a world-readable secret file is refused" -- inside aiosctl sync --wait
 check_contains "... saying how to fix it" "chmod" "$LAST_OUT"
@@ -36,7 +36,7 @@ check_contains "... AADSTS7000215" "AADSTS7000215" "$LAST_OUT"
 
 # Managed identity through IMDS (169.254.169.254, header Metadata: true).
 before=$(served_by imds)
-configure "  method: managedIdentity\n  managedIdentityEndpoint: imds"
+check "configure managedIdentity via IMDS (reload succeeds)" -- configure "  method: managedIdentity\n  managedIdentityEndpoint: imds"
 check_rc 0 "managedIdentity (IMDS): sync succeeds" -- inside aiosctl sync --wait
 check_eq "... with the new value" "PLANTED-after-wrong-secret" "$(data plain value)"
 check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
@@ -44,7 +44,7 @@ check "... IMDS issued the token" -- test "$(served_by imds)" -gt "$before"
 # Managed identity through the Azure Arc agent (401 Basic realm=<key file>, then the key).
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-via-arc" >/dev/null
 before=$(served_by arc)
-configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
+check "configure managedIdentity via Arc (reload succeeds)" -- configure "  method: managedIdentity\n  managedIdentityEndpoint: arc"
 check_rc 0 "managedIdentity (Arc): sync succeeds" -- inside aiosctl sync --wait
 check_eq "... with the new value" "PLANTED-via-arc" "$(data plain value)"
 check "... the Arc endpoint issued the token (challenge + token)" -- test "$(served_by arc)" -ge $((before + 2))

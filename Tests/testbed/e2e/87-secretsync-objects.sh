@@ -22,7 +22,7 @@ cond() { kc get secretsync "$1" -o "jsonpath={.status.conditions[?(@.type==\"$2\
 has_secret() { kc get secret "$1" >/dev/null 2>&1; }
 no_secret() { ! has_secret "$1"; }
 
-inside sh -c "printf 'identity:\n  tenantId: $tenant\n  clientId: $client\nsync:\n  interval: 1h\n  jitter: 0s\n' > /etc/aios/aiosd.yaml"
+inside sh -c "printf 'logLevel: trace\nidentity:\n  tenantId: $tenant\n  clientId: $client\nsync:\n  interval: 1h\n  jitter: 0s\n' > /etc/aios/aiosd.yaml"
 check "reload aiosd with the identity" -- inside systemctl reload aiosd.service
 check_rc 0 "workload-identity enable with the fixture's issuer" -- inside aiosctl workload-identity enable --issuer "$issuer"
 check_rc 0 "the CRDs are installed" -- kc get crd secretsyncs.secret-sync.x-k8s.io
@@ -148,7 +148,7 @@ status_written() { [ "$(cond aio-plain SecretUpdated reason)" = SecretUpToDate ]
 check_within 10 "status written back: SecretUpdated True SecretUpToDate" -- status_written
 check_eq "... SecretCreated True CreateSuccessful" "True/CreateSuccessful" "$(cond aio-plain SecretCreated status)/$(cond aio-plain SecretCreated reason)"
 check_contains "... a salted syncHash (never the content)" "v1:" "$(kc get secretsync aio-plain -o 'jsonpath={.status.syncHash}')"
-check_contains "... lastSuccessfulSyncTime" "T" "$(kc get secretsync aio-plain -o 'jsonpath={.status.lastSuccessfulSyncTime}')"
+check "... lastSuccessfulSyncTime (RFC 3339, UTC)" -- grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z' <<<"$(kc get secretsync aio-plain -o 'jsonpath={.status.lastSuccessfulSyncTime}')"
 check_eq "... observedGeneration" "$(kc get secretsync aio-plain -o 'jsonpath={.metadata.generation}')" "$(cond aio-plain SecretUpdated observedGeneration)"
 
 check_rc 1 "a SecretSync not selected for aiosd gets no Secret" -- kc get secret not-for-aiosd

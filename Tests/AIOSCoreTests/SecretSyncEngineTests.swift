@@ -1,0 +1,282 @@
+@testable import AIOSCore
+import AIOSHTTP
+import AIOSTestSupport
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// The sync engine over a fake Kubernetes API server and fake vaults (the real clients, fakes only at their
+/// transports): what it fetches, writes, keeps and deletes, cycle after cycle.
+@Suite struct SecretSyncEngineTests {
+    @Test func newSecretIsCreatedThenANothingChangedCycleReadsAndWritesNothing() throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "first")
+        let first = h.run([try h.db()])
+        #expect(first.outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "first")
+        let secret = try #require(h.kube.secret("apps", "db"))
+        #expect(secret.labels[SecretSyncEngine.managedByLabel] == "aiosd")
+
+        h.kube.resetRequests()
+        let gets = h.vaults.gets.count
+        let second = h.run([try h.db()])
+        #expect(second.outcomes.map(\.result) == [.unchanged])
+        #expect(h.vaults.gets.count == gets)
+        // The steady state: one list of Secrets, no read of a Secret, no write.
+        #expect(h.kube.requests == ["GET /api/v1/secrets"])
+    }
+
+    @Test func changedValueIsFetchedAndApplied() throws {
+        let h = try SyncHarness.synced("first")
+        h.vaults.set("kv-one", "db-password", "second")
+        let report = h.run([try h.db()])
+        #expect(report.outcomes.map(\.result) == [.applied])
+        #expect(report.outcomes.first?.fetched == 1)
+        #expect(h.value("apps", "db", "password") == "second")
+    }
+
+    @Test func secretEditedByHandIsRepairedAtTheNextCycle() throws {
+        let h = try SyncHarness.synced("right")
+        h.kube.edit("apps", "db", key: "password", value: "tampered")
+        let gets = h.vaults.gets.count
+        let report = h.run([try h.db()])
+        #expect(report.outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "right")
+        #expect(h.vaults.gets.count == gets, "the value in memory is enough: the vault is not read again")
+        // Repaired: the cycle after is quiet again.
+        h.kube.resetRequests()
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
+        #expect(h.kube.requests == ["GET /api/v1/secrets"])
+    }
+
+    @Test func keyDeletedByHandIsRestoredAfterARestart() throws {
+        let h = try SyncHarness.synced("right")
+        h.kube.edit("apps", "db", key: "password", value: nil)
+        h.restart()
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "right")
+    }
+
+    @Test func aWriteThatChangesNoDataIsCheckedOnceAndNotRewritten() throws {
+        let h = try SyncHarness.synced("right")
+        h.kube.edit("apps", "db", key: "added-by-someone", value: "theirs")
+        h.kube.resetRequests()
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
+        #expect(h.kube.count("GET") == 2 && h.kube.count("PATCH") == 0, "\(h.kube.requests)")
+        h.kube.resetRequests()
+        h.run([try h.db()])
+        #expect(h.kube.requests == ["GET /api/v1/secrets"])
+    }
+
+    @Test func forceComparesTheLiveDataAndDropsCachedTokens() throws {
+        let h = try SyncHarness.synced("right")
+        let identity = try SyncIdentity.resolve(try h.db(), configuration: h.configuration.identity)
+        let credential = try #require(h.credentials[identity])
+        h.run([try h.db()])
+        #expect(credential.calls == 1, "the token is cached between cycles")
+        h.kube.resetRequests()
+        #expect(h.run([try h.db()], force: true).outcomes.map(\.result) == [.unchanged])
+        #expect(h.kube.requests.contains("GET /api/v1/namespaces/apps/secrets/db"))
+        #expect(credential.calls == 2, "sync --force asks for a new token")
+    }
+
+    @Test func secretOfSomeoneElseIsNeverTakenOver() throws {
+        let h = try SyncHarness()
+        h.kube.put(.init(namespace: "apps", name: "db", uid: "u-1", resourceVersion: "", type: "Opaque", labels: ["team": "x"], annotations: [:],
+                         data: ["password": Array("theirs".utf8)]))
+        h.vaults.set("kv-one", "db-password", "ours")
+        let report = h.run([try h.db()])
+        #expect(report.outcomes.first?.result == .failed)
+        #expect(report.outcomes.first?.issue?.code == "TargetNotOwned")
+        #expect(h.value("apps", "db", "password") == "theirs")
+        #expect(h.kube.count("PATCH") == 0 && h.kube.count("DELETE") == 0)
+    }
+
+    @Test func secretOfAnotherDefinitionIsNotTouched() throws {
+        let h = try SyncHarness.synced("ours")
+        let other = try h.definition("other", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  name: db\n")
+        let report = h.run([other])
+        #expect(report.outcomes.first?.issue?.code == "TargetNotOwned")
+        #expect(h.kube.secret("apps", "db")?.labels[SecretSyncEngine.definitionLabel] == "db")
+    }
+
+    /// 404, or disabled: gone from the vault. Under `retain` the Secret stays, under `delete` it goes.
+    @Test(arguments: ["missing", "disabled"], [SyncConfiguration.DeletedInVaultPolicy.retain, .delete])
+    func goneFromTheVaultFollowsThePolicy(how: String, policy: SyncConfiguration.DeletedInVaultPolicy) throws {
+        let h = try SyncHarness()
+        h.configuration.sync.deletedInVault = policy
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.run([try h.db()])
+        if how == "missing" { h.vaults.delete("kv-one", "db-password") } else { h.vaults.set("kv-one", "db-password", "v1", enabled: false) }
+        let report = h.run([try h.db()])
+        let outcome = try #require(report.outcomes.first)
+        #expect(outcome.issue?.code == (how == "missing" ? "SecretNotFound" : "SecretDisabled"))
+        switch policy {
+        case .retain:
+            #expect(outcome.result == .retained)
+            #expect(h.value("apps", "db", "password") == "v1")
+        case .delete:
+            #expect(outcome.result == .deleted)
+            #expect(h.kube.secret("apps", "db") == nil)
+        }
+    }
+
+    /// A 404 on the value's GET after the list showed it (deleted in between) is absence too.
+    @Test func notFoundOnFetchCountsAsGone() throws {
+        let h = try SyncHarness()
+        h.configuration.sync.deletedInVault = .delete
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.run([try h.db()])
+        h.vaults.set("kv-one", "db-password", "v2")
+        h.vaults.fail("kv-one", "db-password", with: FakeVaults.error(404, "SecretNotFound"))
+        #expect(h.run([try h.db()]).outcomes.first?.result == .deleted)
+    }
+
+    /// Failures that say nothing about the secret's existence keep the last good Secret, even under `delete`.
+    @Test(arguments: [
+        ("ForbiddenByRbac", FakeVaults.error(403, "Forbidden", inner: "ForbiddenByRbac"), "ForbiddenByRbac"),
+        ("AccessDenied", FakeVaults.error(403, "Forbidden", inner: "AccessDenied"), "AccessDenied"),
+        ("firewall", FakeVaults.error(403, "ForbiddenByFirewall"), "ForbiddenByFirewall"),
+        ("throttled", FakeVaults.error(429, "Throttled"), "Throttled"),
+        ("outage", FakeVaults.error(503, "ServiceUnavailable"), "ServiceUnavailable"),
+        ("proxy 404", HTTPResponse(status: 404, body: Array("<html>not here</html>".utf8), headers: []), "KeyVaultBadResponse"),
+    ])
+    func failureThatIsNotAbsenceKeepsTheSecret(name: String, response: HTTPResponse, code: String) throws {
+        let h = try SyncHarness()
+        h.configuration.sync.deletedInVault = .delete
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.run([try h.db()])
+        h.vaults.set("kv-one", "db-password", "v2")
+        h.vaults.fail("kv-one", "db-password", with: response)
+        let outcome = try #require(h.run([try h.db()]).outcomes.first)
+        #expect(outcome.result == .failed, "\(name)")
+        #expect(outcome.issue?.code == code, "\(name)")
+        #expect(h.value("apps", "db", "password") == "v1", "\(name): the last good Secret stays")
+        #expect(h.kube.count("DELETE") == 0)
+        #expect(h.engine.status("db")?.isStale == true)
+        // Healed: the next cycle syncs the new value.
+        h.vaults.fail("kv-one", "db-password", with: nil)
+        #expect(h.run([try h.db()]).outcomes.first?.result == .applied)
+        #expect(h.value("apps", "db", "password") == "v2")
+    }
+
+    @Test func vaultOutageOnTheListKeepsEverySecret() throws {
+        let h = try SyncHarness()
+        h.configuration.sync.deletedInVault = .delete
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.run([try h.db()])
+        h.vaults.failList("kv-one", with: FakeVaults.error(500, "InternalServerError"))
+        #expect(h.run([try h.db()]).outcomes.first?.result == .failed)
+        #expect(h.value("apps", "db", "password") == "v1")
+    }
+
+    @Test func kubernetesOutageFailsEveryDefinitionAndWritesNothing() throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.kube.fault = { _ throws(HTTPClientError) in throw HTTPClientError(kind: .couldNotConnect, message: "connection refused") }
+        let report = h.run([try h.db()])
+        #expect(report.outcomes.first?.result == .failed)
+        #expect(report.outcomes.first?.issue?.code == "KubernetesUnreachable")
+        #expect(h.vaults.gets.isEmpty)
+    }
+
+    @Test func missingNamespaceGetsAHint() throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "v1")
+        h.kube.fault = { request throws(HTTPClientError) in
+            request.method == .post ? FakeKubernetes.status(404, "NotFound", "namespaces \"apps\" not found") : nil
+        }
+        let outcome = try #require(h.run([try h.db()]).outcomes.first)
+        #expect(outcome.result == .failed)
+        #expect(outcome.issue?.hint?.contains("kubectl create namespace apps") == true)
+    }
+
+    @Test func contentHashIsKeyedWithTheHostKey() throws {
+        let a = try SyncHarness(key: Array(repeating: 1, count: 32))
+        let b = try SyncHarness(key: Array(repeating: 2, count: 32))
+        for h in [a, b] {
+            h.vaults.set("kv-one", "db-password", "same value")
+            h.run([try h.db()])
+        }
+        let hashA = try #require(a.kube.secret("apps", "db")?.annotations[SecretSyncEngine.hashAnnotation])
+        let hashB = try #require(b.kube.secret("apps", "db")?.annotations[SecretSyncEngine.hashAnnotation])
+        #expect(hashA.hasPrefix("hmac-sha256:"))
+        #expect(hashA != hashB, "the same content on two hosts must not hash alike")
+        #expect(hashA == ContentHasher(key: a.key).hash(type: "Opaque", data: ["password": Array("same value".utf8)]))
+        // An unkeyed digest of the same content is not what is published.
+        #expect(!hashA.contains(ContentHasher.digest(Array("same value".utf8))))
+    }
+
+    @Test func severalIdentitiesKeepSeparateTokenCaches() throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "a")
+        h.vaults.set("kv-two", "api-key", "b")
+        let first = try h.db()
+        let second = try h.definition("api", "keyvaultName: kv-two\nclientID: 99999999-2222-3333-4444-555555555555\nobjects:\n  - objectName: api-key\n")
+        let report = h.run([first, second])
+        #expect(report.outcomes.map(\.result) == [.applied, .applied])
+        let calls = h.credentials.calls
+        #expect(calls == [1, 1], "one credential, one token per identity")
+        h.vaults.set("kv-one", "db-password", "a2")
+        h.vaults.set("kv-two", "api-key", "b2")
+        h.run([first, second])
+        #expect(h.credentials.calls == [1, 1], "each identity reuses its own cached token")
+    }
+
+    @Test func noValueReachesAnyLogAtTraceLevel() throws {
+        let h = try SyncHarness()
+        h.configuration.sync.deletedInVault = .delete
+        h.vaults.set("kv-one", "db-password", SyncHarness.planted)
+        h.run([try h.db()])
+        h.kube.edit("apps", "db", key: "password", value: "x")
+        h.run([try h.db()], force: true)
+        h.vaults.set("kv-one", "db-password", SyncHarness.planted + "-2")
+        h.vaults.fail("kv-one", "db-password", with: FakeVaults.error(429, "Throttled"))
+        h.run([try h.db()])
+        h.vaults.fail("kv-one", "db-password", with: nil)
+        h.run([try h.db()])
+        h.vaults.delete("kv-one", "db-password")
+        h.run([try h.db()])
+        #expect(h.logs.lines.count > 5, "the capture sees the engine's and the vault client's entries")
+        #expect(h.logs.lines.contains { $0.hasPrefix("debug") || $0.hasPrefix("trace") })
+        #expect(!h.logs.text.contains("PLANTED-VALUE"))
+        #expect(!h.logs.text.contains(Data(SyncHarness.planted.utf8).base64EncodedString()))
+        // Nor as the bytes a Swift array of them prints.
+        #expect(!h.logs.text.contains(Array(SyncHarness.planted.utf8).prefix(8).map(String.init).joined(separator: ", ")))
+    }
+
+    @Test func stateSurvivesARestartAndDetectsChangesWithoutRefetching() throws {
+        let h = try SyncHarness.synced("v1")
+        let saved = try String(contentsOfFile: h.directory.file("sync-state.json"), encoding: .utf8)
+        #expect(!saved.contains("v1\""))
+        #expect(saved.contains("targetResourceVersion"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: h.directory.file("sync-state.json"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        h.restart()
+        #expect(h.engine.status("db")?.targetHash != nil)
+        h.run([try h.db()])
+        // After a restart the value is fetched once (nothing in memory) but the Secret is not rewritten.
+        #expect(h.kube.count("PATCH") == 0)
+    }
+
+    @Test func stateStoreRoundTripsAndIgnoresACorruptFile() throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        let path = directory.file("state.json")
+        let store = SyncStateStore(path: path)
+        var status = SyncDefinitionStatus(name: "db", objects: [SyncObjectStatus(objectName: "o", alias: "a")])
+        status.targetHash = "hmac-sha256:00"
+        status.targetResourceVersion = "42"
+        status.issue = SyncIssue(code: "Throttled", message: "m")
+        store.put(status)
+        #expect(store.save() == nil)
+        #expect(SyncStateStore(path: path).get("db") == status)
+        store.remove("db")
+        store.save()
+        #expect(SyncStateStore(path: path).all.isEmpty)
+        _ = try directory.write("state.json", "{not json")
+        #expect(SyncStateStore(path: path).all.isEmpty)
+        #expect(SyncStateStore(path: directory.file("missing/dir/x.json")).save() != nil)
+    }
+}

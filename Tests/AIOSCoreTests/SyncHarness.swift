@@ -1,0 +1,93 @@
+@testable import AIOSCore
+import AIOSHTTP
+import AIOSTestSupport
+import Foundation
+import Synchronization
+
+/// A credential that counts the tokens it was asked for.
+final class TokenCounter: TokenCredential, Sendable {
+    private let count = Mutex(0)
+    var calls: Int { count.withLock { $0 } }
+
+    func token(resource: String, tenant: String) throws(AzureAuthError) -> AccessToken {
+        let n = count.withLock { $0 += 1; return $0 }
+        return AccessToken(value: "token-\(n)", expiresOn: Date().addingTimeInterval(3600))
+    }
+}
+
+/// A sync engine over a fake Kubernetes API server and fake vaults (the real clients, fakes only at their
+/// transports), with its state and content-hash key in a temporary directory.
+final class SyncHarness: @unchecked Sendable {
+    static let planted = "PLANTED-VALUE-7f3a9c"
+    let directory: TemporaryDirectory
+    let kube = FakeKubernetes()
+    let vaults = FakeVaults()
+    let logs = LogCapture()
+    /// One counting credential per identity, made when the engine first asks for it.
+    final class Credentials: Sendable {
+        private let map = Mutex<[SyncIdentity: TokenCounter]>([:])
+        func callFor(_ identity: SyncIdentity) -> TokenCounter {
+            map.withLock { map in
+                if let existing = map[identity] { return existing }
+                let made = TokenCounter()
+                map[identity] = made
+                return made
+            }
+        }
+        subscript(_ identity: SyncIdentity) -> TokenCounter? { map.withLock { $0[identity] } }
+        var calls: [Int] { map.withLock { $0.values.map(\.calls) } }
+    }
+    let credentials = Credentials()
+    let key: [UInt8]
+    var configuration = AgentConfiguration()
+    private(set) var engine: SecretSyncEngine!
+
+    init(key: [UInt8] = Array(repeating: 7, count: 32)) throws {
+        self.key = key
+        directory = try TemporaryDirectory(prefix: "sync")
+        configuration.sync.kubeconfig = try directory.write("k3s.yaml", FakeKubernetes.kubeconfig)
+        configuration.identity.tenantId = "72f988bf-0000-4000-8000-00000000a105"
+        configuration.identity.clientId = "11111111-2222-3333-4444-555555555555"
+        try Data(key).write(to: URL(fileURLWithPath: directory.file("content-hash.key")))
+        restart()
+    }
+
+    deinit { directory.remove() }
+
+    /// A new engine over the same state file, as after an aiosd restart (no values in memory, no tokens).
+    func restart() {
+        let credentials = self.credentials
+        let transports = SyncConnections.Transports(
+            kubernetes: kube.transport, kubernetesStream: kube.streamer, vault: vaults.transport,
+            credential: { identity in credentials.callFor(identity) },
+            logger: logs.logger("aios.keyvault"))
+        engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
+                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"))
+    }
+
+    func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {
+        try SyncDefinitionFile.parse(yaml, file: "/etc/aios/secrets.d/\(name).yaml", name: name, defaultNamespace: "apps")
+    }
+
+    /// `db`: one object `db-password` of vault `kv-one` as key `password` of Secret apps/db.
+    func db() throws -> SyncDefinition {
+        try definition("db", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
+    }
+
+    /// A harness after a first cycle synced `value` of `db-password` to apps/db.
+    static func synced(_ value: String) throws -> SyncHarness {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", value)
+        h.run([try h.db()])
+        return h
+    }
+
+    @discardableResult
+    func run(_ definitions: [SyncDefinition], force: Bool = false) -> SyncCycleReport {
+        engine.run(definitions: definitions, invalid: [], force: force, configuration: configuration)
+    }
+
+    func value(_ namespace: String, _ name: String, _ key: String) -> String? {
+        kube.secret(namespace, name)?.data[key].map { String(decoding: $0, as: UTF8.self) }
+    }
+}

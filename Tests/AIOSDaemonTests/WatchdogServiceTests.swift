@@ -1,0 +1,46 @@
+import AIOSCore
+@testable import AIOSDaemon
+import AIOSSystemd
+import Foundation
+import Logging
+import NIOPosix
+import Synchronization
+import Testing
+
+/// The watchdog pings only while the control server's event loop answers: a loop wedged by a handler stops the
+/// pings (systemd then restarts aiosd) although every other thread of the process still runs.
+@Suite struct WatchdogServiceTests {
+    /// Polls for up to 10 s (other tests may keep the cooperative pool busy for a while).
+    func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    @Test func pingsStopWhileTheEventLoopIsBlockedAndResumeAfter() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pings = Mutex(0)
+        let state = DaemonState(configPath: "/dev/null", socketPath: "/dev/null", configuration: AgentConfiguration(), underSystemd: true,
+                                watchdogInterval: .milliseconds(100))
+        let service = WatchdogService(settings: WatchdogSettings(interval: .milliseconds(100)), eventLoop: group.next(),
+                                      ping: { pings.withLock { $0 += 1 } }, state: state,
+                                      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let task = Task { try await service.run() }
+
+        try await waitUntil { pings.withLock { $0 } >= 3 }
+        #expect(pings.withLock { $0 } >= 3, "pings every 50 ms while the loop answers")
+
+        // Wedge the event loop alone: this test's threads and the cooperative pool keep running.
+        let release = DispatchSemaphore(value: 0)
+        group.next().execute { release.wait() }
+        try await Task.sleep(for: .milliseconds(100))
+        let whileBlocked = pings.withLock { $0 }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(pings.withLock { $0 } == whileBlocked, "no ping while the event loop is wedged")
+
+        release.signal()
+        try await waitUntil { pings.withLock { $0 } > whileBlocked }
+        #expect(pings.withLock { $0 } > whileBlocked, "pings resume once the loop answers again")
+        task.cancel()
+        _ = try? await task.value
+        try await group.shutdownGracefully()
+    }
+}
