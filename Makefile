@@ -4,11 +4,15 @@
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography gcc debootstrap
+# -file-prefix-map/-debug-prefix-map: the build tree's path becomes "." in #filePath strings and debug info, so
+# the binaries (and the .deb) do not depend on where they were built.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
+	-Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. -Xswiftc -debug-prefix-map -Xswiftc $(CURDIR)=. \
+	-Xcc -ffile-prefix-map=$(CURDIR)=.
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version mutate
+.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version mutate fuzz
 
 all: build
 
@@ -41,9 +45,27 @@ deb: deps check-version
 
 test-testbed: deb
 	Tests/testbed/e2e/run-all $(DEB)
+	Tests/testbed/libcurl-floor/check.sh $(DEB)
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
 	Tests/testbed/aio/check.sh
+
+# libFuzzer over every parser of untrusted input (Tests/fuzz): one binary, AIOS_FUZZ_TARGET picks the parser.
+# FUZZ_SECONDS per target (default 30); the corpus grows in .build-fuzz/corpus. A crash stops with its input saved.
+FUZZ_TARGETS := yaml config secretDefinition k3s spc kubeconfig azureJSON pem pkcs12 api
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+fuzz: deps
+	AIOS_FUZZ=1 swift build $(FUZZ_FLAGS) --product aios-fuzz
+	@bin=$$(AIOS_FUZZ=1 swift build $(FUZZ_FLAGS) --show-bin-path)/aios-fuzz; \
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p .build-fuzz/corpus/$$target .build-fuzz/findings/$$target; \
+		echo "fuzz: $$target ($(FUZZ_SECONDS)s)"; \
+		AIOS_FUZZ_TARGET=$$target $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=.build-fuzz/findings/$$target/ .build-fuzz/corpus/$$target Tests/fuzz/seeds/$$target 2>&1 \
+			| grep -E '^(Done|#[0-9]+ +DONE|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 demo: deb
 	Tests/testbed/demo $(DEB)

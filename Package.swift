@@ -76,3 +76,11 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["AIOSAPI", "AIOSTestSupport", "aiosd", "aiosctl"]),
     ]
 )
+
+// `make fuzz` only (AIOS_FUZZ=1): the libFuzzer target over the parsers of untrusted input. Not part of a normal
+// build or the package: it needs `-sanitize=fuzzer` and supplies no `main` of its own.
+if Context.environment["AIOS_FUZZ"] != nil {
+    package.targets.append(.target(name: "CAIOSFuzz", path: "Tests/fuzz/CAIOSFuzz"))
+    package.targets.append(.executableTarget(name: "aios-fuzz", dependencies: ["AIOSCore", "AIOSAPI", "AIOSCrypto", "CAIOSFuzz"],
+                                             path: "Tests/fuzz/aios-fuzz"))
+}

@@ -34,6 +34,8 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
     case configInvalid = "config_invalid"
     case internalError = "internal_error"
     case unavailable = "unavailable"
+    /// Too many open control connections from this user (or in all); nothing was done, try again.
+    case busy = "busy"
     /// systemd could not be asked (no bus, or it refused the call).
     case systemdError = "systemd_error"
     /// systemd ran the operation and it failed (e.g. the unit did not come back up).
@@ -49,7 +51,7 @@ public enum APIErrorCode: String, Sendable, CaseIterable {
         case .payloadTooLarge: 413
         case .configInvalid: 422
         case .internalError, .operationFailed: 500
-        case .unavailable: 503
+        case .unavailable, .busy: 503
         case .systemdError: 502
         }
     }

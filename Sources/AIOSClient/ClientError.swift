@@ -3,8 +3,10 @@ import AIOSAPI
 /// Why a control API call failed, with the hint an operator needs. aiosctl maps `kind` to its exit status.
 public struct ClientError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
-        /// No daemon answered on the socket.
+        /// No daemon answered on the socket: it is not running (no socket, or nobody listening on it).
         case unreachable
+        /// aiosd is running but did not answer in time, or refused the connection as one too many.
+        case busy
         /// The socket or the request was refused for lack of privilege.
         case permissionDenied
         /// The daemon answered with an error.

@@ -141,10 +141,13 @@ public struct ControlClient: Sendable {
         case .couldNotConnect:
             return ClientError(kind: .unreachable, message: "cannot connect to aiosd at \(socketPath): \(error.message)", hint: unreachableHint)
         case .timedOut:
-            return ClientError(kind: .unreachable, message: "aiosd at \(socketPath) did not answer within \(timeout)",
+            return ClientError(kind: .busy, message: "aiosd at \(socketPath) is running but did not answer within \(timeout)",
                                hint: "check: systemctl status aiosd; or raise --timeout")
         case .transport:
-            return ClientError(kind: .unreachable, message: "talking to aiosd at \(socketPath) failed: \(error.message)", hint: unreachableHint)
+            return ClientError(kind: .busy, message: "aiosd at \(socketPath) accepted the connection but did not answer: \(error.message)",
+                               hint: "check: systemctl status aiosd; journalctl -u aiosd")
+        case .responseTooLarge:
+            return ClientError(kind: .failed, message: "aiosd's answer was too large: \(error.message)")
         }
     }
 
@@ -153,7 +156,11 @@ public struct ControlClient: Sendable {
             return ClientError(kind: .failed, message: "aiosd answered HTTP \(status) without an error body", body: body)
         }
         let error = decoded.error
-        let kind: ClientError.Kind = error.code == APIErrorCode.permissionDenied.rawValue ? .permissionDenied : .failed
+        let kind: ClientError.Kind = switch error.code {
+        case APIErrorCode.permissionDenied.rawValue: .permissionDenied
+        case APIErrorCode.busy.rawValue: .busy
+        default: .failed
+        }
         return ClientError(kind: kind, message: error.message, hint: error.hint, apiError: error, body: body)
     }
 }

@@ -8,11 +8,14 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
     public static let unreachable: Int32 = 3
     public static let permissionDenied: Int32 = 4
+    /// aiosd is running but busy: it did not answer in time, or refused the connection as one too many.
+    public static let busy: Int32 = 5
 
     static func code(for kind: ClientError.Kind) -> Int32 {
         switch kind {
         case .unreachable: unreachable
         case .permissionDenied: permissionDenied
+        case .busy: busy
         case .failed: failed
         }
     }

@@ -7,12 +7,36 @@ import Glibc
 /// Printing for aiosctl: summaries on stdout, errors as `aiosctl: message` plus a hint on stderr.
 enum Output {
     static func print(_ text: String) {
-        write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8), to: STDOUT_FILENO)
+        write(Array(visible(text.hasSuffix("\n") ? text : text + "\n").utf8), to: STDOUT_FILENO)
     }
 
     /// Without a newline (a live progress line that the next print overwrites).
     static func printRaw(_ text: String) {
-        write(Array(text.utf8), to: STDOUT_FILENO)
+        write(Array(visible(text).utf8), to: STDOUT_FILENO)
+    }
+
+    /// Text from the cluster or a file (names, annotations, condition messages, journal lines) may carry terminal
+    /// escape sequences or carriage returns that would rewrite what the operator sees: every control character
+    /// but newline and tab is shown as `\u{XX}`. (`--json` output is JSON-escaped already.)
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isHidden($0) }) else { return text }
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isHidden(scalar) {
+                result.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                result.append(scalar)
+            }
+        }
+        return String(result)
+    }
+
+    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x09: false
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: true
+        default: false
+        }
     }
 
     static func printJSON(_ bytes: [UInt8]) {
@@ -22,7 +46,7 @@ enum Output {
     }
 
     static func printError(_ text: String) {
-        write(Array(text.utf8), to: STDERR_FILENO)
+        write(Array(visible(text).utf8), to: STDERR_FILENO)
     }
 
     /// Writes everything, retrying short writes and EINTR; a closed stdout (EPIPE) ends the output quietly.
@@ -57,8 +81,22 @@ enum Output {
 }
 
 extension Output {
+    private static func cell(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
     /// Left-aligned columns separated by two spaces.
     static func table(_ rows: [[String]]) -> String {
+        // A newline or tab inside a cell would break the table's rows and columns.
+        let rows: [[String]] = rows.map { $0.map(cell) }
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: columns)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }

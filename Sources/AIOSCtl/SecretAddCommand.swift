@@ -14,7 +14,12 @@ struct SecretAddCommand: ParsableCommand {
             --type tls it becomes a kubernetes.io/tls Secret (tls.crt leaf first then chain, tls.key) from a \
             certificate-backed secret (PEM or PKCS#12). The next sync picks it up; to sync now: aiosctl sync --wait.
             Operators may target only the namespaces in secrets.allowedNamespaces of /etc/aios/aiosd.yaml \
-            (default azure-iot-operations), never kube-system; root is not bounded. A refusal exits 4.
+            (default azure-iot-operations), never kube-system, and name only the service accounts in \
+            secrets.allowedServiceAccounts (besides identity.serviceAccount). Operators may set --client-id or \
+            --tenant-id only under identity.method workloadIdentity (Entra then trusts only identities federated \
+            with that service account); under managedIdentity or clientSecret they choose among the node's own \
+            credentials, so only root may (uid 0 or control.k3sAdminGroup). Root is not bounded, and neither \
+            are files root writes by hand in /etc/aios/secrets.d. A refusal exits 4 and writes nothing.
             Examples:
               aiosctl secret add db --vault contoso-kv --object db-password --key password
               aiosctl secret add opcua-trust --vault contoso-kv --object trust-der --encoding hex --key trust.der
@@ -54,6 +59,15 @@ struct SecretAddCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("pem (default) or pfx (the PKCS#12 itself, base64 unless --encoding base64).", valueName: "format"))
     var format: String?
 
+    @Option(name: .long, help: ArgumentHelp("Read the vault as this client id instead of identity.clientId (see above for who may).", valueName: "guid"))
+    var clientId: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the vault in this tenant instead of identity.tenantId (see above for who may).", valueName: "guid"))
+    var tenantId: String?
+
+    @Option(name: .long, help: ArgumentHelp("Workload identity: use this service account's tokens instead of identity.serviceAccount.", valueName: "namespace/name"))
+    var serviceAccount: String?
+
     @Flag(name: .long, help: "Replace an existing definition of the same name.")
     var replace = false
 
@@ -72,7 +86,7 @@ struct SecretAddCommand: ParsableCommand {
                                                    objectEncoding: encoding, objectFormat: format)
         let mapping = SecretDefinitionInfo.KeyMappingSpec(sourcePath: object, targetKey: key ?? (tls ? "tls.crt" : object))
         let definition = SecretDefinitionInfo(
-            name: name, keyvaultName: vault, objects: [spec],
+            name: name, keyvaultName: vault, tenantId: tenantId, clientID: clientId, serviceAccountName: serviceAccount, objects: [spec],
             secretObject: .init(namespace: namespace, name: secretName, type: tls ? "kubernetes.io/tls" : "Opaque", data: [mapping]))
         let body = Array(try APICoding.encoder().encode(SecretAddRequest(definition: definition, replace: replace)))
         do {

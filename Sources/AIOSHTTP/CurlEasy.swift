@@ -34,6 +34,11 @@ final class CurlEasy {
         }
     }
 
+    /// Only http and https, with the option the loaded libcurl understands (see the shim).
+    func restrictProtocolsToHTTP() throws {
+        try check(aios_curl_easy_restrict_protocols_to_http(handle), CURLOPT_PROTOCOLS_STR)
+    }
+
     func setHeaders(_ headers: [String]) throws {
         curl_slist_free_all(headerList)
         headerList = nil

@@ -31,14 +31,15 @@ public final class HTTPConnection {
         }
 
         return try withoutActuallyEscaping(onData) { onData throws(HTTPClientError) in
-            let sink = ResponseSink(onData: onData)
+            let sink = ResponseSink(onData: onData, maximumBytes: request.maximumResponseBytes)
             let unmanaged = Unmanaged.passRetained(sink)
             defer { unmanaged.release() }
             do {
                 try easy.set(CURLOPT_WRITEDATA, unmanaged.toOpaque())
                 try easy.setWriteFunction { data, size, count, userdata in
                     let sink = Unmanaged<ResponseSink>.fromOpaque(userdata!).takeUnretainedValue()
-                    sink.onData(UnsafeRawBufferPointer(start: data, count: size * count))
+                    // Returning less than was offered makes libcurl abort the transfer (CURLE_WRITE_ERROR).
+                    guard sink.receive(UnsafeRawBufferPointer(start: data, count: size * count)) else { return 0 }
                     return size * count
                 }
                 try easy.setHeaderFunction({ data, size, count, userdata in
@@ -49,7 +50,15 @@ public final class HTTPConnection {
             } catch {
                 throw HTTPClientError(kind: .transport, message: "\(error)")
             }
-            try easy.perform()
+            do throws(HTTPClientError) {
+                try easy.perform()
+            } catch {
+                guard !sink.exceeded else {
+                    throw HTTPClientError(kind: .responseTooLarge,
+                                          message: "the response body exceeds \(request.maximumResponseBytes) bytes; the rest was not read")
+                }
+                throw error
+            }
             return (easy.responseCode(), sink.headers)
         }
     }
@@ -61,14 +70,21 @@ public final class HTTPConnection {
         try easy.set(CURLOPT_NOSIGNAL, 1)
         try easy.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.timeout))
-        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.restrictProtocolsToHTTP()
         try easy.set(CURLOPT_HTTP_VERSION, CurlEasy.http2OverTLS)
         if request.bypassesProxy { try easy.set(CURLOPT_NOPROXY, "*") }
+        // An empty CURLOPT_PROXY means "no proxy", environment variables included.
+        if request.usesOutboundProxy { try easy.set(CURLOPT_PROXY, OutboundProxy.current ?? "") }
         // TLS verification is always on; only the CA bundle is configurable.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let tls = request.tls {
             if let ca = tls.caBundlePEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: ca) }
+            if tls.trustsOnlyBundle {
+                // CAINFO_BLOB replaces the CA file, not the CA directory compiled into libcurl: drop both.
+                try easy.set(CURLOPT_CAINFO, nil as UnsafeMutableRawPointer?)
+                try easy.set(CURLOPT_CAPATH, nil as UnsafeMutableRawPointer?)
+            }
             if let certificate = tls.clientCertificatePEM {
                 try easy.set(CURLOPT_SSLCERT_BLOB, blob: certificate)
                 try easy.set(CURLOPT_SSLCERTTYPE, "PEM")
@@ -97,9 +113,27 @@ public final class HTTPConnection {
 
 private final class ResponseSink {
     let onData: (UnsafeRawBufferPointer) -> Void
+    let maximumBytes: Int
+    private(set) var received = 0
+    /// The body grew past `maximumBytes`: nothing past the limit was handed on.
+    private(set) var exceeded = false
     private(set) var headers: [(name: String, value: String)] = []
 
-    init(onData: @escaping (UnsafeRawBufferPointer) -> Void) { self.onData = onData }
+    init(onData: @escaping (UnsafeRawBufferPointer) -> Void, maximumBytes: Int) {
+        self.onData = onData
+        self.maximumBytes = maximumBytes
+    }
+
+    /// Hands `bytes` on unless they take the body past the limit; false stops the transfer.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= maximumBytes - received else {
+            exceeded = true
+            return false
+        }
+        received += bytes.count
+        onData(bytes)
+        return true
+    }
 
     /// libcurl calls this once per header line, for every response it reads (redirects, 100 Continue);
     /// a status line starts a new response, so only the last response's headers survive.

@@ -14,10 +14,18 @@ public struct HTTPRequest: Sendable {
     /// Ignores `http_proxy`/`https_proxy`/`all_proxy` from the environment. Link-local and loopback identity
     /// endpoints (IMDS, Azure Arc) must never be reached through a proxy.
     public var bypassesProxy: Bool
+    /// Goes through `OutboundProxy.current` if set, else directly; never through the environment's proxy.
+    public var usesOutboundProxy: Bool
+    /// The most body bytes read; past it the transfer stops with `.responseTooLarge`, so a hostile or broken
+    /// server cannot grow aiosd's memory. Each client sets what fits its service.
+    public var maximumResponseBytes: Int
+
+    /// Fits a Kubernetes list of the objects aiosd reads (an object is at most ~1.5 MiB in etcd).
+    public static let defaultMaximumResponseBytes = 16 << 20
 
     public init(method: Method, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
                 unixSocketPath: String? = nil, timeout: Duration = .seconds(30), tls: TLSCredentials? = nil,
-                bypassesProxy: Bool = false) {
+                bypassesProxy: Bool = false, usesOutboundProxy: Bool = false, maximumResponseBytes: Int = defaultMaximumResponseBytes) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -26,6 +34,8 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.tls = tls
         self.bypassesProxy = bypassesProxy
+        self.usesOutboundProxy = usesOutboundProxy
+        self.maximumResponseBytes = maximumResponseBytes
     }
 }
 
@@ -35,11 +45,16 @@ public struct TLSCredentials: Sendable {
     public var caBundlePEM: [UInt8]?
     public var clientCertificatePEM: [UInt8]?
     public var clientKeyPEM: [UInt8]?
+    /// `caBundlePEM` is the only trust: the system store (libcurl's default CA path) is not consulted. For a server
+    /// with a CA of its own (the K3s API server: k3s.yaml's CA), a certificate from any public CA must not pass.
+    public var trustsOnlyBundle: Bool
 
-    public init(caBundlePEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil) {
+    public init(caBundlePEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
+                trustsOnlyBundle: Bool = false) {
         self.caBundlePEM = caBundlePEM
         self.clientCertificatePEM = clientCertificatePEM
         self.clientKeyPEM = clientKeyPEM
+        self.trustsOnlyBundle = trustsOnlyBundle
     }
 }
 
@@ -69,7 +84,7 @@ extension String {
 
 /// A transport failure: the request did not produce an HTTP response.
 public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable { case couldNotConnect, timedOut, transport }
+    public enum Kind: Sendable, Equatable { case couldNotConnect, timedOut, transport, responseTooLarge }
 
     public let kind: Kind
     /// libcurl's own description of what went wrong.

@@ -31,6 +31,18 @@ static inline CURLcode aios_curl_easy_setopt_header_function(CURL *_Nonnull hand
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+/// Restricts a transfer to HTTP and HTTPS, decided at run time against the libcurl actually loaded: the package runs on
+/// whatever libcurl the host ships. CURLOPT_PROTOCOLS_STR exists from 7.85; older ones (Ubuntu 22.04 has 7.81) take the
+/// bitmask it replaced, which later versions still honour but mark deprecated.
+static inline CURLcode aios_curl_easy_restrict_protocols_to_http(CURL *_Nonnull handle) {
+    if (curl_version_info(CURLVERSION_NOW)->version_num >= 0x075500)
+        return curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return curl_easy_setopt(handle, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#pragma GCC diagnostic pop
+}
+
 /// Sets a blob option (certificate, key or CA bundle held in memory; CURLOPT_SSLCERT_BLOB and friends).
 /// libcurl copies the bytes, so the caller's buffer may go away after the call.
 static inline CURLcode aios_curl_easy_setopt_blob(CURL *_Nonnull handle, CURLoption option, const void *_Nonnull data, size_t length) {

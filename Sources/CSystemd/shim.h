@@ -4,10 +4,24 @@
 #define AIOS_CSYSTEMD_SHIM_H
 
 #include <systemd/sd-daemon.h>
+// Without this, sd-journal.h turns sd_journal_sendv() into a macro that adds CODE_FILE/CODE_LINE/CODE_FUNC of this
+// header (the build machine's path) to every entry, next to the Swift caller's location we send ourselves.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 #include <systemd/sd-bus.h>
 #include <sys/uio.h>
+#include <sys/prctl.h>
 #include <stdint.h>
+
+/// prctl(2) is variadic: PR_SET_DUMPABLE 0 (no core file, no ptrace by other users, /proc/PID owned by root).
+static inline int aios_prctl_set_not_dumpable(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/// 1 if this process may dump core (and be traced by its own uid), 0 if not, -1 on error.
+static inline int aios_prctl_get_dumpable(void) {
+    return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
 
 /// sd_notify(3) without unsetting the environment: later notifications must still reach systemd.
 static inline int aios_sd_notify(const char *_Nonnull state) {

@@ -64,7 +64,9 @@ import Testing
 
     @Test func mergeMarkersDoNotHideAFlag() {
         #expect(Self.check(["anonymous-auth+=true"], as: .operator) != nil)
-        #expect(Self.check(["anonymous-auth-=true"], as: .operator)?.kind == .needsPrivilege(.root))
+        // A trailing '-' is no flag name at all (issue 10 section 3): refused for every level, root included.
+        #expect(Self.check(["anonymous-auth-=true"], as: .operator)?.kind == .invalid)
+        #expect(Self.check(["anonymous-auth-=true"], as: .root)?.kind == .invalid)
         #expect(Self.check(["--authorization-mode=AlwaysAllow"], as: .operator)?.kind == .needsPrivilege(.root))
         #expect(Self.check([], unset: ["--anonymous-auth"], as: .operator)?.kind == .needsPrivilege(.root))
     }

@@ -85,6 +85,13 @@ import Testing
         }
     }
 
+    @Test func networkProxyIsAnExplicitURL() throws {
+        #expect(try loader.parse("network:\n  proxy: http://proxy.corp:3128\n", file: "aiosd.yaml").network.proxy == "http://proxy.corp:3128")
+        #expect(try loader.parse("", file: "aiosd.yaml").network.proxy == nil)
+        #expect(throws: ConfigurationError.self) { try loader.parse("network:\n  proxy: http://u:secret@proxy:3128\n", file: "aiosd.yaml") }
+        #expect(throws: ConfigurationError.self) { try loader.parse("network:\n  proxies: x\n", file: "aiosd.yaml") }
+    }
+
     @Test func syntaxErrorHasLine() {
         do {
             _ = try loader.parse("control:\n  socket: [unclosed\n", file: "f.yaml")

@@ -35,6 +35,50 @@ import Testing
         #expect(response.header("X-Final") == "yes")
         #expect(response.header("X-Interim") == nil)
     }
+
+    @Test func stopsReadingABodyPastItsLimit() throws {
+        let body = String(repeating: "x", count: 300 << 10)
+        let server = try LoopbackHTTPServer { _ in "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" }
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/big"
+        do {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 64 << 10))
+            Issue.record("a body over the limit was accepted")
+        } catch {
+            #expect(error.kind == .responseTooLarge)
+            #expect(error.message == "the response body exceeds 65536 bytes; the rest was not read")
+        }
+        var received = 0
+        #expect(throws: HTTPClientError.self) {
+            _ = try HTTPConnection().stream(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 100_000)) {
+                received += $0.count
+            }
+        }
+        #expect(received <= 100_000, "nothing past the limit reaches the caller")
+        // At the limit exactly, and under it, the body is whole.
+        let whole = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 300 << 10))
+        #expect(whole.body.count == 300 << 10)
+    }
+
+    @Test func theConfiguredProxyCarriesOnlyTheRequestsThatAskForIt() throws {
+        // A loopback server standing in for the site's proxy: it sees the absolute URL of a proxied request.
+        let proxy = try LoopbackHTTPServer { path in "HTTP/1.1 200 OK\r\nX-Seen: \(path)\r\nContent-Length: 0\r\n\r\n" }
+        defer { proxy.stop() }
+        OutboundProxy.current = "http://127.0.0.1:\(proxy.port)"
+        defer { OutboundProxy.current = nil }
+        let proxied = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/secrets/a", timeout: .seconds(5),
+                                                            usesOutboundProxy: true))
+        #expect(proxied.header("X-Seen") == "http://vault.example.invalid/secrets/a", "the request went through the proxy")
+        // IMDS/Arc and the K3s API bypass it: this one goes straight to its (unresolvable) host and fails.
+        #expect(throws: HTTPClientError.self) {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/x", timeout: .seconds(5), bypassesProxy: true))
+        }
+        #expect(OutboundProxy.isValid("http://proxy.corp:3128"))
+        #expect(OutboundProxy.isValid("https://[fd00::1]:8443/"))
+        for bad in ["proxy:3128", "http://user:pw@proxy:3128", "http://proxy", "http://proxy:3128/path", "socks5://p:1080", "http://p\n:1"] {
+            #expect(!OutboundProxy.isValid(bad), "\(bad)")
+        }
+    }
 }
 
 /// A loopback HTTP/1.1 server with keep-alive that answers every request with `respond(path)` (raw bytes)

@@ -14,6 +14,37 @@ import Testing
         #expect(!redacted.joined().contains("s3cr3t"))
     }
 
+    @Test func redactsEveryCredentialForm() throws {
+        // Short flag, VPN auth key, every etcd-s3-* flag, the old cluster-secret, appended and removed forms.
+        let commandLine = ["/usr/local/bin/k3s", "server", "-t", "SECRET1", "--vpn-auth=name=tailscale,joinKey=SECRET2",
+                           "--etcd-s3-access-key", "SECRET3", "--etcd-s3-secret-key=SECRET4", "--etcd-s3-session-token=SECRET5",
+                           "--etcd-s3-endpoint=https://SECRET6:x@s3.example", "--cluster-secret", "SECRET7", "--node-name", "edge-1"]
+        let redacted = K3sSecrets.redact(commandLine: commandLine)
+        #expect(!redacted.joined(separator: " ").contains("SECRET"), "\(redacted)")
+        #expect(redacted.contains("edge-1"))
+        for key in ["token", "t", "agent-token", "vpn-auth", "datastore-endpoint", "etcd-s3-access-key", "etcd-s3-proxy", "cluster-secret",
+                    "token+", "etcd-s3-secret-key-"] {
+            #expect(K3sSecrets.isSecret(key), "\(key)")
+        }
+        // Environment files: K3S_VPN_AUTH is a flag, so it is merged, and redacted like the others.
+        let env = try K3sEnvironment.parse("K3S_VPN_AUTH=name=tailscale,joinKey=SECRET8\nK3S_TOKEN=SECRET9\n", file: "/etc/default/k3s")
+        #expect(env.compactMap { K3sEnvironment.flags[$0.name] }.allSatisfy(K3sSecrets.isSecret))
+        // A malformed environment line is located, never echoed.
+        do {
+            _ = try K3sEnvironment.parse("K10SECRET::server:SECRET10 token\n", file: "/etc/default/k3s")
+            Issue.record("a malformed line was accepted")
+        } catch {
+            #expect(!error.description.contains("SECRET"), "\(error.description)")
+        }
+        do {
+            _ = try K3sEnvironment.parse("bad name-SECRET11=x\n", file: "/etc/default/k3s")
+            Issue.record("a malformed name was accepted")
+        } catch {
+            #expect(error.line == 1)
+            #expect(!error.description.contains("SECRET"), "\(error.description)")
+        }
+    }
+
     @Test func secretKeys() {
         #expect(K3sSecrets.isSecret("token"))
         #expect(K3sSecrets.isSecret("agent-token+"))

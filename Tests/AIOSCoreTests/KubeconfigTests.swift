@@ -1,4 +1,5 @@
-import AIOSCore
+@testable import AIOSCore
+import AIOSHTTP
 import Testing
 
 @Suite struct KubeconfigTests {
@@ -31,6 +32,16 @@ import Testing
         #expect(config.certificateAuthorityPEM == Array("CA-PEM".utf8))
         #expect(config.clientCertificatePEM == Array("CERT".utf8))
         #expect(config.clientKeyPEM == Array("KEY".utf8))
+    }
+
+    @Test func theAPIServerIsTrustedByItsOwnCAOnlyAndNeverThroughAProxy() throws {
+        let config = try Kubeconfig.parse(k3sYAML, file: "k3s.yaml")
+        #expect(config.tlsCredentials.trustsOnlyBundle, "the system store is not consulted")
+        #expect(config.tlsCredentials.caBundlePEM == Array("CA-PEM".utf8))
+        let request = KubernetesClient(kubeconfig: config).request(.get, "/api/v1/namespaces", headers: [], timeout: .seconds(1))
+        #expect(request.bypassesProxy)
+        #expect(request.tls?.trustsOnlyBundle == true)
+        #expect(request.url == "https://127.0.0.1:6443/api/v1/namespaces")
     }
 
     @Test func followsCurrentContext() throws {

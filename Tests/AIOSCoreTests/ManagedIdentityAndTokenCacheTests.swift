@@ -2,6 +2,7 @@
 import AIOSHTTP
 import AIOSTestSupport
 import Foundation
+import Glibc
 import Testing
 
 @Suite struct ManagedIdentityAndTokenCacheTests {
@@ -45,15 +46,70 @@ import Testing
             if index == 0 { return json(401, "{}", headers: [("WWW-Authenticate", "Basic realm=\(keyPath)")]) }
             return json(200, #"{"access_token":"arc-token","expires_on":"1767312000"}"#)
         }
-        let credential = ManagedIdentityCredential(source: .arc(identityEndpoint: "http://localhost:40342/metadata/identity/oauth2/token",
-                                                                tokenDirectory: directory.path), transport: fake.transport)
+        // The key goes only to a listener of root's (this test's, as CI runs it) or himds'.
+        let listener = try LoopbackHTTPServer { _ in "" }
+        defer { listener.stop() }
+        let endpoint = "http://localhost:\(listener.port)/metadata/identity/oauth2/token"
+        let credential = ManagedIdentityCredential(source: .arc(identityEndpoint: endpoint, tokenDirectory: directory.path),
+                                                   transport: fake.transport)
         let token = try credential.token(resource: "https://vault.azure.net", tenant: "")
         #expect(token.value == "arc-token")
         #expect(fake.requests.count == 2)
-        #expect(fake.requests[0].url == "http://localhost:40342/metadata/identity/oauth2/token?api-version=2020-06-01&resource=https%3A%2F%2Fvault.azure.net")
+        #expect(fake.requests[0].url == "\(endpoint)?api-version=2020-06-01&resource=https%3A%2F%2Fvault.azure.net")
         #expect(fake.requests[0].header("Authorization") == nil)
         #expect(fake.requests[1].header("Authorization") == "Basic arc-key-contents")
         #expect(fake.requests[1].header("Metadata") == "true")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root: binds the port as another user with setpriv"))
+    func arcKeyIsNotSentToAListenerOfAnotherUser() throws {
+        let directory = try TemporaryDirectory(prefix: "aios-arc")
+        defer { directory.remove() }
+        let keyPath = try directory.write("abc.key", "arc-key-contents\n", mode: 0o640)
+        // User nobody binds a loopback port first, as an attacker would bind 40342 before the Arc agent.
+        let squatter = Process()
+        squatter.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        squatter.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/python3", "-c", """
+            import socket, sys
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()
+            """]
+        let input = Pipe(), output = Pipe()
+        squatter.standardInput = input
+        squatter.standardOutput = output
+        try squatter.run()
+        defer { try? input.fileHandleForWriting.close(); squatter.waitUntilExit() }
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(LocalListener.owners(ofPort: port) == [65534])
+        let fake = FakeHTTP { _, _ in json(401, "{}", headers: [("WWW-Authenticate", "Basic realm=\(keyPath)")]) }
+        let credential = ManagedIdentityCredential(source: .arc(identityEndpoint: "http://localhost:\(port)/metadata/identity/oauth2/token",
+                                                                tokenDirectory: directory.path), transport: fake.transport)
+        do {
+            _ = try credential.token(resource: "https://vault.azure.net", tenant: "")
+            Issue.record("the key was sent to another user's listener")
+        } catch {
+            #expect(error.code == "arc_listener_untrusted")
+            #expect(error.message.contains("belongs to uid 65534, not root or himds"), "\(error.message)")
+        }
+        #expect(fake.requests.count == 1, "only the unauthenticated challenge request went out")
+        #expect(fake.requests.allSatisfy { $0.header("Authorization") == nil })
+    }
+
+    @Test func listenersAreReadFromTheKernelsSocketTable() {
+        let table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:9D96 00000000:0000 0A 00000000:00000000 00:00000000 00000000   998        0 123 1 0000000000000000 100 0 0 10 0
+               1: 0100007F:9D96 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 124 1 0000000000000000 20 4 30 10 -1
+               2: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 125 1 0000000000000000 100 0 0 10 0
+            """
+        #expect(LocalListener.parse(table, port: 40342) == [998], "only the LISTEN socket (0A) on 0x9D96 = 40342")
+        #expect(LocalListener.parse(table, port: 80) == [0])
+        #expect(LocalListener.parse(table, port: 443).isEmpty)
     }
 
     @Test func arcKeyOutsideTheTokenDirectoryIsRefused() throws {

@@ -100,6 +100,11 @@ import Testing
         ("audit-log-path", "/var/log/a\u{0}", false),
         ("audit-log-path", "/var/log/\u{1b}[31m", false),
         ("audit-log-path", "/var/log/kube audit.log", true),
+        ("audit-log-path", "/var/log/a\u{2028}b", false),       // line separator
+        ("audit-log-path", "/var/log/a\u{2029}b", false),       // paragraph separator
+        ("audit-log-path", "/var/log/a\u{85}b", false),         // NEL
+        ("audit-log-maxage-", "30", false),                    // K3s' remove marker, not a name
+        ("audit-log-maxage+", "30", false),                    // K3s' append marker
         ("service-account-issuer", "https://x/\"quoted\"", true),  // rendered escaped, read back intact
     ])
     func validation(_ name: String, _ value: String, _ valid: Bool) throws {

@@ -129,3 +129,14 @@ import Testing
         ])
     }
 }
+
+/// Text from the cluster is shown, never obeyed, by the terminal.
+@Suite struct OutputEscapingTests {
+    @Test func controlCharactersAreShownNotSent() {
+        #expect(Output.visible("ns/name\u{1B}[2J\rfake") == "ns/name\\u{1B}[2J\\u{D}fake")
+        #expect(Output.visible("a\u{9B}31m\u{2028}b\u{0}") == "a\\u{9B}31m\\u{2028}b\\u{0}")
+        #expect(Output.visible("line one\nline two\tok") == "line one\nline two\tok", "newline and tab stay")
+        #expect(Output.table([["NAME", "STATUS"], ["a\nb", "x\u{1B}"]]) == "NAME  STATUS\na\\nb  x\u{1B}",
+                "a newline in a cell is escaped in the table; print() then escapes the rest")
+    }
+}

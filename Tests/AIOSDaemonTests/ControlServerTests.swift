@@ -1,5 +1,6 @@
 import AIOSAPI
 import AIOSClient
+@testable import AIOSDaemon
 import AIOSTestSupport
 import Foundation
 import Glibc
@@ -136,17 +137,20 @@ import Testing
         try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
             // Let the server see the harness's readiness probes close, so they no longer count.
             usleep(300_000)
-            var held = [try UnixSocket(connectingTo: daemon.socketPath), try UnixSocket(connectingTo: daemon.socketPath)]
-            // Served once each and kept alive, so both certainly count against the cap.
+            // Root (this test) may hold the limit plus its own reserve.
+            var held = try (0..<(2 + ConnectionShares.rootReserve)).map { _ in try UnixSocket(connectingTo: daemon.socketPath) }
+            // Served once each and kept alive, so all certainly count against the cap.
             for socket in held {
                 try socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\n\r\n")
-                #expect(socket.readAll(timeout: .milliseconds(500)).text.hasPrefix("HTTP/1.1 200"))
+                #expect(socket.readResponse(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
             }
             let extra = try UnixSocket(connectingTo: daemon.socketPath)
             try? extra.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
             let (response, closed) = extra.readAll(timeout: .seconds(3))
             #expect(closed)
             #expect(!response.contains("\"pid\""))
+            #expect(response.hasPrefix("HTTP/1.1 503"), "told it is busy, before its request is read")
+            #expect(response.contains("\"code\":\"busy\""))
             held.removeAll()
             usleep(100_000)
             #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())

@@ -171,6 +171,50 @@ struct OperatorPolicyTests {
             #expect(removeOwn.status == 0, "\(removeOwn.stderr)")
         }
     }
+
+    /// The identity rule through the real handler: an operator's clientID/tenantId is refused under
+    /// managedIdentity (it would pick one of the node's identities) and allowed under workload identity, where the
+    /// file records the operator; after root switches to managedIdentity that definition gets no identity.
+    @Test func identityOverridesAreRootsUnderTheNodesCredential() async throws {
+        let definitions = try TemporaryDirectory(prefix: "secrets.d")
+        defer { definitions.remove() }
+        let base = Self.operatorConfig + SecretAPITests.config(definitions.path)
+        let tenant = "99999999-2222-3333-4444-555555555555", client = "11111111-2222-3333-4444-555555555555"
+        let workload = "identity:\n  method: workloadIdentity\n  tenantId: \(tenant)\n  clientId: 88888888-2222-3333-4444-555555555555\n"
+        try await DaemonHarness.withDaemon(config: base + workload) { daemon in
+            func root(_ arguments: [String]) throws -> ProcessResult {
+                try runProcess(BuiltProducts.aiosctl, ["--socket", daemon.socketPath] + arguments, environment: cleanEnvironment())
+            }
+            let add = ["--vault", "contoso-kv", "--object", "db-password"]
+            let federated = try daemon.aiosctl(as: "nobody", group: "nogroup", ["secret", "add", "wi", "--client-id", client] + add)
+            #expect(federated.status == 0, "\(federated.stderr)")
+            #expect(try String(contentsOfFile: definitions.file("wi.yaml"), encoding: .utf8).contains("\nwrittenBy: operator\n"))
+
+            _ = try daemon.directory.write("aiosd.yaml", base + "identity:\n  method: managedIdentity\n  tenantId: \(tenant)\n")
+            let reload = try root(["config", "reload"])
+            #expect(reload.status == 0, "\(reload.stderr)")
+            for override in [["--client-id", client], ["--tenant-id", tenant]] {
+                let refused = try daemon.aiosctl(as: "nobody", group: "nogroup", ["secret", "add", "mi"] + override + add)
+                #expect(refused.status == 4, "\(override): \(refused.stderr)")
+                #expect(refused.stderr.contains("under identity.method managedIdentity"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("rule identity-override; you are an operator"))
+                #expect(refused.stderr.contains("only root (uid 0 or control.k3sAdminGroup) may"))
+                #expect(!FileManager.default.fileExists(atPath: definitions.file("mi.yaml")), "a refusal wrote nothing")
+            }
+            let rootAdd = try root(["secret", "add", "mi", "--client-id", client] + add)
+            #expect(rootAdd.status == 0, "\(rootAdd.stderr)")
+            #expect(!(try String(contentsOfFile: definitions.file("mi.yaml"), encoding: .utf8).contains("writtenBy")))
+            // An operator may not replace root's definition with the node's identity in it either.
+            let replace = try daemon.aiosctl(as: "nobody", group: "nogroup", ["secret", "add", "mi", "--replace"] + add)
+            #expect(replace.status == 4, "\(replace.stderr)")
+
+            let rootsShow = try root(["secret", "show", "mi", "--json"])
+            #expect(rootsShow.stdout.contains("managed identity (imds) \(client)"), "\(rootsShow.stdout)")
+            let operatorsShow = try root(["secret", "show", "wi", "--json"])
+            #expect(operatorsShow.stdout.contains("none: written by an operator: wi sets clientID under identity.method managedIdentity"),
+                    "\(operatorsShow.stdout)")
+        }
+    }
 }
 
 /// aiosctl cannot import the domain, so its help lists the operator allow-list itself; it must not drift.

@@ -31,19 +31,37 @@ public final class UnixSocket: @unchecked Sendable {
 
     /// Reads until the peer closes or `timeout` passes; returns what arrived and whether the peer closed.
     public func readAll(timeout: Duration) -> (text: String, closed: Bool) {
-        let deadline = ContinuousClock.now + timeout
+        let (received, closed) = read(until: ContinuousClock.now + timeout) { _ in false }
+        return (String(decoding: received, as: UTF8.self), closed)
+    }
+
+    /// Reads one HTTP response with a Content-Length (and no more), or what arrived before `timeout`.
+    public func readResponse(timeout: Duration) -> String {
+        let (received, _) = read(until: ContinuousClock.now + timeout) { received in
+            let text = String(decoding: received, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { return false }
+            let length = text[..<end.lowerBound].split(separator: "\r\n")
+                .first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+            return text.utf8.distance(from: text.utf8.startIndex, to: end.upperBound) + length <= received.count
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Reads until `complete` says so, the peer closes (closed: true) or `deadline` passes.
+    private func read(until deadline: ContinuousClock.Instant, complete: ([UInt8]) -> Bool) -> (bytes: [UInt8], closed: Bool) {
         var received: [UInt8] = []
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !complete(received) {
             let left = deadline - ContinuousClock.now
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let milliseconds = max(1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
             guard poll(&poller, 1, milliseconds) == 1 else { break }
             var buffer = [UInt8](repeating: 0, count: 65536)
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            if count <= 0 { return (received, true) }
             received.append(contentsOf: buffer[0..<count])
         }
-        return (String(decoding: received, as: UTF8.self), false)
+        return (received, false)
     }
 
     static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T) throws -> T {

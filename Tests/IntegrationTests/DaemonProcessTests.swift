@@ -103,6 +103,25 @@ import Testing
         #expect(access(directory.file("s.sock"), F_OK) != 0)
     }
 
+    /// Socket-activated with an invalid configuration: the client already waiting gets the error instead of a hang,
+    /// and aiosd still exits 78 (so systemd does not start it in a loop for a connection nobody answers).
+    @Test func invalidConfigUnderSocketActivationAnswersWaitingClients() throws {
+        let directory = try TemporaryDirectory(prefix: "aiosd-ic")
+        defer { directory.remove() }
+        let socketPath = directory.file("activated.sock")
+        let listener = try makeListeningSocket(path: socketPath)
+        let client = try UnixSocket(connectingTo: socketPath)
+        try client.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
+        let running = try start(config: "control:\n  maxConnections: many\n", listenFD: listener, socketPath: socketPath, in: directory)
+        close(listener)
+        #expect(running.daemon.wait(timeout: .seconds(10)) == 78, "log: \(running.daemon.output)")
+        let answer = client.readAll(timeout: .seconds(5))
+        #expect(answer.text.hasPrefix("HTTP/1.1 422 "), "\(answer.text)")
+        #expect(answer.text.contains("\"config_invalid\"") && answer.text.contains("aiosd.yaml:2:19: control.maxConnections"),
+                "\(answer.text)")
+        #expect(answer.closed)
+    }
+
     @Test func socketActivationUsesThePassedSocket() throws {
         let directory = try TemporaryDirectory(prefix: "aiosd-sa")
         defer { directory.remove() }
@@ -144,6 +163,28 @@ import Testing
         #expect(result.status == 3)
         #expect(result.stderr.contains("cannot reach aiosd at \(directory.file("nothing.sock"))"))
         #expect(result.stderr.contains("systemctl status aiosd"))
+    }
+
+    @Test func aStalledDaemonIsBusyWithExit5NotUnreachable() throws {
+        let running = try start()
+        defer { running.directory.remove() }
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        // A stopped aiosd still has its socket: the kernel accepts the connection, nobody answers.
+        running.daemon.signal(SIGSTOP)
+        let result = try running.aiosctl(["status", "--timeout", "1"])
+        running.daemon.signal(SIGCONT)
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("is running but did not answer within"), "\(result.stderr)")
+        #expect(try running.status().pid == running.daemon.pid)
+    }
+
+    @Test func theDaemonCannotDumpCore() throws {
+        let running = try start()
+        defer { running.directory.remove() }
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        let limits = try String(contentsOfFile: "/proc/\(running.daemon.pid)/limits", encoding: .utf8)
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
+        #expect(core?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core ?? "")")
     }
 
     @Test func staleSocketIsReplaced() throws {

@@ -4,6 +4,8 @@ import Foundation
 /// Entra ID's v2 token endpoint, `{authorityHost}/{tenant}/oauth2/v2.0/token`, client-credentials grant.
 struct EntraTokenEndpoint: Sendable {
     static let defaultAuthorityHost = "https://login.microsoftonline.com"
+    /// A token response or an error page is a few KB.
+    static let maximumResponseBytes = 256 << 10
 
     /// Without a trailing slash.
     let authorityHost: String
@@ -41,7 +43,8 @@ struct EntraTokenEndpoint: Sendable {
         let request = HTTPRequest(method: .post, url: "\(authorityHost)/\(tenant)/oauth2/v2.0/token",
                                   headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                                   body: Array(FormEncoding.encode(form).utf8), timeout: .seconds(30),
-                                  tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) })
+                                  tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) }, usesOutboundProxy: true,
+                                  maximumResponseBytes: Self.maximumResponseBytes)
         let response: HTTPResponse
         do {
             response = try MetricsRegistry.shared.measured(service: "entra") { () throws(HTTPClientError) in try transport.send(request) }

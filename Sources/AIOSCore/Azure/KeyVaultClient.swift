@@ -28,6 +28,8 @@ public final class KeyVaultClient: Sendable {
     }
 
     static let maximumPages = 1000
+    /// A secret is at most 25 KB, a page of versions a few KB: anything near 1 MiB is not Key Vault.
+    static let maximumResponseBytes = 1 << 20
 
     /// - Parameters:
     ///   - credential: wrap it in a `TokenCache`; the client asks for a token on every request.
@@ -161,7 +163,8 @@ public final class KeyVaultClient: Sendable {
             }
             budget.acquire()
             let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(30),
-                                      tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) })
+                                      tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) }, usesOutboundProxy: true,
+                                      maximumResponseBytes: Self.maximumResponseBytes)
             state.withLock { $0.requestCount += 1 }
             let response: HTTPResponse
             do {

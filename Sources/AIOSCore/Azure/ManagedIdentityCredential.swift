@@ -14,6 +14,8 @@ public struct ManagedIdentityCredential: TokenCredential {
 
     public let source: Source
     private let transport: HTTPTransport
+    /// A token response is a few KB.
+    static let maximumResponseBytes = 256 << 10
 
     public init(source: Source) { self.init(source: source, transport: .curl) }
 
@@ -35,6 +37,7 @@ public struct ManagedIdentityCredential: TokenCredential {
             let url = "\(identityEndpoint)?\(FormEncoding.encode([("api-version", "2020-06-01"), ("resource", resource)]))"
             let challenge = try get(url, authorization: nil, service: "Azure Arc")
             guard challenge.status == 401 else { return try parse(challenge, service: "Azure Arc") }
+            try Self.checkArcListener(identityEndpoint)
             let key = try Self.readArcKey(wwwAuthenticate: challenge.header("WWW-Authenticate"), tokenDirectory: tokenDirectory)
             let response = try get(url, authorization: "Basic \(key)", service: "Azure Arc")
             return try parse(response, service: "Azure Arc")
@@ -45,7 +48,8 @@ public struct ManagedIdentityCredential: TokenCredential {
         var headers = [("Metadata", "true")]
         if let authorization { headers.append(("Authorization", authorization)) }
         do {
-            let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true)
+            let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true,
+                                      maximumResponseBytes: Self.maximumResponseBytes)
             return try MetricsRegistry.shared.measured(service: "managed_identity") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw AzureAuthError(code: "imds_unavailable", message: "cannot reach the \(service) identity endpoint: \(error.message)",
@@ -72,6 +76,20 @@ public struct ManagedIdentityCredential: TokenCredential {
                                  isRetryable: true, httpStatus: 200)
         }
         return token
+    }
+
+    /// The key file's contents go only to a listener of root's or the Arc agent's: on a loopback endpoint, any user
+    /// who bound the port before the agent would otherwise be answered with them.
+    static func checkArcListener(_ identityEndpoint: String, tables: [String] = LocalListener.tables) throws(AzureAuthError) {
+        guard let url = URL(string: identityEndpoint), let host = url.host, ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host) else {
+            return  // not on this host: nothing local to check
+        }
+        let port = url.port ?? 80
+        if let problem = LocalListener.problem(port: port, tables: tables) {
+            throw AzureAuthError(code: "arc_listener_untrusted",
+                                 message: "the Azure Arc identity endpoint is not the Arc agent's: \(problem); the key file was not sent",
+                                 hint: "check who listens: ss -ltnp 'sport = :\(port)'", isRetryable: false)
+        }
     }
 
     /// Azure Arc answers the first request with `WWW-Authenticate: Basic realm=<key file>`; the file must lie

@@ -9,6 +9,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var secrets = SecretsPolicyConfiguration()
     public var cluster = ClusterSyncConfiguration()
     public var metrics = MetricsConfiguration()
+    public var network = NetworkConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -18,6 +19,14 @@ public struct AgentConfiguration: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
         case trace, debug, info, notice, warning, error, critical
     }
+}
+
+public struct NetworkConfiguration: Sendable, Equatable {
+    /// The HTTP(S) proxy for Entra ID and Key Vault (`http://host:port`); nil: they are reached directly. The
+    /// environment's `https_proxy` is never used, and IMDS, Azure Arc and the K3s API server never go through one.
+    public var proxy: String?
+
+    public init() {}
 }
 
 public struct ControlConfiguration: Sendable, Equatable {
@@ -34,6 +43,8 @@ public struct ControlConfiguration: Sendable, Equatable {
     public var maxConnections = 64
     /// A client must send its request head within this time.
     public var headerTimeout: Duration = .seconds(5)
+    /// After its head, a client must send the request body within this time.
+    public var bodyTimeout: Duration = .seconds(10)
     /// A connection with no traffic for this long is closed.
     public var idleTimeout: Duration = .seconds(60)
     public var maxBodyBytes = 1 << 20
@@ -104,6 +115,7 @@ extension AgentConfiguration {
         if control.socketGroup != old.control.socketGroup { names.append("control.socketGroup") }
         if control.maxConnections != old.control.maxConnections { names.append("control.maxConnections") }
         if control.headerTimeout != old.control.headerTimeout { names.append("control.headerTimeout") }
+        if control.bodyTimeout != old.control.bodyTimeout { names.append("control.bodyTimeout") }
         if control.idleTimeout != old.control.idleTimeout { names.append("control.idleTimeout") }
         if control.maxBodyBytes != old.control.maxBodyBytes { names.append("control.maxBodyBytes") }
         if shutdownTimeout != old.shutdownTimeout { names.append("shutdownTimeout") }

@@ -1,24 +1,33 @@
-/// Loads and validates `aiosd.yaml`. A missing file means defaults; anything wrong is a `ConfigurationError`
-/// naming the file, line and key.
+import AIOSHTTP
+/// Loads and validates `aiosd.yaml` and its drop-ins `aiosd.yaml.d/*.yaml`. A missing file means defaults; anything
+/// wrong is a `ConfigurationError` naming the file, line and key.
 public struct ConfigurationLoader: Sendable {
     public init() {}
 
+    /// The file, then each drop-in in byte order of its name: a later file sets only the keys it names, over the
+    /// earlier ones, so an operator's change survives upgrades of the packaged file.
     public func load(path: String) throws(ConfigurationError) -> AgentConfiguration {
-        let text: String
-        do {
-            guard let contents = try SecureFileReader.readIfPresent(path: path, maximumBytes: 1 << 20) else {
-                return AgentConfiguration()
-            }
-            text = contents
-        } catch {
-            throw ConfigurationError(file: path, message: error.description)
+        var configuration = AgentConfiguration()
+        for file in try Self.files(path: path) {
+            configuration = try parse(file.text, file: file.path, onto: configuration)
         }
-        return try parse(text, file: path)
+        return configuration
     }
 
-    public func parse(_ text: String, file: String) throws(ConfigurationError) -> AgentConfiguration {
+    /// The files `load(path:)` reads, in the order it applies them.
+    public static func files(path: String) throws(ConfigurationError) -> [(path: String, text: String)] {
+        try LayeredConfigFiles.read(mainPath: path, order: dropInOrder)
+    }
+
+    static func dropInOrder(_ names: [String]) -> [String] {
+        names.filter { $0.hasSuffix(".yaml") && !$0.hasPrefix(".") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
+    /// Applies the keys of one file over `base` (the defaults, or what the files before it set).
+    public func parse(_ text: String, file: String, onto base: AgentConfiguration = AgentConfiguration())
+        throws(ConfigurationError) -> AgentConfiguration {
         var root = try YAMLReader(file: file).rootMapping(of: text)
-        var configuration = AgentConfiguration()
+        var configuration = base
 
         if var control = try root.mapping("control") {
             var c = configuration.control
@@ -37,9 +46,11 @@ public struct ConfigurationLoader: Sendable {
             if let group = try control.nonEmptyString("k3sAdminGroup") { c.k3sAdminGroup = group }
             if let value = try control.positiveInt("maxConnections", max: 4096) { c.maxConnections = value }
             if let value = try control.duration("headerTimeout", minimum: .milliseconds(100)) { c.headerTimeout = value }
+            if let value = try control.duration("bodyTimeout", minimum: .milliseconds(100)) { c.bodyTimeout = value }
             if let value = try control.duration("idleTimeout", minimum: .seconds(1)) { c.idleTimeout = value }
             if let value = try control.positiveInt("maxBodyBytes", max: 64 << 20) { c.maxBodyBytes = value }
-            try control.finish(known: ["socket", "socketGroup", "adminGroup", "k3sAdminGroup", "maxConnections", "headerTimeout", "idleTimeout", "maxBodyBytes"])
+            try control.finish(known: ["socket", "socketGroup", "adminGroup", "k3sAdminGroup", "maxConnections", "headerTimeout", "bodyTimeout",
+                                       "idleTimeout", "maxBodyBytes"])
             configuration.control = c
         }
         if var k3s = try root.mapping("k3s") {
@@ -105,7 +116,7 @@ public struct ConfigurationLoader: Sendable {
             configuration.sync = s
         }
         if var secrets = try root.mapping("secrets") {
-            configuration.secrets = try Self.secretsPolicy(&secrets)
+            configuration.secrets = try Self.secretsPolicy(&secrets, onto: configuration.secrets)
         }
         if var cluster = try root.mapping("cluster") {
             var c = configuration.cluster
@@ -130,15 +141,27 @@ public struct ConfigurationLoader: Sendable {
             }
             try metrics.finish(known: ["listen"])
         }
+        if var network = try root.mapping("network") {
+            if let proxy = try network.nonEmptyString("proxy") {
+                guard OutboundProxy.isValid(proxy) else {
+                    // Not echoed: a proxy URL may carry a password.
+                    throw network.invalid("proxy", "expected http://HOST:PORT or https://HOST:PORT (no user or password, no path)")
+                }
+                configuration.network.proxy = proxy
+            }
+            try network.finish(known: ["proxy"])
+        }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "identity", "sync", "secrets", "cluster", "metrics", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "secrets", "cluster", "metrics", "network", "logLevel", "shutdownTimeout"])
         return configuration
     }
 
     /// `secrets:`, the bounds of an operator's `secret add`; kube-system is root's alone, so it cannot be listed.
-    static func secretsPolicy(_ secrets: inout YAMLMapping) throws(ConfigurationError) -> SecretsPolicyConfiguration {
-        var policy = SecretsPolicyConfiguration()
+    /// `base`: what earlier files set (a drop-in changes only the keys it names).
+    static func secretsPolicy(_ secrets: inout YAMLMapping, onto base: SecretsPolicyConfiguration) throws(ConfigurationError)
+        -> SecretsPolicyConfiguration {
+        var policy = base
         let system = SecretsPolicyConfiguration.systemNamespace
         if let namespaces = try secrets.stringList("allowedNamespaces", problem: { name in
             if !KubernetesNames.isLabel(name) { return "\"\(name)\" is not a namespace name" }

@@ -4,53 +4,23 @@ import Yams
 /// unknown keys, wrong types and duplicate keys are errors, not silently ignored.
 public struct YAMLReader {
     public let file: String
+    public let limits: YAMLLimits
 
-    public init(file: String) { self.file = file }
+    public init(file: String, limits: YAMLLimits = .configuration) {
+        self.file = file
+        self.limits = limits
+    }
 
     /// The root mapping of `text`; an empty document (or only comments) is an empty mapping.
     public func rootMapping(of text: String) throws(ConfigurationError) -> YAMLMapping {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw syntaxError(error, text: text)
-        } catch {
-            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
+        guard let node = try YAMLLoader(file: file, limits: limits).compose(text) else {
+            return YAMLMapping(file: file, path: "", node: nil, pairs: [])
         }
-        guard let node else { return YAMLMapping(file: file, path: "", node: nil, pairs: []) }
         guard let mapping = node.mapping else {
             throw ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column,
                                      message: "expected a mapping of settings at the top level")
         }
         return try YAMLMapping(file: file, path: "", node: node, mapping: mapping)
-    }
-
-    private func syntaxError(_ error: YamlError, text: String) -> ConfigurationError {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams marks the mapping; point at the repeated key instead, which is what the operator must fix.
-            let key = duplicates.first ?? ""
-            let line = Self.lineOfSecondOccurrence(of: key, in: text, after: context.mark.line) ?? context.mark.line
-            return ConfigurationError(file: file, line: line, key: key, message: "duplicate key")
-        case .reader(let problem, _, _, _):
-            return ConfigurationError(file: file, message: "not readable as YAML: \(problem)")
-        default:
-            return ConfigurationError(file: file, message: "not valid YAML: \(error)")
-        }
-    }
-
-    static func lineOfSecondOccurrence(of key: String, in text: String, after firstLine: Int) -> Int? {
-        var seen = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= firstLine {
-            let trimmed = line.drop(while: { $0 == " " })
-            if trimmed.hasPrefix(key) && trimmed.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
-                seen += 1
-                if seen == 2 { return index + 1 }
-            }
-        }
-        return nil
     }
 }
 

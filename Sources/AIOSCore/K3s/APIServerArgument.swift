@@ -37,11 +37,16 @@ public struct APIServerArgument: Sendable, Equatable, CustomStringConvertible {
               name.first != "-" else {
             throw ValidationError(description: "'\(name)' is not a flag name (lowercase letters, digits and dashes)")
         }
+        // K3s reads a trailing `+`/`-` as "append to"/"remove from" the flag, not as part of its name.
+        guard name.last != "-" else {
+            throw ValidationError(description: "'\(name)' ends in '-', which K3s takes for a merge marker; name the flag without it")
+        }
         guard KubeAPIServerFlags.known.contains(flagName) else {
             throw ValidationError(description: "'\(flagName)' is not a kube-apiserver flag known to aiosd; see kube-apiserver --help")
         }
-        if let bad = value.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) {
-            throw ValidationError(description: "the value of \(name) contains the control character U+\(String(bad.value, radix: 16, uppercase: true)); newlines, NUL and other control characters are not allowed")
+        if let bad = value.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value)
+            || $0.value == 0x2028 || $0.value == 0x2029 }) {
+            throw ValidationError(description: "the value of \(name) contains U+\(String(bad.value, radix: 16, uppercase: true)); newlines (NEL, line and paragraph separators included), NUL and other control characters are not allowed")
         }
         guard value.utf8.count <= 4096 else {
             throw ValidationError(description: "the value of \(name) is longer than 4096 bytes")

@@ -47,10 +47,9 @@ public struct K3sAPIClient: Sendable {
     }
 
     private func get(_ path: String, timeout: Duration) throws(HTTPClientError) -> HTTPResponse {
-        let tls = TLSCredentials(caBundlePEM: kubeconfig.certificateAuthorityPEM, clientCertificatePEM: kubeconfig.clientCertificatePEM,
-                                 clientKeyPEM: kubeconfig.clientKeyPEM)
         let base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
         return try HTTPClient().send(HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")],
-                                                 timeout: timeout, tls: tls))
+                                                 timeout: timeout, tls: kubeconfig.tlsCredentials, bypassesProxy: true,
+                                                 maximumResponseBytes: 1 << 20))
     }
 }

@@ -56,13 +56,7 @@ public struct K3sConfigMerger: Sendable {
     }
 
     func entries(of text: String, path: String) throws(ConfigurationError) -> [Entry] {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigurationError(file: path, message: "not valid YAML: \(error)")
-        }
-        guard let node else { return [] }
+        guard let node = try YAMLLoader(file: path, limits: .k3sConfiguration).compose(text) else { return [] }
         guard let mapping = node.mapping else {
             throw ConfigurationError(file: path, line: node.mark?.line, message: "expected a mapping of K3s settings at the top level")
         }

@@ -16,6 +16,7 @@ public enum K3sEnvironment {
         "K3S_SELINUX": "selinux", "K3S_LB_SERVER_PORT": "lb-server-port", "K3S_RESOLV_CONF": "resolv-conf",
         "K3S_DATA_DIR": "data-dir", "K3S_CONFIG_FILE": "config", "K3S_DEBUG": "debug",
         "K3S_ETCD_S3_ACCESS_KEY": "etcd-s3-access-key", "K3S_ETCD_S3_SECRET_KEY": "etcd-s3-secret-key",
+        "K3S_VPN_AUTH": "vpn-auth", "K3S_VPN_AUTH_FILE": "vpn-auth-file",
     ]
 
     public struct Variable: Sendable, Equatable {
@@ -36,7 +37,8 @@ public enum K3sEnvironment {
             }
             let name = String(line[..<equals]).trimmingSpaces()
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw ConfigurationError(file: file, line: index + 1, message: "'\(name)' is not a variable name")
+                // Not echoed: the line of a root-only file may be a credential.
+                throw ConfigurationError(file: file, line: index + 1, message: "not a variable name (letters, digits and _ before the =)")
             }
             var value = Substring(String(line[line.index(after: equals)...]).trimmingSpaces())
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {

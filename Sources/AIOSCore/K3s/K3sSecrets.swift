@@ -1,12 +1,20 @@
 /// K3s settings whose values are credentials: never shown by aiosctl, logged, or sent over the socket.
 public enum K3sSecrets {
+    /// The join tokens, the datastore URL (it carries the database password), the VPN auth key (k3s pkg/cli/cmds),
+    /// and `cluster-secret`, the token's old name.
     public static let keys: Set<String> = [
-        "token", "agent-token", "datastore-endpoint", "etcd-s3-access-key", "etcd-s3-secret-key", "etcd-s3-session-token",
+        "token", "agent-token", "datastore-endpoint", "vpn-auth", "cluster-secret",
     ]
+    /// Every `etcd-s3-*` flag: the keys and session token, and the endpoint and proxy URLs, which may carry them too.
+    public static let prefixes = ["etcd-s3-"]
+    /// K3s' short flags for secret long ones (`-t` is `--token`).
+    public static let shortNames = ["t": "token"]
     public static let redacted = "<redacted>"
 
     public static func isSecret(_ key: String) -> Bool {
-        keys.contains(key.hasSuffix("+") ? String(key.dropLast()) : key)
+        var name = key.hasSuffix("+") || key.hasSuffix("-") ? String(key.dropLast()) : key
+        name = shortNames[name] ?? name
+        return keys.contains(name) || prefixes.contains { name.hasPrefix($0) }
     }
 
     /// The command line with the values of secret flags replaced (`--token=x` and `--token x`).

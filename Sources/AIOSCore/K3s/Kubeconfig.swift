@@ -1,3 +1,4 @@
+import AIOSHTTP
 import Foundation
 import Yams
 
@@ -26,12 +27,7 @@ public struct Kubeconfig: Sendable {
 
     /// Follows `current-context` to its cluster and user (the first of each if there is no context).
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> Kubeconfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigurationError(file: file, message: "not valid YAML: \(error)")
-        }
+        let root = try YAMLLoader(file: file, limits: .kubeconfig).compose(text)
         guard let root, root.mapping != nil else { throw ConfigurationError(file: file, message: "not a kubeconfig") }
         let currentContext = root["current-context"]?.string
         let context = named(root["contexts"], currentContext)?["context"]
@@ -47,6 +43,12 @@ public struct Kubeconfig: Sendable {
             certificateAuthorityPEM: try decode(cluster["certificate-authority-data"], key: "certificate-authority-data", file: file),
             clientCertificatePEM: try decode(user?["client-certificate-data"], key: "client-certificate-data", file: file),
             clientKeyPEM: try decode(user?["client-key-data"], key: "client-key-data", file: file))
+    }
+
+    /// The API server's CA as the only trust, and the admin client certificate.
+    public var tlsCredentials: TLSCredentials {
+        TLSCredentials(caBundlePEM: certificateAuthorityPEM, clientCertificatePEM: clientCertificatePEM, clientKeyPEM: clientKeyPEM,
+                       trustsOnlyBundle: true)
     }
 
     private static func named(_ list: Node?, _ name: String?) -> Node? {

@@ -21,8 +21,7 @@ public final class KubernetesClient: Sendable {
     /// `transport` sends the plain requests, `streamer` the watches (a fake API server in unit tests).
     init(kubeconfig: Kubeconfig, transport: HTTPTransport, streamer: HTTPStreamTransport) {
         self.kubeconfig = kubeconfig
-        self.tls = TLSCredentials(caBundlePEM: kubeconfig.certificateAuthorityPEM, clientCertificatePEM: kubeconfig.clientCertificatePEM,
-                                  clientKeyPEM: kubeconfig.clientKeyPEM)
+        self.tls = kubeconfig.tlsCredentials
         self.base = kubeconfig.server.hasSuffix("/") ? String(kubeconfig.server.dropLast()) : kubeconfig.server
         self.transport = transport
         self.streamer = streamer
@@ -241,7 +240,8 @@ public final class KubernetesClient: Sendable {
 
     /// A streaming GET on a connection of its own (a watch), handing each chunk to `onData`. Returns the status.
     func stream(_ path: String, timeout: Duration, onData: (UnsafeRawBufferPointer) -> Void) throws(KubernetesError) -> Int {
-        let request = HTTPRequest(method: .get, url: base + path, headers: [("Accept", "application/json")], timeout: timeout, tls: tls)
+        // A watch window's events together; past it the watch ends and is re-listed.
+        let request = self.request(.get, path, headers: [("Accept", "application/json")], timeout: timeout, maximumResponseBytes: 64 << 20)
         requests.withLock { $0 += 1 }
         do {
             return try streamer.stream(request, onData)
@@ -255,13 +255,21 @@ public final class KubernetesClient: Sendable {
         throws(KubernetesError) -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if let contentType { headers.append(("Content-Type", contentType)) }
-        let request = HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: .seconds(30), tls: tls)
+        let request = self.request(method, path, headers: headers, body: body, timeout: .seconds(30))
         requests.withLock { $0 += 1 }
         do {
             return try MetricsRegistry.shared.measured(service: "kubernetes") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
         }
+    }
+
+    /// Every request to the API server: k3s.yaml's CA as the only trust, and never through a proxy (the
+    /// environment's `https_proxy` would otherwise see the admin client certificate's session).
+    func request(_ method: HTTPRequest.Method, _ path: String, headers: [(name: String, value: String)], body: [UInt8]? = nil,
+                 timeout: Duration, maximumResponseBytes: Int = HTTPRequest.defaultMaximumResponseBytes) -> HTTPRequest {
+        HTTPRequest(method: method, url: base + path, headers: headers, body: body, timeout: timeout, tls: tls, bypassesProxy: true,
+                    maximumResponseBytes: maximumResponseBytes)
     }
 
     /// The Status the API server sent, or a summary of an unexpected answer.

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// The Secret Synchronization Controller's objects as aiosd reads them from the API server: a `SecretSync`
 /// (`secret-sync.x-k8s.io/v1alpha1`) and the `SecretProviderClass` (`secrets-store.csi.x-k8s.io/v1`,
@@ -65,6 +64,7 @@ public enum ClusterObjects {
     public struct ProviderClass: Sendable, Equatable {
         public var namespace: String
         public var name: String
+        public var resourceVersion: String
         public var provider: String?
         public var parameters: [String: String]
 
@@ -76,6 +76,7 @@ public enum ClusterObjects {
                   let name = metadata["name"] as? String, let namespace = metadata["namespace"] as? String else { return nil }
             self.name = name
             self.namespace = namespace
+            resourceVersion = metadata["resourceVersion"] as? String ?? ""
             let spec = root["spec"] as? [String: Any] ?? [:]
             provider = spec["provider"] as? String
             parameters = (spec["parameters"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
@@ -107,7 +108,7 @@ public enum ClusterObjects {
             throw invalid("SecretProviderClass \(providerClass.key) has no parameters.keyvaultName")
         }
         guard let account = sync.serviceAccountName, !account.isEmpty else { throw invalid("spec.serviceAccountName is required") }
-        let declared = try Self.objects(parameters["objects"] ?? "", providerClass: providerClass.key)
+        let declared = try ProviderClassObjects.shared.objects(of: providerClass)
         var target = TargetSecret(namespace: sync.namespace, name: sync.name)
         if let type = sync.secretType, !type.isEmpty {
             guard let parsed = TargetSecret.SecretType(rawValue: type) else {
@@ -134,55 +135,5 @@ public enum ClusterObjects {
             throw invalid(problem.description)
         }
         return definition
-    }
-
-    /// `parameters.objects`: a YAML string `array:` of YAML strings, one object each (the Azure provider's format).
-    static func objects(_ text: String, providerClass: String) throws(SyncIssue) -> [SyncObject] {
-        func invalid(_ message: String) -> SyncIssue {
-            SyncIssue(code: "SecretProviderClassMisconfigured", message: "SecretProviderClass \(providerClass): parameters.objects: \(message)")
-        }
-        guard let root = try? Yams.load(yaml: text) as? [String: Any], let array = root["array"] as? [Any], !array.isEmpty else {
-            throw invalid("expected a YAML string with \"array:\" and at least one object")
-        }
-        var objects: [SyncObject] = []
-        for (index, element) in array.enumerated() {
-            let fields: [String: Any]?
-            if let text = element as? String { fields = try? Yams.load(yaml: text) as? [String: Any] } else { fields = element as? [String: Any] }
-            guard let fields, let name = fields["objectName"] as? String, !name.isEmpty else {
-                throw invalid("object \(index) has no objectName")
-            }
-            var object = SyncObject(objectName: name)
-            func string(_ key: String) -> String? {
-                if let value = fields[key] as? String { return value.isEmpty ? nil : value }
-                if let value = fields[key] as? Int { return String(value) }
-                return nil
-            }
-            if let type = string("objectType") {
-                guard let parsed = SyncObject.ObjectType(rawValue: type.lowercased()) else {
-                    throw invalid("object \(name): objectType \"\(type)\" is not supported (secret, cert)")
-                }
-                object.objectType = parsed
-            }
-            object.objectVersion = string("objectVersion")
-            if let history = string("objectVersionHistory") {
-                guard let count = Int(history), (0...25).contains(count) else { throw invalid("object \(name): objectVersionHistory must be 0 to 25") }
-                object.objectVersionHistory = count
-            }
-            object.objectAlias = string("objectAlias")
-            if let encoding = string("objectEncoding") {
-                guard let parsed = SyncObject.Encoding(rawValue: encoding.lowercased()) else {
-                    throw invalid("object \(name): objectEncoding \"\(encoding)\" is not utf-8, hex or base64")
-                }
-                object.objectEncoding = parsed
-            }
-            if let format = string("objectFormat") {
-                guard let parsed = SyncObject.Format(rawValue: format.lowercased()) else {
-                    throw invalid("object \(name): objectFormat \"\(format)\" is not pem or pfx")
-                }
-                object.objectFormat = parsed
-            }
-            objects.append(object)
-        }
-        return objects
     }
 }

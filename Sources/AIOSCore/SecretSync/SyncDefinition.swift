@@ -50,10 +50,14 @@ public struct SyncDefinition: Sendable, Equatable {
     public var target: TargetSecret
     /// A change of this value forces a sync of this definition.
     public var forceSynchronization: String?
+    /// Who wrote a file definition: `.operator` when `aiosctl secret add` ran at the operator level (recorded in
+    /// the file as `writtenBy: operator`), else `.root` (root's API calls, and files edited by hand in the
+    /// root-owned secrets.d). An operator's definition is held to the identity rule on every sync too.
+    public var writtenBy: Privilege
 
     public init(name: String, source: Source, keyvaultName: String, tenantId: String? = nil, clientId: String? = nil,
                 serviceAccount: ServiceAccountReference? = nil, objects: [SyncObject], target: TargetSecret,
-                forceSynchronization: String? = nil) {
+                forceSynchronization: String? = nil, writtenBy: Privilege = .root) {
         self.name = name
         self.source = source
         self.keyvaultName = keyvaultName
@@ -63,6 +67,7 @@ public struct SyncDefinition: Sendable, Equatable {
         self.objects = objects
         self.target = target
         self.forceSynchronization = forceSynchronization
+        self.writtenBy = writtenBy
     }
 }
 

@@ -76,11 +76,20 @@ public enum SyncDefinitionFile {
             try secret.finish(known: ["namespace", "name", "type", "labels", "annotations", "data"])
         }
         let force = try root.string("forceSynchronization")
-        try root.finish(known: ["keyvaultName", "tenantId", "clientID", "serviceAccountName", "objects", "secretObject", "forceSynchronization"])
+        // A file without writtenBy is root's: only root can write in secrets.d.
+        var writtenBy = Privilege.root
+        if let writer = try root.nonEmptyString("writtenBy") {
+            guard let level = [Privilege.operator, .root].first(where: { $0.description == writer }) else {
+                throw root.invalid("writtenBy", "expected operator or root, got \"\(writer)\"")
+            }
+            writtenBy = level
+        }
+        try root.finish(known: ["keyvaultName", "tenantId", "clientID", "serviceAccountName", "objects", "secretObject", "forceSynchronization",
+                                "writtenBy"])
 
         let definition = SyncDefinition(name: name, source: .file(path: file), keyvaultName: vault, tenantId: tenant, clientId: client,
                                         serviceAccount: serviceAccount, objects: objects, target: target,
-                                        forceSynchronization: force?.isEmpty == false ? force : nil)
+                                        forceSynchronization: force?.isEmpty == false ? force : nil, writtenBy: writtenBy)
         if let problem = SyncDefinitionValidator.problems(in: definition).first {
             throw ConfigurationError(file: file, key: problem.key, message: problem.message)
         }
@@ -121,6 +130,10 @@ public enum SyncDefinitionFile {
             }
         }
         if let force = definition.forceSynchronization { lines.append("forceSynchronization: \(quote(force))") }
+        if definition.writtenBy < .root {
+            lines.append("# An operator's definition: bounded by secrets.* and the identity rule of aiosd(8) PRIVILEGE LEVELS.")
+            lines.append("writtenBy: operator")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -16,6 +16,11 @@ public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
 
     /// The identity for `definition`, or why there is none.
     public static func resolve(_ definition: SyncDefinition, configuration: IdentityConfiguration) throws(SyncIssue) -> SyncIdentity {
+        // An operator's definition stays bounded when root later changes identity.method.
+        if let refusal = SecretDefinitionPolicy.identityOverrideRefusal(definition, requester: definition.writtenBy, method: configuration.method) {
+            throw SyncIssue(code: "IdentityOverrideNotAllowed", message: "written by an operator: \(refusal.message)",
+                            hint: "drop clientID and tenantId from the definition, or ask root to add it again (aiosctl secret add --replace)")
+        }
         guard let tenant = definition.tenantId ?? configuration.tenantId else {
             throw SyncIssue(code: "IdentityNotConfigured", message: "no tenant id: set identity.tenantId in /etc/aios/aiosd.yaml (or tenantId in the definition)",
                             hint: "edit /etc/aios/aiosd.yaml, then: aiosctl config reload")

@@ -7,11 +7,16 @@ import Glibc
 /// Limits that protect the daemon from slow, large or hostile clients.
 struct ConnectionLimits: Sendable {
     var maxBodyBytes: Int
+    /// From connect (or the previous response) to a complete request head.
     var headerTimeout: TimeAmount
+    /// From the request head to its complete body.
+    var bodyTimeout: TimeAmount
+    var idleTimeout: TimeAmount
 }
 
 /// Serves one control connection: reads requests with NIO's HTTP/1.1 decoder, refuses browsers (Origin/Referer)
-/// and oversized bodies, and hands each request to the router with the peer's credentials.
+/// and oversized bodies, and hands each request to the router with the peer's credentials. Pipelined requests
+/// (several in one write) are answered in order: NIO's pipelining helper holds the next until this response ends.
 final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -29,7 +34,8 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private let logger: Logger
     private var state = State.idle
     private var peer: PeerCredentials?
-    private var headerDeadline: Scheduled<Void>?
+    /// Closes the connection if the request in progress (head, then body) is not complete in time.
+    private var requestDeadline: Scheduled<Void>?
 
     init(router: Router, limits: ConnectionLimits, logger: Logger) {
         self.router = router
@@ -47,30 +53,31 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func connectionStarted(context: ChannelHandlerContext) {
-        guard headerDeadline == nil else { return }
+        guard requestDeadline == nil else { return }
         // On the channel's own loop the option is read at once, so the callback runs before any request is read.
         Self.readPeerCredentials(context.channel).whenSuccess { [weak self] in self?.peer = $0 }
-        armHeaderDeadline(context: context)
+        armRequestDeadline(context: context, in: limits.headerTimeout)
     }
 
-    /// A client must send its request head in time, or it is dropped: it cannot hold a connection slot forever.
-    private func armHeaderDeadline(context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
+    /// A client must send its request head, then its body, in time, or it is dropped: sending a byte now and then
+    /// cannot hold a connection slot forever (the idle timeout alone would allow that).
+    private func armRequestDeadline(context: ChannelHandlerContext, in timeout: TimeAmount) {
+        requestDeadline?.cancel()
         let channel = context.channel
-        headerDeadline = context.eventLoop.scheduleTask(in: limits.headerTimeout) {
+        requestDeadline = context.eventLoop.scheduleTask(in: timeout) {
             channel.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
+        requestDeadline?.cancel()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
-            headerDeadline?.cancel()
+            armRequestDeadline(context: context, in: limits.bodyTimeout)
             if head.headers.contains(name: "Origin") || head.headers.contains(name: "Referer") {
                 refuse(context: context, APIError(code: .originRefused,
                     message: "requests with an Origin or Referer header are refused: no browser may drive aiosd"))
@@ -89,6 +96,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
             state = .receiving(head, body)
         case (.end, .receiving(let head, let body)):
+            requestDeadline?.cancel()
             state = .responding
             dispatch(context: context, head: head, body: body)
         case (.end, .discarding):
@@ -96,8 +104,8 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         case (_, .discarding):
             break
         default:
-            // A pipelined request while one is in flight, or parts out of order.
-            refuse(context: context, APIError(code: .badRequest, message: "unexpected request data; send one request at a time"))
+            // Parts out of order (the pipelining helper holds a next request until this one is answered).
+            refuse(context: context, APIError(code: .badRequest, message: "unexpected request data"))
         }
     }
 
@@ -112,6 +120,10 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let method = head.method.rawValue
         let keepAlive = head.isKeepAlive
         let wantsStream = head.headers[canonicalForm: "Accept"].contains { $0.lowercased().contains(JobEvent.contentType) }
+        if let problem = RequestText.problem(path: head.uri, body: body) {
+            write(context: context, reply: .error(problem), keepAlive: keepAlive)
+            return
+        }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
         promise.completeWithTask {
             await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream)
@@ -143,14 +155,21 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
         let written = context.writeAndFlushPromise()
+        let ready: Bool
+        if keepAlive, case .responding = state { ready = true } else { ready = false }
+        // Ready for the next request before `.end` goes out: writing it lets NIO's pipelining helper deliver a
+        // request the client already sent, within this very call.
+        if ready { readyForNextRequest(context: context) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        if keepAlive, case .responding = state {
-            // Between requests the idle timeout (IdleStateHandler) bounds how long the connection may wait.
-            state = .idle
-        } else {
+        if !ready {
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    private func readyForNextRequest(context: ChannelHandlerContext) {
+        state = .idle
+        armRequestDeadline(context: context, in: limits.idleTimeout)
     }
 
     /// Sends NDJSON lines as the job produces them (chunked transfer encoding), then ends the response.
@@ -173,10 +192,10 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             eventLoop.execute {
                 let (handler, context) = loopBound.value
                 let channel = context.channel
+                if keepAlive { handler.readyForNextRequest(context: context) }
                 context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in
                     if !keepAlive { channel.close(promise: nil) }
                 }
-                if keepAlive { handler.state = .idle }
             }
         }
     }

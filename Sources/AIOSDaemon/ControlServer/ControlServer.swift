@@ -25,22 +25,28 @@ public struct ControlServer: Service {
 
     public func run() async throws {
         let control = state.configuration.control
-        let limits = ConnectionLimits(maxBodyBytes: control.maxBodyBytes, headerTimeout: Self.timeAmount(control.headerTimeout))
-        let idleTimeout = Self.timeAmount(control.idleTimeout)
-        let connections = ConnectionCounter(limit: control.maxConnections)
+        let limits = ConnectionLimits(maxBodyBytes: control.maxBodyBytes, headerTimeout: Self.timeAmount(control.headerTimeout),
+                                      bodyTimeout: Self.timeAmount(control.bodyTimeout), idleTimeout: Self.timeAmount(control.idleTimeout))
+        let shares = ConnectionShares(limit: control.maxConnections)
         let router = self.router
         let logger = self.logger
+        let onRefused: @Sendable (UInt32, Int?) -> Void = { uid, count in
+            guard let count else { return }
+            logger.warning("Control connections refused: too many", metadata: [
+                "peer.uid": "\(uid)", "refused": "\(count)", "limit": "\(control.maxConnections)", "limit.perUser": "\(shares.perUser)",
+            ])
+        }
 
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 128)
             .childChannelInitializer { channel in
-                guard connections.acquire() else {
-                    logger.warning("Control connection refused: too many connections", metadata: ["limit": "\(control.maxConnections)"])
-                    return channel.close()
+                do {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionAdmission(shares: shares, onRefused: onRefused))
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
-                channel.closeFuture.whenComplete { _ in connections.release() }
                 return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(
                         ControlConnectionHandler(router: router, limits: limits, logger: logger))
                 }
@@ -90,22 +96,4 @@ public struct ControlServer: Service {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
-}
-
-/// Counts open control connections against the configured cap.
-final class ConnectionCounter: Sendable {
-    private let count = NIOLockedValueBox(0)
-    private let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    func acquire() -> Bool {
-        count.withLockedValue { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func release() { count.withLockedValue { $0 -= 1 } }
 }

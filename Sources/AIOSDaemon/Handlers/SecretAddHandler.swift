@@ -18,8 +18,9 @@ struct SecretAddHandler: APIHandler {
         let directory = runner.directory
         let logger = runner.logger
         return try await runner.exclusive { () throws(APIError) -> APIReply in
-            let definition = try SecretWire.definition(body.definition, file: directory.file(for: body.definition.name),
+            var definition = try SecretWire.definition(body.definition, file: directory.file(for: body.definition.name),
                                                        defaultNamespace: directory.defaultNamespace)
+            definition.writtenBy = request.caller.privilege == .root ? .root : .operator
             let existed = directory.exists(definition.name)
             if existed && !body.replace {
                 throw APIError(code: .conflict, message: "a synced secret named \(definition.name) exists already (\(directory.file(for: definition.name)))",

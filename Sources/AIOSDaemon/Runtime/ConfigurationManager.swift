@@ -1,5 +1,6 @@
 import AIOSAPI
 import AIOSCore
+import AIOSHTTP
 import AIOSSystemd
 import Foundation
 import Logging
@@ -39,6 +40,7 @@ public final class ConfigurationManager: Sendable {
                     $0.lastReload = ReloadOutcome(at: now, accepted: true)
                 }
                 LogLevelControl.shared.current = Logger.Level(new.logLevel)
+                OutboundProxy.current = new.network.proxy
                 logger.notice("Configuration reloaded", metadata: [
                     "config.path": "\(state.configPath)", "reload.trigger": "\(trigger.rawValue)",
                     "config.needs_restart": "\(needsRestart.joined(separator: ","))",

@@ -1,5 +1,6 @@
 import AIOSCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -19,7 +20,7 @@ struct MetricsListenerService: Service {
 
     func run() async throws {
         let sync = self.sync
-        let connections = ConnectionCounter(limit: Self.maxConnections)
+        let connections = ScrapeConnections(limit: Self.maxConnections)
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -114,4 +115,22 @@ final class MetricsConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
 extension ChannelHandlerContext {
     fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
+}
+
+/// Open scraper connections against their cap.
+final class ScrapeConnections: Sendable {
+    private let count = NIOLockedValueBox(0)
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() -> Bool {
+        count.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { count.withLockedValue { $0 -= 1 } }
 }

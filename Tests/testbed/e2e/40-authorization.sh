@@ -7,6 +7,8 @@
 # member of aios) is refused every dangerous kube-apiserver flag family with
 # the K3s files unchanged byte for byte and K3s not restarted; the allow-list
 # works for it; root may set a root-only flag, but not a file others can write.
+# An operator's secret definition may not set clientID under managedIdentity;
+# a control.k3sAdminGroup member may, and may set a root-only flag.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init authz
@@ -120,10 +122,31 @@ check_contains "... naming secrets.allowedNamespaces" "secrets.allowedNamespaces
 check "... and nothing was written to /etc/aios/secrets.d" -- inside sh -c '! ls /etc/aios/secrets.d/sys.yaml /etc/aios/secrets.d/dflt.yaml 2>/dev/null'
 check_rc 0 "olivia: secret add in azure-iot-operations exits 0" -- inside_as olivia aiosctl secret add mine --vault contoso-kv --object x
 
+# The identity rule: under managedIdentity a definition's clientID picks one of the node's own identities
+# (IMDS/Arc accept any attached client_id), so it is root's; a control.k3sAdminGroup member is root.
+check "groupadd k3sadmin; useradd -m -G aios,k3sadmin kara" -- inside sh -c 'groupadd k3sadmin && useradd -m -G aios,k3sadmin kara'
+check "write /etc/aios/aiosd.yaml: identity.method managedIdentity, control.k3sAdminGroup k3sadmin" -- \
+    inside sh -c 'printf "control:\n  adminGroup: aios\n  k3sAdminGroup: k3sadmin\nidentity:\n  method: managedIdentity\n  tenantId: 99999999-2222-3333-4444-555555555555\n" > /etc/aios/aiosd.yaml'
+reload_and_wait "systemctl reload aiosd"
+check_rc 4 "olivia: secret add --client-id under managedIdentity exits 4" -- \
+    inside_as olivia aiosctl secret add node-id --vault contoso-kv --object x --client-id 11111111-2222-3333-4444-555555555555
+check_contains "... naming the rule and who may" "rule identity-override; you are an operator" "$LAST_OUT"
+check_contains "... only root" "only root (uid 0 or control.k3sAdminGroup) may" "$LAST_OUT"
+check "... and /etc/aios/secrets.d/node-id.yaml was not created" -- inside test ! -e /etc/aios/secrets.d/node-id.yaml
+check_rc 0 "kara (k3sAdminGroup): the same secret add exits 0" -- \
+    inside_as kara aiosctl secret add node-id --vault contoso-kv --object x --client-id 11111111-2222-3333-4444-555555555555
+check "... written as root's (no writtenBy: operator)" -- inside sh -c '! grep -q writtenBy /etc/aios/secrets.d/node-id.yaml'
+check "... while olivia's own definition records her level" -- inside grep -qx "writtenBy: operator" /etc/aios/secrets.d/mine.yaml
+
 # The allow-list works for the operator: K3s restarts with the flag.
 check_rc 0 "olivia: apiserver-arg set audit-log-maxage=30 (allow-listed) exits 0" -- \
     inside_as olivia aiosctl k3s apiserver-arg set audit-log-maxage=30
 check_contains "... and K3s runs with it" "--audit-log-maxage=30" "$(running_args)"
+
+# A control.k3sAdminGroup member may set a root-only flag.
+check_rc 0 "kara (k3sAdminGroup): apiserver-arg set profiling=false (root-only) exits 0" -- \
+    inside_as kara aiosctl k3s apiserver-arg set profiling=false
+check_contains "... and K3s runs with it" "--profiling=false" "$(running_args)"
 
 # Root: a root-only flag is allowed; a file someone else can write is not, not even for root.
 files_before=$(k3s_files); unit_before=$(k3s_unit)

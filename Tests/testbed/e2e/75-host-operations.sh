@@ -7,7 +7,9 @@ e2e_init hostops
 e2e_up --deb "$DEB"
 
 write_k3s_unit() { # write_k3s_unit DESCRIPTION EXECSTART
-    inside sh -c "printf '[Unit]\nDescription=%s\n[Service]\nType=simple\nExecStart=%s\n' '$1' '$2' > /etc/systemd/system/k3s.service"
+    # The environment file as K3s' installer names it (get.k3s.io: EnvironmentFile=-/etc/systemd/system/k3s.service.env):
+    # aiosd reads the environment files the unit names, as systemd does, and no others.
+    inside sh -c "printf '[Unit]\nDescription=%s\n[Service]\nType=simple\nEnvironmentFile=-/etc/systemd/system/k3s.service.env\nExecStart=%s\n' '$1' '$2' > /etc/systemd/system/k3s.service"
 }
 
 write_k3s_unit "stand-in k3s one" "/bin/sleep infinity"

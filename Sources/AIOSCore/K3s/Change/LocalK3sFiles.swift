@@ -15,20 +15,8 @@ public struct LocalK3sFiles: K3sFileAccess {
     }
 
     public func list(_ directory: String) -> [String] {
-        guard let stream = opendir(directory) else { return [] }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            var info = stat()
-            // stat, not lstat: K3s reads a symlinked drop-in too; read() checks where it leads.
-            if name != ".", name != "..", stat(directory + "/" + name, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
-                names.append(name)
-            }
-        }
-        return names
+        // stat, not lstat: K3s reads a symlinked drop-in too; read() checks where it leads.
+        DirectoryEntries.names(in: directory).filter { DirectoryEntries.isRegularFile(directory + "/" + $0) }
     }
 
     public func write(_ text: String, to path: String) throws(K3sChangeError) {
