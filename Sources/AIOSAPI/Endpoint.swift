@@ -25,6 +25,9 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
 extension Endpoint {
     public static let version = Endpoint(.get, "/v1/version", level: .reader)
     public static let status = Endpoint(.get, "/v1/status", level: .reader)
+    /// Prometheus text exposition (`text/plain; version=0.0.4`), not JSON.
+    public static let metrics = Endpoint(.get, "/v1/metrics", level: .reader)
+    public static let doctor = Endpoint(.get, "/v1/doctor", level: .reader)
     public static let configReload = Endpoint(.post, "/v1/config/reload", level: .operator)
     public static let systemdDaemonReload = Endpoint(.post, "/v1/systemd/daemon-reload", level: .operator)
     public static let k3sRestart = Endpoint(.post, "/v1/k3s/restart", level: .operator)
@@ -45,7 +48,7 @@ extension Endpoint {
     public static let sync = Endpoint(.post, "/v1/sync", level: .operator)
 
     public static let all: [Endpoint] = [
-        .version, .status, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
+        .version, .status, .metrics, .doctor, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
         .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync,
     ]

@@ -26,10 +26,16 @@ public struct SecretStatusInfo: Codable, Sendable, Equatable {
     /// Keyed hash of the Secret's content (also its `aios.microsoft.com/content-hash` annotation).
     public var contentHash: String?
     public var issue: SyncIssueInfo?
+    /// The earliest expiry of the synced objects (Key Vault's `exp` or a certificate's notAfter); `expired` when it
+    /// has passed (Key Vault still serves the value, so the Secret is still synced).
+    public var expires: Date?
+    public var expired: Bool
     public var objects: [ObjectStatus]
 
     public init(state: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, stale: Bool, staleSeconds: Double? = nil,
-                contentHash: String? = nil, issue: SyncIssueInfo? = nil, objects: [ObjectStatus]) {
+                contentHash: String? = nil, issue: SyncIssueInfo? = nil, expires: Date? = nil, expired: Bool = false, objects: [ObjectStatus]) {
+        self.expires = expires
+        self.expired = expired
         self.state = state
         self.lastAttempt = lastAttempt
         self.lastSuccess = lastSuccess
@@ -50,9 +56,15 @@ public struct SecretStatusInfo: Codable, Sendable, Equatable {
         public var vaultUpdated: Date?
         public var contentHash: String?
         public var issue: SyncIssueInfo?
+        /// The synced version's expiry and not-before time, when set.
+        public var expires: Date?
+        public var notBefore: Date?
 
         public init(objectName: String, alias: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, vaultVersion: String? = nil,
-                    vaultUpdated: Date? = nil, contentHash: String? = nil, issue: SyncIssueInfo? = nil) {
+                    vaultUpdated: Date? = nil, contentHash: String? = nil, issue: SyncIssueInfo? = nil, expires: Date? = nil,
+                    notBefore: Date? = nil) {
+            self.expires = expires
+            self.notBefore = notBefore
             self.objectName = objectName
             self.alias = alias
             self.lastAttempt = lastAttempt

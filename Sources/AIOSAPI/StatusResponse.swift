@@ -17,10 +17,18 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     /// The watchdog interval systemd expects pings within, if enabled.
     public var watchdogSeconds: Double?
     public var services: [ServiceStatus]
+    /// Health: secret sync, the cluster watch, host jobs (nil from a daemon that does not report them).
+    public var sync: SyncHealth?
+    public var clusterWatch: ClusterWatchHealth?
+    public var hostJobs: HostJobsHealth?
 
     public init(version: String, pid: Int32, startedAt: Date, uptimeSeconds: Double, configPath: String,
                 configLoadedAt: Date, lastReload: ReloadOutcome?, socketPath: String, socketActivated: Bool,
-                underSystemd: Bool, watchdogSeconds: Double?, services: [ServiceStatus]) {
+                underSystemd: Bool, watchdogSeconds: Double?, services: [ServiceStatus], sync: SyncHealth? = nil,
+                clusterWatch: ClusterWatchHealth? = nil, hostJobs: HostJobsHealth? = nil) {
+        self.sync = sync
+        self.clusterWatch = clusterWatch
+        self.hostJobs = hostJobs
         self.version = version
         self.pid = pid
         self.startedAt = startedAt

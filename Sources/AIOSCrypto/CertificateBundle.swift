@@ -14,6 +14,8 @@ public struct CertificateBundle: Sendable, Equatable {
     public var tlsCertificatePEM: String { certificatesPEM.joined() }
     /// The certificate whose public key belongs to `privateKeyPEM`.
     public var leafCertificatePEM: String { certificatesPEM.first ?? "" }
+    /// The leaf certificate's notAfter (Unix seconds), when the bundle was parsed from PEM or PKCS#12.
+    public private(set) var leafNotAfter: Int?
 
     /// A bundle from parts already in order; `fromPEM` and `fromPKCS12` check and order them.
     public init(privateKeyPEM: String, certificatesPEM: [String]) {
@@ -147,7 +149,10 @@ public struct CertificateBundle: Sendable, Equatable {
             }
             certificatesPEM.append(output.text)
         }
-        return CertificateBundle(privateKeyPEM: keyOutput.text, certificatesPEM: certificatesPEM)
+        var bundle = CertificateBundle(privateKeyPEM: keyOutput.text, certificatesPEM: certificatesPEM)
+        var notAfter: Int64 = 0
+        if aios_openssl_x509_not_after(chain[0].pointer, &notAfter) == 1 { bundle.leafNotAfter = Int(notAfter) }
+        return bundle
     }
 }
 

@@ -7,14 +7,7 @@ extension Output {
         var details = ["job \(response.result)"]
         if let active = response.activeState, let sub = response.subState { details.append("\(active)/\(sub)") }
         if let pid = response.mainPID, pid > 0 { details.append("pid \(pid)") }
-        text += " (\(details.joined(separator: ", "))) in \(String(format1: response.durationSeconds))s"
+        text += " (\(details.joined(separator: ", "))) in \(DurationText.format(seconds: response.durationSeconds))"
         return text
-    }
-}
-
-extension String {
-    fileprivate init(format1 value: Double) {
-        let tenths = Int((value * 10).rounded())
-        self = "\(tenths / 10).\(tenths % 10)"
     }
 }

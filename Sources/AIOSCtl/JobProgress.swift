@@ -21,7 +21,7 @@ struct JobProgress {
             if live, let name = event.stepName { Output.printRaw("  ...  \(name)") }
         case .step:
             guard let step = event.step else { return }
-            let text = "  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(Output.tenths(step.seconds))s)\(step.detail.map { ": \($0)" } ?? "")"
+            let text = "  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(DurationText.format(seconds: step.seconds)))\(step.detail.map { ": \($0)" } ?? "")"
             Output.print(live ? "\r\u{1B}[K" + text : text)
         case .started, .finished:
             break

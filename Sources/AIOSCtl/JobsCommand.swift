@@ -30,7 +30,7 @@ struct JobsListCommand: ParsableCommand {
             }
             var lines = [["ID".padded(8), "KIND".padded(26), "STATE".padded(12), "QUEUED".padded(21), "DURATION"].joined(separator: "  ")]
             for job in jobs {
-                let duration = job.startedAt.flatMap { start in job.finishedAt.map { Output.tenths($0.timeIntervalSince(start)) + "s" } } ?? "-"
+                let duration = job.startedAt.flatMap { start in job.finishedAt.map { DurationText.format(seconds: $0.timeIntervalSince(start)) } } ?? "-"
                 lines.append([job.id.padded(8), job.kind.padded(26), job.state.rawValue.padded(12),
                               Output.timestamp(job.queuedAt).padded(21), duration].joined(separator: "  "))
             }
@@ -60,7 +60,7 @@ struct JobShowCommand: ParsableCommand {
             let job = try client.call(.job, parameters: ["id": id], as: JobRecord.self)
             var lines = ["job \(job.id): \(job.kind), \(job.state.rawValue)", "queued \(Output.timestamp(job.queuedAt))"]
             for step in job.steps {
-                lines.append("  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(Output.tenths(step.seconds))s)\(step.detail.map { ": \($0)" } ?? "")")
+                lines.append("  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(DurationText.format(seconds: step.seconds)))\(step.detail.map { ": \($0)" } ?? "")")
             }
             if let error = job.error { lines.append("error: \(error.message)") }
             if let journal = job.k3sJournal, !journal.isEmpty {

@@ -7,9 +7,4 @@ extension Output {
         guard response.changed else { return "Nothing to do: \(response.dropIn) already says this; K3s was not restarted." }
         return done + (response.servedIssuer.map { "; the API server serves \($0)" } ?? "")
     }
-
-    static func tenths(_ seconds: Double) -> String {
-        let value = Int((seconds * 10).rounded())
-        return "\(value / 10).\(value % 10)"
-    }
 }

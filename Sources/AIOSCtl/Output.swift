@@ -1,3 +1,4 @@
+import AIOSAPI
 import AIOSClient
 import ArgumentParser
 import FoundationEssentials
@@ -68,18 +69,14 @@ enum Output {
         return ExitCode(ExitStatus.code(for: error.kind))
     }
 
-    /// `2m 5s`, `3h 4m`, `1d 2h`.
-    static func duration(seconds: Double) -> String {
-        let total = Int(seconds)
-        let (days, hours, minutes, secs) = (total / 86400, total % 86400 / 3600, total % 3600 / 60, total % 60)
-        if days > 0 { return "\(days)d \(hours)h" }
-        if hours > 0 { return "\(hours)h \(minutes)m" }
-        if minutes > 0 { return "\(minutes)m \(secs)s" }
-        return "\(secs)s"
-    }
-
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
+    }
+
+    /// An expiry for a table cell: `in 29d23h`, `EXPIRED 2h0m ago`, or `-` without one.
+    static func expiry(_ date: Date?, now: Date = Date()) -> String {
+        guard let date else { return "-" }
+        return date <= now ? "EXPIRED \(DurationText.relative(date, now: now))" : DurationText.relative(date, now: now)
     }
 }
 

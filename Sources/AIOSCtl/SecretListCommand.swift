@@ -6,7 +6,7 @@ import FoundationEssentials
 /// `aiosctl secret list`: every synced secret with its state, one line each.
 struct SecretListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List synced secrets: source, vault, target Secret, state and last success.")
+        commandName: "list", abstract: "List synced secrets: source, vault, target Secret, state, last success and expiry.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -22,12 +22,12 @@ struct SecretListCommand: ParsableCommand {
                 if let note = list.cluster { Output.print("note: \(note)") }
                 return
             }
-            var rows = [["NAME", "SOURCE", "VAULT", "TARGET", "STATE", "LAST SUCCESS"]]
+            var rows = [["NAME", "SOURCE", "VAULT", "TARGET", "STATE", "LAST SUCCESS", "EXPIRES"]]
             for entry in list.secrets {
                 rows.append([entry.name, entry.source, entry.keyvaultName, entry.target, entry.status.state + (entry.status.stale && entry.status.state != "pending" ? " (stale)" : ""),
-                             entry.status.lastSuccess.map(Output.timestamp) ?? "never"])
+                             entry.status.lastSuccess.map(Output.timestamp) ?? "never", Output.expiry(entry.status.expires)])
             }
-            for invalid in list.invalid { rows.append([invalid.name, invalid.source ?? "file", "-", "-", "invalid", "-"]) }
+            for invalid in list.invalid { rows.append([invalid.name, invalid.source ?? "file", "-", "-", "invalid", "-", "-"]) }
             Output.print(Output.table(rows))
             for entry in list.secrets {
                 if let issue = entry.status.issue ?? entry.status.objects.compactMap(\.issue).first {

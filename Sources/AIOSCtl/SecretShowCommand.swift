@@ -7,7 +7,7 @@ import FoundationEssentials
 struct SecretShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one synced secret: its definition, and per object the last attempt and success, vault version, content hash and error.")
+        abstract: "Show one synced secret: its definition, and per object the last attempt and success, vault version, content hash, expiry and error.")
 
     @Argument(help: "The definition's name (see: aiosctl secret list).")
     var name: String
@@ -35,10 +35,13 @@ struct SecretShowCommand: ParsableCommand {
                 lines.append("  identity: service account \(account)")
             }
             for mapping in secret.data ?? [] { lines.append("  data:     \(mapping.sourcePath) -> \(mapping.targetKey)") }
-            lines.append("  state:    \(status.state)\(status.stale && status.state != "pending" ? " (stale\(status.staleSeconds.map { ", last success \(Output.duration(seconds: $0)) ago" } ?? ""))" : "")")
+            lines.append("  state:    \(status.state)\(status.stale && status.state != "pending" ? " (stale\(status.staleSeconds.map { ", last success \(DurationText.format(seconds: $0)) ago" } ?? ""))" : "")")
             lines.append("  last attempt: \(status.lastAttempt.map(Output.timestamp) ?? "never")")
             lines.append("  last success: \(status.lastSuccess.map(Output.timestamp) ?? "never")")
             if let hash = status.contentHash { lines.append("  content hash: \(hash)") }
+            if let expires = status.expires {
+                lines.append("  expires:  \(Output.timestamp(expires)) (\(Output.expiry(expires)))\(status.expired ? "; Key Vault still serves it, renew it" : "")")
+            }
             if let issue = status.issue { lines += Self.describe(issue, indent: "  ") }
             for (index, object) in status.objects.enumerated() {
                 let spec = index < definition.objects.count ? definition.objects[index] : nil
@@ -52,6 +55,8 @@ struct SecretShowCommand: ParsableCommand {
                 lines.append("    last attempt:  \(object.lastAttempt.map(Output.timestamp) ?? "never")")
                 lines.append("    last success:  \(object.lastSuccess.map(Output.timestamp) ?? "never")")
                 if let hash = object.contentHash { lines.append("    content hash:  \(hash)") }
+                if let expires = object.expires { lines.append("    expires:       \(Output.timestamp(expires)) (\(Output.expiry(expires)))") }
+                if let notBefore = object.notBefore, notBefore > Date() { lines.append("    not before:    \(Output.timestamp(notBefore)) (not valid yet)") }
                 if let issue = object.issue { lines += Self.describe(issue, indent: "    ") }
             }
             Output.print(lines.joined(separator: "\n"))

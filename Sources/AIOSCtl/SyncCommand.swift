@@ -65,7 +65,7 @@ struct SyncCommand: ParsableCommand {
         case .started: Output.print("syncing \(event.total ?? 0) secret(s)")
         case .secret:
             guard let result = event.result else { return }
-            var line = "  \(result.result + String(repeating: " ", count: max(0, 9 - result.result.count))) \(result.name) (\(Output.tenths(result.seconds))s"
+            var line = "  \(result.result + String(repeating: " ", count: max(0, 9 - result.result.count))) \(result.name) (\(DurationText.format(seconds: result.seconds))"
             line += result.fetched > 0 ? ", \(result.fetched) fetched)" : ")"
             if let issue = result.issue {
                 line += ": \(issue.code): \(issue.message)"

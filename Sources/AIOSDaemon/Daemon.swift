@@ -52,6 +52,9 @@ public struct Daemon {
         }
         services.append(ReloadSignalService(manager: manager, state: state, logger: logger))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger))
+        if let address = state.configuration.metrics.listen {
+            services.append(MetricsListenerService(address: address, eventLoopGroup: eventLoopGroup, sync: sync, state: state, logger: logger))
+        }
         services.append(ControlServer(eventLoopGroup: eventLoopGroup, router: router, state: state, manager: manager,
                                       notifier: notifier, logger: logger, activatedSocket: activatedSocket))
 
@@ -72,7 +75,9 @@ public struct Daemon {
                          sync: SecretSyncRunner) -> [any APIHandler] {
         [
             VersionHandler(),
-            StatusHandler(state: state),
+            StatusHandler(state: state, sync: sync, jobs: operations.store),
+            MetricsHandler(sync: sync),
+            DoctorHandler(state: state, sync: sync, operations: operations),
             ConfigReloadHandler(state: state, manager: manager),
             SystemdDaemonReloadHandler(operations: operations),
             K3sRestartHandler(operations: operations),

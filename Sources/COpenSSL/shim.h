@@ -206,6 +206,17 @@ static inline X509 *_Nullable aios_openssl_x509_stack_get(const STACK_OF(X509) *
     return sk_X509_value(stack, index);
 }
 
+/// The certificate's notAfter as Unix seconds in *seconds (ASN1_TIME_diff from the epoch: no timegm). 1 on success.
+static inline int aios_openssl_x509_not_after(X509 *_Nonnull certificate, long long *_Nonnull seconds) {
+    const ASN1_TIME *notAfter = X509_get0_notAfter(certificate);
+    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+    int days = 0, rest = 0;
+    int ok = notAfter != NULL && epoch != NULL && ASN1_TIME_diff(&days, &rest, epoch, notAfter) == 1;
+    ASN1_TIME_free(epoch);
+    if (ok) *seconds = (long long)days * 86400 + rest;
+    return ok;
+}
+
 /// Frees the stack and every certificate still in it.
 static inline void aios_openssl_x509_stack_free(STACK_OF(X509) *_Nullable stack) {
     sk_X509_pop_free(stack, X509_free);

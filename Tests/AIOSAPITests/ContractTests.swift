@@ -64,3 +64,23 @@ import Testing
         #expect(APIErrorCode.permissionDenied.httpStatus == 403)
     }
 }
+
+@Suite struct DurationTextTests {
+    @Test func twoLargestUnitsTruncatedNeverRoundedUp() {
+        #expect(DurationText.format(seconds: 3552.9) == "59m12s")
+        #expect(DurationText.format(seconds: 3640.925) == "1h0m")
+        #expect(DurationText.format(seconds: 2.2) == "2.2s")
+        #expect(DurationText.format(seconds: 2.0) == "2.0s")
+        #expect(DurationText.format(seconds: 9.99) == "9.9s")
+        #expect(DurationText.format(seconds: 45.7) == "45s")
+        #expect(DurationText.format(seconds: 0.35) == "350ms")
+        #expect(DurationText.format(seconds: 30 * 86400 - 1) == "29d23h")
+        #expect(DurationText.format(seconds: -90) == "-1m30s")
+    }
+
+    @Test func relativeCountsDownAndBack() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(DurationText.relative(now.addingTimeInterval(3552), now: now) == "in 59m12s")
+        #expect(DurationText.relative(now.addingTimeInterval(-7200), now: now) == "2h0m ago")
+    }
+}

@@ -18,6 +18,15 @@ import Testing
                            transport: fake.transport, logger: .init(label: "test"))
     }
 
+    @Test func readsExpiryAndNotBeforeOfAVersion() throws {
+        let fake = FakeHTTP { request, _ in
+            guard request.header("Authorization") != nil else { return Self.unauthorized }
+            return json(200, #"{"value":"v","id":"\#(Self.base)/secrets/db/0a1b2c3d4e5f60718293a4b5c6d7e8f9","attributes":{"enabled":true,"nbf":1767225600,"exp":1798761600.5,"updated":1767225601}}"#)
+        }
+        let secret = try client(fake).getSecret(name: "db")
+        #expect(secret.expires == 1798761600 && secret.notBefore == 1767225600)
+    }
+
     // MARK: challenge
 
     @Test func parsesChallengeVariants() {

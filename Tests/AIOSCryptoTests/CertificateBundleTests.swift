@@ -1,5 +1,6 @@
 import AIOSCrypto
 import Testing
+import Foundation
 
 @Suite struct CertificateBundleTests {
     /// What every successful read of the fixture must give: PKCS#8 key, leaf → intermediate → root.
@@ -167,5 +168,21 @@ import Testing
         for text in [String(describing: bundle), String(reflecting: bundle), { var s = ""; dump(bundle, to: &s); return s }()] {
             #expect(!text.contains("PRIVATE KEY"))
         }
+    }
+}
+
+@Suite struct CertificateNotAfterTests {
+    /// The fixture's certificates are made with `-days 2`.
+    @Test(arguments: PKI.KeyKind.allCases)
+    func readsTheLeafNotAfterFromPEMAndPKCS12(_ kind: PKI.KeyKind) throws {
+        let pki = PKI.of(kind)
+        let expected = Int(Date().timeIntervalSince1970) + 2 * 86400
+        let fromPEM = try CertificateBundle.fromPEM(pki.leafKeyPEM + pki.rootPEM + pki.leafPEM + pki.intermediatePEM)
+        let fromPFX = try CertificateBundle.fromPKCS12(pki.pfx)
+        for notAfter in [fromPEM.leafNotAfter, fromPFX.leafNotAfter] {
+            let value = try #require(notAfter)
+            #expect(abs(value - expected) < 600, "notAfter \(value), expected about \(expected)")
+        }
+        #expect(CertificateBundle(privateKeyPEM: "", certificatesPEM: []).leafNotAfter == nil)
     }
 }

@@ -1,6 +1,7 @@
 import AIOSAPI
 @testable import AIOSCtl
 import ArgumentParser
+import Foundation
 import Testing
 
 /// Parse-only tests of every aiosctl command (argument-parser's AssertParse style): no daemon involved.
@@ -103,6 +104,29 @@ import Testing
         } catch {
             #expect(AIOSCtlCommand.exitCode(for: error) == .validationFailure)
         }
+    }
+}
+
+@Suite struct StatusSummaryTests {
+    @Test func healthLinesCountDownAndNameTheParts() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let last = SyncCycleSummary(startedAt: now.addingTimeInterval(-50), finishedAt: now.addingTimeInterval(-48),
+                                    durationSeconds: 2.2, reason: "schedule", outcome: "failed", results: ["applied": 1, "failed": 1])
+        var status = StatusResponse(version: "1", pid: 1, startedAt: now, uptimeSeconds: 1, configPath: "/etc/aios/aiosd.yaml",
+                                    configLoadedAt: now, lastReload: nil, socketPath: "/run/aiosd/aiosd.sock", socketActivated: true,
+                                    underSystemd: true, watchdogSeconds: nil, services: [])
+        status.sync = SyncHealth(secrets: 3, failing: 1, expiringSoon: 1, expired: 1, running: false, lastCycle: last,
+                                 nextCycleAt: now.addingTimeInterval(3552))
+        status.clusterWatch = ClusterWatchHealth(watching: false, selected: 0, note: "cluster SecretSyncs are not synced (cluster.secretSyncs: off)")
+        status.hostJobs = HostJobsHealth(running: 0, queued: 1, lastFinished: nil)
+        let lines = StatusCommand.health(status, now: now)
+        #expect(lines == [
+            "sync:     3 secret(s), 1 failing, 1 expiring within 30 days, 1 EXPIRED",
+            "          last cycle 48s ago (schedule): failed in 2.2s, 1 applied, 1 failed",
+            "          next cycle in 59m12s",
+            "cluster:  cluster SecretSyncs are not synced (cluster.secretSyncs: off)",
+            "jobs:     0 running, 1 queued",
+        ])
     }
 }
 

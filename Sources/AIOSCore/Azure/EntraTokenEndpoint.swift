@@ -47,7 +47,7 @@ struct EntraTokenEndpoint: Sendable {
                                   maximumResponseBytes: Self.maximumResponseBytes)
         let response: HTTPResponse
         do {
-            response = try transport.send(request)
+            response = try MetricsRegistry.shared.measured(service: "entra") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw AzureAuthError(code: "entra_unreachable", message: "cannot reach Entra ID at \(authorityHost): \(error.message)",
                                  isRetryable: true)

@@ -6,6 +6,8 @@ struct JWTClaims: Sendable, Equatable {
     var issuer: String?
     var subject: String?
     var audiences: [String]
+    /// `oid`: the object id of the identity an Entra token was issued to (what role assignments name).
+    var objectId: String?
 
     /// Decodes the payload (second dot-separated part, base64url) of `jwt`; nil if it is not a JWT.
     static func decodeUnverified(_ jwt: String) -> JWTClaims? {
@@ -17,7 +19,8 @@ struct JWTClaims: Sendable, Equatable {
         case let many as [Any]: many.compactMap { $0 as? String }
         default: []
         }
-        return JWTClaims(issuer: object["iss"] as? String, subject: object["sub"] as? String, audiences: audiences)
+        return JWTClaims(issuer: object["iss"] as? String, subject: object["sub"] as? String, audiences: audiences,
+                         objectId: object["oid"] as? String)
     }
 
     private static func base64URLDecode(_ text: Substring) -> Data? {

@@ -108,7 +108,8 @@ public final class KeyVaultClient: Sendable {
         }
         return KeyVaultSecret(name: path[0], value: value, version: path[1], contentType: bundle.contentType, kid: bundle.kid,
                               managed: bundle.managed ?? false, enabled: bundle.attributes?.enabled ?? true,
-                              updated: bundle.attributes?.updated, tags: bundle.tags ?? [:])
+                              updated: bundle.attributes?.updated, tags: bundle.tags ?? [:],
+                              expires: bundle.attributes?.exp, notBefore: bundle.attributes?.nbf)
     }
 
     // MARK: - Paging
@@ -167,7 +168,7 @@ public final class KeyVaultClient: Sendable {
             state.withLock { $0.requestCount += 1 }
             let response: HTTPResponse
             do {
-                response = try transport.send(request)
+                response = try MetricsRegistry.shared.measured(service: "keyvault") { () throws(HTTPClientError) in try transport.send(request) }
             } catch {
                 failedAttempts += 1
                 guard failedAttempts < retry.maximumAttempts else {

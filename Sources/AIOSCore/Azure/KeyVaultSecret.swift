@@ -12,8 +12,14 @@ public struct KeyVaultSecret: Sendable, Equatable, CustomStringConvertible, Cust
     /// Unix seconds.
     public let updated: Int?
     public let tags: [String: String]
+    /// The version's `exp` and `nbf` (Unix seconds), when set.
+    public let expires: Int?
+    public let notBefore: Int?
 
-    public init(name: String, value: String, version: String, contentType: String?, kid: String?, managed: Bool, enabled: Bool, updated: Int?, tags: [String: String]) {
+    public init(name: String, value: String, version: String, contentType: String?, kid: String?, managed: Bool, enabled: Bool, updated: Int?,
+                tags: [String: String], expires: Int? = nil, notBefore: Int? = nil) {
+        self.expires = expires
+        self.notBefore = notBefore
         self.name = name
         self.value = value
         self.version = version
@@ -31,6 +37,7 @@ public struct KeyVaultSecret: Sendable, Equatable, CustomStringConvertible, Cust
 
     public var customMirror: Mirror {
         Mirror(self, children: ["name": name, "version": version, "contentType": contentType as Any, "kid": kid as Any,
-                                "managed": managed, "enabled": enabled, "updated": updated as Any, "tags": tags])
+                                "managed": managed, "enabled": enabled, "updated": updated as Any, "tags": tags,
+                                "expires": expires as Any, "notBefore": notBefore as Any])
     }
 }

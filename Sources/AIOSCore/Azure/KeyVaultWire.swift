@@ -7,14 +7,19 @@ enum KeyVaultWire {
         var enabled: Bool?
         var created: Int?
         var updated: Int?
+        /// Expiry and not-before; Key Vault does not enforce them on read (a GET of an expired secret is a 200).
+        var exp: Int?
+        var nbf: Int?
 
-        enum CodingKeys: String, CodingKey { case enabled, created, updated }
+        enum CodingKeys: String, CodingKey { case enabled, created, updated, exp, nbf }
 
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
             created = try Self.unixTime(container, .created)
             updated = try Self.unixTime(container, .updated)
+            exp = try Self.unixTime(container, .exp)
+            nbf = try Self.unixTime(container, .nbf)
         }
 
         private static func unixTime(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int? {

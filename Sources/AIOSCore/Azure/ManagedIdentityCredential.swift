@@ -48,8 +48,9 @@ public struct ManagedIdentityCredential: TokenCredential {
         var headers = [("Metadata", "true")]
         if let authorization { headers.append(("Authorization", authorization)) }
         do {
-            return try transport.send(HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true,
-                                                  maximumResponseBytes: Self.maximumResponseBytes))
+            let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(10), bypassesProxy: true,
+                                      maximumResponseBytes: Self.maximumResponseBytes)
+            return try MetricsRegistry.shared.measured(service: "managed_identity") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw AzureAuthError(code: "imds_unavailable", message: "cannot reach the \(service) identity endpoint: \(error.message)",
                                  isRetryable: true)

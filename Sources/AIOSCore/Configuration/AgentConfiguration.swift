@@ -8,6 +8,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// What an operator's `secret add` may target.
     public var secrets = SecretsPolicyConfiguration()
     public var cluster = ClusterSyncConfiguration()
+    public var metrics = MetricsConfiguration()
     public var network = NetworkConfiguration()
     public var logLevel: LogLevel = .info
     /// How long a graceful shutdown (SIGTERM) may take before aiosd exits anyway.
@@ -51,6 +52,53 @@ public struct ControlConfiguration: Sendable, Equatable {
     public init() {}
 }
 
+public struct MetricsConfiguration: Sendable, Equatable {
+    /// Where to serve `GET /metrics` over TCP for a Prometheus scraper; nil (the default) serves none. The
+    /// control socket's `GET /v1/metrics` is always there.
+    public var listen: MetricsListenAddress?
+
+    public init() {}
+}
+
+/// An IP address and port; the address defaults to loopback (a bare port is 127.0.0.1:PORT).
+public struct MetricsListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `PORT`, `IPV4:PORT` or `[IPV6]:PORT`; nil for anything else (host names too: the address is bound, not resolved).
+    public init?(parsing text: String) {
+        let host: String, portText: Substring
+        if let colon = text.lastIndex(of: ":") {
+            var address = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if address.hasPrefix("[") && address.hasSuffix("]") {
+                address = address.dropFirst().dropLast()
+                guard address.contains(":"), address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            } else {
+                let octets = address.split(separator: ".", omittingEmptySubsequences: false)
+                guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { $0 <= 255 } == true })
+                else { return nil }
+            }
+            host = String(address)
+        } else {
+            host = "127.0.0.1"
+            portText = Substring(text)
+        }
+        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), (1...65535).contains(port)
+        else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var isLoopback: Bool { host.hasPrefix("127.") || host == "::1" }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 public struct K3sAgentConfiguration: Sendable, Equatable {
     /// How long aiosd waits for K3s' API server to answer /readyz after a restart before it rolls back.
     public var readyTimeout: Duration = .seconds(300)
@@ -63,6 +111,7 @@ extension AgentConfiguration {
     public func settingsNeedingRestart(comparedTo old: AgentConfiguration) -> [String] {
         var names: [String] = []
         if control.socket != old.control.socket { names.append("control.socket") }
+        if metrics.listen != old.metrics.listen { names.append("metrics.listen") }
         if control.socketGroup != old.control.socketGroup { names.append("control.socketGroup") }
         if control.maxConnections != old.control.maxConnections { names.append("control.maxConnections") }
         if control.headerTimeout != old.control.headerTimeout { names.append("control.headerTimeout") }

@@ -138,6 +138,15 @@ public struct ConfigurationLoader: Sendable {
             try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces"])
             configuration.cluster = c
         }
+        if var metrics = try root.mapping("metrics") {
+            if let value = try metrics.nonEmptyString("listen") {
+                guard let address = MetricsListenAddress(parsing: value) else {
+                    throw metrics.invalid("listen", "expected PORT (on 127.0.0.1), IPV4:PORT or [IPV6]:PORT, got \"\(value)\"")
+                }
+                configuration.metrics.listen = address
+            }
+            try metrics.finish(known: ["listen"])
+        }
         if var network = try root.mapping("network") {
             if let proxy = try network.nonEmptyString("proxy") {
                 guard OutboundProxy.isValid(proxy) else {
@@ -150,7 +159,7 @@ public struct ConfigurationLoader: Sendable {
         }
         if let level = try root.choice("logLevel", of: AgentConfiguration.LogLevel.self) { configuration.logLevel = level }
         if let timeout = try root.duration("shutdownTimeout", minimum: .seconds(1)) { configuration.shutdownTimeout = timeout }
-        try root.finish(known: ["control", "k3s", "identity", "sync", "secrets", "cluster", "network", "logLevel", "shutdownTimeout"])
+        try root.finish(known: ["control", "k3s", "identity", "sync", "secrets", "cluster", "metrics", "network", "logLevel", "shutdownTimeout"])
         return configuration
     }
 

@@ -287,7 +287,7 @@ public final class KubernetesClient: Sendable {
         let request = self.request(method, path, headers: headers, body: body, timeout: .seconds(30))
         requests.withLock { $0 += 1 }
         do {
-            return try transport.send(request)
+            return try MetricsRegistry.shared.measured(service: "kubernetes") { () throws(HTTPClientError) in try transport.send(request) }
         } catch {
             throw KubernetesError(code: 0, reason: "Unreachable", message: "cannot reach the Kubernetes API server at \(kubeconfig.server): \(error)")
         }

@@ -29,6 +29,20 @@ public enum ObjectContent {
         }
     }
 
+    /// The leaf certificate's notAfter (Unix seconds) when `value` is a certificate bundle (PKCS#12 or PEM with its
+    /// key, as Key Vault serves a certificate-backed secret); nil for anything else. Never throws: expiry is advisory.
+    public static func certificateNotAfter(value: String, contentType: String?) -> Int? {
+        switch contentType?.lowercased() {
+        case pkcs12ContentType:
+            guard let der = Data(base64Encoded: value.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+            return (try? CertificateBundle.fromPKCS12(Array(der)))?.leafNotAfter
+        case pemContentType:
+            return (try? CertificateBundle.fromPEM(value))?.leafNotAfter
+        default:
+            return nil
+        }
+    }
+
     /// Splits a PEM bundle (key and certificates) into the two keys of a `kubernetes.io/tls` Secret.
     public static func tlsPair(fromPEM bytes: [UInt8], sourcePath: String) throws(SyncIssue) -> (certificate: [UInt8], key: [UInt8]) {
         do {

@@ -35,6 +35,9 @@ public final class SecretSyncEngine: Sendable {
         var observedAt: Int?
         var version: String?
         var outputs: [String: [UInt8]]
+        /// The earliest of the version's `exp` and its certificate's notAfter; its `nbf` (Unix seconds).
+        var expires: Int?
+        var notBefore: Int?
     }
 
     /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
@@ -46,6 +49,8 @@ public final class SecretSyncEngine: Sendable {
     }
 
     public func status(_ name: String) -> SyncDefinitionStatus? { state.get(name) }
+    /// Every definition's status as of the last cycle (status and metrics read it).
+    public var allStatuses: [SyncDefinitionStatus] { state.all }
 
     /// One cycle over `definitions`. `force` fetches every value and re-checks every Secret.
     public func run(definitions: [SyncDefinition], invalid: [String], force: Bool, configuration: AgentConfiguration,
@@ -312,6 +317,7 @@ public final class SecretSyncEngine: Sendable {
                     objectStatus.contentHash = hasher.hash(type: "object", data: value.outputs)
                     objectStatus.lastSuccess = now
                     objectStatus.issue = nil
+                    ExpiryWarnings.record(expires: value.expires, notBefore: value.notBefore, on: &objectStatus)
                     outputs.merge(value.outputs) { $1 }
                 case .failure(let issue, let isAbsent)?:
                     if isAbsent { goneCount += 1 }
@@ -328,6 +334,7 @@ public final class SecretSyncEngine: Sendable {
                         failures.append(issue)
                     }
                 }
+                ExpiryWarnings.check(&objectStatus, definition: definition, now: now, logger: logger)
                 status.objects[o] = objectStatus
             }
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]

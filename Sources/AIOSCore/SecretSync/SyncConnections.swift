@@ -96,6 +96,16 @@ public final class SyncConnections: Sendable {
         return access
     }
 
+    /// A Key Vault token for `identity` (from its cache when still fresh), or why Entra ID refused.
+    func vaultToken(for identity: SyncIdentity, kubernetes: KubernetesClient) throws(SyncIssue) -> AccessToken {
+        let credential = try self.credential(for: identity, kubernetes: kubernetes)
+        do {
+            return try credential.token(resource: "https://vault.azure.net", tenant: identity.tenantId)
+        } catch {
+            throw SyncIssue(code: error.code, message: error.message, hint: error.hint)
+        }
+    }
+
     private func credential(for identity: SyncIdentity, kubernetes: KubernetesClient) throws(SyncIssue) -> any TokenCredential {
         if let existing = state.withLock({ $0.credentials[identity] }) { return existing }
         let base: any TokenCredential

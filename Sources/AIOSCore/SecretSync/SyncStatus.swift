@@ -32,6 +32,11 @@ public struct SyncObjectStatus: Codable, Sendable, Equatable {
     /// Keyed hash (HMAC-SHA-256 with this host's key) of what was synced from this object.
     public var contentHash: String?
     public var issue: SyncIssue?
+    /// The synced version's expiry (the earlier of `exp` and a certificate's notAfter) and `nbf` (Unix seconds).
+    public var expires: Int?
+    public var notBefore: Int?
+    /// The last expiry warning given for `expires` (days; 0 = expired), so each threshold is warned once.
+    public var expiryWarnedDays: Int?
 
     public init(objectName: String, alias: String) {
         self.objectName = objectName

@@ -49,15 +49,19 @@ public final class VaultAccess: Sendable {
             if object.objectVersionHistory > 1 {
                 let versions = Self.history(try client.listVersions(name: object.objectName), of: object)
                 var outputs: [String: [UInt8]] = [:]
+                var newest: KeyVaultSecret?
                 for (index, version) in versions.enumerated() {
                     let secret = try client.getSecret(name: object.objectName, version: version.version)
                     outputs["\(object.alias)/\(index)"] = try materialize(object, secret.value, secret.contentType)
+                    if index == 0 { newest = secret }
                 }
-                return .init(updated: listing.updated, observedAt: fetchedAt, version: versions.first?.version, outputs: outputs)
+                return .init(updated: listing.updated, observedAt: fetchedAt, version: versions.first?.version, outputs: outputs,
+                             expires: newest.flatMap(Self.expires), notBefore: newest?.notBefore)
             }
             let secret = try client.getSecret(name: object.objectName, version: object.objectVersion)
             return .init(updated: listing.updated, observedAt: fetchedAt, version: secret.version,
-                         outputs: [object.alias: try materialize(object, secret.value, secret.contentType)])
+                         outputs: [object.alias: try materialize(object, secret.value, secret.contentType)],
+                         expires: Self.expires(secret), notBefore: secret.notBefore)
         } catch let issue as VaultIssue {
             throw issue
         } catch {
@@ -75,6 +79,13 @@ public final class VaultAccess: Sendable {
             sorted.removeFirst(start)
         }
         return Array(sorted.prefix(object.objectVersionHistory))
+    }
+
+    /// The earlier of the version's `exp` and, for a certificate, the leaf's notAfter (they differ when a
+    /// certificate was stored as a plain secret, or `exp` was set by hand).
+    static func expires(_ secret: KeyVaultSecret) -> Int? {
+        let notAfter = ObjectContent.certificateNotAfter(value: secret.value, contentType: secret.contentType)
+        return [secret.expires, notAfter].compactMap { $0 }.min()
     }
 
     private func materialize(_ object: SyncObject, _ value: String, _ contentType: String?) throws(VaultIssue) -> [UInt8] {

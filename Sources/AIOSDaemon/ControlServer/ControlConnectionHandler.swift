@@ -146,7 +146,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     private func write(context: ChannelHandlerContext, reply: APIReply, keepAlive: Bool) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: reply.contentType)
         headers.add(name: "Content-Length", value: String(reply.body.count))
         headers.add(name: "Cache-Control", value: "no-store")
         headers.add(name: "X-Content-Type-Options", value: "nosniff")

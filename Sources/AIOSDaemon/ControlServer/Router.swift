@@ -21,11 +21,19 @@ public struct APIReply: Sendable {
     public var status: Int
     public var body: [UInt8]
     public var stream: AsyncStream<[UInt8]>?
+    public var contentType = "application/json"
 
     init(status: Int, body: [UInt8], stream: AsyncStream<[UInt8]>? = nil) {
         self.status = status
         self.body = body
         self.stream = stream
+    }
+
+    /// A text body of another type (the Prometheus exposition).
+    static func text(_ text: String, contentType: String) -> APIReply {
+        var reply = APIReply(status: 200, body: Array(text.utf8))
+        reply.contentType = contentType
+        return reply
     }
 
     static func ndjson(_ stream: AsyncStream<[UInt8]>) -> APIReply { APIReply(status: 200, body: [], stream: stream) }

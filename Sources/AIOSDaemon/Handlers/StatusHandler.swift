@@ -5,6 +5,8 @@ import Foundation
 struct StatusHandler: APIHandler {
     let endpoint = Endpoint.status
     let state: DaemonState
+    let sync: SecretSyncRunner
+    let jobs: JobStore
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let snapshot = state.current
@@ -22,6 +24,8 @@ struct StatusHandler: APIHandler {
             socketActivated: snapshot.socketActivated,
             underSystemd: state.underSystemd,
             watchdogSeconds: watchdog,
-            services: snapshot.services.values.sorted { $0.name < $1.name }))
+            services: snapshot.services.values.sorted { $0.name < $1.name },
+            sync: SyncHealthReport.sync(sync, now: now), clusterWatch: SyncHealthReport.clusterWatch(sync),
+            hostJobs: SyncHealthReport.hostJobs(jobs)))
     }
 }

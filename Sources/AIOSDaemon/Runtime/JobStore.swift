@@ -47,10 +47,14 @@ public final class JobStore: Sendable {
 
     @discardableResult
     func update(_ id: String, _ body: (inout JobRecord) -> Void) -> JobRecord? {
-        let updated = jobs.withLock { jobs -> JobRecord? in
-            guard let index = jobs.firstIndex(where: { $0.id == id }) else { return nil }
+        let (updated, finished) = jobs.withLock { jobs -> (JobRecord?, Bool) in
+            guard let index = jobs.firstIndex(where: { $0.id == id }) else { return (nil, false) }
+            let wasActive = jobs[index].state == .queued || jobs[index].state == .running
             body(&jobs[index])
-            return jobs[index]
+            return (jobs[index], wasActive && jobs[index].state != .queued && jobs[index].state != .running)
+        }
+        if finished, let updated {
+            MetricsRegistry.shared.increment(MetricsExposition.hostJobs, ["kind": updated.kind, "outcome": updated.state.rawValue])
         }
         persist()
         return updated

@@ -24,6 +24,8 @@ public final class SecretSyncRunner: Sendable {
         /// Failed cycles in a row that the schedule did not start (manual, watch, reload): retried too.
         var unscheduledFailures = 0
         var retryPending = false
+        var lastCycle: SyncCycleSummary?
+        var nextCycleAt: Date?
     }
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
@@ -92,6 +94,16 @@ public final class SecretSyncRunner: Sendable {
             }
         }
         return result
+    }
+
+    /// SecretSyncs the cluster has that the selection (`cluster.secretSyncs` and its label) leaves out, as
+    /// `namespace/name`; empty when the cluster is not watched.
+    func unselectedSecretSyncs() -> [String] {
+        guard let source = cluster.withLock({ $0 }) else { return [] }
+        let selection = configuration().cluster
+        return source.snapshot.secretSyncs.filter { sync in
+            selection.secretSyncs == .off || (selection.secretSyncs == .labelled && sync.labels[selection.selectorKey] != selection.selectorValue)
+        }.map(\.key).sorted()
     }
 
     private func clusterSource() -> ClusterSyncSource {
@@ -165,6 +177,12 @@ public final class SecretSyncRunner: Sendable {
     }
 
     var isRunning: Bool { progress.withLock { $0.running } }
+    var lastCycle: SyncCycleSummary? { progress.withLock { $0.lastCycle } }
+    /// When the schedule runs the next cycle; set by the sync service.
+    var nextCycleAt: Date? {
+        get { progress.withLock { $0.nextCycleAt } }
+        set { progress.withLock { $0.nextCycleAt = newValue } }
+    }
 
     /// The Secret Store extension's object aiosd stood down for at the last cycle, if it did.
     var controllerSeen: String? { progress.withLock { $0.controller?.presence } }
@@ -218,7 +236,12 @@ public final class SecretSyncRunner: Sendable {
                     "sync.vault_requests": "\(report.vaultRequests)", "sync.kubernetes_requests": "\(report.kubernetesRequests)",
                     "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
                 ])
-                progress.withLock { $0.running = false }
+                let summary = SyncHealthReport.summary(report, reason: reason)
+                MetricsExposition.record(summary)
+                progress.withLock {
+                    $0.running = false
+                    $0.lastCycle = summary
+                }
                 if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
                 if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
                     // The API server answered this cycle: a watch waiting out its backoff reconnects now.

@@ -96,7 +96,7 @@ enum SecretWire {
         let state: String
         if status.targetDeleted {
             state = "deleted"
-        } else if status.issue != nil || status.objects.contains(where: { $0.issue != nil && !Self.isGone($0.issue) }) {
+        } else if Self.isFailing(status) {
             state = "failed"
         } else if status.objects.contains(where: { Self.isGone($0.issue) }) {
             state = "retained"
@@ -106,18 +106,26 @@ enum SecretWire {
             state = "synced"
         }
         let stale = status.isStale || status.lastSuccess == nil
+        let expires = status.objects.compactMap(\.expires).min().map(Self.date)
         return SecretStatusInfo(
             state: state, lastAttempt: status.lastAttempt, lastSuccess: status.lastSuccess, stale: stale,
             staleSeconds: stale ? status.lastSuccess.map { now.timeIntervalSince($0) } : nil,
-            contentHash: status.targetHash, issue: issue(status.issue),
+            contentHash: status.targetHash, issue: issue(status.issue), expires: expires, expired: expires.map { $0 <= now } ?? false,
             objects: status.objects.map {
                 .init(objectName: $0.objectName, alias: $0.alias, lastAttempt: $0.lastAttempt, lastSuccess: $0.lastSuccess,
-                      vaultVersion: $0.vaultVersion, vaultUpdated: $0.vaultUpdated.map { Date(timeIntervalSince1970: Double($0)) },
-                      contentHash: $0.contentHash, issue: issue($0.issue))
+                      vaultVersion: $0.vaultVersion, vaultUpdated: $0.vaultUpdated.map(Self.date),
+                      contentHash: $0.contentHash, issue: issue($0.issue), expires: $0.expires.map(Self.date), notBefore: $0.notBefore.map(Self.date))
             })
     }
 
+    private static func date(_ unixSeconds: Int) -> Date { Date(timeIntervalSince1970: Double(unixSeconds)) }
+
     static func isGone(_ issue: SyncIssue?) -> Bool { issue?.code == "SecretNotFound" || issue?.code == "SecretDisabled" }
+
+    /// The last attempt failed for a reason other than objects gone from the vault (the last good Secret is kept).
+    static func isFailing(_ status: SyncDefinitionStatus) -> Bool {
+        status.issue != nil || status.objects.contains { $0.issue != nil && !isGone($0.issue) }
+    }
 
     static func result(_ outcome: SyncOutcome) -> SyncResult {
         SyncResult(name: outcome.name, result: outcome.result.rawValue, seconds: (outcome.seconds * 1000).rounded() / 1000,

@@ -1,3 +1,4 @@
+import AIOSAPI
 import AIOSCore
 import Foundation
 import Logging
@@ -17,6 +18,7 @@ struct SecretSyncService: Service {
         var failures = 0
         var delay = Duration.seconds(2)  // let K3s and the network settle after boot
         state.setService(Self.serviceName, .running, detail: "first sync in 2s")
+        runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let wait = delay
@@ -28,8 +30,10 @@ struct SecretSyncService: Service {
             let report = await runner.cycle(force: false, reason: Self.scheduleReason)
             failures = report.failed ? failures + 1 : 0
             delay = Self.nextDelay(failures: failures, sync: runner.configuration().sync)
+            runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
             state.setService(Self.serviceName, .running, detail: Self.describe(report, next: delay, controller: runner.controllerSeen))
         }
+        runner.nextCycleAt = nil
         state.setService(Self.serviceName, .stopped)
     }
 
@@ -46,11 +50,10 @@ struct SecretSyncService: Service {
     }
 
     static func describe(_ report: SyncCycleReport, next: Duration, controller: String? = nil) -> String {
-        let failed = report.outcomes.filter { $0.result == .failed }.count + report.invalidDefinitions.count
-        let total = report.outcomes.count
-        let when = ISO8601DateFormatter().string(from: report.finishedAt)
+        // The counts of the moment are in status' sync section; this line is about the schedule alone.
+        let when = report.finishedAt.formatted(.iso8601)
         let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
-        return "\(total) secret(s), \(failed) failing; last sync \(when); next in \(DurationParser.format(next))\(standDown)"
+        return "last scheduled sync \(when) \(report.failed ? "failed" : "ok"); next in \(DurationText.format(seconds: seconds(next)))\(standDown)"
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -1,3 +1,4 @@
+import AIOSAPI
 import AIOSCore
 import AIOSSystemd
 import Logging
@@ -17,7 +18,7 @@ struct WatchdogService: Service {
     let logger: Logger
 
     func run() async throws {
-        state.setService(Self.serviceName, .running, detail: "pinging every \(DurationParser.format(settings.pingInterval))")
+        state.setService(Self.serviceName, .running, detail: "pinging every \(DurationText.format(seconds: SecretSyncService.seconds(settings.pingInterval)))")
         logger.info("Watchdog enabled", metadata: ["watchdog.interval": "\(settings.interval)"])
         // The group shuts services down in reverse order and this one is first in the list, so pings
         // continue until every other service has finished.

@@ -303,3 +303,22 @@ reload_and_wait() {
     not_ok "aiosd logged the outcome of the reload within 10 s" "$(diag_journal 10)"
     return 1
 }
+
+# aio_identity [YAML-LINES]: (aio fixture) reads the fixture's facts into tenant, client, issuer and vault
+# (fact EXPR reads any other), then writes aiosd.yaml with that identity, an hourly sync without jitter and
+# YAML-LINES, and reloads aiosd.
+aio_identity() {
+    AIO_FIXTURE=$("$TB" fixture "$E2E_NAME" --json)
+    tenant=$(fact 'd["tenantId"]'); client=$(fact 'd["clientId"]'); issuer=$(fact 'd["issuer"]'); vault=$(fact 'd["vault"]')
+    inside sh -c "cat > /etc/aios/aiosd.yaml" <<EOF2
+identity:
+  tenantId: $tenant
+  clientId: $client
+sync:
+  interval: 1h
+  jitter: 0s
+${1-}
+EOF2
+    check "reload aiosd with the fixture's identity" -- inside systemctl reload aiosd.service
+}
+fact() { json_get "$1" <<<"$AIO_FIXTURE"; }

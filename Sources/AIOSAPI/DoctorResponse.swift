@@ -1,0 +1,27 @@
+/// `GET /v1/doctor`: the host's prerequisites, one finding per check.
+public struct DoctorResponse: Codable, Sendable, Equatable {
+    public struct Finding: Codable, Sendable, Equatable {
+        public var check: String
+        /// `ok`, `warn` or `fail`.
+        public var status: String
+        public var detail: String
+        /// The command that fixes it, with this host's values filled in.
+        public var fix: String?
+
+        public init(check: String, status: String, detail: String, fix: String? = nil) {
+            self.check = check
+            self.status = status
+            self.detail = detail
+            self.fix = fix
+        }
+    }
+
+    /// False when any check failed (warnings do not fail).
+    public var ok: Bool
+    public var findings: [Finding]
+
+    public init(ok: Bool, findings: [Finding]) {
+        self.ok = ok
+        self.findings = findings
+    }
+}

@@ -1,0 +1,76 @@
+import AIOSHTTP
+import Foundation
+
+/// The Azure side of `aiosctl doctor`: a Key Vault token from Entra ID (through the same credentials sync uses),
+/// a list of each vault the definitions use, and the clock against Entra ID's `Date` header. Blocking.
+public enum DoctorAzureProbe {
+    public static func probe(definitions: [SyncDefinition], configuration: AgentConfiguration, connections: SyncConnections,
+                             into facts: inout DoctorFacts) {
+        clock(configuration.identity, into: &facts)
+        guard configuration.identity.tenantId != nil || definitions.contains(where: { $0.tenantId != nil }) else { return }
+        let kubernetes: KubernetesClient
+        do {
+            kubernetes = try connections.kubernetes(configuration: configuration.sync)
+        } catch {
+            // Sync needs the API server whatever the identity; the K3s checks say why it is missing.
+            facts.token = .failed(error)
+            return
+        }
+        // The agent's own identity, as a definition without overrides resolves it.
+        let probe = SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
+                                   objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
+        do {
+            let identity = try SyncIdentity.resolve(probe, configuration: configuration.identity)
+            let token = try connections.vaultToken(for: identity, kubernetes: kubernetes)
+            facts.token = .issued(objectId: JWTClaims.decodeUnverified(token.value)?.objectId)
+        } catch {
+            facts.token = .failed(error)
+        }
+        var seen: Set<String> = []
+        for definition in definitions where seen.insert(definition.keyvaultName.lowercased()).inserted {
+            do {
+                let identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
+                let vault = try connections.vault(definition.keyvaultName, identity: identity, kubernetes: kubernetes,
+                                                  configuration: configuration.sync)
+                _ = try vault.list()
+                facts.vaults.append(.init(vault: definition.keyvaultName, issue: nil))
+            } catch let issue as VaultIssue {
+                facts.vaults.append(.init(vault: definition.keyvaultName, issue: issue.issue))
+            } catch let issue as SyncIssue {
+                facts.vaults.append(.init(vault: definition.keyvaultName, issue: issue))
+            } catch {
+                facts.vaults.append(.init(vault: definition.keyvaultName, issue: SyncIssue(code: "InternalError", message: "\(error)")))
+            }
+        }
+    }
+
+    /// Entra ID's discovery document for the tenant (or `common`): its `Date` header against this host's clock.
+    static func clock(_ identity: IdentityConfiguration, into facts: inout DoctorFacts) {
+        let url = "\(identity.authorityHost)/\(identity.tenantId ?? "common")/v2.0/.well-known/openid-configuration"
+        let before = Date()
+        do {
+            let response = try HTTPClient().send(HTTPRequest(method: .get, url: url, headers: [("Accept", "application/json")],
+                                                             timeout: .seconds(10)))
+            let after = Date()
+            guard let header = response.headers.first(where: { $0.name.lowercased() == "date" })?.value, let served = httpDate(header) else {
+                facts.clockError = "\(url) answered without a Date header"
+                return
+            }
+            // Date has one-second resolution: compare with the middle of the exchange.
+            let local = before.addingTimeInterval(after.timeIntervalSince(before) / 2)
+            let skew = local.timeIntervalSince(served)
+            facts.clockSkewSeconds = abs(skew) < 1.5 ? 0 : skew
+        } catch {
+            facts.clockError = "cannot reach \(identity.authorityHost): \(error.message)"
+        }
+    }
+
+    /// An HTTP date (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text)
+    }
+}

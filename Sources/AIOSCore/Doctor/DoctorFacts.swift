@@ -1,0 +1,69 @@
+import Foundation
+
+/// What `aiosctl doctor` looked at on this host, gathered by aiosd; `Doctor.findings` judges it. Optional facts
+/// are nil when they could not be looked at (an earlier check failed).
+public struct DoctorFacts: Sendable {
+    public var configPath: String
+    /// Why aiosd.yaml (as on disk now) is invalid; nil when valid.
+    public var configError: String?
+    /// Definition files in secrets.d that cannot be read (file:line: message).
+    public var invalidDefinitions: [String] = []
+
+    public var kubeconfigPath: String
+    /// Why the kubeconfig cannot be used; nil when it can (K3s is installed).
+    public var kubeconfigError: String?
+    /// `/readyz` answered ok.
+    public var apiServerReady: Bool?
+
+    /// The first `service-account-issuer` K3s is configured with (nil: K3s' default) and where it is set.
+    public var configuredIssuer: String?
+    public var servedIssuer: String?
+    public var servedIssuerError: String?
+    /// `service-account-max-token-expiration` as configured, nil when not set.
+    public var maxTokenExpiration: String?
+
+    public var identity: IdentityConfiguration
+    /// For workload identity: whether the service account exists (nil: not looked up), or why it could not be.
+    public var serviceAccountExists: Bool?
+    public var serviceAccountError: String?
+    /// The Entra exchange for a Key Vault token: the identity's object id on success, the issue on failure.
+    public var token: TokenOutcome?
+    /// The vaults the definitions use, each listed once.
+    public var vaults: [VaultOutcome] = []
+
+    /// Local clock minus Entra's `Date` header, seconds; or why Entra could not be asked.
+    public var clockSkewSeconds: Double?
+    public var clockError: String?
+
+    public var stateDirectory: String
+    public var freeBytes: UInt64?
+
+    /// SecretSyncs in the cluster that the selection leaves out (`namespace/name`), and the selection.
+    public var unselectedSecretSyncs: [String] = []
+    public var secretSyncSelection: ClusterSyncConfiguration
+
+    public enum TokenOutcome: Sendable, Equatable {
+        case issued(objectId: String?)
+        case failed(SyncIssue)
+    }
+
+    public struct VaultOutcome: Sendable, Equatable {
+        public var vault: String
+        /// nil: listed; otherwise why not.
+        public var issue: SyncIssue?
+
+        public init(vault: String, issue: SyncIssue?) {
+            self.vault = vault
+            self.issue = issue
+        }
+    }
+
+    public init(configPath: String, kubeconfigPath: String, identity: IdentityConfiguration, stateDirectory: String,
+                secretSyncSelection: ClusterSyncConfiguration) {
+        self.configPath = configPath
+        self.kubeconfigPath = kubeconfigPath
+        self.identity = identity
+        self.stateDirectory = stateDirectory
+        self.secretSyncSelection = secretSyncSelection
+    }
+}

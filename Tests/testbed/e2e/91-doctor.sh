@@ -1,0 +1,58 @@
+#!/bin/bash
+# aiosctl doctor: on a site before workload identity is enabled it fails the issuer and the Entra exchange with
+# the az commands that fix them; on a healthy site every check passes (exit 0); a vault that refuses the
+# identity (403) fails with the role-assignment command naming the identity's object id; an invalid aiosd.yaml
+# on disk fails with the file, line and key. --json carries the same findings as fields.
+. "$(dirname "$0")/lib.sh"
+e2e_deb_arg "$@"
+e2e_init doctor
+e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
+check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
+
+finding() { json_get "[f for f in d[\"findings\"] if f[\"check\"] == \"$1\"][0][\"$2\"]" <<<"$DOCTOR_JSON"; }
+doctor_json() { DOCTOR_JSON=$(inside aiosctl doctor --json); }
+
+aio_identity
+check_rc 0 "secret add plain" -- inside aiosctl secret add plain --vault "$vault" --object plain-utf8 --key value
+
+# Broken site 1: K3s still runs with its default issuer.
+check_rc 1 "doctor before workload identity is enabled exits 1" -- inside aiosctl doctor
+out=$LAST_OUT
+check_contains "... FAIL issuer.configured" "FAIL  issuer.configured" "$out"
+check_contains "... with the az command that turns on Arc's issuer" "az connectedk8s update -g RESOURCE_GROUP -n CLUSTER --enable-oidc-issuer --enable-workload-identity" "$out"
+check_contains "... FAIL entra.token with Entra's code" "AADSTS70021" "$out"
+check_contains "... and the federated-credential command with the issuer presented" "az identity federated-credential create" "$out"
+check_contains "... k3s is ready" "ok    k3s.ready" "$out"
+check_contains "... the config is valid" "ok    config" "$out"
+check_contains "... the clock agrees with Entra ID" "ok    clock" "$out"
+
+# Healthy.
+check_rc 0 "workload-identity enable" -- inside aiosctl workload-identity enable --issuer "$issuer"
+check_rc 0 "sync --wait" -- inside aiosctl sync --wait
+check_rc 0 "doctor on a healthy site exits 0" -- inside aiosctl doctor
+out=$LAST_OUT
+check_not_contains "... no check fails" "FAIL" "$out"
+check_contains "... the served issuer is the configured one" "ok    issuer.served" "$out"
+check_contains "... the vault is listable" "vault $vault is listable" "$out"
+check_contains "... says all passed" "all checks passed" "$out"
+doctor_json
+check_eq "--json: ok is true" true "$(json_get 'd["ok"]' <<<"$DOCTOR_JSON")" "$DOCTOR_JSON"
+check_eq "--json: entra.token ok" ok "$(finding entra.token status)"
+oid=$(finding entra.token detail | grep -o '[0-9a-f-]\{36\}$')
+check_ne "... naming the identity's object id" "" "$oid" "$(finding entra.token detail)"
+
+# Broken site 2: the vault refuses the identity (Key Vault's 403 Forbidden).
+"$TB" fault "$E2E_NAME" keyvault 403 --code Forbidden --match "GET /secrets?" >/dev/null
+check_rc 1 "doctor while the vault answers 403 exits 1" -- inside aiosctl doctor
+check_contains "... FAIL vault.access" "FAIL  vault.access" "$LAST_OUT"
+check_contains "... with the role assignment for the identity's object id and the vault" \
+    "az role assignment create --role \"Key Vault Secrets User\" --assignee-object-id $oid --assignee-principal-type ServicePrincipal --scope \$(az keyvault show --name $vault --query id -o tsv)" "$LAST_OUT"
+"$TB" fault "$E2E_NAME" keyvault clear >/dev/null
+
+# Broken site 3: aiosd.yaml was edited into an invalid file (not yet reloaded, so aiosd still runs the old one).
+inside sh -c "printf 'sync:\n  interval: soon\n' >> /etc/aios/aiosd.yaml"
+check_rc 1 "doctor with an invalid aiosd.yaml on disk exits 1" -- inside aiosctl doctor
+check_contains "... FAIL config naming the file, line and key" "FAIL  config" "$LAST_OUT"
+check_contains "... the key" "sync" "$LAST_OUT"
+check_contains "... with the command that fixes it" "fix: sudoedit /etc/aios/aiosd.yaml && sudo systemctl reload aiosd" "$LAST_OUT"
+e2e_finish
