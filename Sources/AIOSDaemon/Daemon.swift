@@ -31,13 +31,13 @@ public struct Daemon {
         let activatedSocket = try ListenFDs.takeUnixListener()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = self.state
-        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
-                                        configuration: { state.configuration })
-        // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
-        operations.startRecovery()
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
                                       logger: logger)
         let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration })
+        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
+                                        configuration: { state.configuration }, apiServerAnswered: { sync.apiServerAnswered() })
+        // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
+        operations.startRecovery()
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
                                            onReload: { old, new in sync.configurationChanged(from: old, to: new) })
         let router = Router(

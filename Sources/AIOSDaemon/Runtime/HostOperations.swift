@@ -13,11 +13,16 @@ public final class HostOperations: Sendable {
     let store: JobStore
     /// The configuration in force now (a reload may change it between jobs).
     let configuration: @Sendable () -> AgentConfiguration
+    /// Called after a K3s job succeeded: the API server has just been seen to answer (the sync's cluster watch
+    /// starts or reconnects at once instead of waiting for its next attempt).
+    let apiServerAnswered: @Sendable () -> Void
 
-    init(logger: Logger, store: JobStore, configuration: @escaping @Sendable () -> AgentConfiguration = { AgentConfiguration() }) {
+    init(logger: Logger, store: JobStore, configuration: @escaping @Sendable () -> AgentConfiguration = { AgentConfiguration() },
+         apiServerAnswered: @escaping @Sendable () -> Void = {}) {
         self.logger = logger
         self.store = store
         self.configuration = configuration
+        self.apiServerAnswered = apiServerAnswered
     }
 
     /// The K3s change workflow on this host, with the configured readiness deadline.
@@ -77,7 +82,7 @@ public final class HostOperations: Sendable {
         emit(JobEvent(event: .queued, job: record.id, position: position))
         logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
 
-        let store = self.store, logger = self.logger, queue = self.queue
+        let store = self.store, logger = self.logger, queue = self.queue, apiServerAnswered = self.apiServerAnswered
         let run = Task { () -> Result<T, APIError> in
             await withCheckedContinuation { (done: CheckedContinuation<Result<T, APIError>, Never>) in
                 queue.async {
@@ -109,6 +114,7 @@ public final class HostOperations: Sendable {
                     emit(JobEvent(event: .finished, job: record.id, record: final, response: response))
                     continuation.finish()
                     done.resume(returning: result)
+                    if touchesK3s && !failed { apiServerAnswered() }
                 }
             }
         }

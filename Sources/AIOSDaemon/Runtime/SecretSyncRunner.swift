@@ -161,6 +161,18 @@ public final class SecretSyncRunner: Sendable {
         clusterChanged("configuration reloaded")
     }
 
+    /// A K3s job has just seen the API server answer. A watch waiting out its backoff reconnects now; on a host
+    /// where K3s arrived after aiosd started (no kubeconfig then, so no watch), the watch starts with a cycle.
+    func apiServerAnswered() {
+        let configuration = configuration()
+        guard configuration.cluster.secretSyncs != .off else { return }
+        if let source = cluster.withLock({ $0 }) {
+            source.reconnectNow()
+        } else if FileManager.default.fileExists(atPath: configuration.sync.kubeconfig) {
+            clusterChanged("the Kubernetes API server answered a K3s job")
+        }
+    }
+
     /// A SecretSync or SecretProviderClass changed: sync soon (changes arriving together share one cycle).
     func clusterChanged(_ reason: String) {
         let schedule = progress.withLock { p -> Bool in

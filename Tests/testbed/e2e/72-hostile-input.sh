@@ -17,7 +17,7 @@ rss_kib() { inside awk '/^VmRSS:/ {print $2}' "/proc/$(main_pid)/status"; }
 
 # Slow clients may hold a connection 30 s here: the flood below is all the stronger for it.
 inside sh -c "printf 'identity:\n  tenantId: $tenant\n  clientId: $client\nsync:\n  interval: 1h\n  jitter: 0s\ncontrol:\n  headerTimeout: 30s\n' > /etc/aios/aiosd.yaml"
-check "restart aiosd with that configuration, now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
+check "restart aiosd for control.headerTimeout (a setting read at start)" -- inside systemctl restart aiosd.service
 check_rc 0 "workload-identity enable with the fixture's issuer" -- inside aiosctl workload-identity enable --issuer "$issuer"
 check_rc 0 "the CRDs are installed" -- kc get crd secretsyncs.secret-sync.x-k8s.io
 

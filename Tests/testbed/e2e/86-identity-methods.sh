@@ -31,8 +31,7 @@ check_rc 0 "clientSecret: sync with a 0600 secret file succeeds" -- inside aiosc
 check_eq "... the Secret has the vault's value" "$(fact 'd["secrets"]["plain-utf8"]["value"]')" "$(data plain value)"
 inside sh -c "printf 'wrong-secret\n' > /etc/aios/client-secret"
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-after-wrong-secret" >/dev/null
-inside systemctl restart aiosd.service  # drop the cached token
-check_rc 1 "clientSecret: a wrong secret fails with Entra's code" -- inside aiosctl sync --wait
+check_rc 1 "clientSecret: a wrong secret fails with Entra's code (sync --force drops the cached token)" -- inside aiosctl sync --force --wait
 check_contains "... AADSTS7000215" "AADSTS7000215" "$LAST_OUT"
 
 # Managed identity through IMDS (169.254.169.254, header Metadata: true).
@@ -66,8 +65,7 @@ check_eq "... with the new value" "PLANTED-via-arc" "$(data plain value)"
 check "... the Arc endpoint issued the token (challenge + token)" -- test "$(served_by arc)" -ge $((before + 2))
 "$TB" fault "$E2E_NAME" arc 503 --count 100 >/dev/null
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-not-yet" >/dev/null
-inside systemctl restart aiosd.service
-check_rc 1 "managedIdentity (Arc) unavailable: sync fails" -- inside aiosctl sync --wait
+check_rc 1 "managedIdentity (Arc) unavailable: sync fails (sync --force drops the cached token)" -- inside aiosctl sync --force --wait
 check_eq "... and the last good Secret stays" "PLANTED-via-arc" "$(data plain value)"
 "$TB" fault "$E2E_NAME" arc clear >/dev/null
 

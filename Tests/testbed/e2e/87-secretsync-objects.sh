@@ -7,10 +7,8 @@
 e2e_deb_arg "$@"
 e2e_init ssobj
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-# Still needed, for a sync-engine defect (not K3s' configuration): with the agent installed before K3s, aiosd
-# does not start watching SecretSyncs once K3s' kubeconfig appears (found when removing this restart; 19 of 60
-# checks fail without it). Left for the sync engine's owner.
-check "restart aiosd now that K3s' kubeconfig exists" -- inside systemctl restart aiosd.service
+# K3s arrived after aiosd started (no kubeconfig then, so no SecretSync watch): the workload-identity job below
+# starts the watch once it has seen the API server answer. No aiosd restart.
 
 fixture=$("$TB" fixture "$E2E_NAME" --json)
 fact() { json_get "$1" <<<"$fixture"; }

@@ -10,7 +10,6 @@
 e2e_deb_arg "$@"
 e2e_init deployed
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 fixture=$("$TB" fixture "$E2E_NAME" --json)
 fact() { json_get "$1" <<<"$fixture"; }

@@ -6,7 +6,6 @@
 e2e_deb_arg "$@"
 e2e_init expiry
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 ns=azure-iot-operations
 data() { inside kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n "$ns" get secret "$1" -o "jsonpath={.data.$2}" | base64 -d; }

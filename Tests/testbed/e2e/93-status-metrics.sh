@@ -15,7 +15,6 @@ fi
 
 e2e_init metrics
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 
 # metric TEXT EXPR: evaluates EXPR over the parsed families: m(name, **labels) is a sample's value (0 if absent),
