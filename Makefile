@@ -12,7 +12,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker
 	-Xcc -ffile-prefix-map=$(CURDIR)=.
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-testbed deb demo bench lint clean check-version mutate fuzz
+.PHONY: all deps build test test-unit test-fuzz test-testbed deb demo bench lint clean check-version mutate fuzz
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 	swift build
 
 # Unit and integration tests (the in-process server and the real binaries), then the testbed tests.
-test: test-unit test-testbed
+test: test-unit test-fuzz test-testbed
 
 test-unit: deps
 	swift build --build-tests
@@ -49,6 +49,10 @@ test-testbed: deb
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
 	Tests/testbed/aio/check.sh
+
+# In `make test`: every fuzz target briefly (3 s each), so a parser that crashes on its seeds or soon after fails CI.
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=3
 
 # libFuzzer over every parser of untrusted input (Tests/fuzz): one binary, AIOS_FUZZ_TARGET picks the parser.
 # FUZZ_SECONDS per target (default 30); the corpus grows in .build-fuzz/corpus. A crash stops with its input saved.
