@@ -13,9 +13,6 @@
 e2e_deb_arg "$@"
 e2e_init authz
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../k3s"
-# As in 79-apiserver-arg.sh: the K3s fixture is installed after the package, and aiosd's
-# ReadWritePaths=-/etc/rancher/k3s binds only what existed when it started (a real host has K3s first).
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 check "useradd -m alice" -- inside useradd -m alice
 uid=$(inside id -u alice 2>&1)

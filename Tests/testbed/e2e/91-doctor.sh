@@ -7,7 +7,6 @@
 e2e_deb_arg "$@"
 e2e_init doctor
 e2e_up --deb "$DEB" --fixtures "$E2E_DIR/../aio"
-check "restart aiosd now that /etc/rancher/k3s exists" -- inside systemctl restart aiosd.service
 
 finding() { json_get "[f for f in d[\"findings\"] if f[\"check\"] == \"$1\"][0][\"$2\"]" <<<"$DOCTOR_JSON"; }
 doctor_json() { DOCTOR_JSON=$(inside aiosctl doctor --json); }
