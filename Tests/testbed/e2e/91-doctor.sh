@@ -20,7 +20,10 @@ out=$LAST_OUT
 check_contains "... FAIL issuer.configured" "FAIL  issuer.configured" "$out"
 check_contains "... with the az command that turns on Arc's issuer" "az connectedk8s update -g RESOURCE_GROUP -n CLUSTER --enable-oidc-issuer --enable-workload-identity" "$out"
 check_contains "... FAIL entra.token with Entra's code" "AADSTS70021" "$out"
-check_contains "... and the federated-credential command with the issuer presented" "az identity federated-credential create" "$out"
+# K3s' default issuer cannot be federated (Entra cannot reach it): the fix is to enable workload identity, never a
+# federated credential for that issuer (issue 12).
+check_contains "... and the fix is to enable workload identity first" "enable workload identity first" "$out"
+check_not_contains "... not a federated credential for K3s' default issuer" "az identity federated-credential create" "$out"
 check_contains "... k3s is ready" "ok    k3s.ready" "$out"
 check_contains "... the config is valid" "ok    config" "$out"
 check_contains "... the clock agrees with Entra ID" "ok    clock" "$out"
