@@ -65,7 +65,9 @@ check_contains "... says it runs under systemd with socket activation" "socket" 
 
 # Reload: a valid drop-in is applied and systemctl says so; an invalid one fails the reload.
 pid=$(main_pid)
-loaded0=$(inside aiosctl status --json 2>&1 | json_get 'd["configLoadedAt"]')
+# The upgrade restarted aiosd: no reload on record yet. (configLoadedAt has one-second resolution, so "it moved"
+# cannot tell a reload in the same second from none.)
+check_eq "status --json: no reload on record before" null "$(inside aiosctl status --json 2>&1 | json_get 'd.get("lastReload")')"
 check "write the drop-in /etc/aios/aiosd.yaml.d/50-debug.yaml (logLevel: debug)" -- \
     inside sh -c 'mkdir -p /etc/aios/aiosd.yaml.d && printf "logLevel: debug\n" > /etc/aios/aiosd.yaml.d/50-debug.yaml'
 check_rc 0 "aiosd --check-config accepts it" -- inside aiosd --check-config
@@ -75,7 +77,6 @@ js=$(inside aiosctl status --json 2>&1)
 check_eq "status --json: lastReload.accepted is true" true "$(json_get 'd["lastReload"]["accepted"]' <<<"$js")" "$js"
 check_eq "same MainPID (a reload, not a restart)" "$pid" "$(main_pid)"
 loaded1=$(json_get 'd["configLoadedAt"]' <<<"$js")
-check_ne "the reload was applied (configLoadedAt moved from $loaded0)" "$loaded0" "$loaded1"
 check_journal "journal: 'Configuration reloaded', asked for by ExecReload over the socket (AIOS_RELOAD_TRIGGER=api)" \
     -u aiosd.service -- "MESSAGE=Configuration reloaded" AIOS_RELOAD_TRIGGER=api
 
