@@ -35,9 +35,8 @@ test: test-unit test-fuzz test-testbed
 
 test-unit: deps
 	swift build --build-tests
-	# Serial: the integration tests block threads while they wait on child processes, and the in-process
-	# daemon tests need the cooperative pool (2 threads on a 2-core machine) to answer.
-	swift test --skip-build --no-parallel
+	# In parallel: nothing in aiosd or the tests blocks the cooperative pool (DESIGN.md, Runtime and concurrency).
+	swift test --skip-build
 
 deb: deps check-version
 	swift build $(RELEASE_FLAGS)

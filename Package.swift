@@ -46,8 +46,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        ]),
         .target(name: "AIOSClient", dependencies: ["AIOSAPI", "AIOSHTTP"]),
         .target(name: "AIOSCtl", dependencies: [
             "AIOSAPI", "AIOSClient",

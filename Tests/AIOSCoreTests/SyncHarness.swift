@@ -62,7 +62,7 @@ final class SyncHarness: @unchecked Sendable {
             credential: { identity in credentials.callFor(identity) },
             logger: logs.logger("aios.keyvault"))
         engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
-                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"))
+                                  connections: SyncConnections(transports: transports), workers: ThreadWorkers(), logger: logs.logger("aios.sync"))
     }
 
     func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {
@@ -89,5 +89,12 @@ final class SyncHarness: @unchecked Sendable {
 
     func value(_ namespace: String, _ name: String, _ key: String) -> String? {
         kube.secret(namespace, name)?.data[key].map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// A thread per piece of work: the engine's workers in tests (aiosd uses a fixed pool, `SyncWorkers`).
+struct ThreadWorkers: BlockingWorkers {
+    func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
+        Thread { work() }.start()
     }
 }

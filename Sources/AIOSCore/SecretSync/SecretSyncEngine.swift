@@ -28,6 +28,7 @@ public final class SecretSyncEngine: Sendable {
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
     private let values = Mutex<[String: CachedValue]>([:])
+    private let workers: any BlockingWorkers
 
     struct CachedValue: Sendable {
         var updated: Int?
@@ -41,8 +42,11 @@ public final class SecretSyncEngine: Sendable {
     }
 
     /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
-    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger) {
+    /// `workers`: the threads vault fetches and Secret writes are spread over (`sync.concurrency` at once).
+    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections,
+                workers: any BlockingWorkers, logger: Logger) {
         self.state = state
+        self.workers = workers
         self.hasherKeyPath = hasherKeyPath
         self.connections = connections
         self.logger = logger
@@ -255,7 +259,7 @@ public final class SecretSyncEngine: Sendable {
         let results = Mutex<[String: FetchResult]>([:])
         let logger = self.logger
         let names = definitions.map(\.name)
-        ParallelWork.run(fetch, width: configuration.concurrency) { item in
+        ParallelWork.run(fetch, width: configuration.concurrency, on: workers) { item in
             let started = ContinuousClock.now
             let result: FetchResult
             do {
@@ -289,7 +293,7 @@ public final class SecretSyncEngine: Sendable {
         // Each definition's Secret is checked and written independently, a bounded number at a time.
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
-        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency) { [self] d in
+        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency, on: workers) { [self] d in
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now

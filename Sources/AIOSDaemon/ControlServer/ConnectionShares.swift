@@ -98,7 +98,7 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         // On the channel's own loop the option is read at once. Unknown credentials count as one unprivileged user.
-        ControlConnectionHandler.readPeerCredentials(channel).map(\.uid).recover { _ in UInt32.max }.whenSuccess { [self] uid in
+        ControlConnectionHandler.readPeerCredentials(channel).map(\.uid).recover { _ in UInt32.max }.assumeIsolated().whenSuccess { [self] uid in
             guard shares.acquire(uid: uid) else {
                 onRefused(uid, shares.noteRefusal())
                 admission = .refused
@@ -108,7 +108,7 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
                 }
                 let shares = self.shares
                 channel.closeFuture.whenComplete { _ in shares.endRefusal() }
-                context.eventLoop.scheduleTask(in: ConnectionShares.refusalGrace) { [weak self] in
+                context.eventLoop.assumeIsolated().scheduleTask(in: ConnectionShares.refusalGrace) { [weak self] in
                     self?.answerBusy(context: context)
                 }
                 return
@@ -133,7 +133,7 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     private func answerBusy(context: ChannelHandlerContext) {
         guard !answered else { return }
         answered = true
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: Self.busyResponse))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: Self.busyResponse))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

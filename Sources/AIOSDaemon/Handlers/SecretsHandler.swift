@@ -6,9 +6,12 @@ import AIOSCore
 struct SecretsHandler: APIHandler {
     let endpoint = Endpoint.secrets
     let runner: SecretSyncRunner
+    /// The definition files and the first look at the cluster block.
+    let io: BlockingPool
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let loaded = runner.allDefinitions()
+        let runner = self.runner
+        let loaded = try await io.reply { runner.allDefinitions() }
         let entries = loaded.all.map { definition in
             SecretListResponse.Entry(
                 name: definition.name, source: definition.source.kind, keyvaultName: definition.keyvaultName,

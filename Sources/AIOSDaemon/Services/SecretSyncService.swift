@@ -27,7 +27,8 @@ struct SecretSyncService: Service {
                 break
             }
             if Task.isShuttingDownGracefully { break }
-            let report = await runner.cycle(force: false, reason: Self.scheduleReason)
+            // Cancelled only when the shutdown ran out of time: the cycle in progress is abandoned.
+            guard let report = try? await runner.cycle(force: false, reason: Self.scheduleReason) else { break }
             failures = report.failed ? failures + 1 : 0
             delay = Self.nextDelay(failures: failures, sync: runner.configuration().sync)
             runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
