@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "AIOSCtlTests", dependencies: ["AIOSCtl",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "AIOSDaemonTests", dependencies: [
-            "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSTestSupport", "aiosctl",
+            "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSTestSupport", "aiosctl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOPosix", package: "swift-nio"),

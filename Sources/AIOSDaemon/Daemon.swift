@@ -16,9 +16,13 @@ public struct Daemon {
     /// Where sync state and the content-hash key live (tests use a temporary directory).
     let syncStatePath: String
     let contentHashKeyPath: String
+    /// When the schedule runs the first cycle (tests that must see definitions before any cycle push it out).
+    let firstSyncDelay: Duration
 
     public init(state: DaemonState, notifier: Notifier = Notifier(), logger: Logger, jobsPath: String = JobStore.defaultPath,
-                syncStatePath: String = SyncStateStore.defaultPath, contentHashKeyPath: String = ContentHasher.defaultKeyPath) {
+                syncStatePath: String = SyncStateStore.defaultPath, contentHashKeyPath: String = ContentHasher.defaultKeyPath,
+                firstSyncDelay: Duration = .seconds(2)) {
+        self.firstSyncDelay = firstSyncDelay
         self.state = state
         self.notifier = notifier
         self.logger = logger
@@ -37,7 +41,7 @@ public struct Daemon {
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
                                       workers: SyncWorkers(), logger: logger)
         let sync = SecretSyncRunner(engine: engine, logger: logger, tasks: tasks, configuration: { state.configuration })
-        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
+        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger), io: io,
                                         configuration: { state.configuration }, apiServerAnswered: { sync.apiServerAnswered() })
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
                                            onReload: { old, new in sync.configurationChanged(from: old, to: new) })
@@ -63,7 +67,7 @@ public struct Daemon {
         services.append(HostJobService(operations: operations, state: state))
         services.append(ReloadSignalService(manager: manager, state: state, io: io, logger: logger))
         services.append(ClusterWatchService(runner: sync, state: state, logger: logger))
-        services.append(SecretSyncService(runner: sync, state: state, logger: logger))
+        services.append(SecretSyncService(runner: sync, state: state, logger: logger, firstCycleDelay: firstSyncDelay))
         if let address = state.configuration.metrics.listen {
             services.append(MetricsListenerService(address: address, eventLoopGroup: eventLoopGroup, sync: sync, state: state, logger: logger))
         }

@@ -1,6 +1,7 @@
 import AIOSAPI
 import AIOSClient
 import AIOSCore
+import AIOSSystemd
 @testable import AIOSDaemon
 import AIOSTestSupport
 import Foundation
@@ -13,9 +14,11 @@ struct DaemonHarness {
     let socketPath: String
     let configPath: String
 
-    /// `body` runs on a thread of its own, not on the cooperative pool: it makes blocking calls (libcurl, poll),
-    /// and the daemon's own tasks need the pool to answer them.
-    static func withDaemon(config: String = "", _ body: @escaping @Sendable (DaemonHarness) throws -> Void) async throws {
+    /// `body` runs off the cooperative pool: it makes blocking calls (libcurl, poll), and the daemon's own tasks
+    /// need the pool to answer them.
+    /// `firstSync`: when the schedule's first cycle runs (a test that must see the state before any cycle, whatever
+    /// the machine's load, pushes it out of the test's reach).
+    static func withDaemon(config: String = "", firstSync: Duration = .seconds(2), _ body: @escaping @Sendable (DaemonHarness) throws -> Void) async throws {
         let directory = try TemporaryDirectory(prefix: "aiosd")
         defer { directory.remove() }
         // Other uids (setpriv tests) must be able to reach the socket inside.
@@ -27,12 +30,15 @@ struct DaemonHarness {
                                 underSystemd: false, watchdogInterval: nil)
         let logger = Logger(label: "aiosd-test") { _ in SwiftLogNoOpLogHandler() }
         let jobsPath = directory.file("jobs.json")
-        let daemon = Task { try await Daemon(state: state, logger: logger, jobsPath: jobsPath,
+        let daemon = Task { try await Daemon(state: state, notifier: Notifier(enabled: false), logger: logger, jobsPath: jobsPath,
                                                         syncStatePath: directory.file("sync-state.json"),
-                                                        contentHashKeyPath: directory.file("content-hash.key")).run() }
+                                                        contentHashKeyPath: directory.file("content-hash.key"),
+                                                        firstSyncDelay: firstSync).run() }
         defer { daemon.cancel() }
-        try await onOwnThread { try harness.waitUntilServing() }
-        try await onOwnThread { try body(harness) }
+        try await offCooperativePool {
+            try harness.waitUntilServing()
+            try body(harness)
+        }
         daemon.cancel()
         _ = await daemon.result
     }
@@ -53,12 +59,5 @@ struct DaemonHarness {
             "--reuid=\(user)", "--regid=\(group)", "--clear-groups", "--",
             BuiltProducts.aiosctl, "--socket", socketPath,
         ] + arguments, environment: cleanEnvironment())
-    }
-}
-
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.start()
     }
 }

@@ -14,6 +14,8 @@ public final class HostOperations: Sendable {
     private let queueIn: AsyncStream<Work>.Continuation
     /// sd-bus, journal and file calls block: they run here, never on the cooperative pool.
     private let thread = BlockingPool(name: "host-jobs", threads: 1)
+    /// Where a new job is recorded (the store writes its file with fsync) while the host-jobs thread is busy.
+    private let io: BlockingPool
     let logger: Logger
     let store: JobStore
     /// The configuration in force now (a reload may change it between jobs).
@@ -22,9 +24,10 @@ public final class HostOperations: Sendable {
     /// starts or reconnects at once instead of waiting for its next attempt).
     let apiServerAnswered: @Sendable () -> Void
 
-    init(logger: Logger, store: JobStore, configuration: @escaping @Sendable () -> AgentConfiguration = { AgentConfiguration() },
+    init(logger: Logger, store: JobStore, io: BlockingPool, configuration: @escaping @Sendable () -> AgentConfiguration = { AgentConfiguration() },
          apiServerAnswered: @escaping @Sendable () -> Void = {}) {
         (queue, queueIn) = AsyncStream.makeStream(of: Work.self)
+        self.io = io
         self.logger = logger
         self.store = store
         self.configuration = configuration
@@ -101,7 +104,8 @@ public final class HostOperations: Sendable {
     /// otherwise it is the usual JSON response once the job has finished.
     func job<T: Encodable & Sendable>(_ kind: String, request: APIRequest, touchesK3s: Bool,
                                       _ body: @escaping @Sendable (JobContext) throws(APIError) -> T) async throws(APIError) -> APIReply {
-        let (record, position) = store.create(kind: kind)
+        let store = self.store
+        let (record, position) = try await io.reply { store.create(kind: kind) }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let streaming = request.wantsStream
         let emit: @Sendable (JobEvent) -> Void = { event in
@@ -111,7 +115,7 @@ public final class HostOperations: Sendable {
         emit(JobEvent(event: .queued, job: record.id, position: position))
         logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
 
-        let store = self.store, logger = self.logger, apiServerAnswered = self.apiServerAnswered
+        let logger = self.logger, apiServerAnswered = self.apiServerAnswered
         let execute: @Sendable () throws(APIError) -> T = { () throws(APIError) -> T in
             store.update(record.id) {
                 $0.state = .running

@@ -13,11 +13,13 @@ struct SecretSyncService: Service {
     let runner: SecretSyncRunner
     let state: DaemonState
     let logger: Logger
+    /// Lets K3s and the network settle after boot.
+    var firstCycleDelay = Duration.seconds(2)
 
     func run() async throws {
         var failures = 0
-        var delay = Duration.seconds(2)  // let K3s and the network settle after boot
-        state.setService(Self.serviceName, .running, detail: "first sync in 2s")
+        var delay = firstCycleDelay
+        state.setService(Self.serviceName, .running, detail: "first sync in \(DurationParser.format(delay))")
         runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
