@@ -36,7 +36,7 @@ public struct Daemon {
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = self.state, notifier = self.notifier, logger = self.logger
         // Short blocking work of the control requests and SIGHUP: definition files, the configuration file, doctor.
-        let io = BlockingPool(name: "io", threads: 2)
+        let io = BlockingPool(threads: 2)
         let tasks = TaskSupervisor()
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
                                       workers: SyncWorkers(), logger: logger)

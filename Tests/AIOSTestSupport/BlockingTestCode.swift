@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(Testing)
 import Testing
+#endif
 
 /// Runs test code that blocks (child processes, raw sockets, polling) off Swift's cooperative pool, which has only
 /// as many threads as cores: a test blocking there while tests run in parallel starves every other test and the
@@ -20,6 +22,7 @@ final class ThreadPerJobExecutor: TaskExecutor {
     }
 }
 
+#if canImport(Testing)
 /// `@Suite(.offCooperativePool)`: every test of the suite runs as `offCooperativePool` runs its body. For suites
 /// whose tests block: child processes (aiosd, aiosctl, openssl), waits on sockets.
 public struct OffCooperativePool: SuiteTrait, TestTrait, TestScoping {
@@ -33,3 +36,4 @@ public struct OffCooperativePool: SuiteTrait, TestTrait, TestScoping {
 extension Trait where Self == OffCooperativePool {
     public static var offCooperativePool: Self { Self() }
 }
+#endif

@@ -7,12 +7,10 @@ import Synchronization
 /// stalls every task) nor on an event loop. A pool of one thread runs its work in submission order, one item
 /// at a time, which is how sync cycles and host jobs stay serialized.
 public final class BlockingPool: Sendable {
-    public let name: String
     public var size: Int { threads.numberOfThreads }
     private let threads: NIOThreadPool
 
-    public init(name: String, threads: Int) {
-        self.name = name
+    public init(threads: Int) {
         self.threads = NIOThreadPool(numberOfThreads: max(1, threads))
         self.threads.start()
     }

@@ -13,7 +13,7 @@ public final class HostOperations: Sendable {
     private let queue: AsyncStream<Work>
     private let queueIn: AsyncStream<Work>.Continuation
     /// sd-bus, journal and file calls block: they run here, never on the cooperative pool.
-    private let thread = BlockingPool(name: "host-jobs", threads: 1)
+    private let thread = BlockingPool(threads: 1)
     /// Where a new job is recorded (the store writes its file with fsync) while the host-jobs thread is busy.
     private let io: BlockingPool
     let logger: Logger

@@ -10,7 +10,7 @@ import Synchronization
 /// starts right after; requests that pile up share it.
 public final class SecretSyncRunner: Sendable {
     /// One thread: cycles and definition edits run one at a time, in the order they were asked for.
-    private let lane = BlockingPool(name: "secret-sync", threads: 1)
+    private let lane = BlockingPool(threads: 1)
     /// Cycles started later (a retry after a failure, a cluster change) run as its children.
     let tasks: TaskSupervisor
     /// Announces the cluster source once it exists; `ClusterWatchService` runs its watches.

@@ -9,7 +9,7 @@ final class SyncWorkers: BlockingWorkers {
     func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
         let current = pool.withLock { pool in
             if let existing = pool, existing.size == width { return existing }
-            let made = BlockingPool(name: "sync-workers", threads: width)
+            let made = BlockingPool(threads: width)
             pool = made
             return made
         }

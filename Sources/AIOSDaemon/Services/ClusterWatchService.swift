@@ -20,7 +20,7 @@ struct ClusterWatchService: Service {
             break
         }
         guard let source = first else { return }
-        let threads = BlockingPool(name: Self.serviceName, threads: ClusterSyncSource.Kind.allCases.count)
+        let threads = BlockingPool(threads: ClusterSyncSource.Kind.allCases.count)
         state.setService(Self.serviceName, .running, detail: "watching SecretSyncs and SecretProviderClasses")
         await withTaskCancellationHandler {
             await cancelWhenGracefulShutdown {
