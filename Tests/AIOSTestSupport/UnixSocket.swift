@@ -9,11 +9,9 @@ public final class UnixSocket: @unchecked Sendable {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         try Self.withAddress(path) { address, length in
-            guard connect(fd, address, length) == 0 else {
-                let code = errno
-                close(fd)
-                throw POSIXError(.init(rawValue: code) ?? .EIO)
-            }
+            // No close here: once `fd` is set, deinit runs even when init throws, and a second close could hit
+            // a descriptor another thread (an event loop of a parallel test) has just been given that number.
+            guard connect(fd, address, length) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         }
     }
 

@@ -28,8 +28,12 @@ public final class TaskSupervisor: Service, Sendable {
             for await work in intake.cancelOnGracefulShutdown() {
                 group.addTask { await work() }
             }
-            // Graceful shutdown: nothing new starts; the group waits for the children still running.
+            // Graceful shutdown: nothing new is taken; what was taken before runs (a request's reply must be
+            // completed), and the group waits for the children still running.
             continuation.finish()
+            for await work in intake {
+                group.addTask { await work() }
+            }
         }
     }
 
