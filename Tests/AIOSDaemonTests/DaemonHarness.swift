@@ -45,15 +45,9 @@ struct DaemonHarness {
 
     var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(5)) }
 
-    /// Polls until the socket answers. Each probe asks the server to close its connection and sees it closed, so
-    /// no probe still counts against the connection caps when the test begins.
     func waitUntilServing() throws {
         for _ in 0..<500 {
-            if let socket = try? UnixSocket(connectingTo: socketPath),
-               (try? socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")) != nil {
-                let (text, closed) = socket.readAll(timeout: .seconds(10))
-                if closed && text.hasPrefix("HTTP/1.1 200") { return }
-            }
+            if (try? client.call(.version)) != nil { return }
             usleep(10_000)
         }
         throw POSIXError(.ETIMEDOUT)
