@@ -136,8 +136,6 @@ import Testing
 
     @Test func connectionCapClosesExtraConnections() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
-            // Let the server see the harness's readiness probes close, so they no longer count.
-            usleep(300_000)
             // Root (this test) may hold the limit plus its own reserve.
             var held = try (0..<(2 + ConnectionShares.rootReserve)).map { _ in try UnixSocket(connectingTo: daemon.socketPath) }
             // Served once each and kept alive, so all certainly count against the cap.
