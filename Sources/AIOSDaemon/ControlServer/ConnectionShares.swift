@@ -89,6 +89,8 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     private let onRefused: @Sendable (_ uid: UInt32, _ reportCount: Int?) -> Void
     private enum Admission { case pending, admitted, refused }
     private var admission = Admission.pending
+    /// Whose share this connection holds, until it closes.
+    private var admittedUid: UInt32?
 
     init(shares: ConnectionShares, onRefused: @escaping @Sendable (UInt32, Int?) -> Void) {
         self.shares = shares
@@ -114,10 +116,19 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
                 return
             }
             admission = .admitted
-            let shares = self.shares
-            channel.closeFuture.whenComplete { _ in shares.release(uid: uid) }
+            admittedUid = uid
             context.fireChannelActive()
         }
+    }
+
+    /// The share is freed as the connection closes, in the same event-loop turn (the close future completes a
+    /// turn later, after connections accepted meanwhile would have been counted against a share already free).
+    func channelInactive(context: ChannelHandlerContext) {
+        if let uid = admittedUid {
+            admittedUid = nil
+            shares.release(uid: uid)
+        }
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
