@@ -70,6 +70,7 @@ public struct ControlServer: Service {
 
         state.setService(Self.serviceName, .running, detail: "listening on \(state.socketPath)")
         notifier.ready(status: manager.readyStatus())
+        StartupPages.release()
         logger.notice("aiosd ready", metadata: [
             "socket.path": "\(state.socketPath)", "socket.activated": "\(activatedSocket != nil)",
             "config.path": "\(state.configPath)", "version": "\(AgentVersion.current)",
