@@ -83,52 +83,40 @@ import Testing
         #expect(peer.request.hasSuffix("\r\n\r\n{}"))
     }
 
-    @Test func anAnswerCutShortIsAnErrorNotAShortBody() throws {
-        let peer = try OneShotPeer(pieces: ["HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":"])
+    /// The error `ControlClient.call(.status)` throws for a peer answering `answer`; nil if it accepted it.
+    func failure(answering answer: String) throws -> ClientError? {
+        let peer = try OneShotPeer(pieces: [answer])
+        defer { peer.finish() }
         do {
             _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
-            Issue.record("a truncated body was accepted")
+            return nil
         } catch {
-            #expect(error.kind == .busy)
-            #expect(error.message.contains("closed the connection in the middle of its answer"), "\(error.message)")
+            return error
         }
-        peer.finish()
+    }
+
+    @Test func anAnswerCutShortIsAnErrorNotAShortBody() throws {
+        let error = try failure(answering: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":")
+        #expect(error?.kind == .busy)
+        #expect(error?.message.contains("closed the connection in the middle of its answer") == true, "\(error?.message ?? "accepted")")
     }
 
     @Test func anOversizedAnswerIsRefusedBeforeItIsRead() throws {
-        let peer = try OneShotPeer(pieces: ["HTTP/1.1 200 OK\r\nContent-Length: \(64 << 20)\r\n\r\n"])
-        do {
-            _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
-            Issue.record("a 64 MiB answer was accepted")
-        } catch {
-            #expect(error.kind == .failed)
-            #expect(error.message.contains("too large"))
-        }
-        peer.finish()
+        let error = try failure(answering: "HTTP/1.1 200 OK\r\nContent-Length: \(64 << 20)\r\n\r\n")
+        #expect(error?.kind == .failed)
+        #expect(error?.message.contains("too large") == true, "\(error?.message ?? "accepted")")
     }
 
     @Test func garbageIsNotHTTP() throws {
-        let peer = try OneShotPeer(pieces: ["SSH-2.0-OpenSSH_9.2\r\n\r\n"])
-        do {
-            _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
-            Issue.record("garbage accepted")
-        } catch {
-            #expect(error.kind == .busy)
-            #expect(error.message.contains("not HTTP/1.1"), "\(error.message)")
-        }
-        peer.finish()
+        let error = try failure(answering: "SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        #expect(error?.kind == .busy)
+        #expect(error?.message.contains("not HTTP/1.1") == true, "\(error?.message ?? "accepted")")
     }
 
     @Test func anErrorAnswerIsDecodedFromItsBody() throws {
         let body = #"{"error":{"code":"permission_denied","message":"operator level required"}}"#
-        let peer = try OneShotPeer(pieces: ["HTTP/1.1 403 Forbidden\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body])
-        do {
-            _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
-            Issue.record("a 403 was accepted")
-        } catch {
-            #expect(error.kind == .permissionDenied)
-            #expect(error.message == "operator level required")
-        }
-        peer.finish()
+        let error = try failure(answering: "HTTP/1.1 403 Forbidden\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
+        #expect(error?.kind == .permissionDenied)
+        #expect(error?.message == "operator level required")
     }
 }
