@@ -26,8 +26,8 @@ import Testing
         }
     }
 
-    @Test func anAliasBombInKeyPositionIsRefusedBeforeYamsHashesTheKeys() {
-        // Yams hashes mapping keys to find duplicates: an aliased bomb as a key would be hashed node by node.
+    @Test func anAliasBombInKeyPositionIsRefusedBeforeAnyKeyIsCompared() {
+        // Duplicate-key checks compare keys: an aliased bomb as a key must be refused by its size first.
         let text = Self.laughs() + "? *l9\n: x\n"
         #expect(throws: ConfigurationError.self) {
             try YAMLLoader(file: "config.yaml", limits: .k3sConfiguration).compose(text)
