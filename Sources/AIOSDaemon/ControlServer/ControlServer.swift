@@ -70,7 +70,6 @@ public struct ControlServer: Service {
 
         state.setService(Self.serviceName, .running, detail: "listening on \(state.socketPath)")
         notifier.ready(status: manager.readyStatus())
-        StartupPages.release()
         logger.notice("aiosd ready", metadata: [
             "socket.path": "\(state.socketPath)", "socket.activated": "\(activatedSocket != nil)",
             "config.path": "\(state.configPath)", "version": "\(AgentVersion.current)",
