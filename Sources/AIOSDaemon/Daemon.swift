@@ -38,11 +38,19 @@ public struct Daemon {
         // Short blocking work of the control requests and SIGHUP: definition files, the configuration file, doctor.
         let io = BlockingPool(threads: 2)
         let tasks = TaskSupervisor()
-        let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
-                                      workers: SyncWorkers(), logger: logger)
-        let sync = SecretSyncRunner(engine: engine, logger: logger, tasks: tasks, configuration: { state.configuration })
+        let connections = SyncConnections()
+        let election = SyncElection(configuration: { state.configuration },
+                                    leases: CurrentLeaseClient { () throws(SyncIssue) in try connections.kubernetes(configuration: state.configuration.sync) },
+                                    logger: logger)
+        let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: connections,
+                                      workers: SyncWorkers(), logger: logger, mayWrite: { election.mayWrite })
+        let publisher = DefinitionPublisher(leases: election.leases, configuration: { state.configuration }, logger: logger)
+        let sync = SecretSyncRunner(engine: engine, logger: logger, tasks: tasks, configuration: { state.configuration },
+                                    election: election, publisher: publisher)
+        let issuerRefresh = NodeHeartbeatService.IssuerRefresh()
         let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger), io: io,
-                                        configuration: { state.configuration }, apiServerAnswered: { sync.apiServerAnswered() })
+                                        configuration: { state.configuration },
+                                        apiServerAnswered: { sync.apiServerAnswered(); issuerRefresh.request() })
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
                                            onReload: { old, new in sync.configurationChanged(from: old, to: new) })
         let router = Router(
@@ -66,6 +74,11 @@ public struct Daemon {
         services.append(tasks)
         services.append(HostJobService(operations: operations, state: state))
         services.append(ReloadSignalService(manager: manager, state: state, io: io, logger: logger))
+        services.append(LeaderElectionService(election: election, state: state, logger: logger,
+                                              onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
+        services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger,
+                                             issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) }, refresh: issuerRefresh,
+                                             onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
         services.append(ClusterWatchService(runner: sync, state: state, logger: logger))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger, firstCycleDelay: firstSyncDelay))
         if let address = state.configuration.metrics.listen {
@@ -110,6 +123,7 @@ public struct Daemon {
             SecretAddHandler(runner: sync),
             SecretRemoveHandler(runner: sync),
             SyncHandler(runner: sync, tasks: tasks),
+            ClusterHandler(runner: sync, io: io),
         ]
     }
 }

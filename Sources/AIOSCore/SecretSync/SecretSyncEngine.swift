@@ -41,10 +41,14 @@ public final class SecretSyncEngine: Sendable {
         var notBefore: Int?
     }
 
-    /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
+    /// `hasherKeyPath`: the host's content-hash key from before the key was cluster-wide (see `contentHasher`).
     /// `workers`: the threads vault fetches and Secret writes are spread over (`sync.concurrency` at once).
+    /// The fence of leader election: true while this node may write Secrets (always, with one node and no election).
+    let mayWrite: @Sendable () -> Bool
+
     public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections,
-                workers: any BlockingWorkers, logger: Logger) {
+                workers: any BlockingWorkers, logger: Logger, mayWrite: @escaping @Sendable () -> Bool = { true }) {
+        self.mayWrite = mayWrite
         self.state = state
         self.workers = workers
         self.hasherKeyPath = hasherKeyPath
@@ -79,10 +83,10 @@ public final class SecretSyncEngine: Sendable {
         let owned: [String: KubernetesClient.SecretSummary]
         let hasher: ContentHasher
         do {
-            hasher = try contentHasher()
             kubernetes = try connections.kubernetes(configuration: configuration.sync)
             owned = Dictionary(try kubernetes.listSecrets(labelSelector: Self.ownerSelector).map { ("\($0.namespace)/\($0.name)", $0) },
                                uniquingKeysWith: { first, _ in first })
+            hasher = try contentHasher(kubernetes: kubernetes)
         } catch {
             let issue = (error as? SyncIssue) ?? SyncIssue(code: "KubernetesUnreachable", message: "\(error)",
                                                            hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
@@ -141,16 +145,14 @@ public final class SecretSyncEngine: Sendable {
         return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
     }
 
-    public func contentHasher() throws(SyncIssue) -> ContentHasher {
+    /// The cluster's content-hash key (see `ClusterHashKey`), read once per start; the host's key file from
+    /// before is only the proposal for a cluster that has none yet.
+    public func contentHasher(kubernetes: KubernetesClient) throws(SyncIssue) -> ContentHasher {
         if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
-        do {
-            let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
-            loadedHasher.withLock { $0 = hasher }
-            return hasher
-        } catch {
-            throw SyncIssue(code: "StateUnwritable", message: "cannot create the content-hash key \(hasherKeyPath): \(error)",
-                            hint: "aiosd keeps its state in /var/lib/aiosd (StateDirectory=aiosd in aiosd.service)")
-        }
+        let local = FileManager.default.contents(atPath: hasherKeyPath).map(Array.init)
+        let hasher = ContentHasher(key: try ClusterHashKey.obtain(kubernetes, proposal: local))
+        loadedHasher.withLock { $0 = hasher }
+        return hasher
     }
 
     public func forget(_ name: String) {
@@ -180,7 +182,7 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
-    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
+    public static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
             && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
     }
