@@ -5,8 +5,8 @@
 # one server is seen by a watch on another and counted at the server that took it; resourceVersions are
 # global and a stale one is a 409 whichever server wrote last (Leases, as leader election uses them); each
 # server keeps its own kube-apiserver flags and restarts alone while the others answer; a server cut off
-# the network loses quorum (its /readyz and writes fail), the others keep writing, and it catches up when
-# it is back.
+# the network loses quorum (its /readyz and writes fail, its Node goes Unknown), the others keep writing, and
+# it catches up when it is back.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init multi
@@ -90,8 +90,13 @@ check_rc 1 "a write through $N1 fails" -- kc "$N1" -n default create secret gene
 check_contains "... with etcd's error" "etcdserver: request timed out" "$LAST_OUT"
 check_eq "$N2 keeps answering /readyz" "ok" "$(readyz "$N2")"
 check "$N3 writes while $N1 is cut off" -- kc "$N3" -n default create secret generic during-partition --from-literal=k=v
+node_ready() { kc "$1" get node "$2" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'; }
+node_ready_is() { [[ $(node_ready "$1" "$2") == "$3" ]]; }
+check_within 60 "$N2 sees $N1's Node go Unknown (no heartbeat for 40 s: node lifecycle)" -- node_ready_is "$N2" "$N1" Unknown
+check_eq "... while $N3's Node stays Ready" "True" "$(node_ready "$N2" "$N3")"
 check "heal $N1" -- "$TB" heal "$N1"
 check_within 5 "$N1 is ready again" -- readyz "$N1"
+check_within 15 "$N1's Node is Ready again (its next heartbeat)" -- node_ready_is "$N2" "$N1" True
 check_eq "$N1 has the write made while it was cut off" "during-partition" \
     "$(kc "$N1" -n default get secret during-partition -o jsonpath='{.metadata.name}')"
 check_rc 1 "the refused write never happened" -- kc "$N2" -n default get secret cut-off
