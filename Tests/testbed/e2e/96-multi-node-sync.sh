@@ -47,7 +47,7 @@ identity:
   tenantId: $tenant
   clientId: $client
 sync:
-  interval: 5s
+  interval: 10s
   jitter: 0s
 EOF2
     check "$n: reload aiosd with the identity" -- on "$n" systemctl reload aiosd.service
@@ -67,8 +67,9 @@ check_eq "cluster status lists three ready server nodes" "3" \
 # ---------------------------------------------------------------- a secret added on NAME-3
 check_rc 0 "secret add on $N3" -- on "$N3" aiosctl secret add from-three --vault "$vault" --object plain-utf8 --key value
 check_within 60 "the Secret is written" -- kc "${NODES[0]}" get secret from-three
-sleep_cycles() { sleep $((2 * 5 + 1)); }   # two sync cycles: a second write would show
-sleep_cycles
+# leader_cycle: one more sync cycle on the node that leads now (`aiosctl sync --wait`; a follower's does nothing)
+leader_cycle() { local l; l=$(agreed_leader "${NODES[@]}") || l=$(agreed_leader "$@"); on "$l" aiosctl sync --wait; }
+check "another cycle on the leader" -- leader_cycle
 writers=()
 for n in "${NODES[@]}"; do [[ $(secret_writes "$n") == *"/from-three"* ]] && writers+=("$n"); done
 check_eq "one node wrote it" "1" "${#writers[@]}" "writers: ${writers[*]}"
@@ -101,7 +102,7 @@ else
     not_ok "a new leader within $((LEASE_SECONDS + RETRY_SECONDS + 5))s of the kill" "$(for n in "${others[@]}"; do on "$n" aiosctl cluster status; done 2>&1)"
     new=""
 fi
-sleep_cycles
+check "another cycle on the new leader" -- on "$new" aiosctl sync --wait
 during=$(( $(total_secret_writes "${NODES[@]}") - before ))
 echo "# Secret writes during and after the failover: $during"
 check_eq "the new leader's cycles write nothing (no churn)" "0" "$during"
@@ -122,7 +123,7 @@ else
     not_ok "another node leads while $cut is cut off" "$(for n in "${others[@]}"; do on "$n" aiosctl cluster status; done 2>&1)"
 fi
 cut_writes=$(total_secret_writes "$cut")
-sleep_cycles
+check "another cycle on the new leader" -- leader_cycle "${others[@]}"
 check_eq "$cut writes no Secret while cut off" "$cut_writes" "$(total_secret_writes "$cut")"
 check "heal $cut" -- "$TB" heal "$cut"
 
