@@ -1,7 +1,8 @@
 #!/bin/bash
 # A three-server K3s cluster (testbed up NAME --servers 3): three containers on one private network, each with
 # its own K3s stand-in server and aiosd, all servers on one datastore (as K3s HA is). Proves the cluster the
-# multi-node scenarios run on: every node sees every server as a Ready control-plane Node; a write through
+# multi-node scenarios run on: one Key Vault and Entra ID for all (NAME-cloud); every node sees every server
+# as a Ready control-plane Node; a write through
 # one server is seen by a watch on another and counted at the server that took it; resourceVersions are
 # global and a stale one is a 409 whichever server wrote last (Leases, as leader election uses them); each
 # server keeps its own kube-apiserver flags and restarts alone while the others answer; a server cut off
@@ -29,6 +30,16 @@ for n in "$N1" "$N2" "$N3"; do
 done
 check_eq "each node reaches the others by name on the private network" "ok" \
     "$(kc "$N1" --server "https://$N3:6443" get --raw /readyz)"
+
+# ---------------------------------------------------------------- one cloud: Entra ID and Key Vault
+vault=$("$TB" fixture "$N1" --json | json_get 'd["vault"]')
+check_eq "$N2 resolves the vault to the cluster's one Key Vault (NAME-cloud)" "10.213.0.10" \
+    "$(on "$N2" getent hosts "$vault.vault.azure.net" | awk '{print $1}')"
+"$TB" vault "$N3" set "$vault" e2e-shared PLANTED-shared >/dev/null
+check_eq "a secret set in the vault as $N3 sees it is the one $N1 sees" "PLANTED-shared" \
+    "$("$TB" vault "$N1" get "$vault" e2e-shared | json_get 'd["value"]')"
+check_eq "every member has member 1's fixture facts (same certificates)" \
+    "$(on "$N1" sha256sum /etc/aios-testbed/fixture.json | cut -c1-64)" "$(on "$N3" sha256sum /etc/aios-testbed/fixture.json | cut -c1-64)"
 
 # ---------------------------------------------------------------- one datastore
 # A raw watch on N3's server from its current resourceVersion: only events after it arrive.
