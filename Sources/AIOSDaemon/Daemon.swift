@@ -33,7 +33,8 @@ public struct Daemon {
         let state = self.state
         let connections = SyncConnections()
         let election = SyncElection(configuration: { state.configuration },
-                                    leases: CurrentLeaseClient { () throws(SyncIssue) in try connections.kubernetes(configuration: state.configuration.sync) })
+                                    leases: CurrentLeaseClient { () throws(SyncIssue) in try connections.kubernetes(configuration: state.configuration.sync) },
+                                    logger: logger)
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: connections,
                                       logger: logger, mayWrite: { election.mayWrite })
         let publisher = DefinitionPublisher(connections: connections, configuration: { state.configuration }, logger: logger)

@@ -155,3 +155,31 @@ import Testing
         #expect(!nodes[1].ready && nodes[1].role == .agent && !nodes[1].candidate)
     }
 }
+
+@Suite struct LeaderElectionConfigurationTests {
+    @Test func theElectionSettingsAreReadAndCheckedTogether() throws {
+        let loaded = try ConfigurationLoader().parse(
+            "cluster:\n  nodeName: server-2\n  leaderElection:\n    mode: on\n    leaseDuration: 30s\n    renewDeadline: 20s\n    retryPeriod: 4s\n",
+            file: "aiosd.yaml")
+        #expect(loaded.cluster.nodeName == "server-2" && loaded.cluster.leaderElection.mode == .on)
+        #expect(loaded.cluster.leaderElection.leaseDuration == .seconds(30) && loaded.cluster.leaderElection.retryPeriod == .seconds(4))
+        for bad in ["cluster:\n  leaderElection:\n    leaseDuration: 5s\n",
+                    "cluster:\n  leaderElection:\n    mode: sometimes\n",
+                    "cluster:\n  leaderElection:\n    retryPeriod: 500ms\n",
+                    "cluster:\n  nodeName: Server_2\n"] {
+            #expect(throws: ConfigurationError.self) { try ConfigurationLoader().parse(bad, file: "aiosd.yaml") }
+        }
+    }
+
+    @Test func aPublishPlanCreatesUpdatesWithdrawsOnlyItsOwnAndReportsConflicts() {
+        let published = [
+            "mine": PublishedDefinitions.Copy(name: "mine", text: "old", publisher: "a", uid: "u1"),
+            "gone": PublishedDefinitions.Copy(name: "gone", text: "x", publisher: "a", uid: "u2"),
+            "theirs": PublishedDefinitions.Copy(name: "theirs", text: "t", publisher: "b", uid: "u3"),
+            "same": PublishedDefinitions.Copy(name: "same", text: "s", publisher: "b", uid: "u4"),
+        ]
+        let plan = PublishedDefinitions.plan(node: "a", files: ["mine": "new", "theirs": "other", "same": "s", "fresh": "f"], published: published)
+        #expect(plan == [.create(name: "fresh", text: "f"), .update(name: "mine", text: "new"), .conflict(name: "theirs", publisher: "b"),
+                         .delete(name: "gone", uid: "u2")])
+    }
+}

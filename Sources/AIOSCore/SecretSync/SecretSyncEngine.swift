@@ -179,7 +179,7 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
-    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
+    public static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
             && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
     }

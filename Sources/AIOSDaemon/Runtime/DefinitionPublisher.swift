@@ -69,13 +69,14 @@ final class DefinitionPublisher: Sendable {
         }
     }
 
-    /// The definitions in force cluster-wide: a published copy wins over a local file of the same name (its
-    /// first publisher's), local files not yet published count too. Copies that do not parse are `invalid`.
-    func merge(_ local: SyncDefinitionDirectory.Loaded, defaultNamespace: String) -> SyncDefinitionDirectory.Loaded {
+    /// The definitions in force cluster-wide: this node's files (its own copies only mirror them, and may lag a
+    /// moment behind an edit or a removal), and the copies other nodes published; of the same name in both, the
+    /// other node's copy wins (it was published first). Copies that do not parse are `invalid`.
+    func merge(_ local: SyncDefinitionDirectory.Loaded, node: String, defaultNamespace: String) -> SyncDefinitionDirectory.Loaded {
         guard let copies = state.withLock({ $0.copies }) else { return local }
         var byName = Dictionary(local.definitions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var invalid = local.invalid
-        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) {
+        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.publisher != node {
             if let mine = byName[name], SyncDefinitionFile.render(mine) == copy.text { continue }
             let origin = "\(LeaderElectionSettings.namespace)/\(PublishedDefinitions.secretName(for: name)) (published by \(copy.publisher))"
             do {

@@ -61,7 +61,9 @@ public final class SecretSyncRunner: Sendable {
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
         var files = definitions()
-        if let publisher { files = publisher.merge(files, defaultNamespace: configuration().sync.defaultNamespace) }
+        if let publisher, let election {
+            files = publisher.merge(files, node: election.nodeName, defaultNamespace: configuration().sync.defaultNamespace)
+        }
         var result = Definitions(all: files.definitions, invalidFiles: files.invalid)
         let configuration = configuration()
         guard configuration.cluster.secretSyncs != .off else {
@@ -224,7 +226,7 @@ public final class SecretSyncRunner: Sendable {
                onResult: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) async -> SyncCycleReport {
         await withCheckedContinuation { continuation in
             queue.async { [self] in
-                if let reason = election?.standDownReason {
+                if let reason = election?.standDownBeforeCycle() {
                     // Only the leader reads Key Vault and writes Secrets and SecretSync status.
                     logger.info("Secret sync skipped: this node does not sync", metadata: ["sync.role": "\(reason)"])
                     continuation.resume(returning: .stoodDown(reason))

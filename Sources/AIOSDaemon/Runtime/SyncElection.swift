@@ -1,6 +1,7 @@
 import AIOSAPI
 import AIOSCore
 import Foundation
+import Logging
 import Synchronization
 
 /// This node's part in "one syncer per cluster": whether it competes for the sync Lease (its K3s role and
@@ -8,12 +9,15 @@ import Synchronization
 final class SyncElection: Sendable {
     let configuration: @Sendable () -> AgentConfiguration
     let leases: any LeaseClient
+    let logger: Logger
     private let now: @Sendable () -> Date
     private let current = Mutex<LeaderElector?>(nil)
 
-    init(configuration: @escaping @Sendable () -> AgentConfiguration, leases: any LeaseClient, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(configuration: @escaping @Sendable () -> AgentConfiguration, leases: any LeaseClient,
+         logger: Logger = Logger(label: "aiosd.election") { _ in SwiftLogNoOpLogHandler() }, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.leases = leases
+        self.logger = logger
         self.now = now
     }
 
@@ -58,8 +62,29 @@ final class SyncElection: Sendable {
     /// The fence: checked before every Secret and status write.
     var mayWrite: Bool { standDownReason == nil }
 
-    /// One election step (blocking: Lease calls); nil when this node is no candidate.
-    func step() -> [LeaderElector.Transition]? { elector()?.step() }
+    /// One election step (blocking: Lease calls), its changes told to the journal; nil when this node is no candidate.
+    func step() -> [LeaderElector.Transition]? {
+        guard let transitions = elector()?.step() else { return nil }
+        let lease = "\(LeaderElectionSettings.namespace)/\(LeaderElectionSettings.leaseName)"
+        for transition in transitions {
+            switch transition {
+            case .becameLeader:
+                logger.notice("This node leads secret sync", metadata: ["lease": "\(lease)", "node": "\(nodeName)"])
+            case .stoppedLeading(let reason):
+                logger.warning("This node stopped leading secret sync; it writes nothing", metadata: ["lease": "\(lease)", "reason": "\(reason)"])
+            case .newLeader(let name):
+                logger.notice("Secret sync is led by another node", metadata: ["lease": "\(lease)", "leader": "\(name)"])
+            }
+        }
+        return transitions
+    }
+
+    /// Before a cycle: a candidate that does not lead tries the Lease once more now (right after start, or
+    /// after K3s came back, the schedule's next attempt may be seconds away), then says whether it syncs.
+    func standDownBeforeCycle() -> String? {
+        if candidacy == .candidate, !(current.withLock { $0 }?.mayWrite ?? false) { _ = step() }
+        return standDownReason
+    }
 
     /// On a graceful stop: the leader gives the Lease up so another node takes over at once.
     func release() { retire() }

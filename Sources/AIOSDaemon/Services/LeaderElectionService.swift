@@ -6,7 +6,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the sync election: a step every `retryPeriod` (with client-go's jitter of up to 1.2 × while not
-/// leading), the journal told of each change of leader; on a graceful stop the leader releases the Lease.
+/// leading); a node that takes over from another leader syncs at once; on a graceful stop the leader releases
+/// the Lease.
 struct LeaderElectionService: Service {
     static let serviceName = "leader-election"
 
@@ -25,11 +26,15 @@ struct LeaderElectionService: Service {
     }
 
     func run() async throws {
+        // The first Lease a node takes at start needs no extra cycle (the schedule's first one comes 2 s after
+        // start); a takeover after following (failover) syncs at once.
+        var followed = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let transitions = await withCheckedContinuation { continuation in
                 queue.async { continuation.resume(returning: election.step()) }
             }
-            for transition in transitions ?? [] { report(transition) }
+            if transitions?.contains(.becameLeader) == true && followed { onBecameLeader() }
+            if transitions != nil && !(election.view?.leading ?? false) { followed = true }
             let settings = election.configuration().cluster.leaderElection
             state.setService(Self.serviceName, .running, detail: election.roleText)
             let leading = election.view?.leading ?? false
@@ -40,18 +45,5 @@ struct LeaderElectionService: Service {
             queue.async { election.release(); continuation.resume() }
         }
         state.setService(Self.serviceName, .stopped)
-    }
-
-    private func report(_ transition: LeaderElector.Transition) {
-        let lease = "\(LeaderElectionSettings.namespace)/\(LeaderElectionSettings.leaseName)"
-        switch transition {
-        case .becameLeader:
-            logger.notice("This node leads secret sync", metadata: ["lease": "\(lease)", "node": "\(election.nodeName)"])
-            onBecameLeader()
-        case .stoppedLeading(let reason):
-            logger.warning("This node stopped leading secret sync; it writes nothing", metadata: ["lease": "\(lease)", "reason": "\(reason)"])
-        case .newLeader(let name):
-            logger.notice("Secret sync is led by another node", metadata: ["lease": "\(lease)", "leader": "\(name)"])
-        }
     }
 }
