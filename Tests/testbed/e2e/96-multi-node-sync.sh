@@ -61,6 +61,8 @@ echo "# leader: $leader"
 leaders=0
 for n in "${NODES[@]}"; do [[ $(sync_role "$n") == leader ]] && leaders=$((leaders + 1)); done
 check_eq "exactly one node says it is the leader" 1 "$leaders"
+check_eq "the Lease kube-system/aios-sync-leader names it" "$leader" \
+    "$(on "$N3" kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n kube-system get lease aios-sync-leader -o jsonpath='{.spec.holderIdentity}')"
 check_eq "cluster status lists three ready server nodes" "3" \
     "$(on "${NODES[0]}" aiosctl cluster status --json | json_get 'len([x for x in d["nodes"] if x["role"] == "server" and x["ready"]])')"
 
