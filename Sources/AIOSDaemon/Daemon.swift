@@ -37,10 +37,11 @@ public struct Daemon {
                                     logger: logger)
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: connections,
                                       logger: logger, mayWrite: { election.mayWrite })
-        let publisher = DefinitionPublisher(connections: connections, configuration: { state.configuration }, logger: logger)
+        let publisher = DefinitionPublisher(leases: election.leases, configuration: { state.configuration }, logger: logger)
         let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration }, election: election, publisher: publisher)
-        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
-                                        configuration: { state.configuration }, apiServerAnswered: { sync.apiServerAnswered() })
+        let issuerRefresh = NodeHeartbeatService.IssuerRefresh()
+        let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger), configuration: { state.configuration },
+                                        apiServerAnswered: { sync.apiServerAnswered(); issuerRefresh.request() })
         // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
         operations.startRecovery()
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
@@ -59,7 +60,7 @@ public struct Daemon {
         services.append(LeaderElectionService(election: election, state: state, logger: logger,
                                               onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
         services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger,
-                                             issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) },
+                                             issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) }, refresh: issuerRefresh,
                                              onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger))
         if let address = state.configuration.metrics.listen {

@@ -50,29 +50,36 @@ final class FakeLeaseStore: Sendable {
         }
 
         func createLease(namespace: String, name: String, _ record: LeaseRecord) throws(KubernetesError) -> LeaseRecord {
-            try reachable()
-            let key = "\(namespace)/\(name)"
-            let who = self.who
-            return try store.state.withLock { s throws(KubernetesError) -> LeaseRecord in
-                if s.leases[key] != nil { throw KubernetesError(code: 409, reason: "AlreadyExists", message: "leases \"\(name)\" already exists") }
-                s.version += 1
-                var stored = record
-                stored.resourceVersion = "\(s.version)"
-                s.leases[key] = stored
-                s.writes.append("\(who) \(name)")
-                return stored
+            try write(namespace, name, record) { current throws(KubernetesError) in
+                if current != nil { throw KubernetesError(code: 409, reason: "AlreadyExists", message: "leases \"\(name)\" already exists") }
             }
         }
 
         func updateLease(namespace: String, name: String, _ record: LeaseRecord) throws(KubernetesError) -> LeaseRecord {
+            try write(namespace, name, record) { current throws(KubernetesError) in
+                guard let current else { throw KubernetesError(code: 404, reason: "NotFound", message: "not found") }
+                guard current.resourceVersion == record.resourceVersion else {
+                    throw KubernetesError(code: 409, reason: "Conflict", message: "the object has been modified")
+                }
+            }
+        }
+
+        func deleteLease(namespace: String, name: String) throws(KubernetesError) {
+            try reachable()
+            let who = self.who
+            store.state.withLock { s in
+                if s.leases.removeValue(forKey: "\(namespace)/\(name)") != nil { s.writes.append("\(who) \(name) deleted") }
+            }
+        }
+
+        /// Stores `record` under a new resourceVersion if `check` (given the current Lease) does not throw.
+        private func write(_ namespace: String, _ name: String, _ record: LeaseRecord,
+                           check: (LeaseRecord?) throws(KubernetesError) -> Void) throws(KubernetesError) -> LeaseRecord {
             try reachable()
             let key = "\(namespace)/\(name)"
             let who = self.who
             return try store.state.withLock { s throws(KubernetesError) -> LeaseRecord in
-                guard let current = s.leases[key] else { throw KubernetesError(code: 404, reason: "NotFound", message: "not found") }
-                guard current.resourceVersion == record.resourceVersion else {
-                    throw KubernetesError(code: 409, reason: "Conflict", message: "the object has been modified")
-                }
+                try check(s.leases[key])
                 s.version += 1
                 var stored = record
                 stored.resourceVersion = "\(s.version)"

@@ -173,13 +173,13 @@ import Testing
 
     @Test func aPublishPlanCreatesUpdatesWithdrawsOnlyItsOwnAndReportsConflicts() {
         let published = [
-            "mine": PublishedDefinitions.Copy(name: "mine", text: "old", publisher: "a", uid: "u1"),
-            "gone": PublishedDefinitions.Copy(name: "gone", text: "x", publisher: "a", uid: "u2"),
-            "theirs": PublishedDefinitions.Copy(name: "theirs", text: "t", publisher: "b", uid: "u3"),
-            "same": PublishedDefinitions.Copy(name: "same", text: "s", publisher: "b", uid: "u4"),
+            "mine": PublishedDefinitions.Copy(name: "mine", text: "old", publisher: "a", version: "7"),
+            "gone": PublishedDefinitions.Copy(name: "gone", text: "x", publisher: "a", version: "8"),
+            "theirs": PublishedDefinitions.Copy(name: "theirs", text: "t", publisher: "b", version: "9"),
+            "same": PublishedDefinitions.Copy(name: "same", text: "s", publisher: "b", version: "10"),
         ]
         let plan = PublishedDefinitions.plan(node: "a", files: ["mine": "new", "theirs": "other", "same": "s", "fresh": "f"], published: published)
-        #expect(plan == [.create(name: "fresh", text: "f"), .update(name: "mine", text: "new"), .conflict(name: "theirs", publisher: "b"),
-                         .delete(name: "gone", uid: "u2")])
+        #expect(plan == [.create(name: "fresh", text: "f"), .update(name: "mine", text: "new", version: "7"), .conflict(name: "theirs", publisher: "b"),
+                         .delete(name: "gone")])
     }
 }

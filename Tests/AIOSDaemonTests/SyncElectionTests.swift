@@ -71,18 +71,19 @@ import Testing
         let store = FakeLeaseStore()
         let configA = try Self.configuration(h, node: "a"), configC = try Self.configuration(h, node: "c")
         try Self.writeDefinition(configC, "db")  // added on c only
-        let publisherC = DefinitionPublisher(connections: h.engine.connections, configuration: { configC }, logger: Self.logger)
+        let publisherC = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "c"), configuration: { configC }, logger: Self.logger)
         #expect(try publisherC.reconcile(node: "c"))
-        let copy = try #require(h.kube.secret("kube-system", "aios-definition-db"))
-        #expect(copy.annotations[PublishedDefinitions.publisherAnnotation] == "c" && copy.data.isEmpty)
+        let copy = try #require(store.lease("kube-system/aios-definition-db"))
+        #expect(copy.holderIdentity == "c" && copy.annotations[PublishedDefinitions.definitionAnnotation]?.contains("keyvaultName: kv-one") == true)
+        #expect(h.kube.requests.isEmpty, "a published definition is no Secret")
 
         // c is gone; a leads and syncs the union.
         let a = SyncElection(configuration: { configA }, leases: FakeLeaseStore.Connection(store, who: "a"))
         a.step()
-        let publisherA = DefinitionPublisher(connections: h.engine.connections, configuration: { configA }, logger: Self.logger)
+        let publisherA = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { configA }, logger: Self.logger)
         #expect(try publisherA.reconcile(node: "a"))
         #expect(try !publisherA.reconcile(node: "a"), "nothing changed: nothing to report")
-        #expect(h.kube.secret("kube-system", "aios-definition-db") != nil, "a does not withdraw what c published")
+        #expect(store.lease("kube-system/aios-definition-db") != nil, "a does not withdraw what c published")
         let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, configuration: { configA }, election: a, publisher: publisherA)
         let report = await leader.cycle(force: false, reason: "test")
         #expect(report.outcomes.map(\.name) == ["db"] && report.outcomes.map(\.result) == [.applied])
@@ -97,6 +98,6 @@ import Testing
         // c removes its file: c withdraws its copy.
         try FileManager.default.removeItem(atPath: "\(configC.sync.definitions)/db.yaml")
         #expect(try publisherC.reconcile(node: "c"))
-        #expect(h.kube.secret("kube-system", "aios-definition-db") == nil)
+        #expect(store.lease("kube-system/aios-definition-db") == nil)
     }
 }

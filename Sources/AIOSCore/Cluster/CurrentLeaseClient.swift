@@ -24,4 +24,8 @@ public struct CurrentLeaseClient: LeaseClient {
     public func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord] {
         try client().listLeases(namespace: namespace, labelSelector: labelSelector)
     }
+
+    public func deleteLease(namespace: String, name: String) throws(KubernetesError) {
+        try client().deleteLease(namespace: namespace, name: name)
+    }
 }

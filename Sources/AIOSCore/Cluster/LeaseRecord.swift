@@ -43,4 +43,6 @@ public protocol LeaseClient: Sendable {
     func updateLease(namespace: String, name: String, _ record: LeaseRecord) throws(KubernetesError) -> LeaseRecord
     /// Every Lease in `namespace` carrying `labelSelector`, by name.
     func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord]
+    /// Deletes the Lease (gone already is fine).
+    func deleteLease(namespace: String, name: String) throws(KubernetesError)
 }

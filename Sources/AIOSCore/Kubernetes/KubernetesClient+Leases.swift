@@ -40,6 +40,13 @@ extension KubernetesClient: LeaseClient {
         return leases
     }
 
+    public func deleteLease(namespace: String, name: String) throws(KubernetesError) {
+        let response = try send(.delete, "\(Self.leasesPath(namespace: namespace))/\(name)")
+        guard response.status == 200 || response.status == 202 || response.status == 404 else {
+            throw Self.error(from: response, doing: "delete Lease \(namespace)/\(name)")
+        }
+    }
+
     // MARK: Wire
 
     static func decodeLease(_ body: [UInt8], what: String) throws(KubernetesError) -> LeaseRecord {

@@ -6,7 +6,7 @@ import Synchronization
 /// Keeps this node's definition files published in the cluster (see `PublishedDefinitions`) and gives the
 /// leader the definitions other nodes published. Reconciled at every heartbeat (10 s).
 final class DefinitionPublisher: Sendable {
-    let connections: SyncConnections
+    let leases: any LeaseClient
     let configuration: @Sendable () -> AgentConfiguration
     let logger: Logger
 
@@ -17,8 +17,8 @@ final class DefinitionPublisher: Sendable {
 
     private let state = Mutex(State())
 
-    init(connections: SyncConnections, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
-        self.connections = connections
+    init(leases: any LeaseClient, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
+        self.leases = leases
         self.configuration = configuration
         self.logger = logger
     }
@@ -27,19 +27,18 @@ final class DefinitionPublisher: Sendable {
     /// true when the copies changed since the last call (the leader then syncs at once).
     func reconcile(node: String) throws(SyncIssue) -> Bool {
         let configuration = configuration()
-        let kubernetes = try connections.kubernetes(configuration: configuration.sync)
         let loaded = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace).load()
         // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
         let broken = Set(loaded.invalid.map(\.name))
         let files = Dictionary(loaded.definitions.map { ($0.name, SyncDefinitionFile.render($0)) }, uniquingKeysWith: { a, _ in a })
         do {
-            var copies = try PublishedDefinitions.list(kubernetes)
+            var copies = try PublishedDefinitions.list(leases)
             let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
-                if case .delete(let name, _) = $0 { return !broken.contains(name) }
+                if case .delete(let name) = $0 { return !broken.contains(name) }
                 return true
             }
-            let conflicts = try PublishedDefinitions.apply(actions, node: node, to: kubernetes)
-            if actions.count > conflicts.count { copies = try PublishedDefinitions.list(kubernetes) }
+            let conflicts = try PublishedDefinitions.apply(actions, node: node, to: leases)
+            if actions.count > conflicts.count { copies = try PublishedDefinitions.list(leases) }
             var conflicting: [String: String] = [:]
             for case .conflict(let name, let publisher) in conflicts { conflicting[name] = publisher }
             let changed = state.withLock { s -> Bool in
@@ -55,9 +54,9 @@ final class DefinitionPublisher: Sendable {
             }
             for action in actions {
                 switch action {
-                case .create(let name, _), .update(let name, _):
+                case .create(let name, _), .update(let name, _, _):
                     logger.notice("Definition published to the cluster", metadata: ["secret": "\(name)", "node": "\(node)"])
-                case .delete(let name, _):
+                case .delete(let name):
                     logger.notice("Definition withdrawn from the cluster (its file is gone)", metadata: ["secret": "\(name)", "node": "\(node)"])
                 case .conflict:
                     break
@@ -78,7 +77,7 @@ final class DefinitionPublisher: Sendable {
         var invalid = local.invalid
         for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.publisher != node {
             if let mine = byName[name], SyncDefinitionFile.render(mine) == copy.text { continue }
-            let origin = "\(LeaderElectionSettings.namespace)/\(PublishedDefinitions.secretName(for: name)) (published by \(copy.publisher))"
+            let origin = "Lease \(LeaderElectionSettings.namespace)/\(PublishedDefinitions.leaseName(for: name)) (published by \(copy.publisher))"
             do {
                 byName[name] = try SyncDefinitionFile.parse(copy.text, file: origin, name: name, defaultNamespace: defaultNamespace)
                 invalid.removeAll { $0.name == name }

@@ -72,6 +72,10 @@ public final class HostOperations: Sendable {
     /// otherwise it is the usual JSON response once the job has finished.
     func job<T: Encodable & Sendable>(_ kind: String, request: APIRequest, touchesK3s: Bool,
                                       _ body: @escaping @Sendable (JobContext) throws(APIError) -> T) async throws(APIError) -> APIReply {
+        if touchesK3s, NodeRole.detect(kubeconfig: configuration().sync.kubeconfig) == .agent {
+            throw APIError(code: .badRequest, message: "this host is a K3s agent (worker) node: it runs no API server, so aiosd changes nothing of K3s here",
+                           hint: "run it on a K3s server node (aiosctl cluster status lists them)")
+        }
         let (record, position) = store.create(kind: kind)
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let streaming = request.wantsStream

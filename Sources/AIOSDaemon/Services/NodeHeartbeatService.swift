@@ -4,10 +4,11 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Renews this node's heartbeat Lease (`kube-system/aios-node-<node>`) every 10 s, so `aiosctl cluster status`
 /// on any node shows every aiosd. The issuers (a journal read and an API server probe) are looked up once a
-/// minute, not at every beat.
+/// minute and after each K3s job, not at every beat.
 struct NodeHeartbeatService: Service {
     static let serviceName = "heartbeat"
     static let issuerRefreshBeats = 6
@@ -22,10 +23,19 @@ struct NodeHeartbeatService: Service {
     let logger: Logger
     let issuers: @Sendable () -> Issuers
     let onPublishedChange: @Sendable () -> Void
+    /// Set after a K3s job: the issuers are looked up again at the next beat, not a minute later.
+    let refresh: IssuerRefresh
     private let queue = DispatchQueue(label: "aiosd.heartbeat")
 
+    final class IssuerRefresh: Sendable {
+        private let pending = Mutex(false)
+        func request() { pending.withLock { $0 = true } }
+        func take() -> Bool { pending.withLock { let was = $0; $0 = false; return was } }
+    }
+
     init(election: SyncElection, publisher: DefinitionPublisher, state: DaemonState, logger: Logger, issuers: @escaping @Sendable () -> Issuers,
-         onPublishedChange: @escaping @Sendable () -> Void) {
+         refresh: IssuerRefresh, onPublishedChange: @escaping @Sendable () -> Void) {
+        self.refresh = refresh
         self.election = election
         self.publisher = publisher
         self.state = state
@@ -41,7 +51,7 @@ struct NodeHeartbeatService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let role = election.nodeRole
             if role != .none {
-                if role == .server && beat % Self.issuerRefreshBeats == 0 { known = await blocking { issuers() } }
+                if role == .server && (refresh.take() || beat % Self.issuerRefreshBeats == 0) { known = await blocking { issuers() } }
                 let heartbeat = NodeHeartbeat(name: election.nodeName, role: role, version: AgentVersion.current, syncRole: election.roleText,
                                               candidate: election.candidacy == .candidate, issuerConfigured: known.configured,
                                               issuerServed: known.served, issuerRunning: known.running)

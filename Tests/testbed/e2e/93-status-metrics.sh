@@ -97,8 +97,12 @@ check_eq "status: this K3s server leads the sync" '["server", "leader"]' "$(json
 check_rc 0 "status (text) names the sync role" -- inside aiosctl status
 check_contains "... node line" "node:     $node (K3s server); sync role: leader" "$LAST_OUT"
 check_eq "metrics: aiosd_sync_leader 1" 1 "$(metric 'int(m("aiosd_sync_leader"))' "$(scrape)")"
-listed() { inside aiosctl cluster status --json | json_get '[n["name"] for n in d["nodes"] if n["ready"]]' | grep -q "\"$node\""; }
-check_within 12 "cluster status --json lists this node, ready" -- listed
+# The heartbeat after the workload-identity job carries the issuer it enabled (looked up after each K3s job).
+listed() {
+    inside aiosctl cluster status --json |
+        json_get '[n["name"] for n in d["nodes"] if n["ready"] and n.get("issuerServed") == "'"$issuer"'"]' | grep -q "\"$node\""
+}
+check_within 12 "cluster status --json lists this node, ready, serving the enabled issuer" -- listed
 check_rc 0 "cluster status --json" -- inside aiosctl cluster status --json
 json=$LAST_OUT
 check_eq "... top-level leader is this node" "$node" "$(json_get 'd["leader"]' <<<"$json")" "$json"
