@@ -72,9 +72,9 @@ import Testing
         let configA = try Self.configuration(h, node: "a"), configC = try Self.configuration(h, node: "c")
         try Self.writeDefinition(configC, "db")  // added on c only
         let publisherC = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "c"), configuration: { configC }, logger: Self.logger)
-        #expect(try publisherC.reconcile(node: "c"))
+        #expect(try !publisherC.reconcile(node: "c"), "its own copy changes nothing c syncs")
         let copy = try #require(store.lease("kube-system/aios-definition-db"))
-        #expect(copy.holderIdentity == "c" && copy.annotations[PublishedDefinitions.definitionAnnotation]?.contains("keyvaultName: kv-one") == true)
+        #expect(copy.holderIdentity == "c" && copy.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-one") == true)
         #expect(h.kube.requests.isEmpty, "a published definition is no Secret")
 
         // c is gone; a leads and syncs the union.
@@ -97,7 +97,9 @@ import Testing
 
         // c removes its file: c withdraws its copy.
         try FileManager.default.removeItem(atPath: "\(configC.sync.definitions)/db.yaml")
-        #expect(try publisherC.reconcile(node: "c"))
+        _ = try publisherC.reconcile(node: "c")
         #expect(store.lease("kube-system/aios-definition-db") == nil)
+        #expect(try publisherA.reconcile(node: "a"), "a sees the copy go")
+        #expect(leader.allDefinitions().all.first?.keyvaultName == "kv-two", "now a's own file is in force")
     }
 }

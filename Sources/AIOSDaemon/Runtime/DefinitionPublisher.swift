@@ -24,7 +24,7 @@ final class DefinitionPublisher: Sendable {
     }
 
     /// Publishes, updates or withdraws this node's files and reads every copy (blocking: API server calls);
-    /// true when the copies changed since the last call (the leader then syncs at once).
+    /// true when other nodes' copies changed since the last call (the leader then syncs at once).
     func reconcile(node: String) throws(SyncIssue) -> Bool {
         let configuration = configuration()
         let loaded = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace).load()
@@ -41,8 +41,10 @@ final class DefinitionPublisher: Sendable {
             if actions.count > conflicts.count { copies = try PublishedDefinitions.list(leases) }
             var conflicting: [String: String] = [:]
             for case .conflict(let name, let publisher) in conflicts { conflicting[name] = publisher }
+            // Only other nodes' copies change what the leader syncs (its own mirror its files).
+            let others = { (copies: [String: PublishedDefinitions.Copy]) in copies.filter { $0.value.publisher != node }.mapValues(\.text) }
             let changed = state.withLock { s -> Bool in
-                let before = s.copies.map { $0.mapValues(\.text) }
+                let before = others(s.copies ?? [:])
                 s.copies = copies
                 let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
                 s.conflicts = conflicting
@@ -50,7 +52,7 @@ final class DefinitionPublisher: Sendable {
                     logger.warning("Definition file differs from the copy another node published; not published",
                                    metadata: ["secret": "\(name)", "publisher": "\(publisher)"])
                 }
-                return before != copies.mapValues(\.text)
+                return before != others(copies)
             }
             for action in actions {
                 switch action {
