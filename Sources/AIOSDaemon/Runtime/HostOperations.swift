@@ -82,39 +82,14 @@ public final class HostOperations: Sendable {
         emit(JobEvent(event: .queued, job: record.id, position: position))
         logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
 
-        let store = self.store, logger = self.logger, queue = self.queue, apiServerAnswered = self.apiServerAnswered
-        let run = Task { () -> Result<T, APIError> in
+        let queue = self.queue, apiServerAnswered = self.apiServerAnswered
+        let run = Task { [self] () -> Result<T, APIError> in
             await withCheckedContinuation { (done: CheckedContinuation<Result<T, APIError>, Never>) in
                 queue.async {
-                    store.update(record.id) {
-                        $0.state = .running
-                        $0.startedAt = Date()
-                    }
-                    emit(JobEvent(event: .started, job: record.id))
-                    let context = JobContext(id: record.id, store: store, emit: emit)
-                    let result = Result { () throws(APIError) -> T in try body(context) }
-                    let failed = (try? result.get()) == nil
-                    // A K3s change captures K3s' journal at the moment it failed, before its rollback restarts K3s.
-                    let journal = touchesK3s && failed && store.get(record.id)?.k3sJournal == nil
-                        ? JournalReader.tail(unit: K3sDefaults.unit, count: JobContext.journalLines) : nil
-                    let final = store.update(record.id) {
-                        $0.finishedAt = Date()
-                        switch result {
-                        case .success: $0.state = .succeeded
-                        case .failure(let error):
-                            $0.state = .failed
-                            $0.error = error
-                            if let journal { $0.k3sJournal = journal }
-                        }
-                    }
-                    logger.notice("Host job finished", metadata: [
-                        "job.id": "\(record.id)", "job.kind": "\(kind)", "job.state": "\(final?.state.rawValue ?? "?")",
-                    ])
-                    let response = (try? result.get()).flatMap { try? APICoding.encoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
-                    emit(JobEvent(event: .finished, job: record.id, record: final, response: response))
+                    let result = execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: emit, body)
                     continuation.finish()
                     done.resume(returning: result)
-                    if touchesK3s && !failed { apiServerAnswered() }
+                    if touchesK3s, case .success = result { apiServerAnswered() }
                 }
             }
         }
@@ -124,6 +99,49 @@ public final class HostOperations: Sendable {
         case .success(let value): return .json(value)
         case .failure(let error): throw error
         }
+    }
+
+    /// A job aiosd starts itself (its part of a rollout across the cluster's servers): queued like a request's,
+    /// recorded and listed alike, and waited for. Must not be called from the host-operations queue.
+    func runJob<T: Encodable & Sendable>(_ kind: String, touchesK3s: Bool, _ body: (JobContext) throws(APIError) -> T) -> Result<T, APIError> {
+        let (record, position) = store.create(kind: kind)
+        logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
+        let result = queue.sync { execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: { _ in }, body) }
+        if touchesK3s, case .success = result { apiServerAnswered() }
+        return result
+    }
+
+    /// Runs a queued job on the host queue: its record through running to finished, its events, and K3s' journal
+    /// when a K3s change failed.
+    private func execute<T: Encodable & Sendable>(_ id: String, kind: String, touchesK3s: Bool, emit: @escaping @Sendable (JobEvent) -> Void,
+                                                  _ body: (JobContext) throws(APIError) -> T) -> Result<T, APIError> {
+        store.update(id) {
+            $0.state = .running
+            $0.startedAt = Date()
+        }
+        emit(JobEvent(event: .started, job: id))
+        let context = JobContext(id: id, store: store, emit: emit)
+        let result = Result { () throws(APIError) -> T in try body(context) }
+        let failed = (try? result.get()) == nil
+        // A K3s change captures K3s' journal at the moment it failed, before its rollback restarts K3s.
+        let journal = touchesK3s && failed && store.get(id)?.k3sJournal == nil
+            ? JournalReader.tail(unit: K3sDefaults.unit, count: JobContext.journalLines) : nil
+        let final = store.update(id) {
+            $0.finishedAt = Date()
+            switch result {
+            case .success: $0.state = .succeeded
+            case .failure(let error):
+                $0.state = .failed
+                $0.error = error
+                if let journal { $0.k3sJournal = journal }
+            }
+        }
+        logger.notice("Host job finished", metadata: [
+            "job.id": "\(id)", "job.kind": "\(kind)", "job.state": "\(final?.state.rawValue ?? "?")",
+        ])
+        let response = (try? result.get()).flatMap { try? APICoding.encoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        emit(JobEvent(event: .finished, job: id, record: final, response: response))
+        return result
     }
 
     static func apiError(_ error: SystemdError, doing what: String) -> APIError {
