@@ -8,14 +8,14 @@ import Glibc
 enum RolloutProgress {
     /// Records the change with `endpoint` (`allServers` set in `body`), then follows the rollout to its end.
     static func request(_ endpoint: Endpoint, body: [UInt8], global: GlobalOptions) throws {
-        do {
+        do throws(ClientError) {
             let client = global.client(defaultTimeout: 60)
             if global.json {
                 let recorded = try client.call(endpoint, body: body)
                 Output.printJSON(recorded)
                 return
             }
-            let recorded = try client.call(endpoint, body: body, as: K3sRolloutResponse.self)
+            let recorded = try client.call(endpoint, as: K3sRolloutResponse.self, body: body)
             Output.print("rollout \(recorded.generation) recorded in \(recorded.object): \(recorded.change) on \(recorded.servers.map(\.name).joined(separator: ", "))")
             let finished = try follow(recorded, client: client)
             Output.print(table(finished))
@@ -23,7 +23,7 @@ enum RolloutProgress {
                 throw ClientError(kind: .failed, message: "the rollout \(finished.state == "running" ? "is still running" : "failed"); the servers after the failed one were not changed",
                                   hint: "see each server's job: aiosctl jobs (on that server); the rollout: aiosctl k3s rollout")
             }
-        } catch let error as ClientError {
+        } catch {
             throw Output.fail(error, json: global.json)
         }
     }

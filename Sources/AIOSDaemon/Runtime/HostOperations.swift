@@ -86,7 +86,7 @@ public final class HostOperations: Sendable {
         let run = Task { [self] () -> Result<T, APIError> in
             await withCheckedContinuation { (done: CheckedContinuation<Result<T, APIError>, Never>) in
                 queue.async {
-                    let result = execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: emit, body)
+                    let result = self.execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: emit, body)
                     continuation.finish()
                     done.resume(returning: result)
                     if touchesK3s, case .success = result { apiServerAnswered() }

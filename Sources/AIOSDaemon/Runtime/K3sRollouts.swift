@@ -72,8 +72,9 @@ struct K3sRollouts: Sendable {
 
     /// The cluster's last rollout, or nil if there was none.
     func current() throws(APIError) -> K3sRolloutResponse? {
-        do {
-            return try KubernetesRolloutStore(client: try client()).load().map { Self.response($0.rollout) }
+        let store = KubernetesRolloutStore(client: try client())
+        do throws(K3sRolloutError) {
+            return try store.load().map { Self.response($0.rollout) }
         } catch {
             throw APIError(code: .unavailable, message: "cannot read the rollout: \(error.message)", hint: error.hint)
         }

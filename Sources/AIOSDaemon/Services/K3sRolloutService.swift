@@ -3,13 +3,14 @@ import Dispatch
 import Logging
 import ServiceLifecycle
 
-/// This server's part in rollouts of K3s changes across the cluster: looks at the rollout record every few
-/// seconds (every second while one runs) and, when it is this server's turn, makes the change here as a host job.
-/// On a host without a K3s server it only checks now and then whether one arrived.
+/// This server's part in rollouts of K3s changes across the cluster: looks at the rollout record every 5 s
+/// (every second while one runs) and, when it is this server's turn, makes the change here as a host job.
+/// On a host without a K3s server it only checks every 10 s whether one arrived.
 struct K3sRolloutService: Service {
     static let serviceName = "k3s-rollout"
     static let idleInterval = Duration.seconds(5)
     static let activeInterval = Duration.seconds(1)
+    static let noServerInterval = Duration.seconds(10)
 
     let rollouts: K3sRollouts
     let state: DaemonState
@@ -34,7 +35,7 @@ struct K3sRolloutService: Service {
             if text != last { log(outcome, text: text) }
             last = text
             state.setService(Self.serviceName, .running, detail: text)
-            let wait = Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
+            let wait = node == nil ? Self.noServerInterval : Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {

@@ -25,9 +25,9 @@ public enum K3sRolloutDecision: Sendable, Equatable {
         }
         for other in rollout.servers where other.name != node {
             guard let seen = servers.first(where: { $0.name == other.name }) else {
-                return .wait("server \(other.name) is not in the cluster's Node list")
+                return .wait("\(other.name) is not in the cluster's Node list")
             }
-            if !seen.ready { return .wait("server \(other.name) is not Ready") }
+            if !seen.ready { return .wait("\(other.name) is not Ready") }
         }
         return .apply
     }

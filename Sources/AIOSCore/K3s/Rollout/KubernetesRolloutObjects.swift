@@ -1,3 +1,4 @@
+import AIOSHTTP
 import Foundation
 
 /// Where rollouts live: `kube-system`, which only cluster administrators can write (a namespace user who could
