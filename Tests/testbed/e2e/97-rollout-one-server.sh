@@ -3,7 +3,7 @@
 # kube-system/aios-rollout, this server's aiosd (its k3s-rollout service) makes the change as a host job under
 # the Lease kube-system/aios-k3s-restart, and aiosctl follows it to the end; idempotence; a change K3s refuses
 # rolls back and marks the rollout failed; a record written by hand that this server's policy refuses is
-# refused, nothing touched. The three-server rollout is 96-rolling-issuer.sh.
+# refused, nothing touched. The three-server rollout is 98-rolling-issuer.sh.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init rollout1
