@@ -12,7 +12,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker
 	-Xcc -ffile-prefix-map=$(CURDIR)=.
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-fuzz test-testbed deb demo bench lint clean check-version mutate fuzz
+.PHONY: all deps build test test-unit test-fuzz test-testbed test-standin deb demo bench lint clean check-version mutate fuzz
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 	swift build
 
 # Unit and integration tests (the in-process server and the real binaries), then the testbed tests.
-test: test-unit test-fuzz test-testbed
+test: test-unit test-fuzz test-standin test-testbed
 
 test-unit: deps
 	swift build --build-tests
@@ -49,6 +49,13 @@ test-testbed: deb
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
 	Tests/testbed/aio/check.sh
+
+# The K3s stand-in's own tests (Tests/testbed/k3s/standin/tests, seconds). pytest from PyPI into a directory of its
+# own (as the Azure fidelity test installs the Azure SDKs), run by Debian's python3 (python3-yaml, as in the testbed).
+PYTEST_DIR ?= .build-pytest
+test-standin:
+	@[ -d $(PYTEST_DIR)/pytest ] || pip3 install -q --disable-pip-version-check --no-warn-script-location --target $(PYTEST_DIR) pytest
+	PYTHONPATH=$(PYTEST_DIR) /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/testbed/k3s/standin/tests
 
 # In `make test`: every fuzz target briefly (3 s each), so a parser that crashes on its seeds or soon after fails CI.
 test-fuzz:

@@ -31,9 +31,13 @@ public struct Daemon {
         let activatedSocket = try ListenFDs.takeUnixListener()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = self.state
-        let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: SyncConnections(),
-                                      logger: logger)
-        let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration })
+        let connections = SyncConnections()
+        let election = SyncElection(configuration: { state.configuration },
+                                    leases: CurrentLeaseClient { () throws(SyncIssue) in try connections.kubernetes(configuration: state.configuration.sync) })
+        let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: connections,
+                                      logger: logger, mayWrite: { election.mayWrite })
+        let publisher = DefinitionPublisher(connections: connections, configuration: { state.configuration }, logger: logger)
+        let sync = SecretSyncRunner(engine: engine, logger: logger, configuration: { state.configuration }, election: election, publisher: publisher)
         let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger),
                                         configuration: { state.configuration }, apiServerAnswered: { sync.apiServerAnswered() })
         // A K3s change a crash interrupted is rolled back first, on the host-operations queue (not delaying READY=1).
@@ -51,6 +55,11 @@ public struct Daemon {
                                             ping: { notifier.watchdogPing() }, state: state, logger: logger))
         }
         services.append(ReloadSignalService(manager: manager, state: state, logger: logger))
+        services.append(LeaderElectionService(election: election, state: state, logger: logger,
+                                              onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
+        services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger,
+                                             issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) },
+                                             onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger))
         services.append(K3sRolloutService(rollouts: K3sRollouts(operations: operations), state: state, logger: logger))
         if let address = state.configuration.metrics.listen {
@@ -96,6 +105,7 @@ public struct Daemon {
             SecretAddHandler(runner: sync),
             SecretRemoveHandler(runner: sync),
             SyncHandler(runner: sync),
+            ClusterHandler(runner: sync),
         ]
     }
 }

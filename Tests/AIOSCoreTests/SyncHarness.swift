@@ -41,6 +41,15 @@ final class SyncHarness: @unchecked Sendable {
     let key: [UInt8]
     var configuration = AgentConfiguration()
     private(set) var engine: SecretSyncEngine!
+    /// The leader-election fence the engine checks before each write (open unless a test closes it).
+    final class Fence: Sendable {
+        private let state = Mutex(true)
+        var open: Bool {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+    }
+    let fence = Fence()
 
     init(key: [UInt8] = Array(repeating: 7, count: 32)) throws {
         self.key = key
@@ -62,7 +71,8 @@ final class SyncHarness: @unchecked Sendable {
             credential: { identity in credentials.callFor(identity) },
             logger: logs.logger("aios.keyvault"))
         engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
-                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"))
+                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"),
+                                  mayWrite: { [fence] in fence.open })
     }
 
     func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {

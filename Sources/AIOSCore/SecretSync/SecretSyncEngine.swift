@@ -40,8 +40,13 @@ public final class SecretSyncEngine: Sendable {
         var notBefore: Int?
     }
 
-    /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
-    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger) {
+    /// `hasherKeyPath`: the host's content-hash key from before the key was cluster-wide (see `contentHasher`).
+    /// The fence of leader election: true while this node may write Secrets (always, with one node and no election).
+    let mayWrite: @Sendable () -> Bool
+
+    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger,
+                mayWrite: @escaping @Sendable () -> Bool = { true }) {
+        self.mayWrite = mayWrite
         self.state = state
         self.hasherKeyPath = hasherKeyPath
         self.connections = connections
@@ -75,10 +80,10 @@ public final class SecretSyncEngine: Sendable {
         let owned: [String: KubernetesClient.SecretSummary]
         let hasher: ContentHasher
         do {
-            hasher = try contentHasher()
             kubernetes = try connections.kubernetes(configuration: configuration.sync)
             owned = Dictionary(try kubernetes.listSecrets(labelSelector: Self.ownerSelector).map { ("\($0.namespace)/\($0.name)", $0) },
                                uniquingKeysWith: { first, _ in first })
+            hasher = try contentHasher(kubernetes: kubernetes)
         } catch {
             let issue = (error as? SyncIssue) ?? SyncIssue(code: "KubernetesUnreachable", message: "\(error)",
                                                            hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
@@ -137,16 +142,14 @@ public final class SecretSyncEngine: Sendable {
         return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
     }
 
-    public func contentHasher() throws(SyncIssue) -> ContentHasher {
+    /// The cluster's content-hash key (see `ClusterHashKey`), read once per start; the host's key file from
+    /// before is only the proposal for a cluster that has none yet.
+    public func contentHasher(kubernetes: KubernetesClient) throws(SyncIssue) -> ContentHasher {
         if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
-        do {
-            let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
-            loadedHasher.withLock { $0 = hasher }
-            return hasher
-        } catch {
-            throw SyncIssue(code: "StateUnwritable", message: "cannot create the content-hash key \(hasherKeyPath): \(error)",
-                            hint: "aiosd keeps its state in /var/lib/aiosd (StateDirectory=aiosd in aiosd.service)")
-        }
+        let local = FileManager.default.contents(atPath: hasherKeyPath).map(Array.init)
+        let hasher = ContentHasher(key: try ClusterHashKey.obtain(kubernetes, proposal: local))
+        loadedHasher.withLock { $0 = hasher }
+        return hasher
     }
 
     public func forget(_ name: String) {

@@ -2,7 +2,6 @@ import AIOSAPI
 import AIOSCore
 import Dispatch
 import Foundation
-import Glibc
 import Logging
 
 /// This node's side of rollouts of a K3s change across the cluster's servers: records a request in the cluster,
@@ -31,26 +30,20 @@ struct K3sRollouts: Sendable {
         }
     }
 
-    /// This server's Node name as K3s chooses it: `node-name` (flag, K3S_NODE_NAME or a file), else the host
-    /// name in lower case (k3s pkg/agent/config: getHostnameAndIPs).
+    /// This node's Node name: `cluster.nodeName`, else K3s' `node-name` (flag, K3S_NODE_NAME or a file), else
+    /// the host name in lower case as K3s takes it (k3s pkg/agent/config: getHostnameAndIPs).
     func nodeName() -> String {
-        serverNodeName() ?? Self.hostName()
+        operations.configuration().cluster.nodeName ?? serverNodeName() ?? NodeRole.hostNodeName()
     }
 
     /// This host's Node name when it runs a K3s server, else nil.
     func serverNodeName() -> String? {
         guard let run = try? operations.k3s().runConfiguration() else { return nil }
+        if let name = operations.configuration().cluster.nodeName { return name }
         if let name = (try? run.effective())?.setting("node-name")?.values.last?.value, !name.isEmpty {
             return name
         }
-        return Self.hostName()
-    }
-
-    /// The kernel's host name in lower case, as K3s takes it (os.Hostname, strings.ToLower).
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased()
+        return NodeRole.hostNodeName()
     }
 
     /// Records `change` for every server; the caller's level was judged before.

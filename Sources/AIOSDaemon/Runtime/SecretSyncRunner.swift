@@ -31,7 +31,15 @@ public final class SecretSyncRunner: Sendable {
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
     private let cluster = Mutex<ClusterSyncSource?>(nil)
 
-    init(engine: SecretSyncEngine, logger: Logger, configuration: @escaping @Sendable () -> AgentConfiguration) {
+    /// Who syncs in a cluster (nil in tests of a lone runner: this one always does).
+    let election: SyncElection?
+    /// Definition files published by every node (nil: this node's files only).
+    let publisher: DefinitionPublisher?
+
+    init(engine: SecretSyncEngine, logger: Logger, configuration: @escaping @Sendable () -> AgentConfiguration, election: SyncElection? = nil,
+         publisher: DefinitionPublisher? = nil) {
+        self.election = election
+        self.publisher = publisher
         self.engine = engine
         self.logger = logger
         self.configuration = configuration
@@ -52,7 +60,8 @@ public final class SecretSyncRunner: Sendable {
     }
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
-        let files = definitions()
+        var files = definitions()
+        if let publisher { files = publisher.merge(files, defaultNamespace: configuration().sync.defaultNamespace) }
         var result = Definitions(all: files.definitions, invalidFiles: files.invalid)
         let configuration = configuration()
         guard configuration.cluster.secretSyncs != .off else {
@@ -215,6 +224,12 @@ public final class SecretSyncRunner: Sendable {
                onResult: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) async -> SyncCycleReport {
         await withCheckedContinuation { continuation in
             queue.async { [self] in
+                if let reason = election?.standDownReason {
+                    // Only the leader reads Key Vault and writes Secrets and SecretSync status.
+                    logger.info("Secret sync skipped: this node does not sync", metadata: ["sync.role": "\(reason)"])
+                    continuation.resume(returning: .stoodDown(reason))
+                    return
+                }
                 progress.withLock { $0.running = true }
                 let configuration = configuration()
                 handleDeletedSecretSyncs(configuration)
@@ -314,11 +329,12 @@ public final class SecretSyncRunner: Sendable {
     /// "SecretUpToDate" forever.
     private func writeStatuses(_ loaded: Definitions, configuration: AgentConfiguration) {
         guard let client = try? engine.connections.kubernetes(configuration: configuration.sync),
-              let hasher = try? engine.contentHasher() else { return }
+              let hasher = try? engine.contentHasher(kubernetes: client) else { return }
         if loaded.clusterNote == nil, let source = cluster.withLock({ $0 }) {
             let selected = Set(loaded.selectedSyncs.map(\.key))
             for sync in source.snapshot.secretSyncs where !selected.contains(sync.key) && ClusterStatus.isAiosds(sync) {
                 do {
+                    try engine.checkFence()
                     try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name),
                                            status: ClusterStatus.released)
                     logger.notice("SecretSync no longer selected; aiosd's status removed", metadata: ["secret": "\(sync.key)"])
@@ -332,6 +348,7 @@ public final class SecretSyncRunner: Sendable {
             let desired = ClusterStatus.desired(for: sync, status: engine.status(sync.key), invalid: invalid[sync.key], hasher: hasher)
             guard ClusterStatus.differs(desired, from: sync) else { continue }
             do {
+                try engine.checkFence()
                 try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name), status: desired)
             } catch {
                 logger.warning("Cannot write the SecretSync's status", metadata: ["secret": "\(sync.key)", "error": "\(error)"])

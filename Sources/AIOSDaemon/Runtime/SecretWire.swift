@@ -135,6 +135,6 @@ enum SecretWire {
     static func response(_ report: SyncCycleReport) -> SyncResponse {
         SyncResponse(finished: true, startedAt: report.startedAt, finishedAt: report.finishedAt, results: report.outcomes.map(result),
                      invalid: report.invalidDefinitions.map { InvalidDefinition(name: "", error: $0) },
-                     vaultRequests: report.vaultRequests, kubernetesRequests: report.kubernetesRequests)
+                     vaultRequests: report.vaultRequests, kubernetesRequests: report.kubernetesRequests, standDown: report.standDown)
     }
 }

@@ -28,6 +28,8 @@ import sqlite3
 import threading
 import time
 
+from .storage import _write as write_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (rv INTEGER PRIMARY KEY, store TEXT NOT NULL, rkey TEXT NOT NULL,
     key TEXT NOT NULL, rec TEXT, server TEXT NOT NULL, at REAL NOT NULL);
@@ -130,17 +132,6 @@ class Datastore:
                             self.conn.execute("INSERT OR IGNORE INTO bootstrap (name, data) VALUES (?, ?)",
                                               (n, f.read()))
         return replaced
-
-
-def write_file(path, data, mode=0o600):
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 class ClusterLock:
