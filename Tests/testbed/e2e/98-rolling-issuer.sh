@@ -141,6 +141,11 @@ check_within 30 "$E2E_NAME-1 is applying" -- applying1
 check "kill -9 aiosd on $E2E_NAME-1 while it applies" -- on 1 systemctl kill -s KILL aiosd.service
 succeeded() { [ "$(rollout 3 'd["state"]')" = succeeded ]; }
 check_within 180 "the rollout goes on and succeeds" -- succeeded
+if on 1 journalctl -u aiosd.service -o cat | grep -q "Interrupted K3s change rolled back"; then
+    echo "# the kill interrupted $E2E_NAME-1's change: recovered at its next start, then applied again"
+else
+    echo "# the kill came after $E2E_NAME-1's change had finished: its aiosd only recorded the result"
+fi
 check_eq "... each server done" "[\"done\", \"done\", \"done\"]" "$(rollout 2 '[s["state"] for s in d["servers"]]')"
 check_not_contains "$E2E_NAME-1's drop-in no longer names the policy" "audit-policy-file" "$(on 1 cat "$dropin")"
 check_eq "$E2E_NAME-1 serves the issuer" "$arc" "$(served 1)"
