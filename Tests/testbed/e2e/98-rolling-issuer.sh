@@ -134,6 +134,8 @@ check_contains "$E2E_NAME-1 has the change" "audit-policy-file=$policy" "$(on 1 
 
 # Undo it everywhere: NAME-1 has it, NAME-2 and NAME-3 have nothing to do. aiosd on NAME-1 is killed while it
 # applies; systemd starts it again, it recovers its interrupted change and carries on.
+# NAME-1's K3s takes 8 s to be ready from now on (a slower box), so its turn is long enough to be caught.
+on 1 sh -c 'echo K3S_STANDIN_START_DELAY=8 >> /etc/systemd/system/k3s.service.env'
 on 3 aiosctl k3s apiserver-arg unset audit-policy-file --all-servers > "$tmp/unset.out" 2>&1 &
 follower=$!
 applying1() { [ "$(rollout 3 'd["servers"][0]["state"]')" = applying ]; }
