@@ -52,8 +52,11 @@ enum RolloutProgress {
         if let started = server.startedAt {
             text += server.finishedAt.map { " in \(DurationText.format(seconds: $0.timeIntervalSince(started)))" } ?? " since \(Output.timestamp(started))"
         }
-        if server.changed == false { text += " (nothing to do)" }
-        if let message = server.message, server.state != "done" || server.changed != false { text += ": \(message)" }
+        if server.state == "done" && server.changed == false {
+            text += " (nothing to do)"
+        } else if let message = server.message {
+            text += ": \(message)"
+        }
         return text
     }
 
@@ -63,7 +66,7 @@ enum RolloutProgress {
         var rows = [["SERVER", "STATE", "STARTED", "FINISHED", "DETAIL"]]
         for server in rollout.servers {
             rows.append([server.name, server.state, server.startedAt.map(Output.timestamp) ?? "-", server.finishedAt.map(Output.timestamp) ?? "-",
-                         server.changed == false ? "nothing to do" : server.message ?? ""])
+                         server.state == "done" && server.changed == false ? "nothing to do" : server.message ?? ""])
         }
         lines.append(Output.table(rows))
         return lines.joined(separator: "\n")

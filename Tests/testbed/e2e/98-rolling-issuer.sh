@@ -125,7 +125,9 @@ stats=$(analyse fail); echo "# readiness: $stats"
 check_contains "... never all down meanwhile" "all-down slots 0," "$stats"
 check_eq "the rollout stopped at $E2E_NAME-2" "[\"failed\", \"done\", \"rolled-back\", \"pending\"]" \
     "$(rollout 1 '[d["state"]] + [s["state"] for s in d["servers"]]')"
-check_contains "... with K3s' reason in $E2E_NAME-2's entry" "loading audit policy file" "$(rollout 3 'd["servers"][1]["message"]')"
+check_contains "... $E2E_NAME-2's entry says it rolled back" "rolled back: the previous $dropin is restored" "$(rollout 3 'd["servers"][1]["message"]')"
+job2=$(on 2 aiosctl jobs --json | json_get '[j["id"] for j in d if j["kind"] == "rollout-apiserver-arg-edit"][-1]')
+check_contains "... and its host job keeps K3s' own reason" "loading audit policy file" "$(on 2 aiosctl jobs show "$job2")"
 check_eq "$E2E_NAME-2's drop-in is the previous one" "$sum2" "$(on 2 sha256sum "$dropin")"
 check_eq "$E2E_NAME-2 serves the issuer again" "$arc" "$(served 2)"
 check_eq "$E2E_NAME-3's drop-in was not touched" "$sum3" "$(on 3 sha256sum "$dropin")"
