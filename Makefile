@@ -35,8 +35,9 @@ test: test-unit test-fuzz test-standin test-testbed
 
 test-unit: deps
 	swift build --build-tests
-	# In parallel: nothing in aiosd or the tests blocks the cooperative pool (DESIGN.md, Runtime and concurrency).
-	swift test --skip-build
+	# Serially in CI: `swift test` in parallel passes (nothing blocks the cooperative pool), but on a loaded
+	# 2-core machine an in-process test now and then still misses a raw-socket read deadline (issue 17).
+	swift test --skip-build --no-parallel
 
 deb: deps check-version
 	swift build $(RELEASE_FLAGS)

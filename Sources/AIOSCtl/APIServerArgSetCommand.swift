@@ -27,6 +27,9 @@ struct APIServerArgSetCommand: ParsableCommand {
     @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
     var force = false
 
+    @Flag(name: .long, help: "Make the change on every server of the cluster, one at a time, through the cluster (see: aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -36,13 +39,14 @@ struct APIServerArgSetCommand: ParsableCommand {
     }
 
     func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments, force: force ? true : nil), global: global)
+        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments, force: force ? true : nil, allServers: allServers ? true : nil), global: global)
     }
 }
 
 enum APIServerArgEdit {
     static func send(_ request: APIServerArgsEditRequest, global: GlobalOptions) throws {
         let body = Array(try APICoding.encoder().encode(request))
+        if request.allServers == true { return try RolloutProgress.request(.apiServerArgsEdit, body: body, global: global) }
         do {
             guard let response = try JobProgress.run(.apiServerArgsEdit, body: body, as: K3sChangeResponse.self, global: global,
                                                      defaultTimeout: 900) else { return }

@@ -17,9 +17,12 @@ struct APIServerArgUnsetCommand: ParsableCommand {
     @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
     var force = false
 
+    @Flag(name: .long, help: "Make the change on every server of the cluster, one at a time, through the cluster (see: aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags, force: force ? true : nil), global: global)
+        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags, force: force ? true : nil, allServers: allServers ? true : nil), global: global)
     }
 }

@@ -12,10 +12,14 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
     @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
     var force = false
 
+    @Flag(name: .long, help: "Make the change on every server of the cluster, one at a time, through the cluster (see: aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil)))
+        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil, allServers: allServers ? true : nil)))
+        if allServers { return try RolloutProgress.request(.workloadIdentityDisable, body: body, global: global) }
         do {
             guard let response = try JobProgress.run(.workloadIdentityDisable, body: body, as: K3sChangeResponse.self, global: global,
                                                      defaultTimeout: 900) else { return }

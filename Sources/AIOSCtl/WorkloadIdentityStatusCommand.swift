@@ -8,13 +8,20 @@ struct WorkloadIdentityStatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the issuer K3s is configured with, the one its API server runs with and serves, and the az command that federates the agent's identity.")
 
+    @Flag(name: .long, help: "Show the cluster's last change across all servers instead: each server's state and times (as aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let client = global.client(defaultTimeout: 30)
         do {
             if global.json {
-                Output.printJSON(try client.call(.workloadIdentityStatus))
+                Output.printJSON(try client.call(allServers ? .k3sRollout : .workloadIdentityStatus))
+                return
+            }
+            if allServers {
+                Output.print(RolloutProgress.table(try client.call(.k3sRollout, as: K3sRolloutResponse.self)))
                 return
             }
             Output.print(Self.summary(try client.call(.workloadIdentityStatus, as: WorkloadIdentityStatusResponse.self)))

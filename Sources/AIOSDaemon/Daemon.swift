@@ -81,6 +81,7 @@ public struct Daemon {
                                              onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
         services.append(ClusterWatchService(runner: sync, state: state, logger: logger))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger, firstCycleDelay: firstSyncDelay))
+        services.append(K3sRolloutService(rollouts: K3sRollouts(operations: operations), state: state, logger: logger))
         if let address = state.configuration.metrics.listen {
             services.append(MetricsListenerService(address: address, eventLoopGroup: eventLoopGroup, sync: sync, state: state, logger: logger))
         }
@@ -116,6 +117,7 @@ public struct Daemon {
             WorkloadIdentityDisableHandler(operations: operations),
             APIServerArgsHandler(operations: operations),
             APIServerArgsEditHandler(operations: operations),
+            K3sRolloutHandler(rollouts: K3sRollouts(operations: operations)),
             JobsHandler(store: operations.store),
             JobHandler(store: operations.store),
             SecretsHandler(runner: sync, io: io),

@@ -43,7 +43,9 @@ struct DaemonHarness {
         _ = await daemon.result
     }
 
-    var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(5)) }
+    /// A deadline, not a wait: answers come in milliseconds; 30 s leaves room for a 2-core machine running the
+    /// whole suite in parallel (5 s was missed there). Tests of timeouts use clients of their own.
+    var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(30)) }
 
     /// Polls until the socket answers, then makes one request that the server closes: answered, the server has
     /// also seen the probes' connections end (before it), so none still counts against the connection caps.

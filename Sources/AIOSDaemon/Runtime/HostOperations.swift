@@ -1,8 +1,10 @@
 import AIOSAPI
 import AIOSCore
 import AIOSSystemd
+import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// Runs host operations (daemon-reload, K3s restarts and changes) as jobs, one at a time on a thread of their
 /// own: sd-bus calls block, and two restarts of K3s must never overlap. Others queue and are told their position.
@@ -119,36 +121,10 @@ public final class HostOperations: Sendable {
         emit(JobEvent(event: .queued, job: record.id, position: position))
         logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
 
-        let logger = self.logger, apiServerAnswered = self.apiServerAnswered
-        let execute: @Sendable () throws(APIError) -> T = { () throws(APIError) -> T in
-            store.update(record.id) {
-                $0.state = .running
-                $0.startedAt = Date()
-            }
-            emit(JobEvent(event: .started, job: record.id))
-            let context = JobContext(id: record.id, store: store, emit: emit)
-            let result = Result { () throws(APIError) -> T in try body(context) }
-            let failed = (try? result.get()) == nil
-            // A K3s change captures K3s' journal at the moment it failed, before its rollback restarts K3s.
-            let journal = touchesK3s && failed && store.get(record.id)?.k3sJournal == nil
-                ? JournalReader.tail(unit: K3sDefaults.unit, count: JobContext.journalLines) : nil
-            let final = store.update(record.id) {
-                $0.finishedAt = Date()
-                switch result {
-                case .success: $0.state = .succeeded
-                case .failure(let error):
-                    $0.state = .failed
-                    $0.error = error
-                    if let journal { $0.k3sJournal = journal }
-                }
-            }
-            logger.notice("Host job finished", metadata: [
-                "job.id": "\(record.id)", "job.kind": "\(kind)", "job.state": "\(final?.state.rawValue ?? "?")",
-            ])
-            let response = (try? result.get()).flatMap { try? APICoding.encoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
-            emit(JobEvent(event: .finished, job: record.id, record: final, response: response))
+        let execute: @Sendable () throws(APIError) -> T = { [self] () throws(APIError) -> T in
+            let result = self.execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: emit, body)
             continuation.finish()
-            if touchesK3s && !failed { apiServerAnswered() }
+            if touchesK3s, case .success = result { self.apiServerAnswered() }
             return try result.get()
         }
         if streaming {
@@ -164,6 +140,65 @@ public final class HostOperations: Sendable {
         }
         continuation.finish()
         return .json(try await inTurn(execute).get())
+    }
+
+    /// A job aiosd starts itself (its part of a rollout across the cluster's servers): queued like a request's,
+    /// recorded and listed alike, and waited for. Called from a blocking thread of its own (the rollout
+    /// service's), never from the cooperative pool or the host-jobs thread: it waits for the job's turn.
+    func runJob<T: Encodable & Sendable>(_ kind: String, touchesK3s: Bool,
+                                         _ body: @escaping @Sendable (JobContext) throws(APIError) -> T) -> Result<T, APIError> {
+        let (record, position) = store.create(kind: kind)
+        logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
+        let outcome = Mutex<Result<T, APIError>>(.failure(TaskSupervisor.stopping))
+        let finished = DispatchSemaphore(value: 0)
+        let thread = self.thread
+        let queued = enqueue { [self] run in
+            if run {
+                _ = try? await thread.run {
+                    let result = self.execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: { _ in }, body)
+                    outcome.withLock { $0 = result }
+                }
+            }
+            finished.signal()
+        }
+        guard queued else { return .failure(TaskSupervisor.stopping) }
+        finished.wait()
+        let result = outcome.withLock { $0 }
+        if touchesK3s, case .success = result { apiServerAnswered() }
+        return result
+    }
+
+    /// Runs a job in its turn on the host-jobs thread: its record through running to finished, its events, and
+    /// K3s' journal when a K3s change failed.
+    private func execute<T: Encodable & Sendable>(_ id: String, kind: String, touchesK3s: Bool, emit: @escaping @Sendable (JobEvent) -> Void,
+                                                  _ body: (JobContext) throws(APIError) -> T) -> Result<T, APIError> {
+        store.update(id) {
+            $0.state = .running
+            $0.startedAt = Date()
+        }
+        emit(JobEvent(event: .started, job: id))
+        let context = JobContext(id: id, store: store, emit: emit)
+        let result = Result { () throws(APIError) -> T in try body(context) }
+        let failed = (try? result.get()) == nil
+        // A K3s change captures K3s' journal at the moment it failed, before its rollback restarts K3s.
+        let journal = touchesK3s && failed && store.get(id)?.k3sJournal == nil
+            ? JournalReader.tail(unit: K3sDefaults.unit, count: JobContext.journalLines) : nil
+        let final = store.update(id) {
+            $0.finishedAt = Date()
+            switch result {
+            case .success: $0.state = .succeeded
+            case .failure(let error):
+                $0.state = .failed
+                $0.error = error
+                if let journal { $0.k3sJournal = journal }
+            }
+        }
+        logger.notice("Host job finished", metadata: [
+            "job.id": "\(id)", "job.kind": "\(kind)", "job.state": "\(final?.state.rawValue ?? "?")",
+        ])
+        let response = (try? result.get()).flatMap { try? APICoding.encoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        emit(JobEvent(event: .finished, job: id, record: final, response: response))
+        return result
     }
 
     static func apiError(_ error: SystemdError, doing what: String) -> APIError {

@@ -5,6 +5,8 @@ import os
 import re
 import urllib.parse
 
+import yaml  # python3-yaml (the host's /usr is the container's)
+
 
 # ---------------------------------------------------------------- apiserver args
 
@@ -236,4 +238,30 @@ def validate_apiserver_args(args):
             if d != 0 and d < 3600:
                 errs.append("service-account-max-token-expiration %s should not be less than 1h0m0s"
                             % go_duration_str(d))
+    for k, v in args:
+        if k == "audit-policy-file":
+            err = audit_policy_error(v)
+            if err:
+                errs.append(err)
     return errs
+
+
+def audit_policy_error(path):
+    """kube-apiserver loads --audit-policy-file at start and exits if it cannot (k8s.io/apiserver
+    pkg/server/options/audit.go "loading audit policy file: %v"; pkg/audit/policy/reader.go LoadPolicyFromFile:
+    "failed to read file path %q: %+v", "failed decoding: %v", "%v: from file %v"). Decoded as a Policy of
+    audit.k8s.io/v1; its rules are not validated."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return 'loading audit policy file: failed to read file path "%s": open %s: %s' % (
+            path, path, (e.strerror or "error").lower())
+    try:
+        doc = yaml.safe_load(data)
+    except yaml.YAMLError as e:
+        return "loading audit policy file: failed decoding: %s: from file %s" % (str(e).splitlines()[0], path)
+    if not isinstance(doc, dict) or doc.get("apiVersion") != "audit.k8s.io/v1" or doc.get("kind") != "Policy":
+        return ("loading audit policy file: failed decoding: unknown or missing apiVersion/kind (want audit.k8s.io/v1 "
+                "Policy): from file %s" % path)
+    return None

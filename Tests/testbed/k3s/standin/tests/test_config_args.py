@@ -44,6 +44,19 @@ def test_unknown_flags_and_bad_values_are_refused():
     assert aa.validate_apiserver_args(aa.get_args(base, [])) == []
 
 
+def test_an_audit_policy_file_must_load(tmp_path):
+    base = aa.default_apiserver_args("/d", "cluster.local", 6443, "127.0.0.1")
+    good, bad, absent = tmp_path / "good.yaml", tmp_path / "bad.yaml", tmp_path / "absent.yaml"
+    good.write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n")
+    bad.write_text("rules: [not a policy\n")
+    assert aa.validate_apiserver_args(aa.get_args(base, ["audit-policy-file=%s" % good])) == []
+    errs = aa.validate_apiserver_args(aa.get_args(base, ["audit-policy-file=%s" % bad]))
+    assert errs and errs[0].startswith("loading audit policy file: failed decoding")
+    errs = aa.validate_apiserver_args(aa.get_args(base, ["audit-policy-file=%s" % absent]))
+    assert errs == ['loading audit policy file: failed to read file path "%s": open %s: no such file or directory'
+                    % (absent, absent)]
+
+
 def test_go_durations():
     assert aa.parse_go_duration("1h30m") == 5400
     assert aa.go_duration_str(5400) == "1h30m0s"
