@@ -33,7 +33,7 @@ import Testing
              "metadata":{"name":"spc-ops-4f74e85","namespace":"azure-iot-operations"},
              "spec":{"provider":"azure","parameters":{"clientId":"11111111-2222-3333-4444-555555555555","keyvaultName":"contoso-kv",
                "tenantId":"72f988bf-0000-4000-8000-00000000a105",
-               "objects":"array:\n    - |\n      objectName: clitestpassword\n      objectType: secret\n    - |\n      objectName: my-cert-der\n      objectType: secret\n      objectEncoding: hex\n"}}}
+               "objects":"array:\\n    - |\\n      objectName: clitestpassword\\n      objectType: secret\\n    - |\\n      objectName: my-cert-der\\n      objectType: secret\\n      objectEncoding: hex\\n"}}}
             """)))
         let sync = try #require(ClusterObjects.SecretSync(json: Self.json("""
             {"apiVersion":"secret-sync.x-k8s.io/v1alpha1","kind":"SecretSync",

@@ -157,9 +157,9 @@ check "the retained Secret is still there after the collector's passes" -- has_s
 configure "$hourly" "$retain"
 reload_and_wait "reload: back to an hourly schedule"
 
-# ---- K3s killed in the middle of a cycle. A write elsewhere first moves the API server's resourceVersion past
-# the SecretSync watch's, so the restarted API server answers its reconnect with 410 Expired.
-check_rc 0 "a Secret in default (moves the resourceVersion)" -- kc -n default create secret generic rv-marker --from-literal=a=b
+# ---- K3s killed in the middle of a cycle. A write elsewhere just before the kill moves the API server's
+# resourceVersion past the SecretSync watch's (its bookmarks come every 2 s), so the restarted API server answers
+# its reconnect with 410 Expired.
 check_rc 0 "Key Vault reads take 4 s" -- "$TB" fault "$E2E_NAME" keyvault latency 4000 --match "GET /secrets/"
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-after-kill-1" >/dev/null
 "$TB" vault "$E2E_NAME" set "$vault" rotated "PLANTED-after-kill-2" >/dev/null
@@ -169,7 +169,8 @@ failed0=$(status_get 'd["sync"]["failedCycles"]')
 check_rc 0 "aiosctl sync (no --wait)" -- inside aiosctl sync
 check_within 10 "... the cycle starts" -- eval '(( $(entries "MESSAGE=Secret sync started" AIOS_SYNC_REASON=api) > started0 ))'
 sleep 1  # the cycle is now fetching from the slow vault; the writes come after
-check "kill -9 K3s in the middle of the cycle" -- inside systemctl kill -s KILL k3s.service
+check "a Secret written in default, then K3s killed (SIGKILL) in the middle of the cycle" -- inside sh -c \
+    'kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n default create secret generic rv-marker --from-literal=a=b >/dev/null && systemctl kill -s KILL k3s.service' 
 cycle_failed() { (( $(status_get 'd["sync"]["failedCycles"]') > failed0 )); }
 check_within 30 "the cycle fails, and status counts it" -- cycle_failed
 kill_failures=$(journal | journal_match "MESSAGE=Secret sync failed: $ns/sync-pair: *" AIOS_OUTCOME=failed | tail -n 1)
