@@ -70,7 +70,7 @@ extension SecretSyncRunnerTests {
         #expect(!h.kube.requests.contains { $0.contains("secretsyncs") })
         runner.apiServerAnswered()
         #expect(try await eventually { h.value("apps", "db", "password") == "from-the-vault" }, "the watch started and a cycle synced")
-        #expect(runner.lastCycle?.reason.hasPrefix("cluster: ") == true)
+        #expect(try await eventually { runner.lastCycle?.reason.hasPrefix("cluster: ") == true }, "a cycle the runner started itself")
 
         let off = try SyncHarness()
         off.configuration.cluster.secretSyncs = .off
@@ -89,7 +89,7 @@ extension SecretSyncRunnerTests {
         while wakeup.current.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(10)) }
         wakeup.fire()
         #expect(await result == .rescheduled, "a reload that changed sync.interval ends the hour-long wait")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60), "woken, not the hour")
         #expect(await SecretSyncService.wait(until: .now + .milliseconds(50), wakeup: wakeup) == .elapsed)
     }
 }
