@@ -160,21 +160,20 @@ reload_and_wait "reload: back to an hourly schedule"
 # ---- K3s killed in the middle of a cycle. A write elsewhere just before the kill moves the API server's
 # resourceVersion past the SecretSync watch's (its bookmarks come every 2 s), so the restarted API server answers
 # its reconnect with 410 Expired.
-check_rc 0 "Key Vault reads take 4 s" -- "$TB" fault "$E2E_NAME" keyvault latency 4000 --match "GET /secrets/"
+check_rc 0 "Key Vault reads take 6 s" -- "$TB" fault "$E2E_NAME" keyvault latency 6000 --match "GET /secrets/"
 "$TB" vault "$E2E_NAME" set "$vault" plain-utf8 "PLANTED-after-kill-1" >/dev/null
 "$TB" vault "$E2E_NAME" set "$vault" rotated "PLANTED-after-kill-2" >/dev/null
 old_pair="$(data sync-pair first)|$(data sync-pair second)"
-started0=$(entries "MESSAGE=Secret sync started" AIOS_SYNC_REASON=api)
 failed0=$(status_get 'd["sync"]["failedCycles"]')
 check_rc 0 "aiosctl sync (no --wait)" -- inside aiosctl sync
-check_within 10 "... the cycle starts" -- eval '(( $(entries "MESSAGE=Secret sync started" AIOS_SYNC_REASON=api) > started0 ))'
-sleep 1  # the cycle is now fetching from the slow vault; the writes come after
+running() { [[ $(status_get 'd["sync"]["running"]') == true ]]; }
+check_within 5 "... the cycle runs (it fetches from the slow vault for 6 s; the writes come after)" -- running
 check "a Secret written in default, then K3s killed (SIGKILL) in the middle of the cycle" -- inside sh -c \
     'kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n default create secret generic rv-marker --from-literal=a=b >/dev/null && systemctl kill -s KILL k3s.service' 
 cycle_failed() { (( $(status_get 'd["sync"]["failedCycles"]') > failed0 )); }
 check_within 30 "the cycle fails, and status counts it" -- cycle_failed
-kill_failures=$(journal | journal_match "MESSAGE=Secret sync failed: $ns/sync-pair: *" AIOS_OUTCOME=failed | tail -n 1)
-check_contains "... the journal's MESSAGE names the SecretSync and the Kubernetes API server" "Kubernetes" "$kill_failures"
+check_journal "... the journal's MESSAGE names the SecretSync and the failed write to the API server" -u aiosd.service -- \
+    "MESSAGE=Secret sync failed: $ns/sync-pair: KubernetesError: *" AIOS_ERROR_CODE=KubernetesError
 check_rc 0 "Key Vault reads are fast again" -- "$TB" fault "$E2E_NAME" keyvault clear
 check_within 60 "K3s is back (Restart=always)" -- kc get --raw /readyz
 pair="$(data sync-pair first)|$(data sync-pair second)"
