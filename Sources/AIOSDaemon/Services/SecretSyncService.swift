@@ -109,7 +109,7 @@ struct SecretSyncService: Service {
     static func describe(_ report: SyncCycleReport, reason: String, failedInARow: Int, next: Date?, controller: String? = nil,
                          now: Date = Date()) -> String {
         // The counts of the moment are in status' sync section; this line is about the cycles.
-        let when = report.finishedAt.formatted(.iso8601)
+        let when = APICoding.iso8601(report.finishedAt)
         let outcome = report.failed ? "failed" + (failedInARow > 1 ? " (\(failedInARow) failed in a row)" : "") : "ok"
         let upcoming = next.map { "; next scheduled in \(DurationText.format(seconds: max(0, $0.timeIntervalSince(now))))" } ?? ""
         let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
