@@ -171,7 +171,7 @@ check_within 5 "... the cycle runs (plain's write comes after 6 s, sync-pair's a
 check "a Secret written in default, then K3s killed (SIGKILL) in the middle of the cycle" -- inside sh -c \
     'kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n default create secret generic rv-marker --from-literal=a=b >/dev/null && systemctl kill -s KILL k3s.service' 
 cycle_failed() { (( $(status_get 'd["sync"]["failedCycles"]') > failed0 )); }
-check_within 30 "the cycle fails, and status counts it" -- cycle_failed
+check_within 60 "the cycle fails, and status counts it (it ends after sync-pair's 24 s of reads)" -- cycle_failed
 check_journal "... the journal's MESSAGE names the secret whose write met the dead API server, and why" -u aiosd.service -- \
     "MESSAGE=Secret sync failed: plain: Kubernetes*" "AIOS_ERROR_CODE=Kubernetes*"
 check_rc 0 "Key Vault reads are fast again" -- "$TB" fault "$E2E_NAME" keyvault clear
