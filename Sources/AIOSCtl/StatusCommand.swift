@@ -11,6 +11,7 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             With --json every part is a field: sync.secrets, sync.failing, sync.expiringSoon, sync.expired, \
             sync.lastCycle (startedAt, finishedAt, durationSeconds, reason, outcome, results), sync.nextCycleAt, \
+            sync.failedCyclesInARow and sync.failedCycles (every cycle counts, whatever started it), \
             clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished), cluster (node, nodeRole, \
             syncRole: leader, follower (leader: NAME), not a candidate (...) or single node (...); leader).
             """)
@@ -61,6 +62,8 @@ struct StatusCommand: ParsableCommand {
             var counts = "\(sync.secrets) secret(s), \(sync.failing) failing"
             if sync.expiringSoon > 0 { counts += ", \(sync.expiringSoon) expiring within 30 days" }
             if sync.expired > 0 { counts += ", \(sync.expired) EXPIRED" }
+            if sync.failedCyclesInARow > 0 { counts += "; \(sync.failedCyclesInARow) cycle(s) failed in a row" }
+            if sync.failedCycles > 0 { counts += " (\(sync.failedCycles) failed since start)" }
             lines.append("sync:     \(counts)\(sync.running ? "; a cycle is running" : "")")
             if let last = sync.lastCycle {
                 let results = last.results.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")

@@ -95,6 +95,10 @@ import Testing
         let runner = runner(h)
         try await withServices(runner) {
             #expect(try await eventually { runner.allDefinitions().all.count == 1 })
+            // Only under delete does the Secret carry the ownerReference that lets Kubernetes' collector delete it.
+            let source = try #require(runner.allDefinitions().all.first).source
+            guard case .cluster(let origin) = source else { Issue.record("not a cluster definition"); return }
+            #expect(origin.ownedBySecretSync == (policy == .delete))
             _ = try await runner.cycle(force: false, reason: "test")
             #expect(h.value("apps", "db", "password") == "from-the-vault")
 

@@ -159,7 +159,7 @@ extension SecretSyncEngine {
     /// The SecretSync a cluster definition's Secret belongs to (as the controller sets it), so Kubernetes'
     /// garbage collector removes the Secret with it.
     static func owner(of definition: SyncDefinition) -> KubernetesClient.OwnerReference? {
-        guard case .cluster(let origin) = definition.source, !origin.uid.isEmpty else { return nil }
+        guard case .cluster(let origin) = definition.source, !origin.uid.isEmpty, origin.ownedBySecretSync else { return nil }
         return .init(apiVersion: ClusterObjects.secretSyncGroupVersion, kind: "SecretSync", name: origin.secretSync, uid: origin.uid)
     }
 

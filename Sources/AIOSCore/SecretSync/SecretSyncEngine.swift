@@ -92,6 +92,7 @@ public final class SecretSyncEngine: Sendable {
                                                            hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
             for definition in definitions {
                 let outcome = fail(definition, issue, started: started)
+                log(definition, outcome, targetExists: nil)
                 outcomes.append(outcome)
                 progress(outcome)
             }
@@ -108,6 +109,7 @@ public final class SecretSyncEngine: Sendable {
                 identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
             } catch {
                 let outcome = fail(definition, error, started: Date())
+                log(definition, outcome, targetExists: nil)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
@@ -127,7 +129,7 @@ public final class SecretSyncEngine: Sendable {
             } catch {
                 for definition in group {
                     let outcome = fail(definition, error, started: Date())
-                    log(definition, outcome)
+                    log(definition, outcome, targetExists: nil)
                     outcomes.append(outcome)
                     progress(outcome)
                 }
@@ -351,13 +353,15 @@ public final class SecretSyncEngine: Sendable {
             } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
                 outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: fixedStarts[d])
             } else {
-                let onlyGone = goneCount == failures.count
-                status.issue = nil
-                outcome = SyncOutcome(name: definition.name, result: onlyGone ? .retained : .failed,
+                // Objects gone from the vault keep the Secret (`retain`) only if there is one: with none to keep, the
+                // definition has failed (it is retried, and never reported as kept).
+                let retained = goneCount == failures.count && target.map { Self.isOwned($0, by: definition) } == true
+                status.issue = retained || goneCount < failures.count ? nil : failures[0]
+                outcome = SyncOutcome(name: definition.name, result: retained ? .retained : .failed,
                                       seconds: Date().timeIntervalSince(fixedStarts[d]), fetched: fetchedCount, issue: failures[0])
             }
             state.put(status)
-            log(definition, outcome)
+            log(definition, outcome, targetExists: target.map { Self.isOwned($0, by: definition) })
             collected.withLock { $0[d] = outcome }
         }
         let outcomes = collected.withLock { $0 }
@@ -374,7 +378,9 @@ public final class SecretSyncEngine: Sendable {
         return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
     }
 
-    private func log(_ definition: SyncDefinition, _ outcome: SyncOutcome) {
+    /// One journal entry per definition and cycle. Its message says what happened to the Secret: "synced" only when
+    /// it was written, "kept" only when it exists. `targetExists` is nil when the cycle never got to look.
+    private func log(_ definition: SyncDefinition, _ outcome: SyncOutcome, targetExists: Bool?) {
         var metadata: Logger.Metadata = [
             "secret": "\(definition.name)", "vault": "\(definition.keyvaultName)",
             "target": "\(definition.target.namespace)/\(definition.target.name)",
@@ -388,7 +394,11 @@ public final class SecretSyncEngine: Sendable {
         switch outcome.result {
         case .failed: logger.warning("Secret sync failed", metadata: metadata)
         case .unchanged: logger.debug("Secret unchanged", metadata: metadata)
-        case .applied, .retained, .deleted: logger.info("Secret synced", metadata: metadata)
+        case .applied: logger.info("Secret synced", metadata: metadata)
+        case .retained: logger.warning("Secret kept; its objects are gone from the vault (sync.deletedInVault: retain)", metadata: metadata)
+        case .deleted where targetExists == true:
+            logger.notice("Secret deleted; its objects are gone from the vault (sync.deletedInVault: delete)", metadata: metadata)
+        case .deleted: logger.notice("No Secret written; its objects are gone from the vault (sync.deletedInVault: delete)", metadata: metadata)
         }
     }
 

@@ -27,12 +27,19 @@ public final class SecretSyncRunner: Sendable {
         var controller: (checkedAt: Date, presence: String?)?
         /// Secrets of SecretSyncs deleted while aiosd was stopped were looked for (once per start).
         var orphansReconciled = false
-        /// Failed cycles in a row that the schedule did not start (manual, watch, reload): retried too.
-        var unscheduledFailures = 0
+        /// Failed cycles in a row, whatever started them (schedule, `aiosctl sync`, a watch event, a reload, a retry):
+        /// the backoff of the schedule and of retries, and what `status` reports. Reset by a cycle that succeeds.
+        var failedCyclesInARow = 0
+        /// Failed cycles since aiosd started, whatever started them.
+        var failedCycles = 0
         var retryPending = false
         var lastCycle: SyncCycleSummary?
         var nextCycleAt: Date?
     }
+
+    /// Told of every finished cycle (the sync service keeps its status line current with it).
+    private let cycleFinished = Mutex<(@Sendable (SyncCycleReport, String) -> Void)?>(nil)
+    private let scheduleChanged = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
     private let cluster = Mutex<ClusterSyncSource?>(nil)
@@ -106,8 +113,14 @@ public final class SecretSyncRunner: Sendable {
             result.selectedSyncs.append(sync)
             let providerClass = sync.secretProviderClassName.flatMap { snapshot.providerClasses["\(sync.namespace)/\($0)"] }
             do {
-                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass,
-                                                                allowedNamespaces: selection.allowedNamespaces))
+                var definition = try ClusterObjects.definition(sync, providerClass: providerClass, allowedNamespaces: selection.allowedNamespaces)
+                if selection.onSecretSyncDeleted == .retain, case .cluster(var origin) = definition.source {
+                    // No ownerReference: the garbage collector must not delete what `retain` keeps. (The definition
+                    // changes with the policy, so a reload rewrites existing Secrets without it.)
+                    origin.ownedBySecretSync = false
+                    definition.source = .cluster(origin)
+                }
+                result.all.append(definition)
             } catch {
                 result.invalidCluster.append((sync, error))
             }
@@ -159,11 +172,9 @@ public final class SecretSyncRunner: Sendable {
     /// `sync.retryAfterFailure`, doubling up to `sync.interval`, like a scheduled one; a success stops that.
     private func retryIfFailed(_ report: SyncCycleReport, configuration: AgentConfiguration) {
         let failures = progress.withLock { p -> Int? in
-            guard report.failed else { p.unscheduledFailures = 0; return nil }
-            p.unscheduledFailures += 1
-            guard !p.retryPending else { return nil }
+            guard report.failed, !p.retryPending else { return nil }
             p.retryPending = true
-            return p.unscheduledFailures
+            return p.failedCyclesInARow
         }
         guard let failures else { return }
         let delay = SecretSyncService.nextDelay(failures: failures, sync: configuration.sync)
@@ -176,11 +187,19 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle.
+    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle;
+    /// one that changes the schedule makes the sync service measure its current wait with the new values.
     func configurationChanged(from old: AgentConfiguration, to new: AgentConfiguration) {
+        if old.sync.interval != new.sync.interval || old.sync.jitter != new.sync.jitter
+            || old.sync.retryAfterFailure != new.sync.retryAfterFailure {
+            scheduleChanged.withLock { $0 }?()
+        }
         guard old.cluster != new.cluster, cluster.withLock({ $0 != nil }) || new.cluster.secretSyncs != .off else { return }
         clusterChanged("configuration reloaded")
     }
+
+    /// `body` runs when a reload changed `sync.interval`, `sync.jitter` or `sync.retryAfterFailure`.
+    func onScheduleChanged(_ body: @escaping @Sendable () -> Void) { scheduleChanged.withLock { $0 = body } }
 
     /// A K3s job has just seen the API server answer. A watch waiting out its backoff reconnects now; on a host
     /// where K3s arrived after aiosd started (no kubeconfig then, so no watch), the watch starts with a cycle.
@@ -211,6 +230,11 @@ public final class SecretSyncRunner: Sendable {
 
     var isRunning: Bool { progress.withLock { $0.running } }
     var lastCycle: SyncCycleSummary? { progress.withLock { $0.lastCycle } }
+    var failedCyclesInARow: Int { progress.withLock { $0.failedCyclesInARow } }
+    var failedCycles: Int { progress.withLock { $0.failedCycles } }
+
+    /// `body` sees every finished cycle with its reason, after the runner's own bookkeeping.
+    func onCycleFinished(_ body: @escaping @Sendable (SyncCycleReport, String) -> Void) { cycleFinished.withLock { $0 = body } }
     /// When the schedule runs the next cycle; set by the sync service.
     var nextCycleAt: Date? {
         get { progress.withLock { $0.nextCycleAt } }
@@ -280,8 +304,11 @@ public final class SecretSyncRunner: Sendable {
             progress.withLock {
                 $0.running = false
                 $0.lastCycle = summary
+                $0.failedCyclesInARow = report.failed ? $0.failedCyclesInARow + 1 : 0
+                if report.failed { $0.failedCycles += 1 }
             }
             if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
+            cycleFinished.withLock { $0 }?(report, reason)
             if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
                 // The API server answered this cycle: a watch waiting out its backoff reconnects now.
                 cluster.withLock { $0 }?.reconnectNow()
