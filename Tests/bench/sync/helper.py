@@ -7,6 +7,7 @@
   helper.py definitions VAULT NAMESFILE NS DIR one aiosd definition DIR/NAME.yaml per name (Secret NS/NAME, key value)
   helper.py verify VAULT NAMESFILE KEY NS...  every name has a Secret in each NS whose KEY is the vault's current
                                               value (kubectl, one list per namespace); prints JSON, exit 1 if not
+  helper.py apicounts                         the K3s stand-in's request counters (/counts: by verb, writes, bytesSent)
   helper.py proc UNIT...                      per unit: its MainPID, CPU seconds (utime+stime, all threads) and VmHWM/VmRSS
   helper.py measure OUT -- CMD...             runs CMD (stdout/stderr pass through); writes JSON {rc, wallSeconds,
                                               cpuSeconds, maxRssKiB} of it (getrusage of children) to OUT; exit 0
@@ -78,6 +79,9 @@ def main():
             ok = ok and not missing and not wrong
         print(json.dumps(report))
         return 0 if ok else 1
+    elif verb == "apicounts":
+        with urllib.request.urlopen("http://127.0.0.1:6440/counts", timeout=30) as response:
+            print(json.dumps(json.load(response)))
     elif verb == "proc":
         out = {}
         for unit in args:
