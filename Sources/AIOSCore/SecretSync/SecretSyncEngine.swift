@@ -251,11 +251,12 @@ public final class SecretSyncEngine: Sendable {
             statuses.append(status)
         }
 
-        // Fetch the values that are needed, a bounded number at a time.
-        let results = Mutex<[String: FetchResult]>([:])
+        // Each definition's values are fetched and its Secret checked and written right after, a bounded number of
+        // definitions at a time: Secrets are written while the vault's request window refills, not after every fetch.
         let logger = self.logger
         let names = definitions.map(\.name)
-        ParallelWork.run(fetch, width: configuration.concurrency) { item in
+        let fetchFor = Dictionary(grouping: fetch, by: \.definition)
+        let fetchOne: @Sendable (FetchItem) -> FetchResult = { item in
             let started = ContinuousClock.now
             let result: FetchResult
             do {
@@ -265,7 +266,6 @@ public final class SecretSyncEngine: Sendable {
             } catch {
                 result = .failure(SyncIssue(code: "InternalError", message: "\(error)"), absent: false)
             }
-            results.withLock { $0[item.cacheKey] = result }
             // One entry per object read from the vault (names, versions and codes; never a value).
             let elapsed = (ContinuousClock.now - started).components
             var metadata: Logger.Metadata = [
@@ -283,13 +283,19 @@ public final class SecretSyncEngine: Sendable {
                 metadata["error"] = "\(issue.message)"
                 logger.warning("Key Vault object not fetched", metadata: metadata)
             }
+            return result
         }
-        let fetched = results.withLock { $0 }
 
-        // Each definition's Secret is checked and written independently, a bounded number at a time.
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
         ParallelWork.run(Array(definitions.indices), width: configuration.concurrency) { [self] d in
+            // Fewer definitions than workers (one SecretProviderClass of many objects): its objects in parallel too.
+            let results = Mutex<[String: FetchResult]>([:])
+            ParallelWork.run(fetchFor[d] ?? [], width: definitions.count < configuration.concurrency ? configuration.concurrency : 1) { item in
+                let result = fetchOne(item)
+                results.withLock { $0[item.cacheKey] = result }
+            }
+            let fetched = results.withLock { $0 }
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now
