@@ -126,8 +126,11 @@ def vault_tenant(vault):
     return t
 
 
+SAVE_DEFERRED = threading.local()
+
+
 def save_state():
-    if not ARGS.state:
+    if not ARGS.state or getattr(SAVE_DEFERRED, "on", False):
         return
     tmp = ARGS.state + ".tmp"
     with open(tmp, "w") as f:
@@ -570,6 +573,23 @@ class Handler(azemu.BaseHandler):
                                                           "message": "want {\"transactions\": N, \"windowSeconds\": S}, {} or false"}})
                 THROTTLE.set(b)
             return self.send_json(200, THROTTLE.snapshot())
+        m = re.fullmatch(r"/_admin/vaults/([^/]+)/bulk", path)
+        if m and method == "POST":
+            # stand-in only: many secrets at once, the state file written once (seeding 10,000 secrets one PUT at
+            # a time rewrites the whole file each time)
+            vault = urllib.parse.unquote(m.group(1)).lower()
+            b = json.loads(body or b"{}")
+            with LOCK:
+                SAVE_DEFERRED.on = True
+                try:
+                    for name, value in (b.get("secrets") or {}).items():
+                        op_set(vault, name, json.dumps({"value": value}).encode())
+                except KVError as e:
+                    return self.send_json(e.status, e.body())
+                finally:
+                    SAVE_DEFERRED.on = False
+                save_state()
+            return self.send_json(200, {"set": len(b.get("secrets") or {})})
         if path == "/_admin/paging":
             if method == "DELETE":
                 PAGING.clear()
