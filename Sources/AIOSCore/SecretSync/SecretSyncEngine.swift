@@ -125,11 +125,9 @@ public final class SecretSyncEngine: Sendable {
                 }
                 continue
             }
-            for outcome in sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
-                                configuration: configuration.sync) {
-                outcomes.append(outcome)
-                progress(outcome)
-            }
+            // Each outcome is reported as its definition finishes (a long first sync keeps the progress stream alive).
+            outcomes += sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                             configuration: configuration.sync, progress: progress)
         }
         if let error = state.save() {
             logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
@@ -203,7 +201,16 @@ public final class SecretSyncEngine: Sendable {
 
     private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
                       owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
-                      configuration: SyncConfiguration) -> [SyncOutcome] {
+                      configuration: SyncConfiguration, progress: @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
+        withoutActuallyEscaping(progress) { progress in
+            syncEscaping(definitions, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                         configuration: configuration, progress: progress)
+        }
+    }
+
+    private func syncEscaping(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
+                              owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
+                              configuration: SyncConfiguration, progress: @escaping @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
         let now = Date()
         var statuses: [SyncDefinitionStatus] = []
         var fetch: [FetchItem] = []
@@ -359,6 +366,7 @@ public final class SecretSyncEngine: Sendable {
             state.put(status)
             log(definition, outcome)
             collected.withLock { $0[d] = outcome }
+            progress(outcome)
         }
         let outcomes = collected.withLock { $0 }
         return definitions.indices.compactMap { outcomes[$0] }
