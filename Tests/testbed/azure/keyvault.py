@@ -262,7 +262,9 @@ def decode_token(tok):
         raise KVError(400, "BadParameter", "Invalid skip token.")
 
 
-def page(vault, items, kind, key, path, q, api):
+def page(vault, items, kind, key, path, q, api, render=None):
+    """One page of `items`; `render` (if given) turns only the page's items into list items (a page of a big
+    vault must not cost the whole vault)."""
     mr = q.get("maxresults")
     if mr is not None:
         try:
@@ -284,6 +286,8 @@ def page(vault, items, kind, key, path, q, api):
     if sizes and any(s > 0 for s in sizes):
         size = min(limit, sizes[pageno % len(sizes)])
     chunk = items[offset:offset + size]
+    if render is not None:
+        chunk = [render(x) for x in chunk]
     nxt = None
     if offset + size < len(items):
         tok = encode_token(kind, key, offset + size, pageno + 1)
@@ -434,8 +438,8 @@ def op_list(vault, q, api):
     with LOCK:
         v = get_vault(vault)
         ents = sorted(v["secrets"].values(), key=lambda e: e["name"].upper())
-        items = [list_item(vault, e, e["versions"][-1], False) for e in ents]
-        return 200, page(vault, items, "secret", "LIST", "/secrets", q, api)
+        return 200, page(vault, ents, "secret", "LIST", "/secrets", q, api,
+                         render=lambda e: list_item(vault, e, e["versions"][-1], False))
 
 
 def op_versions(vault, name, q, api):
