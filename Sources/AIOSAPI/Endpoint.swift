@@ -46,11 +46,13 @@ extension Endpoint {
     public static let secretAdd = Endpoint(.post, "/v1/secrets", level: .operator)
     public static let secretRemove = Endpoint(.post, "/v1/secrets/{name}/remove", level: .operator)
     public static let sync = Endpoint(.post, "/v1/sync", level: .operator)
+    /// Every node's aiosd (heartbeat Leases) and the sync leader.
+    public static let cluster = Endpoint(.get, "/v1/cluster", level: .reader)
 
     public static let all: [Endpoint] = [
         .version, .status, .metrics, .doctor, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
-        .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync,
+        .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync, .cluster,
     ]
 
     /// The path parameters if `path` matches this endpoint's pattern (`{name}` matches one segment).

@@ -7,8 +7,12 @@ public struct SecretListResponse: Codable, Sendable, Equatable {
     public var invalid: [InvalidDefinition]
     /// Why the cluster's SecretSyncs are not synced, when they are not.
     public var cluster: String?
+    /// Set on a node that does not sync (a follower: `follower (leader: NAME)`): the statuses then come from the
+    /// cluster's Secrets, as the leader wrote them (state `synced` with their content hash, or `pending`).
+    public var syncedBy: String?
 
-    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil) {
+    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil, syncedBy: String? = nil) {
+        self.syncedBy = syncedBy
         self.secrets = secrets
         self.invalid = invalid
         self.cluster = cluster

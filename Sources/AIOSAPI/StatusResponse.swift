@@ -21,11 +21,14 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var sync: SyncHealth?
     public var clusterWatch: ClusterWatchHealth?
     public var hostJobs: HostJobsHealth?
+    /// This node's K3s role and sync role (leader, follower, not a candidate).
+    public var cluster: NodeClusterRole?
 
     public init(version: String, pid: Int32, startedAt: Date, uptimeSeconds: Double, configPath: String,
                 configLoadedAt: Date, lastReload: ReloadOutcome?, socketPath: String, socketActivated: Bool,
                 underSystemd: Bool, watchdogSeconds: Double?, services: [ServiceStatus], sync: SyncHealth? = nil,
-                clusterWatch: ClusterWatchHealth? = nil, hostJobs: HostJobsHealth? = nil) {
+                clusterWatch: ClusterWatchHealth? = nil, hostJobs: HostJobsHealth? = nil, cluster: NodeClusterRole? = nil) {
+        self.cluster = cluster
         self.sync = sync
         self.clusterWatch = clusterWatch
         self.hostJobs = hostJobs

@@ -36,6 +36,7 @@ struct SecretListCommand: ParsableCommand {
             }
             for invalid in list.invalid { Output.print("\(invalid.name): \(invalid.error)") }
             if let note = list.cluster { Output.print("note: \(note)") }
+            if let syncedBy = list.syncedBy { Output.print("note: this node does not sync, \(syncedBy); the states above are the cluster's Secrets") }
         } catch {
             throw Output.fail(error, json: global.json)
         }

@@ -11,7 +11,8 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             With --json every part is a field: sync.secrets, sync.failing, sync.expiringSoon, sync.expired, \
             sync.lastCycle (startedAt, finishedAt, durationSeconds, reason, outcome, results), sync.nextCycleAt, \
-            clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished).
+            clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished), cluster (node, nodeRole, \
+            syncRole: leader, follower (leader: NAME), not a candidate (...) or single node (...); leader).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -39,6 +40,9 @@ struct StatusCommand: ParsableCommand {
         var systemd = status.underSystemd ? "yes" : "no"
         if let watchdog = status.watchdogSeconds { systemd += ", watchdog \(DurationText.format(seconds: watchdog))" }
         lines.append("systemd:  \(systemd)")
+        if let cluster = status.cluster {
+            lines.append("node:     \(cluster.node) (K3s \(cluster.nodeRole == "none" ? "not installed" : cluster.nodeRole)); sync role: \(cluster.syncRole)")
+        }
         lines += health(status)
         lines.append("services:")
         let width = status.services.map(\.name.count).max() ?? 0

@@ -87,7 +87,7 @@ import Testing
         let changes = Mutex<[String]>([])
         let source = ClusterSyncSource(kubernetes: { try server.client() }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                        onChange: { reason in changes.withLock { $0.append(reason) } })
-        source.start()
+        source.watchOnThreads()
         defer { source.stop() }
         try await waitUntil { server.watchQueries.count >= 3 }
         let queries = server.watchQueries
@@ -107,7 +107,7 @@ import Testing
                                     watches: [.events([Self.event("MODIFIED", Self.sync("a", rv: "15", generation: 2))], status: 200), .unreachable])
         let source = ClusterSyncSource(kubernetes: { try server.client() }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                        onChange: { _ in })
-        source.start()
+        source.watchOnThreads()
         defer { source.stop() }
         try await waitUntil { server.watchQueries.count >= 3 }
         let queries = server.watchQueries
@@ -218,5 +218,12 @@ import Testing
         let applied = try k.applySecret(namespace: "n", name: "s", type: "Opaque", labels: ["a": "b"], annotations: [:], data: ["k": [2]])
         #expect(applied != created && applied?.isEmpty == false)
         #expect(try k.getSecretContent(namespace: "n", name: "s")?.data == ["k": [2]])
+    }
+}
+
+extension ClusterSyncSource {
+    /// Each kind's watch loop on a thread of its own until `stop()` (aiosd runs them in ClusterWatchService).
+    func watchOnThreads() {
+        for kind in Kind.allCases { Thread { self.watch(kind) }.start() }
     }
 }

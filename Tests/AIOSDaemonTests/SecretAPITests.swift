@@ -22,7 +22,8 @@ import Testing
     @Test func addWritesAFileThatListAndShowDescribe() async throws {
         let definitions = try TemporaryDirectory(prefix: "secrets.d")
         defer { definitions.remove() }
-        try await DaemonHarness.withDaemon(config: Self.config(definitions.path)) { daemon in
+        // "pending" until a cycle runs: none in this test.
+        try await DaemonHarness.withDaemon(config: Self.config(definitions.path), firstSync: .seconds(3600)) { daemon in
             let added = try daemon.client.call(.secretAdd, as: SecretAddResponse.self, body: try Self.add(Self.plain))
             #expect(added.file == definitions.file("db.yaml"))
             #expect(!added.replaced)

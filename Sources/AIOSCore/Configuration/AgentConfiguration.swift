@@ -202,6 +202,11 @@ public struct ClusterSyncConfiguration: Sendable, Equatable {
     /// Namespaces whose SecretSyncs aiosd may sync; nil = every namespace (each SecretSync is fetched as
     /// workload identity of its own service account, so the federated credential is the boundary).
     public var allowedNamespaces: Set<String>?
+    /// This node's name in the cluster (its heartbeat Lease, its identity in the sync election); nil: the host
+    /// name, K3s' default node name.
+    public var nodeName: String?
+    /// One syncer per cluster: who competes for the sync Lease, and how fast leadership moves.
+    public var leaderElection = LeaderElectionSettings()
 
     public init() {}
 

@@ -146,7 +146,23 @@ public struct ConfigurationLoader: Sendable {
                 }
                 c.allowedNamespaces = Set(names)
             }
-            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces"])
+            if let value = try cluster.nonEmptyString("nodeName") {
+                guard KubernetesNames.isSubdomain(value), value == value.lowercased() else {
+                    throw cluster.invalid("nodeName", "\"\(value)\" is not a Kubernetes node name (lowercase DNS subdomain)")
+                }
+                c.nodeName = value
+            }
+            if var election = try cluster.mapping("leaderElection") {
+                var e = c.leaderElection
+                if let value = try election.choice("mode", of: LeaderElectionSettings.Mode.self) { e.mode = value }
+                if let value = try election.duration("leaseDuration", minimum: .seconds(1)) { e.leaseDuration = value }
+                if let value = try election.duration("renewDeadline", minimum: .seconds(1)) { e.renewDeadline = value }
+                if let value = try election.duration("retryPeriod", minimum: .seconds(1)) { e.retryPeriod = value }
+                try election.finish(known: ["mode", "leaseDuration", "renewDeadline", "retryPeriod"])
+                if let problem = e.problem { throw election.invalid("leaseDuration", problem) }
+                c.leaderElection = e
+            }
+            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces", "nodeName", "leaderElection"])
             configuration.cluster = c
         }
         if var metrics = try root.mapping("metrics") {

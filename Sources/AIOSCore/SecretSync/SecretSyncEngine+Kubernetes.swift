@@ -3,6 +3,15 @@ import Foundation
 /// The Kubernetes side of a sync: writing a definition's Secret (create, or server-side apply when its content
 /// hash differs or the Secret was edited by someone else), and deleting it, only ever when aiosd created it.
 extension SecretSyncEngine {
+    /// Why a write was not made: this node stopped leading (or never led) since the cycle began.
+    public static let notLeader = SyncIssue(code: "NotLeader", message: "this node does not hold the sync Lease (or could not renew it in time); it writes nothing",
+                                            hint: "aiosctl cluster status (the leader syncs)")
+
+    /// Throws `notLeader` unless this node may write now: called right before every write to the API server.
+    public func checkFence() throws(SyncIssue) {
+        guard mayWrite() else { throw Self.notLeader }
+    }
+
     /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
     public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
         let kubernetes = try connections.kubernetes(configuration: configuration.sync)
@@ -17,6 +26,7 @@ extension SecretSyncEngine {
         guard Self.isOwned(existing, by: definition) else {
             throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
         }
+        try checkFence()
         do {
             try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: existing.uid)
         } catch {
@@ -42,11 +52,16 @@ extension SecretSyncEngine {
         do {
             let owned = try kubernetes.listSecrets(labelSelector: "\(Self.ownerSelector),\(Self.sourceLabel)=cluster")
             for secret in Self.orphans(owned, existing: existing) {
+                guard mayWrite() else { throw Self.notLeader }
                 try kubernetes.deleteSecret(namespace: secret.namespace, name: secret.name, uid: secret.uid)
                 deleted.append("\(secret.namespace)/\(secret.name)")
             }
-        } catch {
+        } catch let issue as SyncIssue {
+            throw issue
+        } catch let error as KubernetesError {
             throw SyncIssue(code: "KubernetesError", message: error.description)
+        } catch {
+            throw SyncIssue(code: "InternalError", message: "\(error)")
         }
         return deleted
     }
@@ -118,6 +133,7 @@ extension SecretSyncEngine {
         if let problem = Self.formatProblem(type: definition.target.type, data: data) {
             return finish(.failed, problem)
         }
+        guard mayWrite() else { return finish(.failed, Self.notLeader) }
         let written: String
         do {
             guard let version = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
@@ -170,6 +186,10 @@ extension SecretSyncEngine {
     func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
                             kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
         if let target, Self.isOwned(target, by: definition) {
+            guard mayWrite() else {
+                status.issue = Self.notLeader
+                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: Self.notLeader)
+            }
             do {
                 try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
             } catch {

@@ -28,6 +28,7 @@ public final class SecretSyncEngine: Sendable {
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
     private let values = Mutex<[String: CachedValue]>([:])
+    private let workers: any BlockingWorkers
 
     struct CachedValue: Sendable {
         var updated: Int?
@@ -40,9 +41,16 @@ public final class SecretSyncEngine: Sendable {
         var notBefore: Int?
     }
 
-    /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
-    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger) {
+    /// `hasherKeyPath`: the host's content-hash key from before the key was cluster-wide (see `contentHasher`).
+    /// `workers`: the threads vault fetches and Secret writes are spread over (`sync.concurrency` at once).
+    /// The fence of leader election: true while this node may write Secrets (always, with one node and no election).
+    let mayWrite: @Sendable () -> Bool
+
+    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections,
+                workers: any BlockingWorkers, logger: Logger, mayWrite: @escaping @Sendable () -> Bool = { true }) {
+        self.mayWrite = mayWrite
         self.state = state
+        self.workers = workers
         self.hasherKeyPath = hasherKeyPath
         self.connections = connections
         self.logger = logger
@@ -75,10 +83,10 @@ public final class SecretSyncEngine: Sendable {
         let owned: [String: KubernetesClient.SecretSummary]
         let hasher: ContentHasher
         do {
-            hasher = try contentHasher()
             kubernetes = try connections.kubernetes(configuration: configuration.sync)
             owned = Dictionary(try kubernetes.listSecrets(labelSelector: Self.ownerSelector).map { ("\($0.namespace)/\($0.name)", $0) },
                                uniquingKeysWith: { first, _ in first })
+            hasher = try contentHasher(kubernetes: kubernetes)
         } catch {
             let issue = (error as? SyncIssue) ?? SyncIssue(code: "KubernetesUnreachable", message: "\(error)",
                                                            hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
@@ -135,16 +143,14 @@ public final class SecretSyncEngine: Sendable {
         return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
     }
 
-    public func contentHasher() throws(SyncIssue) -> ContentHasher {
+    /// The cluster's content-hash key (see `ClusterHashKey`), read once per start; the host's key file from
+    /// before is only the proposal for a cluster that has none yet.
+    public func contentHasher(kubernetes: KubernetesClient) throws(SyncIssue) -> ContentHasher {
         if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
-        do {
-            let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
-            loadedHasher.withLock { $0 = hasher }
-            return hasher
-        } catch {
-            throw SyncIssue(code: "StateUnwritable", message: "cannot create the content-hash key \(hasherKeyPath): \(error)",
-                            hint: "aiosd keeps its state in /var/lib/aiosd (StateDirectory=aiosd in aiosd.service)")
-        }
+        let local = FileManager.default.contents(atPath: hasherKeyPath).map(Array.init)
+        let hasher = ContentHasher(key: try ClusterHashKey.obtain(kubernetes, proposal: local))
+        loadedHasher.withLock { $0 = hasher }
+        return hasher
     }
 
     public func forget(_ name: String) {
@@ -174,7 +180,7 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
-    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
+    public static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
             && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
     }
@@ -295,14 +301,10 @@ public final class SecretSyncEngine: Sendable {
 
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
-        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency) { [self] d in
-            // Fewer definitions than workers (one SecretProviderClass of many objects): its objects in parallel too.
-            let results = Mutex<[String: FetchResult]>([:])
-            ParallelWork.run(fetchFor[d] ?? [], width: definitions.count < configuration.concurrency ? configuration.concurrency : 1) { item in
-                let result = fetchOne(item)
-                results.withLock { $0[item.cacheKey] = result }
-            }
-            let fetched = results.withLock { $0 }
+        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency, on: workers) { [self] d in
+            // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
+            var fetched: [String: FetchResult] = [:]
+            for item in fetchFor[d] ?? [] { fetched[item.cacheKey] = fetchOne(item) }
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now

@@ -26,6 +26,6 @@ struct StatusHandler: APIHandler {
             watchdogSeconds: watchdog,
             services: snapshot.services.values.sorted { $0.name < $1.name },
             sync: SyncHealthReport.sync(sync, now: now), clusterWatch: SyncHealthReport.clusterWatch(sync),
-            hostJobs: SyncHealthReport.hostJobs(jobs)))
+            hostJobs: SyncHealthReport.hostJobs(jobs), cluster: sync.election.map(\.clusterRole)))
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 struct SyncHandler: APIHandler {
     let endpoint = Endpoint.sync
     let runner: SecretSyncRunner
+    /// Runs a cycle the reply does not wait for, and the producer of a streamed reply.
+    let tasks: TaskSupervisor
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let body: SyncRequest
@@ -17,11 +19,15 @@ struct SyncHandler: APIHandler {
         }
         let runner = self.runner
         guard body.wait else {
-            Task { _ = await runner.cycle(force: body.force, reason: "api") }
+            guard tasks.spawn({ _ = try? await runner.cycle(force: body.force, reason: "api") }) else { throw TaskSupervisor.stopping }
             return .json(SyncResponse(finished: false), status: 202)
         }
         guard request.wantsStream else {
-            return .json(SecretWire.response(await runner.cycle(force: body.force, reason: "api")))
+            do {
+                return .json(SecretWire.response(try await runner.cycle(force: body.force, reason: "api")))
+            } catch {
+                throw TaskSupervisor.stopping
+            }
         }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let emit: @Sendable (SyncEvent) -> Void = { event in
@@ -29,13 +35,16 @@ struct SyncHandler: APIHandler {
             continuation.yield(Array(line) + [0x0A])
         }
         if runner.isRunning { emit(SyncEvent(event: .queued)) }
-        Task {
-            let report = await runner.cycle(force: body.force, reason: "api",
-                                            onStart: { emit(SyncEvent(event: .started, total: $0)) },
-                                            onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) })
-            emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
+        let started = tasks.spawn {
+            // Cancelled (aiosd stopping): the stream ends without a `finished` event; the client reports that.
+            if let report = try? await runner.cycle(force: body.force, reason: "api",
+                                                    onStart: { emit(SyncEvent(event: .started, total: $0)) },
+                                                    onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) }) {
+                emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
+            }
             continuation.finish()
         }
+        guard started else { throw TaskSupervisor.stopping }
         return .ndjson(stream)
     }
 }

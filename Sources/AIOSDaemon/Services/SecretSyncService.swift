@@ -13,11 +13,13 @@ struct SecretSyncService: Service {
     let runner: SecretSyncRunner
     let state: DaemonState
     let logger: Logger
+    /// Lets K3s and the network settle after boot.
+    var firstCycleDelay = Duration.seconds(2)
 
     func run() async throws {
         var failures = 0
-        var delay = Duration.seconds(2)  // let K3s and the network settle after boot
-        state.setService(Self.serviceName, .running, detail: "first sync in 2s")
+        var delay = firstCycleDelay
+        state.setService(Self.serviceName, .running, detail: "first sync in \(DurationParser.format(delay))")
         runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -27,7 +29,8 @@ struct SecretSyncService: Service {
                 break
             }
             if Task.isShuttingDownGracefully { break }
-            let report = await runner.cycle(force: false, reason: Self.scheduleReason)
+            // Cancelled only when the shutdown ran out of time: the cycle in progress is abandoned.
+            guard let report = try? await runner.cycle(force: false, reason: Self.scheduleReason) else { break }
             failures = report.failed ? failures + 1 : 0
             delay = Self.nextDelay(failures: failures, sync: runner.configuration().sync)
             runner.nextCycleAt = Date().addingTimeInterval(Self.seconds(delay))
@@ -51,7 +54,7 @@ struct SecretSyncService: Service {
 
     static func describe(_ report: SyncCycleReport, next: Duration, controller: String? = nil) -> String {
         // The counts of the moment are in status' sync section; this line is about the schedule alone.
-        let when = report.finishedAt.formatted(.iso8601)
+        let when = APICoding.iso8601(report.finishedAt)
         let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
         return "last scheduled sync \(when) \(report.failed ? "failed" : "ok"); next in \(DurationText.format(seconds: seconds(next)))\(standDown)"
     }
