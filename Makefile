@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev libyaml-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography gcc debootstrap
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev libyaml-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography python3-yaml gcc debootstrap
 # -file-prefix-map/-debug-prefix-map: the build tree's path becomes "." in #filePath strings and debug info, so
 # the binaries (and the .deb) do not depend on where they were built.
 RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
@@ -12,7 +12,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker
 	-Xcc -ffile-prefix-map=$(CURDIR)=.
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-fuzz test-testbed deb demo bench lint clean check-version mutate fuzz
+.PHONY: all deps build test test-unit test-fuzz test-testbed test-standin deb demo bench lint clean check-version mutate fuzz
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 	swift build
 
 # Unit and integration tests (the in-process server and the real binaries), then the testbed tests.
-test: test-unit test-fuzz test-testbed
+test: test-unit test-fuzz test-standin test-testbed
 
 test-unit: deps
 	swift build --build-tests
@@ -48,6 +48,13 @@ test-testbed: deb
 	Tests/testbed/k3s/fidelity.sh
 	Tests/testbed/azure/fidelity.sh
 	Tests/testbed/aio/check.sh
+
+# The K3s stand-in's own tests (Tests/testbed/k3s/standin/tests, seconds). pytest from PyPI into a directory of its
+# own (as the Azure fidelity test installs the Azure SDKs), run by Debian's python3 (python3-yaml, as in the testbed).
+PYTEST_DIR ?= .build-pytest
+test-standin:
+	@[ -d $(PYTEST_DIR)/pytest ] || pip3 install -q --disable-pip-version-check --no-warn-script-location --target $(PYTEST_DIR) pytest
+	PYTHONPATH=$(PYTEST_DIR) /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/testbed/k3s/standin/tests
 
 # In `make test`: every fuzz target briefly (3 s each), so a parser that crashes on its seeds or soon after fails CI.
 test-fuzz:

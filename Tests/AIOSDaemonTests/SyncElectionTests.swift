@@ -39,13 +39,13 @@ import Testing
         #expect(a.roleText == "leader" && b.roleText == "follower (leader: a)")
         #expect(a.leaderGauge == 1 && b.leaderGauge == 0)
 
-        let follower = SecretSyncRunner(engine: h.engine, logger: Self.logger, configuration: { configB }, election: b)
-        let skipped = await follower.cycle(force: true, reason: "test")
+        let follower = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configB }, election: b)
+        let skipped = try await follower.cycle(force: true, reason: "test")
         #expect(skipped.standDown == "follower (leader: a)" && skipped.outcomes.isEmpty)
         #expect(h.kube.requests.isEmpty, "a follower's cycle sends nothing: \(h.kube.requests)")
 
-        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, configuration: { configA }, election: a)
-        let synced = await leader.cycle(force: false, reason: "test")
+        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configA }, election: a)
+        let synced = try await leader.cycle(force: false, reason: "test")
         #expect(synced.standDown == nil && synced.outcomes.map(\.result) == [.applied])
         #expect(h.value("apps", "db", "password") == "v1")
     }
@@ -84,8 +84,8 @@ import Testing
         #expect(try publisherA.reconcile(node: "a"))
         #expect(try !publisherA.reconcile(node: "a"), "nothing changed: nothing to report")
         #expect(store.lease("kube-system/aios-definition-db") != nil, "a does not withdraw what c published")
-        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, configuration: { configA }, election: a, publisher: publisherA)
-        let report = await leader.cycle(force: false, reason: "test")
+        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configA }, election: a, publisher: publisherA)
+        let report = try await leader.cycle(force: false, reason: "test")
         #expect(report.outcomes.map(\.name) == ["db"] && report.outcomes.map(\.result) == [.applied])
         #expect(h.value("apps", "db", "password") == "v1")
 
