@@ -202,7 +202,7 @@ import Testing
 
     @Test func orphansAreOnlyAiosdsClusterSecretsWhoseSecretSyncIsGone() {
         func secret(_ name: String, _ labels: [String: String]) -> KubernetesClient.SecretSummary {
-            .init(namespace: "team-a", name: name, uid: "u-\(name)", resourceVersion: "1", type: "Opaque", labels: labels, annotations: [:], dataKeys: [])
+            .init(namespace: "team-a", name: name, uid: "u-\(name)", resourceVersion: "1", type: "Opaque", labels: labels, annotations: [:])
         }
         let ours = [SecretSyncEngine.managedByLabel: "aiosd", SecretSyncEngine.sourceLabel: "cluster"]
         let secrets = [

@@ -23,6 +23,8 @@ final class SyncHarness: @unchecked Sendable {
     let kube = FakeKubernetes()
     let vaults = FakeVaults()
     let logs = LogCapture()
+    /// The vault budgets' and backoffs' time: virtual, so a 429 costs no real time.
+    let clock = VirtualClock()
     /// One counting credential per identity, made when the engine first asks for it.
     final class Credentials: Sendable {
         private let map = Mutex<[SyncIdentity: TokenCounter]>([:])
@@ -69,7 +71,7 @@ final class SyncHarness: @unchecked Sendable {
         let transports = SyncConnections.Transports(
             kubernetes: kube.transport, kubernetesStream: kube.streamer, vault: vaults.transport,
             credential: { identity in credentials.callFor(identity) },
-            logger: logs.logger("aios.keyvault"))
+            logger: logs.logger("aios.keyvault"), budgetClock: clock.budgetClock)
         engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
                                   connections: SyncConnections(transports: transports), workers: ThreadWorkers(), logger: logs.logger("aios.sync"),
                                   mayWrite: { [fence] in fence.open })

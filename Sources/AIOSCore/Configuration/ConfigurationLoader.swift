@@ -109,10 +109,21 @@ public struct ConfigurationLoader: Sendable {
                 s.kubeconfig = value
             }
             if let value = try sync.positiveInt("concurrency", max: 64) { s.concurrency = value }
-            if let value = try sync.positiveInt("vaultRequestsPerSecond", max: 4000) { s.vaultRequestsPerSecond = value }
+            let limit = try sync.positiveInt("vaultRequestLimit", max: KeyVaultRequestBudget.serviceLimit)
+            let window = try sync.duration("vaultRequestWindow", minimum: .seconds(1))
+            // 0.1's per-second rate, still read: R per second is R x 10 per 10 s window.
+            if let perSecond = try sync.positiveInt("vaultRequestsPerSecond", max: 4000) {
+                guard limit == nil, window == nil else {
+                    throw sync.invalid("vaultRequestsPerSecond", "give either vaultRequestsPerSecond (0.1) or vaultRequestLimit/vaultRequestWindow, not both")
+                }
+                s.vaultRequestLimit = min(perSecond * 10, KeyVaultRequestBudget.serviceLimit)
+                s.vaultRequestWindow = .seconds(10)
+            }
+            if let limit { s.vaultRequestLimit = limit }
+            if let window { s.vaultRequestWindow = window }
             if let value = try sync.duration("retryAfterFailure", minimum: .seconds(1)) { s.retryAfterFailure = value }
             try sync.finish(known: ["interval", "jitter", "deletedInVault", "definitions", "defaultNamespace", "kubeconfig",
-                                    "concurrency", "vaultRequestsPerSecond", "retryAfterFailure"])
+                                    "concurrency", "vaultRequestLimit", "vaultRequestWindow", "vaultRequestsPerSecond", "retryAfterFailure"])
             configuration.sync = s
         }
         if var secrets = try root.mapping("secrets") {

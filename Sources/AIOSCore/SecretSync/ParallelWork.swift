@@ -14,6 +14,10 @@ enum ParallelWork {
     /// thread only waits (it is a blocking-pool thread itself, never a cooperative one).
     static func run<T: Sendable>(_ items: [T], width: Int, on workers: any BlockingWorkers, _ body: @escaping @Sendable (T) -> Void) {
         guard !items.isEmpty else { return }
+        if items.count == 1 || width <= 1 {
+            items.forEach(body)  // nothing to overlap: no thread hop
+            return
+        }
         let next = Mutex(0)
         let lanes = min(max(1, width), items.count)
         let finished = DispatchSemaphore(value: 0)

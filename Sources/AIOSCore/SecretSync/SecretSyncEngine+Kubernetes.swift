@@ -95,10 +95,11 @@ extension SecretSyncEngine {
         let type = definition.target.type.rawValue
         let hash = hasher.hash(type: type, data: data)
         let secretName = "\(definition.target.namespace)/\(definition.target.name)"
-        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
+        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type ?? type == type {
             // The annotation says what aiosd wrote, not what the Secret holds now: a Secret written by someone else
-            // since (another resourceVersion), or any Secret under --force, is read and its keys compared (keys
-            // someone else added are theirs: server-side apply leaves them, so they are no drift).
+            // since (another resourceVersion), or any Secret under --force, is read and its type and keys compared
+            // (keys someone else added are theirs: server-side apply leaves them, so they are no drift). The type
+            // is immutable, so an unmoved resourceVersion also means the type aiosd wrote.
             var current = !force && status.targetResourceVersion == target.resourceVersion
             if !current {
                 do {

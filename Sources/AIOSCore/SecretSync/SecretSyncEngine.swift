@@ -135,11 +135,9 @@ public final class SecretSyncEngine: Sendable {
                 }
                 continue
             }
-            for outcome in sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
-                                configuration: configuration.sync) {
-                outcomes.append(outcome)
-                progress(outcome)
-            }
+            // Each outcome is reported as its definition finishes (a long first sync keeps the progress stream alive).
+            outcomes += sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                             configuration: configuration.sync, progress: progress)
         }
         if let error = state.save() {
             logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
@@ -211,7 +209,16 @@ public final class SecretSyncEngine: Sendable {
 
     private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
                       owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
-                      configuration: SyncConfiguration) -> [SyncOutcome] {
+                      configuration: SyncConfiguration, progress: @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
+        withoutActuallyEscaping(progress) { progress in
+            syncEscaping(definitions, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                         configuration: configuration, progress: progress)
+        }
+    }
+
+    private func syncEscaping(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
+                              owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
+                              configuration: SyncConfiguration, progress: @escaping @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
         let now = Date()
         var statuses: [SyncDefinitionStatus] = []
         var fetch: [FetchItem] = []
@@ -259,11 +266,12 @@ public final class SecretSyncEngine: Sendable {
             statuses.append(status)
         }
 
-        // Fetch the values that are needed, a bounded number at a time.
-        let results = Mutex<[String: FetchResult]>([:])
+        // Each definition's values are fetched and its Secret checked and written right after, a bounded number of
+        // definitions at a time: Secrets are written while the vault's request window refills, not after every fetch.
         let logger = self.logger
         let names = definitions.map(\.name)
-        ParallelWork.run(fetch, width: configuration.concurrency, on: workers) { item in
+        let fetchFor = Dictionary(grouping: fetch, by: \.definition)
+        let fetchOne: @Sendable (FetchItem) -> FetchResult = { item in
             let started = ContinuousClock.now
             let result: FetchResult
             do {
@@ -273,7 +281,6 @@ public final class SecretSyncEngine: Sendable {
             } catch {
                 result = .failure(SyncIssue(code: "InternalError", message: "\(error)"), absent: false)
             }
-            results.withLock { $0[item.cacheKey] = result }
             // One entry per object read from the vault (names, versions and codes; never a value).
             let elapsed = (ContinuousClock.now - started).components
             var metadata: Logger.Metadata = [
@@ -291,13 +298,15 @@ public final class SecretSyncEngine: Sendable {
                 metadata["error"] = "\(issue.message)"
                 logger.warning("Key Vault object not fetched", metadata: metadata)
             }
+            return result
         }
-        let fetched = results.withLock { $0 }
 
-        // Each definition's Secret is checked and written independently, a bounded number at a time.
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
         ParallelWork.run(Array(definitions.indices), width: configuration.concurrency, on: workers) { [self] d in
+            // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
+            var fetched: [String: FetchResult] = [:]
+            for item in fetchFor[d] ?? [] { fetched[item.cacheKey] = fetchOne(item) }
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now
@@ -363,6 +372,7 @@ public final class SecretSyncEngine: Sendable {
             state.put(status)
             log(definition, outcome, targetExists: target.map { Self.isOwned($0, by: definition) })
             collected.withLock { $0[d] = outcome }
+            progress(outcome)
         }
         let outcomes = collected.withLock { $0 }
         return definitions.indices.compactMap { outcomes[$0] }

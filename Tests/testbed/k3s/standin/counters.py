@@ -26,7 +26,13 @@ class Counters:
             self.by_verb_resource = {}
             self.writes = 0
             self.writes_by_object = {}
+            self.bytes_sent = 0
             self.since = time.time()
+
+    def sent(self, n):
+        """Response body bytes of the API (what clients receive, headers aside)."""
+        with self.lock:
+            self.bytes_sent += n
 
     @staticmethod
     def resource(path):
@@ -75,7 +81,7 @@ class Counters:
     def snapshot(self):
         with self.lock:
             return {"total": self.total, "byVerb": dict(self.by_verb), "byResource": dict(self.by_resource),
-                    "byVerbResource": dict(self.by_verb_resource), "writes": self.writes,
+                    "byVerbResource": dict(self.by_verb_resource), "writes": self.writes, "bytesSent": self.bytes_sent,
                     "writesByObject": dict(self.writes_by_object), "server": self.server, "since": self.since}
 
 
