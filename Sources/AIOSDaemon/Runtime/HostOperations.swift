@@ -107,7 +107,7 @@ public final class HostOperations: Sendable {
     func job<T: Encodable & Sendable>(_ kind: String, request: APIRequest, touchesK3s: Bool,
                                       _ body: @escaping @Sendable (JobContext) throws(APIError) -> T) async throws(APIError) -> APIReply {
         if touchesK3s, NodeRole.detect(kubeconfig: configuration().sync.kubeconfig) == .agent {
-            throw APIError(code: .badRequest, message: "this host is a K3s agent (worker) node: it runs no API server, so aiosd changes nothing of K3s here",
+            throw APIError(code: .badRequest, message: "this host is a K3s agent (worker) node: \(K3sChangeWorkflow.agentUnitName) runs no API server, so aiosd changes nothing of K3s here",
                            hint: "run it on a K3s server node (aiosctl cluster status lists them)")
         }
         let store = self.store
