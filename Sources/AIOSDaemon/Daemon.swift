@@ -75,7 +75,7 @@ public struct Daemon {
                          sync: SecretSyncRunner) -> [any APIHandler] {
         [
             VersionHandler(),
-            StatusHandler(state: state, sync: sync, jobs: operations.store),
+            StatusHandler(state: state, sync: sync, jobs: operations.store, k3s: { operations.k3s() }),
             MetricsHandler(sync: sync),
             DoctorHandler(state: state, sync: sync, operations: operations),
             ConfigReloadHandler(state: state, manager: manager),

@@ -43,7 +43,7 @@ import Testing
             #expect(result.stdout == "404")
             result = try runProcess("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/metrics"])
             #expect(result.stdout == "405")
-            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            let status = try daemon.client.call(API.status)
             #expect(status.services.first { $0.name == "metrics-listener" }?.state == .running)
         }
     }

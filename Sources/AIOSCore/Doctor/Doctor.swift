@@ -18,6 +18,8 @@ public enum Doctor {
         out += azure(facts)
         out.append(clock(facts))
         out.append(disk(facts))
+        if let sandbox = sandbox(facts) { out.append(sandbox) }
+        if let extensionFinding = secretStoreExtension(facts) { out.append(extensionFinding) }
         out.append(secretSyncs(facts))
         return out
     }
@@ -71,6 +73,8 @@ public enum Doctor {
         } else if let error = facts.servedIssuerError {
             out.append(DoctorFinding("issuer.served", .fail, error, fix: "sudo aiosctl workload-identity status"))
         }
+        if let running = runningIssuer(facts, configured: custom) { out.append(running) }
+        if let discovery = discovery(facts, issuer: custom) { out.append(discovery) }
         if let text = facts.maxTokenExpiration, let seconds = DurationParser.parse(text)?.components.seconds,
            seconds >= Int64(minimumTokenExpirationSeconds) {
             out.append(DoctorFinding("issuer.max-token-expiration", .ok, "service-account-max-token-expiration=\(text)"))
@@ -93,6 +97,53 @@ public enum Doctor {
             break
         }
         return out
+    }
+
+    /// What K3s started its API server with, against the configuration (a change not applied until K3s restarts).
+    static func runningIssuer(_ facts: DoctorFacts, configured: String?) -> DoctorFinding? {
+        guard facts.kubeconfigError == nil else { return nil }
+        guard let running = facts.runningIssuers else {
+            return DoctorFinding("issuer.running", .warn, "K3s' journal has no 'Running kube-apiserver' line since boot: the issuer K3s started with is unknown",
+                                 fix: "sudo journalctl -u k3s -b | grep 'Running kube-apiserver'")
+        }
+        let first = running.first ?? WorkloadIdentityPlanner.defaultIssuer
+        if let configured, first != configured {
+            return DoctorFinding("issuer.running", .fail, "K3s started its API server with issuer \(first); K3s is configured with \(configured): "
+                                    + "the change is not applied until K3s restarts", fix: "sudo aiosctl k3s restart")
+        }
+        return DoctorFinding("issuer.running", .ok, "K3s started its API server with issuer \(first)")
+    }
+
+    /// The issuer's discovery document, from the issuer URL itself over HTTPS: what Entra ID fetches to trust tokens.
+    static func discovery(_ facts: DoctorFacts, issuer: String?) -> DoctorFinding? {
+        guard let issuer, let outcome = facts.discovery else { return nil }
+        let url = discoveryURL(issuer)
+        let enable = "az connectedk8s update -g RESOURCE_GROUP -n CLUSTER --enable-oidc-issuer --enable-workload-identity"
+        switch outcome {
+        case .served(let served, let jwks):
+            guard served == issuer else {
+                return DoctorFinding("issuer.discovery", .fail, "\(url) names issuer \(served ?? "none"), not \(issuer): Entra ID will refuse the tokens",
+                                     fix: "sudo aiosctl workload-identity enable --issuer $(az connectedk8s show -g RESOURCE_GROUP -n CLUSTER --query oidcIssuerProfile.issuerUrl -o tsv)")
+            }
+            guard jwks != nil else {
+                return DoctorFinding("issuer.discovery", .fail, "\(url) has no jwks_uri: Entra ID cannot get the keys that sign the tokens", fix: enable)
+            }
+            return DoctorFinding("issuer.discovery", .ok, "\(url) serves the issuer's discovery document (jwks_uri \(jwks!))")
+        case .status(let status):
+            return DoctorFinding("issuer.discovery", .fail, "\(url) answered HTTP \(status): the issuer does not publish its discovery document, "
+                                    + "so Entra ID cannot verify the tokens (is Arc's OIDC issuer enabled?)", fix: enable)
+        case .unreachable(let reason):
+            return DoctorFinding("issuer.discovery", .warn, "\(url) is not reachable from this host (\(reason)); Entra ID fetches it from the "
+                                    + "internet, so this fails only if Entra cannot reach it either",
+                                 fix: "curl -sS \(url)")
+        }
+    }
+
+    /// OIDC discovery: the issuer with any trailing slash removed, then `/.well-known/openid-configuration`.
+    public static func discoveryURL(_ issuer: String) -> String {
+        var base = issuer
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/.well-known/openid-configuration"
     }
 
     static func azure(_ facts: DoctorFacts) -> [DoctorFinding] {
@@ -149,6 +200,29 @@ public enum Doctor {
         if free < diskFailBytes { return DoctorFinding("disk", .fail, text, fix: "df -h \(facts.stateDirectory); sudo journalctl --vacuum-size=200M") }
         if free < diskWarnBytes { return DoctorFinding("disk", .warn, text, fix: "df -h \(facts.stateDirectory); sudo journalctl --vacuum-size=200M") }
         return DoctorFinding("disk", .ok, text)
+    }
+
+    /// aiosd's sandbox (ProtectSystem=strict with ReadWritePaths) lets it write where it must.
+    static func sandbox(_ facts: DoctorFacts) -> DoctorFinding? {
+        guard !facts.writable.isEmpty else { return nil }
+        let refused = facts.writable.filter { $0.error != nil }
+        guard refused.isEmpty else {
+            return DoctorFinding("sandbox.write", .fail, "aiosd cannot write " + refused.map { "\($0.path) (\($0.error!))" }.joined(separator: ", "),
+                                 fix: "systemctl cat aiosd.service; a drop-in with ReadWritePaths=\(refused.map(\.path).joined(separator: " ")) "
+                                    + "(sudo systemctl edit aiosd.service), then sudo systemctl restart aiosd")
+        }
+        return DoctorFinding("sandbox.write", .ok, "aiosd can write " + facts.writable.map(\.path).joined(separator: ", "))
+    }
+
+    /// The Secret Store extension (AIO's Secret Synchronization Controller): present or not, and what that means here.
+    static func secretStoreExtension(_ facts: DoctorFacts) -> DoctorFinding? {
+        guard facts.secretStoreChecked else { return nil }
+        if let controller = facts.secretStoreExtension {
+            return DoctorFinding("secret-store-extension", .ok, "the Secret Store extension runs in the cluster (\(controller)): it syncs the "
+                                    + "cluster's SecretSyncs and aiosd stands down for them; aiosd syncs only the files in \(facts.definitionsDirectory)")
+        }
+        return DoctorFinding("secret-store-extension", .ok, "the Secret Store extension is not installed: aiosd syncs the SecretSyncs that "
+                                + "cluster.secretSyncs (\(facts.secretSyncSelection.secretSyncs.rawValue)) selects, and its own files")
     }
 
     static func secretSyncs(_ facts: DoctorFacts) -> DoctorFinding {

@@ -19,6 +19,8 @@ public enum DoctorClusterProbe {
         } catch {
             facts.servedIssuerError = error.description
         }
+        facts.secretStoreExtension = ClusterSyncSource.controllerPresence(KubernetesClient(kubeconfig: kubeconfig))
+        facts.secretStoreChecked = true
         guard configuration.identity.method == .workloadIdentity else { return }
         let account = configuration.identity.serviceAccount
         do {

@@ -3,15 +3,15 @@ import AIOSCore
 import Foundation
 
 /// `POST /v1/config/reload`: the same as SIGHUP, but the caller learns the outcome.
-struct ConfigReloadHandler: APIHandler {
-    let endpoint = Endpoint.configReload
+struct ConfigReloadHandler: APIMethodHandler {
+    let method = API.configReload
     let state: DaemonState
     let manager: ConfigurationManager
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         do {
             let needsRestart = try manager.reload(trigger: .api)
-            return .json(ConfigReloadResponse(configPath: state.configPath, loadedAt: state.current.configLoadedAt,
+            return reply(ConfigReloadResponse(configPath: state.configPath, loadedAt: state.current.configLoadedAt,
                                               needsRestart: needsRestart))
         } catch {
             throw APIError(code: .configInvalid, message: "configuration refused, the previous one stays in force: \(error)",

@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/secrets/{name}`: one definition, its origin, and the status of each object.
-struct SecretHandler: APIHandler {
-    let endpoint = Endpoint.secret
+struct SecretHandler: APIMethodHandler {
+    let method = API.secret
     let runner: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -27,7 +27,7 @@ struct SecretHandler: APIHandler {
         } catch {
             identity = "none: \(error.message)"
         }
-        return .json(SecretShowResponse(definition: SecretWire.info(definition),
+        return reply(SecretShowResponse(definition: SecretWire.info(definition),
                                         status: SecretWire.status(runner.engine.status(name), definition: definition), identity: identity))
     }
 }

@@ -3,8 +3,8 @@ import AIOSCore
 
 /// `GET /v1/secrets`: every definition (files in secrets.d and the cluster's selected SecretSyncs), where it
 /// comes from, and how its last sync went.
-struct SecretsHandler: APIHandler {
-    let endpoint = Endpoint.secrets
+struct SecretsHandler: APIMethodHandler {
+    let method = API.secrets
     let runner: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -18,6 +18,7 @@ struct SecretsHandler: APIHandler {
         }
         var invalid = loaded.invalidFiles.map { InvalidDefinition(name: $0.name, error: $0.error.description) }
         invalid += loaded.invalidCluster.map { InvalidDefinition(name: $0.sync.key, source: "cluster", error: $0.issue.message) }
-        return .json(SecretListResponse(secrets: entries, invalid: invalid, cluster: loaded.clusterNote))
+        let unselected = SecretWire.unselected(runner.unselectedSecretSyncs(), selection: runner.configuration().cluster)
+        return reply(SecretListResponse(secrets: entries, invalid: invalid, cluster: loaded.clusterNote, unselected: unselected))
     }
 }

@@ -1,18 +1,30 @@
 import AIOSAPI
+import AIOSCore
+import Dispatch
 import Foundation
 
 /// `GET /v1/status`.
-struct StatusHandler: APIHandler {
-    let endpoint = Endpoint.status
+struct StatusHandler: APIMethodHandler {
+    let method = API.status
     let state: DaemonState
     let sync: SecretSyncRunner
     let jobs: JobStore
+    /// K3s' issuer as its change workflow reads it (files, journal, discovery document).
+    let k3s: @Sendable () -> K3sChangeWorkflow
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let snapshot = state.current
+        let configuration = state.configuration, workflow = k3s()
+        // Reads K3s' files and journal and asks its API server: off the event loop, and not on the host-job queue
+        // (status must answer while a K3s restart runs).
+        let k3sHealth = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: HostHealthReport.k3s(workflow: workflow, kubeconfigPath: configuration.sync.kubeconfig))
+            }
+        }
         let now = Date()
         let watchdog = state.watchdogInterval.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
-        return .json(StatusResponse(
+        return reply(StatusResponse(
             version: AgentVersion.current,
             pid: getpid(),
             startedAt: state.startedAt,
@@ -26,6 +38,7 @@ struct StatusHandler: APIHandler {
             watchdogSeconds: watchdog,
             services: snapshot.services.values.sorted { $0.name < $1.name },
             sync: SyncHealthReport.sync(sync, now: now), clusterWatch: SyncHealthReport.clusterWatch(sync),
-            hostJobs: SyncHealthReport.hostJobs(jobs)))
+            hostJobs: SyncHealthReport.hostJobs(jobs), k3s: k3sHealth,
+            workloadIdentity: HostHealthReport.identity(configuration.identity, k3s: k3sHealth)))
     }
 }

@@ -4,24 +4,19 @@ import Foundation
 
 /// `POST /v1/sync`: sync now. With `wait` the reply is the cycle's outcome (streamed as NDJSON events with
 /// `Accept: application/x-ndjson`); without it the cycle is started and the reply comes at once.
-struct SyncHandler: APIHandler {
-    let endpoint = Endpoint.sync
+struct SyncHandler: APIMethodHandler {
+    let method = API.sync
     let runner: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let body: SyncRequest
-        do {
-            body = request.body.isEmpty ? SyncRequest() : try APICoding.decoder().decode(SyncRequest.self, from: Data(request.body))
-        } catch {
-            throw APIError(code: .badRequest, message: "expected {\"wait\": true, \"force\": false}: \(error)")
-        }
+        let body = try self.body(of: request, expected: "{\"wait\": true, \"force\": false}")
         let runner = self.runner
         guard body.wait else {
             Task { _ = await runner.cycle(force: body.force, reason: "api") }
-            return .json(SyncResponse(finished: false), status: 202)
+            return reply(SyncResponse(finished: false), status: 202)
         }
         guard request.wantsStream else {
-            return .json(SecretWire.response(await runner.cycle(force: body.force, reason: "api")))
+            return reply(SecretWire.response(await runner.cycle(force: body.force, reason: "api")))
         }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let emit: @Sendable (SyncEvent) -> Void = { event in
