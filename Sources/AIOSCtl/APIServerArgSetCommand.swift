@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s apiserver-arg set FLAG=VALUE...`.
-struct APIServerArgSetCommand: ParsableCommand {
+struct APIServerArgSetCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Set kube-apiserver flags in the agent's drop-in, restart K3s and verify it; roll back if it fails.",
@@ -35,20 +35,11 @@ struct APIServerArgSetCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments, force: force ? true : nil), global: global)
-    }
-}
+    static var timeout: DefaultTimeout { .long }
 
-enum APIServerArgEdit {
-    static func send(_ request: APIServerArgsEditRequest, global: GlobalOptions) throws {
-        let body = Array(try APICoding.encoder().encode(request))
-        do {
-            guard let response = try JobProgress.run(.apiServerArgsEdit, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "kube-apiserver arguments changed"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeResponse {
+        try JobProgress.run(API.apiServerArgsEdit, APIServerArgsEditRequest(set: arguments, force: force ? true : nil), client: client, output: output)
     }
+
+    func render(_ response: K3sChangeResponse, wide: Bool) -> String { Output.summary(response, done: "kube-apiserver arguments changed") }
 }

@@ -1,8 +1,9 @@
 import AIOSAPI
+import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s apiserver-arg unset FLAG...`.
-struct APIServerArgUnsetCommand: ParsableCommand {
+struct APIServerArgUnsetCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "unset",
         abstract: "Remove kube-apiserver flags from the agent's drop-in, restart K3s and verify it; roll back if it fails.",
@@ -19,7 +20,11 @@ struct APIServerArgUnsetCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags, force: force ? true : nil), global: global)
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeResponse {
+        try JobProgress.run(API.apiServerArgsEdit, APIServerArgsEditRequest(unset: flags, force: force ? true : nil), client: client, output: output)
     }
+
+    func render(_ response: K3sChangeResponse, wide: Bool) -> String { Output.summary(response, done: "kube-apiserver arguments changed") }
 }

@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity disable`: removes the agent's issuer entries, restarts and verifies K3s.
-struct WorkloadIdentityDisableCommand: ParsableCommand {
+struct WorkloadIdentityDisableCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "disable",
         abstract: "Remove the agent's issuer and token-expiration entries from K3s' configuration, restart and verify.",
@@ -14,14 +14,11 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil)))
-        do {
-            guard let response = try JobProgress.run(.workloadIdentityDisable, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "Workload identity disabled"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeResponse {
+        try JobProgress.run(API.workloadIdentityDisable, WorkloadIdentityDisableRequest(force: force ? true : nil), client: client, output: output)
     }
+
+    func render(_ response: K3sChangeResponse, wide: Bool) -> String { Output.summary(response, done: "Workload identity disabled") }
 }

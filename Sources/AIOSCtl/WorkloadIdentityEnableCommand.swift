@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity enable --issuer URL`: one safe, verified, reversible change to K3s.
-struct WorkloadIdentityEnableCommand: ParsableCommand {
+struct WorkloadIdentityEnableCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable",
         abstract: "Make K3s' API server sign service-account tokens with ISSUER (keeping the previous issuer valid).",
@@ -32,14 +32,13 @@ struct WorkloadIdentityEnableCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration, force: force ? true : nil)))
-        do {
-            guard let response = try JobProgress.run(.workloadIdentityEnable, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "Workload identity enabled"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeResponse {
+        try JobProgress.run(API.workloadIdentityEnable, WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration,
+                                                                                       force: force ? true : nil),
+                            client: client, output: output)
     }
+
+    func render(_ response: K3sChangeResponse, wide: Bool) -> String { Output.summary(response, done: "Workload identity enabled") }
 }

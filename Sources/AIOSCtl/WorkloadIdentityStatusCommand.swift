@@ -3,25 +3,18 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity status`: configured vs served issuer and the `az` command to federate.
-struct WorkloadIdentityStatusCommand: ParsableCommand {
+struct WorkloadIdentityStatusCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the issuer K3s is configured with, the one its API server runs with and serves, and the az command that federates the agent's identity.")
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client(defaultTimeout: 30)
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.workloadIdentityStatus))
-                return
-            }
-            Output.print(Self.summary(try client.call(.workloadIdentityStatus, as: WorkloadIdentityStatusResponse.self)))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
-    }
+    static var timeout: DefaultTimeout { .k3sRead }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> WorkloadIdentityStatusResponse { try client.call(API.workloadIdentityStatus) }
+
+    func render(_ status: WorkloadIdentityStatusResponse, wide: Bool) -> String { Self.summary(status) }
 
     static func summary(_ status: WorkloadIdentityStatusResponse) -> String {
         var lines = ["workload identity: \(status.enabled ? "enabled" : "not enabled")"]
