@@ -175,3 +175,43 @@ import Testing
         }
     }
 }
+
+/// The Arc resource from Arc's ConfigMap, its issuer from Azure, and what doctor makes of them.
+@Suite struct ArcClusterTests {
+    static let configMap = Data(#"{"kind":"ConfigMap","metadata":{"name":"azure-clusterconfig","namespace":"azure-arc"},"data":{"AZURE_SUBSCRIPTION_ID":"0b1f6471-1bf0-4dda-aec3-111122223333","AZURE_RESOURCE_GROUP":"rg-edge","AZURE_RESOURCE_NAME":"site-12","AZURE_REGION":"westeurope"}}"#.utf8)
+
+    @Test func theResourceFromArcsConfigMap() throws {
+        let cluster = try #require(ArcCluster.fromConfigMap(Self.configMap))
+        #expect(cluster == ArcCluster(subscriptionId: "0b1f6471-1bf0-4dda-aec3-111122223333", resourceGroup: "rg-edge", name: "site-12"))
+        #expect(cluster.resourceURL == "https://management.azure.com/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-edge"
+                + "/providers/Microsoft.Kubernetes/connectedClusters/site-12?api-version=2024-07-15-preview")
+        #expect(ArcCluster.fromConfigMap(Data(#"{"data":{"AZURE_RESOURCE_GROUP":"rg","AZURE_RESOURCE_NAME":"c"}}"#.utf8)) == nil, "no subscription")
+        #expect(ArcCluster.fromConfigMap(Data(#"{"data":{"AZURE_SUBSCRIPTION_ID":"s","AZURE_RESOURCE_GROUP":"rg; rm -rf /","AZURE_RESOURCE_NAME":"c"}}"#.utf8)) == nil,
+                "a name that is not an ARM name never reaches a command or a URL")
+    }
+
+    @Test func theIssuerFromTheConnectedClusterResource() {
+        let resource = #"{"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/c","properties":{"oidcIssuerProfile":{"enabled":true,"issuerUrl":"https://westeurope.oic.prod-arc.azure.com/t/g/"}}}"#
+        #expect(ArcCluster.issuerURL(Data(resource.utf8)) == "https://westeurope.oic.prod-arc.azure.com/t/g/")
+        #expect(ArcCluster.issuerURL(Data(#"{"properties":{"oidcIssuerProfile":{"enabled":false}}}"#.utf8)) == nil)
+        #expect(ArcCluster.issuerURL(Data(#"{"properties":{}}"#.utf8)) == nil)
+    }
+
+    @Test func doctorOffersTheIssuerReadFromAzure() throws {
+        var facts = DoctorTests.healthy()
+        facts.configuredIssuer = nil
+        facts.arcCluster = ArcCluster(subscriptionId: "s", resourceGroup: "rg-edge", name: "site-12")
+        let placeholders = try #require(DoctorTests.finding(facts, "issuer.configured"))
+        #expect(placeholders.fix?.contains("az connectedk8s update -g rg-edge -n site-12 --enable-oidc-issuer") == true, "this cluster's names, not placeholders")
+        facts.azureIssuerError = "the managed identity may not read the Arc cluster site-12 (HTTP 403; it needs Reader on it)"
+        #expect(DoctorTests.finding(facts, "issuer.configured")?.detail.contains("could not be read from Azure: the managed identity may not read") == true)
+        facts.azureIssuer = "https://westeurope.oic.prod-arc.azure.com/t/g/"
+        #expect(DoctorTests.finding(facts, "issuer.configured")?.fix == "sudo aiosctl workload-identity enable --issuer https://westeurope.oic.prod-arc.azure.com/t/g/")
+        facts.configuredIssuer = DoctorTests.issuer
+        let differs = try #require(DoctorTests.finding(facts, "issuer.configured"))
+        #expect(differs.status == .fail && differs.detail.contains("Azure reports the Arc cluster's issuer as https://westeurope"))
+        facts.azureIssuer = DoctorTests.issuer
+        #expect(DoctorTests.finding(facts, "issuer.configured")?.status == .ok)
+    }
+}
+

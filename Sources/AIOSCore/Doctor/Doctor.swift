@@ -56,12 +56,24 @@ public enum Doctor {
         let custom = facts.configuredIssuer.flatMap { $0 == WorkloadIdentityPlanner.defaultIssuer ? nil : $0 }
         let enableIssuer = custom ?? "ISSUER_URL"
         // The issuer: configured (K3s' files), served (the API server's discovery document).
+        let (group, cluster) = arcNames(facts)
         if custom == nil {
-            out.append(DoctorFinding("issuer.configured", .fail, "K3s runs with its default issuer (\(WorkloadIdentityPlanner.defaultIssuer)); Entra cannot trust its tokens",
-                                     fix: "az connectedk8s update -g RESOURCE_GROUP -n CLUSTER --enable-oidc-issuer --enable-workload-identity; "
-                                        + "sudo aiosctl workload-identity enable --issuer $(az connectedk8s show -g RESOURCE_GROUP -n CLUSTER --query oidcIssuerProfile.issuerUrl -o tsv)"))
+            if let azure = facts.azureIssuer {
+                // Read from Azure with the host's managed identity: nothing to copy by hand.
+                out.append(DoctorFinding("issuer.configured", .fail, "K3s runs with its default issuer (\(WorkloadIdentityPlanner.defaultIssuer)); Entra cannot "
+                                            + "trust its tokens. Azure reports the Arc cluster's issuer: \(azure)",
+                                         fix: "sudo aiosctl workload-identity enable --issuer \(azure)"))
+            } else {
+                out.append(DoctorFinding("issuer.configured", .fail, "K3s runs with its default issuer (\(WorkloadIdentityPlanner.defaultIssuer)); Entra cannot trust its tokens"
+                                            + (facts.azureIssuerError.map { "; the issuer could not be read from Azure: \($0)" } ?? ""),
+                                         fix: "az connectedk8s update -g \(group) -n \(cluster) --enable-oidc-issuer --enable-workload-identity; "
+                                            + "sudo aiosctl workload-identity enable --issuer $(az connectedk8s show -g \(group) -n \(cluster) --query oidcIssuerProfile.issuerUrl -o tsv)"))
+            }
+        } else if let azure = facts.azureIssuer, azure != custom {
+            out.append(DoctorFinding("issuer.configured", .fail, "K3s is configured with issuer \(enableIssuer), but Azure reports the Arc cluster's issuer as \(azure)",
+                                     fix: "sudo aiosctl workload-identity enable --issuer \(azure)"))
         } else {
-            out.append(DoctorFinding("issuer.configured", .ok, "K3s is configured with issuer \(enableIssuer)"))
+            out.append(DoctorFinding("issuer.configured", .ok, "K3s is configured with issuer \(enableIssuer)\(facts.azureIssuer != nil ? ", the Arc cluster's in Azure" : "")"))
         }
         if let served = facts.servedIssuer {
             if let configured = facts.configuredIssuer, served != configured {
@@ -118,12 +130,13 @@ public enum Doctor {
     static func discovery(_ facts: DoctorFacts, issuer: String?) -> DoctorFinding? {
         guard let issuer, let outcome = facts.discovery else { return nil }
         let url = discoveryURL(issuer)
-        let enable = "az connectedk8s update -g RESOURCE_GROUP -n CLUSTER --enable-oidc-issuer --enable-workload-identity"
+        let (group, cluster) = arcNames(facts)
+        let enable = "az connectedk8s update -g \(group) -n \(cluster) --enable-oidc-issuer --enable-workload-identity"
         switch outcome {
         case .served(let served, let jwks):
             guard served == issuer else {
                 return DoctorFinding("issuer.discovery", .fail, "\(url) names issuer \(served ?? "none"), not \(issuer): Entra ID will refuse the tokens",
-                                     fix: "sudo aiosctl workload-identity enable --issuer $(az connectedk8s show -g RESOURCE_GROUP -n CLUSTER --query oidcIssuerProfile.issuerUrl -o tsv)")
+                                     fix: "sudo aiosctl workload-identity enable --issuer $(az connectedk8s show -g \(group) -n \(cluster) --query oidcIssuerProfile.issuerUrl -o tsv)")
             }
             guard jwks != nil else {
                 return DoctorFinding("issuer.discovery", .fail, "\(url) has no jwks_uri: Entra ID cannot get the keys that sign the tokens", fix: enable)
@@ -137,6 +150,11 @@ public enum Doctor {
                                     + "internet, so this fails only if Entra cannot reach it either",
                                  fix: "curl -sS \(url)")
         }
+    }
+
+    /// The Arc resource group and cluster for `az` commands: this cluster's, from Arc's ConfigMap, else placeholders.
+    static func arcNames(_ facts: DoctorFacts) -> (group: String, cluster: String) {
+        (facts.arcCluster?.resourceGroup ?? "RESOURCE_GROUP", facts.arcCluster?.name ?? "CLUSTER")
     }
 
     /// OIDC discovery: the issuer with any trailing slash removed, then `/.well-known/openid-configuration`.

@@ -27,6 +27,12 @@ public struct DoctorFacts: Sendable {
     /// The issuer's OIDC discovery document fetched from the issuer URL itself over HTTPS, as Entra ID fetches it.
     public var discovery: DiscoveryOutcome?
 
+    /// The Arc resource of this cluster (Arc's `azure-clusterconfig` ConfigMap), nil when the cluster is not Arc-connected
+    /// or it could not be read; and the issuer Azure reports for it (read with the host's managed identity), or why not.
+    public var arcCluster: ArcCluster?
+    public var azureIssuer: String?
+    public var azureIssuerError: String?
+
     /// The Secret Store extension's controller in the cluster (`Deployment NS/NAME` or `Lease ...`), nil when absent;
     /// `secretStoreChecked` false when the API server could not be asked.
     public var secretStoreExtension: String?
