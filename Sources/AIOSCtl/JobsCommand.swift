@@ -22,17 +22,26 @@ struct JobsListCommand: ControlCommand {
 
     func render(_ jobs: [JobRecord], wide: Bool) -> String {
         guard !jobs.isEmpty else { return "no host jobs yet" }
-        var rows = [["ID", "KIND", "STATE", "QUEUED", "DURATION"] + (wide ? ["STARTED", "FINISHED", "STEPS", "ERROR"] : [])]
-        for job in jobs {
-            let duration = job.startedAt.flatMap { start in job.finishedAt.map { DurationText.format(seconds: $0.timeIntervalSince(start)) } } ?? "-"
-            var row = [job.id, job.kind, job.state.rawValue, Output.timestamp(job.queuedAt), duration]
-            if wide {
-                row += [job.startedAt.map(Output.timestamp) ?? "-", job.finishedAt.map(Output.timestamp) ?? "-",
-                        "\(job.steps.filter(\.ok).count)/\(job.steps.count) ok", job.error?.code ?? "-"]
+        if !wide {
+            // Fixed columns (as before -o wide existed): scripts and eyes find the same places in every listing.
+            var lines = [["ID".padded(8), "KIND".padded(26), "STATE".padded(12), "QUEUED".padded(21), "DURATION"].joined(separator: "  ")]
+            for job in jobs {
+                lines.append([job.id.padded(8), job.kind.padded(26), job.state.rawValue.padded(12), Output.timestamp(job.queuedAt).padded(21),
+                              Self.duration(job)].joined(separator: "  "))
             }
-            rows.append(row)
+            return lines.joined(separator: "\n")
+        }
+        var rows = [["ID", "KIND", "STATE", "QUEUED", "DURATION", "STARTED", "FINISHED", "STEPS", "ERROR"]]
+        for job in jobs {
+            rows.append([job.id, job.kind, job.state.rawValue, Output.timestamp(job.queuedAt), Self.duration(job),
+                         job.startedAt.map(Output.timestamp) ?? "-", job.finishedAt.map(Output.timestamp) ?? "-",
+                         "\(job.steps.filter(\.ok).count)/\(job.steps.count) ok", job.error?.code ?? "-"])
         }
         return Output.table(rows)
+    }
+
+    static func duration(_ job: JobRecord) -> String {
+        job.startedAt.flatMap { start in job.finishedAt.map { DurationText.format(seconds: $0.timeIntervalSince(start)) } } ?? "-"
     }
 }
 
@@ -58,5 +67,11 @@ struct JobShowCommand: ControlCommand {
             lines += journal.map { "  \($0)" }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

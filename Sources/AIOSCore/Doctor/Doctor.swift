@@ -248,13 +248,18 @@ public enum Doctor {
             return DoctorFinding("secretsyncs.selected", .ok, "no SecretSync is left out by cluster.secretSyncs: \(facts.secretSyncSelection.secretSyncs.rawValue)")
         }
         let selection = facts.secretSyncSelection
-        let fix = facts.unselectedSecretSyncs.map { key in
-            let parts = key.split(separator: "/", maxSplits: 1)
-            return "kubectl label secretsync -n \(parts.first ?? "") \(parts.dropFirst().first ?? "") \(selection.selectorLabel)"
-        }.joined(separator: "; ")
+        let fix = facts.unselectedSecretSyncs.map(selection.selectCommand).joined(separator: "; ")
         return DoctorFinding("secretsyncs.selected", .warn,
                              "\(facts.unselectedSecretSyncs.count) SecretSync(s) not synced (cluster.secretSyncs: \(selection.secretSyncs.rawValue), "
                                 + "label \(selection.selectorLabel)): \(facts.unselectedSecretSyncs.joined(separator: ", "))",
                              fix: selection.secretSyncs == .off ? "set cluster.secretSyncs: labelled in \(facts.configPath), then: \(fix)" : fix)
+    }
+}
+
+extension ClusterSyncConfiguration {
+    /// The command that selects the SecretSync `NAMESPACE/NAME` (labels it with `selectorLabel`).
+    public func selectCommand(_ key: String) -> String {
+        let parts = key.split(separator: "/", maxSplits: 1)
+        return "kubectl label secretsync -n \(parts.first ?? "") \(parts.dropFirst().first ?? "") \(selectorLabel)"
     }
 }

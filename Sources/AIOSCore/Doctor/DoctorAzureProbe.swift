@@ -16,11 +16,8 @@ public enum DoctorAzureProbe {
             facts.token = .failed(error)
             return
         }
-        // The agent's own identity, as a definition without overrides resolves it.
-        let probe = SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
-                                   objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
         do {
-            let identity = try SyncIdentity.resolve(probe, configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
             let token = try connections.vaultToken(for: identity, kubernetes: kubernetes)
             facts.token = .issued(objectId: JWTClaims.decodeUnverified(token.value)?.objectId)
         } catch {
@@ -45,15 +42,19 @@ public enum DoctorAzureProbe {
         }
     }
 
+    /// The agent's own identity, as a definition without overrides resolves it.
+    static func agentProbe(_ configuration: AgentConfiguration) -> SyncDefinition {
+        SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
+                       objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
+    }
+
     /// With a managed identity (the host's own), the Arc cluster's issuer as Azure reports it, so doctor can offer it
     /// instead of asking the operator to copy it. The identity needs read access to the cluster resource (Reader).
     static func azureIssuer(configuration: AgentConfiguration, connections: SyncConnections, kubernetes: KubernetesClient,
                             into facts: inout DoctorFacts) {
         guard configuration.identity.method == .managedIdentity, let cluster = facts.arcCluster else { return }
-        let probe = SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
-                                   objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
         do {
-            let identity = try SyncIdentity.resolve(probe, configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
             let token = try connections.token(for: identity, resource: ArcCluster.armResource, kubernetes: kubernetes)
             let response = try HTTPClient().send(HTTPRequest(method: .get, url: cluster.resourceURL,
                                                              headers: [("Accept", "application/json"), ("Authorization", "Bearer \(token.value)")],

@@ -130,8 +130,7 @@ enum SecretWire {
     /// SecretSyncs the selection leaves out (`NAMESPACE/NAME`), each with why and the command that selects it.
     static func unselected(_ keys: [String], selection: ClusterSyncConfiguration) -> [UnselectedSecretSync] {
         keys.map { key in
-            let parts = key.split(separator: "/", maxSplits: 1)
-            let label = "kubectl label secretsync -n \(parts.first ?? "") \(parts.dropFirst().first ?? "") \(selection.selectorLabel)"
+            let label = selection.selectCommand(key)
             if selection.secretSyncs == .off {
                 return UnselectedSecretSync(name: key, reason: "cluster.secretSyncs is off: aiosd syncs no SecretSync",
                                             fix: "set cluster.secretSyncs: labelled in aiosd.yaml, sudo systemctl reload aiosd, then: \(label)")
