@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 DEB := dist/aios-agent_$(VERSION)_amd64.deb
-APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography gcc debootstrap
+APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev libyaml-dev systemd-container dpkg-dev lintian util-linux curl openssl ca-certificates python3-cryptography gcc debootstrap
 # -file-prefix-map/-debug-prefix-map: the build tree's path becomes "." in #filePath strings and debug info, so
 # the binaries (and the .deb) do not depend on where they were built.
 RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \

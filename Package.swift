@@ -13,13 +13,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C at the edge: system libraries plus prefixed, non-variadic shims.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // The wire contract of the control socket. Foundation only; both sides import it.
         .target(name: "AIOSAPI"),
@@ -33,8 +33,7 @@ let package = Package(
 
         // The domain: no I/O framework, no wire types.
         .target(name: "AIOSCore", dependencies: [
-            "AIOSHTTP", "AIOSCrypto",
-            .product(name: "Yams", package: "Yams"),
+            "AIOSHTTP", "AIOSCrypto", "CYAML",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -48,7 +47,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "AIOSClient", dependencies: ["AIOSAPI", "AIOSHTTP"]),
+        .target(name: "AIOSClient", dependencies: ["AIOSAPI"]),
         .target(name: "AIOSCtl", dependencies: [
             "AIOSAPI", "AIOSClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

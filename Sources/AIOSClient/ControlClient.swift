@@ -1,9 +1,8 @@
 import AIOSAPI
-import AIOSHTTP
 import FoundationEssentials
 import Glibc
 
-/// A typed client for aiosd's control API over its Unix socket, through the project's libcurl wrapper.
+/// A typed client for aiosd's control API over its Unix socket (`UnixSocketExchange`: plain system calls, no libcurl).
 public struct ControlClient: Sendable {
     public var socketPath: String
     public var timeout: Duration
@@ -18,22 +17,22 @@ public struct ControlClient: Sendable {
         try checkSocketAccess()
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        let request = HTTPRequest(
-            method: endpoint.method == .get ? .get : .post,
-            url: "http://\(Defaults.hostHeader)\(endpoint.path(parameters.mapValues(Self.percentEncoded)))",
-            headers: headers, body: endpoint.method == .post ? (body ?? []) : nil,
-            unixSocketPath: socketPath, timeout: timeout)
-        let response: HTTPResponse
+        var response: [UInt8] = []
+        let status: Int
         do {
-            response = try HTTPClient().send(request)
+            status = try exchange.send(method: endpoint.method == .get ? "GET" : "POST",
+                                       path: endpoint.path(parameters.mapValues(Self.percentEncoded)), headers: headers,
+                                       body: endpoint.method == .post ? (body ?? []) : nil) { response.append(contentsOf: $0) }
         } catch {
             throw transportError(error)
         }
-        guard (200..<300).contains(response.status) else {
-            throw apiError(status: response.status, body: response.body)
+        guard (200..<300).contains(status) else {
+            throw apiError(status: status, body: response)
         }
-        return response.body
+        return response
     }
+
+    private var exchange: UnixSocketExchange { UnixSocketExchange(socketPath: socketPath, timeout: timeout) }
 
     /// Calls `method` with `request` and decodes its response as the method's declared type.
     public func call<Request, Response>(_ method: APIMethod<Request, Response>, _ request: Request,
@@ -109,13 +108,11 @@ public struct ControlClient: Sendable {
         try checkSocketAccess()
         var headers: [(name: String, value: String)] = [("Accept", JobEvent.contentType)]
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        let request = HTTPRequest(method: .post, url: "http://\(Defaults.hostHeader)\(endpoint.path)", headers: headers,
-                                  body: body ?? [], unixSocketPath: socketPath, timeout: timeout)
         var pending: [UInt8] = []
         var everything: [UInt8] = []
         let status: Int
         do {
-            status = try HTTPClient().stream(request) { chunk in
+            status = try exchange.send(method: "POST", path: endpoint.path, headers: headers, body: body ?? []) { chunk in
                 everything.append(contentsOf: chunk)
                 pending.append(contentsOf: chunk)
                 while let newline = pending.firstIndex(of: 0x0A) {
@@ -148,7 +145,7 @@ public struct ControlClient: Sendable {
 
     private var unreachableHint: String { "is aiosd running? check: systemctl status aiosd.socket aiosd.service" }
 
-    /// Distinguishes "nobody there" from "not allowed to talk to it" before libcurl folds both into one error.
+    /// Distinguishes "nobody there" from "not allowed to talk to it" before connect(2) folds both into one error.
     private func checkSocketAccess() throws(ClientError) {
         var info = stat()
         guard stat(socketPath, &info) == 0 else {
@@ -168,18 +165,18 @@ public struct ControlClient: Sendable {
         }
     }
 
-    private func transportError(_ error: HTTPClientError) -> ClientError {
-        switch error.kind {
-        case .couldNotConnect:
-            return ClientError(kind: .unreachable, message: "cannot connect to aiosd at \(socketPath): \(error.message)", hint: unreachableHint)
+    private func transportError(_ error: UnixSocketExchange.Failure) -> ClientError {
+        switch error {
+        case .couldNotConnect(let reason):
+            return ClientError(kind: .unreachable, message: "cannot connect to aiosd at \(socketPath): \(reason)", hint: unreachableHint)
         case .timedOut:
             return ClientError(kind: .busy, message: "aiosd at \(socketPath) is running but did not answer within \(timeout)",
                                hint: "check: systemctl status aiosd; or raise --timeout")
-        case .transport:
-            return ClientError(kind: .busy, message: "aiosd at \(socketPath) accepted the connection but did not answer: \(error.message)",
+        case .transport(let reason):
+            return ClientError(kind: .busy, message: "aiosd at \(socketPath) accepted the connection but did not answer: \(reason)",
                                hint: "check: systemctl status aiosd; journalctl -u aiosd")
         case .responseTooLarge:
-            return ClientError(kind: .failed, message: "aiosd's answer was too large: \(error.message)")
+            return ClientError(kind: .failed, message: "aiosd's answer was too large: more than 16 MiB")
         }
     }
 

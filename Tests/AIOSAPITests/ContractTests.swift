@@ -84,3 +84,20 @@ import Testing
         #expect(DurationText.relative(now.addingTimeInterval(-7200), now: now) == "2h0m ago")
     }
 }
+
+/// The API's own ISO 8601 text is what Foundation's `.iso8601` strategy writes, for any date.
+@Suite struct APIDateTests {
+    @Test func matchesFoundationsISO8601ForEveryKindOfDate() throws {
+        var dates = [0, 1, -1, 59.999, 951_782_400 /* 2000-02-29 */, 1_796_050_123.75, 4_102_444_799 /* 2099-12-31T23:59:59 */]
+            .map { Date(timeIntervalSince1970: $0) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1000 { dates.append(Date(timeIntervalSince1970: Double.random(in: -2e9...5e9, using: &generator))) }
+        for date in dates {
+            #expect(APICoding.iso8601(date) == date.formatted(.iso8601), "\(date.timeIntervalSince1970)")
+        }
+        let encoded = String(decoding: try APICoding.encoder().encode(["at": Date(timeIntervalSince1970: 1_796_050_123.75)]), as: UTF8.self)
+        #expect(encoded == #"{"at":"2026-11-30T14:48:43Z"}"#)
+        let decoded = try APICoding.decoder().decode([String: Date].self, from: Data(encoded.utf8))
+        #expect(decoded["at"] == Date(timeIntervalSince1970: 1_796_050_123))
+    }
+}

@@ -26,8 +26,8 @@ import Testing
         }
     }
 
-    @Test func anAliasBombInKeyPositionIsRefusedBeforeYamsHashesTheKeys() {
-        // Yams hashes mapping keys to find duplicates: an aliased bomb as a key would be hashed node by node.
+    @Test func anAliasBombInKeyPositionIsRefusedBeforeAnyKeyIsCompared() {
+        // Duplicate-key checks compare keys: an aliased bomb as a key must be refused by its size first.
         let text = Self.laughs() + "? *l9\n: x\n"
         #expect(throws: ConfigurationError.self) {
             try YAMLLoader(file: "config.yaml", limits: .k3sConfiguration).compose(text)
@@ -81,6 +81,46 @@ import Testing
         } catch {
             #expect(!error.description.contains("hunter2"), "\(error.description)")
         }
+    }
+
+    @Test func nullIsAbsentButAQuotedNullIsAString() throws {
+        // YAML's null spellings, unquoted, are "not set"; quoted, they are text.
+        for value in ["~", "null", "Null", "NULL", "", "!!null x"] {
+            var root = try YAMLReader(file: "aiosd.yaml").rootMapping(of: "logLevel: \(value)\n")
+            #expect(try root.string("logLevel") == nil, "\(value)")
+        }
+        var quoted = try YAMLReader(file: "aiosd.yaml").rootMapping(of: "logLevel: \"null\"\nother: 'NULL'\n")
+        #expect(try quoted.string("logLevel") == "null")
+        #expect(try quoted.string("other") == "NULL")
+    }
+
+    @Test func scalarsKeepTheirTextAndPositions() throws {
+        let text = "a: 'x: y'\nb: |\n  line one\n  line two\nc:\n  - 1\n  - {d: e}\n"
+        let root = try #require(try YAMLLoader(file: "f.yaml", limits: .configuration).compose(text))
+        #expect(root["a"]?.string == "x: y")
+        #expect(root["b"]?.string == "line one\nline two\n")
+        #expect(root["c"]?.sequence?.first?.string == "1")
+        #expect(root["c"]?.sequence?.last?["d"]?.string == "e")
+        #expect(root["c"]?.sequence?.last?.mark == YAMLNode.Mark(line: 7, column: 5))
+        #expect(root.mapping?.pairs.map { $0.key.string } == ["a", "b", "c"], "document order")
+    }
+
+    @Test func duplicateKeysAndUndefinedAliasesAndSecondDocumentsAreErrors() {
+        func failure(_ text: String) -> ConfigurationError? {
+            do { _ = try YAMLLoader(file: "f.yaml", limits: .configuration).compose(text); return nil } catch { return error }
+        }
+        let duplicate = failure("a:\n  b: 1\n  c: 2\n  b: 3\n")
+        #expect(duplicate?.message == "duplicate key")
+        #expect(duplicate?.line == 4, "the repeated key, not the mapping")
+        #expect(duplicate?.key == "b")
+        let alias = failure("a: *nowhere\n")
+        #expect(alias?.message == "not valid YAML: found undefined alias")
+        #expect(alias?.line == 1 && alias?.column == 4)
+        let second = failure("a: 1\n---\nb: 2\n")
+        #expect(second?.message.hasPrefix("not valid YAML: expected a single document") == true)
+        #expect(second?.line == 2)
+        #expect(failure("") == nil)
+        #expect(failure("# only a comment\n") == nil)
     }
 
     @Test func theK3sMergerAndKubeconfigAndReaderGoThroughTheLoader() {

@@ -1,6 +1,5 @@
-import Yams
-// libyaml's event parser (the one Yams composes from): the pre-scan must see the input exactly as Yams will.
-internal import CYaml
+// Debian's libyaml: its event parser, composed into `YAMLNode`s here.
+internal import CYAML
 
 /// Bounds for one kind of YAML input. Every YAML document aiosd reads goes through `YAMLLoader` with one of these.
 public struct YAMLLimits: Sendable, Equatable {
@@ -30,11 +29,12 @@ public struct YAMLLimits: Sendable, Equatable {
     public static let providerClassObjects = YAMLLimits(maximumBytes: 256 << 10, maximumDepth: 8, maximumNodes: 10_000, allowsAliases: false)
 }
 
-/// The one way aiosd turns YAML text into a node tree. Before Yams composes anything, a pass over libyaml's events
-/// checks the size, the depth and the number of nodes the document expands to (so an alias "bomb" of a few hundred
-/// bytes is refused after reading it once, in linear time and memory). Errors carry file, line, column and a
-/// description of the problem, never the document's text: a root-only file or a credential file must not leak
-/// into an error, a job record or an API response.
+/// The one way aiosd turns YAML text into a node tree: one pass over libyaml's events that composes the nodes and
+/// checks the size, the depth and the number of nodes the document expands to as it goes (so an alias "bomb" of a
+/// few hundred bytes is refused after reading it once, in linear time and memory; an alias shares its anchor's
+/// node, it is never copied). Errors carry file, line, column and a description of the problem, never the
+/// document's text: a root-only file or a credential file must not leak into an error, a job record or an API
+/// response.
 public struct YAMLLoader: Sendable {
     public let file: String
     public let limits: YAMLLimits
@@ -44,141 +44,146 @@ public struct YAMLLoader: Sendable {
         self.limits = limits
     }
 
-    /// The document's root node; nil for an empty document (or only comments).
-    public func compose(_ text: String) throws(ConfigurationError) -> Node? {
-        try check(text)
-        do {
-            return try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw syntaxError(error, text: text)
-        } catch {
-            throw ConfigurationError(file: file, message: "not valid YAML")
-        }
-    }
-
-    /// Size, depth and expansion, from libyaml's events. Throws on the first limit crossed.
-    func check(_ text: String) throws(ConfigurationError) {
+    /// The document's root node; nil for an empty document (or only comments). A second document is an error.
+    public func compose(_ text: String) throws(ConfigurationError) -> YAMLNode? {
         let size = text.utf8.count
         guard size <= limits.maximumBytes else {
             throw ConfigurationError(file: file, message: "is \(size) bytes; at most \(limits.maximumBytes) are accepted")
         }
         var bytes = Array(text.utf8)
-        let result: Result<Void, ConfigurationError> = bytes.withUnsafeMutableBufferPointer { buffer in
-            var scan = EventScan(loader: self)
-            return scan.run(buffer)
+        let result: Result<YAMLNode?, ConfigurationError> = bytes.withUnsafeMutableBufferPointer { buffer in
+            var composer = Composer(loader: self)
+            return composer.run(buffer)
         }
-        try result.get()
+        return try result.get()
     }
 
     fileprivate func error(_ line: Int?, _ column: Int?, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: line, column: column, message: message)
     }
-
-    private func syntaxError(_ error: YamlError, text: String) -> ConfigurationError {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams marks the mapping; point at the repeated key instead, which is what the operator must fix.
-            let key = duplicates.first ?? ""
-            let line = Self.lineOfSecondOccurrence(of: key, in: text, after: context.mark.line) ?? context.mark.line
-            return ConfigurationError(file: file, line: line, key: key, message: "duplicate key")
-        case .reader(let problem, _, _, _):
-            return ConfigurationError(file: file, message: "not readable as YAML: \(problem)")
-        default:
-            // Other cases describe themselves with the offending text: say only where it is.
-            return ConfigurationError(file: file, message: "not valid YAML")
-        }
-    }
-
-    static func lineOfSecondOccurrence(of key: String, in text: String, after firstLine: Int) -> Int? {
-        var seen = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= firstLine {
-            let trimmed = line.drop(while: { $0 == " " })
-            if trimmed.hasPrefix(key) && trimmed.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
-                seen += 1
-                if seen == 2 { return index + 1 }
-            }
-        }
-        return nil
-    }
 }
 
-/// One pass over libyaml's events: the expanded size of every open collection and every anchor.
-private struct EventScan {
+/// One pass over libyaml's events: the open collections, the anchors, and the expanded size of each.
+private struct Composer {
     let loader: YAMLLoader
-    /// Expanded node count of each collection still open, innermost last, with its anchor.
-    var open: [(nodes: Int, anchor: String?)] = []
-    /// Expanded node count of each anchored node seen so far in this document.
-    var anchors: [String: Int] = [:]
+
+    /// A collection still open, innermost last: its children so far, its expanded node count, its anchor.
+    struct Open {
+        let mark: YAMLNode.Mark
+        let isMapping: Bool
+        let anchor: String?
+        var children: [YAMLNode] = []
+        var nodes = 0
+    }
+    var open: [Open] = []
+    /// Each anchored node seen so far in the document with its expanded node count.
+    var anchors: [String: (node: YAMLNode, nodes: Int)] = [:]
     var total = 0
+    var root: YAMLNode?
+    var documents = 0
 
     init(loader: YAMLLoader) { self.loader = loader }
 
-    mutating func run(_ buffer: UnsafeMutableBufferPointer<UInt8>) -> Result<Void, ConfigurationError> {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { return .failure(loader.error(nil, nil, "YAML parser unavailable")) }
-        defer { yaml_parser_delete(&parser) }
-        yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+    mutating func run(_ buffer: UnsafeMutableBufferPointer<UInt8>) -> Result<YAMLNode?, ConfigurationError> {
+        guard let base = buffer.baseAddress, let parser = aios_yaml_parser_new(base, buffer.count) else {
+            return .failure(loader.error(nil, nil, "YAML parser unavailable"))
+        }
+        defer { aios_yaml_parser_free(parser) }
         while true {
             var event = yaml_event_t()
-            guard yaml_parser_parse(&parser, &event) == 1 else {
-                let problem = parser.problem.map { String(cString: $0) } ?? "syntax error"
-                let mark = parser.problem_mark
-                return .failure(loader.error(mark.line + 1, mark.column + 1, "not valid YAML: \(problem)"))
+            guard aios_yaml_parser_next(parser, &event) == 1 else {
+                let problem = aios_yaml_parser_problem(parser).map { String(cString: $0) } ?? "syntax error"
+                return .failure(loader.error(aios_yaml_parser_problem_line(parser) + 1, aios_yaml_parser_problem_column(parser) + 1,
+                                             "not valid YAML: \(problem)"))
             }
-            defer { yaml_event_delete(&event) }
-            let line = event.start_mark.line + 1, column = event.start_mark.column + 1
-            switch event.type {
-            case YAML_STREAM_END_EVENT:
-                return .success(())
-            case YAML_DOCUMENT_START_EVENT:
-                anchors = [:]
-            case YAML_SCALAR_EVENT:
-                if let failure = add(1, anchor: Self.name(event.data.scalar.anchor), line, column) { return .failure(failure) }
-            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                let anchor = Self.name(event.type == YAML_SEQUENCE_START_EVENT ? event.data.sequence_start.anchor : event.data.mapping_start.anchor)
-                if anchor != nil, !loader.limits.allowsAliases {
-                    return .failure(loader.error(line, column, "anchors and aliases are not accepted here"))
-                }
-                guard open.count < loader.limits.maximumDepth else {
-                    return .failure(loader.error(line, column, "nested deeper than \(loader.limits.maximumDepth) levels"))
-                }
-                open.append((0, anchor))
-            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                guard let closed = open.popLast() else { break }
-                if let failure = add(closed.nodes + 1, anchor: closed.anchor, line, column, countedAlready: closed.nodes) {
-                    return .failure(failure)
-                }
-            case YAML_ALIAS_EVENT:
-                guard loader.limits.allowsAliases else {
-                    return .failure(loader.error(line, column, "anchors and aliases are not accepted here"))
-                }
-                // An undefined alias counts as one node; Yams reports it when composing.
-                let nodes = Self.name(event.data.alias.anchor).flatMap { anchors[$0] } ?? 1
-                if let failure = add(nodes, anchor: nil, line, column) { return .failure(failure) }
-            default:
-                break
-            }
+            defer { aios_yaml_event_delete(&event) }
+            let mark = YAMLNode.Mark(line: aios_yaml_event_line(&event) + 1, column: aios_yaml_event_column(&event) + 1)
+            if let failure = handle(&event, at: mark) { return .failure(failure) }
+            if event.type == YAML_STREAM_END_EVENT { return .success(root) }
         }
     }
 
-    /// Counts a finished node of `nodes` expanded nodes (of which `countedAlready` were added to the total as its
-    /// children arrived) into its parent and the total.
-    private mutating func add(_ nodes: Int, anchor: String?, _ line: Int, _ column: Int, countedAlready: Int = 0) -> ConfigurationError? {
-        if let anchor {
-            guard loader.limits.allowsAliases else { return loader.error(line, column, "anchors and aliases are not accepted here") }
-            anchors[anchor] = nodes
-        }
-        total += nodes - countedAlready
-        if !open.isEmpty { open[open.count - 1].nodes += nodes }
-        guard total <= loader.limits.maximumNodes else {
-            return loader.error(line, column, "expands to more than \(loader.limits.maximumNodes) nodes (aliases included)")
+    private mutating func handle(_ event: inout yaml_event_t, at mark: YAMLNode.Mark) -> ConfigurationError? {
+        let limits = loader.limits
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            guard documents == 1 else {
+                return loader.error(mark.line, mark.column, "not valid YAML: expected a single document in the stream, but found another document")
+            }
+        case YAML_SCALAR_EVENT:
+            let length = aios_yaml_event_scalar_length(&event)
+            let text = aios_yaml_event_scalar_value(&event).map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            } ?? ""
+            let scalar = YAMLNode.Scalar(string: text, isPlain: aios_yaml_event_scalar_is_plain(&event) == 1,
+                                         tag: Self.string(aios_yaml_event_tag(&event)))
+            return add(YAMLNode(content: .scalar(scalar), mark: mark), nodes: 1, anchor: Self.string(aios_yaml_event_anchor(&event)), mark)
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            let anchor = Self.string(aios_yaml_event_anchor(&event))
+            if anchor != nil, !limits.allowsAliases {
+                return loader.error(mark.line, mark.column, "anchors and aliases are not accepted here")
+            }
+            guard open.count < limits.maximumDepth else {
+                return loader.error(mark.line, mark.column, "nested deeper than \(limits.maximumDepth) levels")
+            }
+            open.append(Open(mark: mark, isMapping: event.type == YAML_MAPPING_START_EVENT, anchor: anchor))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let closed = open.popLast() else { break }
+            let node: YAMLNode
+            if closed.isMapping {
+                var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+                pairs.reserveCapacity(closed.children.count / 2)
+                var keys: Set<String> = []
+                for index in stride(from: 0, to: closed.children.count - 1, by: 2) {
+                    let key = closed.children[index]
+                    if let name = key.scalar?.string, !keys.insert(name).inserted {
+                        // The repeated key is what the operator must fix: point at it, not at the mapping.
+                        return ConfigurationError(file: loader.file, line: key.mark?.line, key: name, message: "duplicate key")
+                    }
+                    pairs.append((key, closed.children[index + 1]))
+                }
+                node = YAMLNode(content: .mapping(YAMLNode.Mapping(pairs: pairs)), mark: closed.mark)
+            } else {
+                node = YAMLNode(content: .sequence(closed.children), mark: closed.mark)
+            }
+            return add(node, nodes: closed.nodes + 1, anchor: closed.anchor, mark, countedAlready: closed.nodes)
+        case YAML_ALIAS_EVENT:
+            guard limits.allowsAliases else {
+                return loader.error(mark.line, mark.column, "anchors and aliases are not accepted here")
+            }
+            guard let name = Self.string(aios_yaml_event_anchor(&event)), let target = anchors[name] else {
+                return loader.error(mark.line, mark.column, "not valid YAML: found undefined alias")
+            }
+            return add(target.node, nodes: target.nodes, anchor: nil, mark)
+        default:
+            break
         }
         return nil
     }
 
-    private static func name(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+    /// Adds a finished node of `nodes` expanded nodes (of which `countedAlready` were added to the total as its
+    /// children arrived) to its parent, or makes it the root.
+    private mutating func add(_ node: YAMLNode, nodes: Int, anchor: String?, _ mark: YAMLNode.Mark,
+                              countedAlready: Int = 0) -> ConfigurationError? {
+        if let anchor {
+            guard loader.limits.allowsAliases else { return loader.error(mark.line, mark.column, "anchors and aliases are not accepted here") }
+            anchors[anchor] = (node, nodes)
+        }
+        total += nodes - countedAlready
+        guard total <= loader.limits.maximumNodes else {
+            return loader.error(mark.line, mark.column, "expands to more than \(loader.limits.maximumNodes) nodes (aliases included)")
+        }
+        if open.isEmpty {
+            root = node
+        } else {
+            open[open.count - 1].nodes += nodes
+            open[open.count - 1].children.append(node)
+        }
+        return nil
+    }
+
+    private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
         pointer.map { String(cString: $0) }
     }
 }

@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads a YAML document strictly, turning every problem into a `ConfigurationError` with file, line and key:
 /// unknown keys, wrong types and duplicate keys are errors, not silently ignored.
 public struct YAMLReader {
@@ -28,18 +26,18 @@ public struct YAMLReader {
 public struct YAMLMapping {
     let file: String
     let path: String
-    let node: Node?
-    private var pairs: [(key: String, keyNode: Node, value: Node)]
+    let node: YAMLNode?
+    private var pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)]
 
-    init(file: String, path: String, node: Node?, pairs: [(key: String, keyNode: Node, value: Node)]) {
+    init(file: String, path: String, node: YAMLNode?, pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)]) {
         self.file = file
         self.path = path
         self.node = node
         self.pairs = pairs
     }
 
-    init(file: String, path: String, node: Node, mapping: Node.Mapping) throws(ConfigurationError) {
-        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+    init(file: String, path: String, node: YAMLNode, mapping: YAMLNode.Mapping) throws(ConfigurationError) {
+        var pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
         var seen: Set<String> = []
         for (keyNode, value) in mapping {
             guard let key = keyNode.scalar?.string else {
@@ -59,14 +57,14 @@ public struct YAMLMapping {
     public func dotted(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// Removes and returns the value node of `key`, if present. A YAML `null` counts as absent.
-    mutating func take(_ key: String) -> Node? {
+    mutating func take(_ key: String) -> YAMLNode? {
         guard let index = pairs.firstIndex(where: { $0.key == key }) else { return nil }
         let value = pairs.remove(at: index).value
-        if value.tag.rawValue == Tag.Name.null.rawValue { return nil }
+        if value.isNull { return nil }
         return value
     }
 
-    func error(_ key: String, _ node: Node, _ message: String) -> ConfigurationError {
+    func error(_ key: String, _ node: YAMLNode, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node.mark?.line, column: node.mark?.column, key: dotted(key), message: message)
     }
 
@@ -127,7 +125,7 @@ public struct YAMLMapping {
                                  message: "unknown setting (known here: \(known.joined(separator: ", ")))")
     }
 
-    static func quoted(_ node: Node) -> String {
+    static func quoted(_ node: YAMLNode) -> String {
         if let scalar = node.scalar { return "\"\(scalar.string)\"" }
         if node.mapping != nil { return "a mapping" }
         return "a list"

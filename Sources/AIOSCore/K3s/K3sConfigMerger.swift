@@ -1,4 +1,3 @@
-import Yams
 
 /// Merges K3s configuration sources into the effective configuration.
 public struct K3sConfigMerger: Sendable {

@@ -1,6 +1,5 @@
 import AIOSHTTP
 import Foundation
-import Yams
 
 /// The admin credentials K3s writes to `/etc/rancher/k3s/k3s.yaml`: the API server's URL, its CA, and a
 /// client certificate and key, all inline (`*-data`, base64 PEM). Held in memory only.
@@ -51,13 +50,13 @@ public struct Kubeconfig: Sendable {
                        trustsOnlyBundle: true)
     }
 
-    private static func named(_ list: Node?, _ name: String?) -> Node? {
+    private static func named(_ list: YAMLNode?, _ name: String?) -> YAMLNode? {
         guard let items = list?.sequence else { return nil }
         if let name, let match = items.first(where: { $0["name"]?.string == name }) { return match }
         return items.first
     }
 
-    private static func decode(_ node: Node?, key: String, file: String) throws(ConfigurationError) -> [UInt8]? {
+    private static func decode(_ node: YAMLNode?, key: String, file: String) throws(ConfigurationError) -> [UInt8]? {
         guard let text = node?.string else { return nil }
         guard let data = Data(base64Encoded: text) else {
             throw ConfigurationError(file: file, key: key, message: "not valid base64")

@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import Yams
 
 /// A SecretProviderClass' `parameters.objects`, parsed once per resourceVersion: it is written by any user of its
 /// namespace, and read on every sync cycle and every `secret list`.
@@ -46,7 +45,7 @@ public final class ProviderClassObjects: Sendable {
         func invalid(_ message: String) -> SyncIssue {
             SyncIssue(code: "SecretProviderClassMisconfigured", message: "SecretProviderClass \(providerClass): \(message)")
         }
-        func compose(_ text: String, _ label: String) throws(SyncIssue) -> Node? {
+        func compose(_ text: String, _ label: String) throws(SyncIssue) -> YAMLNode? {
             do {
                 return try YAMLLoader(file: label, limits: .providerClassObjects).compose(text)
             } catch {
@@ -58,7 +57,7 @@ public final class ProviderClassObjects: Sendable {
         }
         var objects: [SyncObject] = []
         for (index, element) in array.enumerated() {
-            let fields: Node.Mapping?
+            let fields: YAMLNode.Mapping?
             if let text = element.scalar?.string {
                 fields = try compose(text, "parameters.objects array[\(index)]")?.mapping
             } else {
@@ -74,7 +73,7 @@ public final class ProviderClassObjects: Sendable {
         return objects
     }
 
-    private static func object(_ name: String, _ fields: Node.Mapping, invalid: (String) -> SyncIssue) throws(SyncIssue) -> SyncObject {
+    private static func object(_ name: String, _ fields: YAMLNode.Mapping, invalid: (String) -> SyncIssue) throws(SyncIssue) -> SyncObject {
         var object = SyncObject(objectName: name)
         func string(_ key: String) -> String? {
             guard let value = fields[key]?.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }

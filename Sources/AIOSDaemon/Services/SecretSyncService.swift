@@ -51,7 +51,7 @@ struct SecretSyncService: Service {
 
     static func describe(_ report: SyncCycleReport, next: Duration, controller: String? = nil) -> String {
         // The counts of the moment are in status' sync section; this line is about the schedule alone.
-        let when = report.finishedAt.formatted(.iso8601)
+        let when = APICoding.iso8601(report.finishedAt)
         let standDown = controller.map { "; SecretSyncs left to the Secret Store extension (\($0))" } ?? ""
         return "last scheduled sync \(when) \(report.failed ? "failed" : "ok"); next in \(DurationText.format(seconds: seconds(next)))\(standDown)"
     }
