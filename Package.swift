@@ -45,8 +45,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        ]),
         .target(name: "AIOSClient", dependencies: ["AIOSAPI"]),
         .target(name: "AIOSCtl", dependencies: [
             "AIOSAPI", "AIOSClient",
@@ -67,7 +68,7 @@ let package = Package(
         .testTarget(name: "AIOSCtlTests", dependencies: ["AIOSCtl",
             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "AIOSDaemonTests", dependencies: [
-            "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSTestSupport", "aiosctl",
+            "AIOSDaemon", "AIOSClient", "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSTestSupport", "aiosctl",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOPosix", package: "swift-nio"),

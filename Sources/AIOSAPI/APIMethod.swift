@@ -82,14 +82,26 @@ public enum API {
     public static let secretAdd = APIMethod<SecretAddRequest, SecretAddResponse>(.secretAdd, bodyOptional: false)
     public static let secretRemove = APIMethod<SecretRemoveRequest, SecretRemoveResponse>(.secretRemove)
     public static let sync = APIMethod<SyncRequest, SyncResponse>(.sync, events: .sync)
+    public static let cluster = APIMethod<NoRequest, ClusterResponse>(.cluster)
+    public static let k3sRollout = APIMethod<NoRequest, K3sRolloutResponse>(.k3sRollout)
 
     public static let all: [any AnyAPIMethod] = [
         version, status, metrics, doctor, configReload, systemdDaemonReload, k3sRestart, k3sConfig, apiServerArgs, apiServerArgsEdit,
         jobs, job, workloadIdentityStatus, workloadIdentityEnable, workloadIdentityDisable, secrets, secret, secretAdd, secretRemove, sync,
+        cluster, k3sRollout,
     ]
 
     /// The typed method of `endpoint`.
     public static func method(of endpoint: Endpoint) -> (any AnyAPIMethod)? {
         all.first { $0.endpoint == endpoint }
     }
+}
+
+extension API {
+    // The K3s changes asked with `allServers`: the same endpoints, but the reply is the rollout recorded for every
+    // server (`K3sRolloutResponse`, as `k3sRollout` answers), not a job. Not in `all`: one row per endpoint there.
+    public static let apiServerArgsEditAllServers = APIMethod<APIServerArgsEditRequest, K3sRolloutResponse>(.apiServerArgsEdit, bodyOptional: false)
+    public static let workloadIdentityEnableAllServers = APIMethod<WorkloadIdentityEnableRequest, K3sRolloutResponse>(
+        .workloadIdentityEnable, bodyOptional: false)
+    public static let workloadIdentityDisableAllServers = APIMethod<WorkloadIdentityDisableRequest, K3sRolloutResponse>(.workloadIdentityDisable)
 }

@@ -19,10 +19,13 @@ public struct APIServerArgsEditRequest: Codable, Sendable, Equatable {
     public var unset: [String]
     /// Rewrite the agent's drop-in even though it was edited by hand since aiosd last wrote it.
     public var force: Bool?
+    /// Record the change in the cluster for every server to make, one at a time (a rollout), instead of here.
+    public var allServers: Bool?
 
-    public init(set: [String] = [], unset: [String] = [], force: Bool? = nil) {
+    public init(set: [String] = [], unset: [String] = [], force: Bool? = nil, allServers: Bool? = nil) {
         self.set = set
         self.unset = unset
         self.force = force
+        self.allServers = allServers
     }
 }

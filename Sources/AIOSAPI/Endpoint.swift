@@ -34,6 +34,7 @@ extension Endpoint {
     public static let k3sConfig = Endpoint(.get, "/v1/k3s/config", level: .reader)
     public static let apiServerArgs = Endpoint(.get, "/v1/k3s/apiserver-args", level: .reader)
     public static let apiServerArgsEdit = Endpoint(.post, "/v1/k3s/apiserver-args", level: .operator)
+    public static let k3sRollout = Endpoint(.get, "/v1/k3s/rollout", level: .reader)
     public static let jobs = Endpoint(.get, "/v1/jobs", level: .reader)
     /// `/v1/jobs/{id}`: a path with a parameter.
     public static let job = Endpoint(.get, "/v1/jobs/{id}", level: .reader)
@@ -46,11 +47,14 @@ extension Endpoint {
     public static let secretAdd = Endpoint(.post, "/v1/secrets", level: .operator)
     public static let secretRemove = Endpoint(.post, "/v1/secrets/{name}/remove", level: .operator)
     public static let sync = Endpoint(.post, "/v1/sync", level: .operator)
+    /// Every node's aiosd (heartbeat Leases) and the sync leader.
+    public static let cluster = Endpoint(.get, "/v1/cluster", level: .reader)
 
     public static let all: [Endpoint] = [
         .version, .status, .metrics, .doctor, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
-        .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync,
+        .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync, .cluster,
+        .k3sRollout,
     ]
 
     /// The path parameters if `path` matches this endpoint's pattern (`{name}` matches one segment).

@@ -10,8 +10,13 @@ public struct SecretListResponse: Codable, Sendable, Equatable {
     /// SecretSyncs in the cluster that `cluster.secretSyncs` leaves out, each with why and the command that selects it
     /// (`aiosctl secret list --all` shows them).
     public var unselected: [UnselectedSecretSync]?
+    /// Set on a node that does not sync (a follower: `follower (leader: NAME)`): the statuses then come from the
+    /// cluster's Secrets, as the leader wrote them (state `synced` with their content hash, or `pending`).
+    public var syncedBy: String?
 
-    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil, unselected: [UnselectedSecretSync]? = nil) {
+    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil, unselected: [UnselectedSecretSync]? = nil,
+                syncedBy: String? = nil) {
+        self.syncedBy = syncedBy
         self.secrets = secrets
         self.invalid = invalid
         self.cluster = cluster

@@ -13,9 +13,15 @@ public struct SyncHealth: Codable, Sendable, Equatable {
     public var lastCycle: SyncCycleSummary?
     /// When the schedule runs the next cycle (nil before the first one is scheduled or after shutdown).
     public var nextCycleAt: Date?
+    /// Cycles that failed, counting every cycle whatever started it (schedule, `aiosctl sync`, a cluster event, a
+    /// retry): in a row up to now (0 after a success), and since aiosd started.
+    public var failedCyclesInARow: Int
+    public var failedCycles: Int
 
     public init(secrets: Int, failing: Int, expiringSoon: Int, expired: Int, running: Bool, lastCycle: SyncCycleSummary?,
-                nextCycleAt: Date?) {
+                nextCycleAt: Date?, failedCyclesInARow: Int = 0, failedCycles: Int = 0) {
+        self.failedCyclesInARow = failedCyclesInARow
+        self.failedCycles = failedCycles
         self.secrets = secrets
         self.failing = failing
         self.expiringSoon = expiringSoon

@@ -30,9 +30,12 @@ public struct SyncResponse: Codable, Sendable, Equatable {
     /// HTTP requests this cycle sent to Key Vault (including Entra ID's challenge round trips) and to the API server.
     public var vaultRequests: Int
     public var kubernetesRequests: Int
+    /// Set when this node did not sync because another node does (`follower (leader: NAME)`) or it is no candidate.
+    public var standDown: String?
 
     public init(finished: Bool, startedAt: Date? = nil, finishedAt: Date? = nil, results: [SyncResult] = [], invalid: [InvalidDefinition] = [],
-                vaultRequests: Int = 0, kubernetesRequests: Int = 0) {
+                vaultRequests: Int = 0, kubernetesRequests: Int = 0, standDown: String? = nil) {
+        self.standDown = standDown
         self.finished = finished
         self.startedAt = startedAt
         self.finishedAt = finishedAt

@@ -5,19 +5,27 @@ public struct WorkloadIdentityEnableRequest: Codable, Sendable, Equatable {
     public var maxTokenExpiration: String?
     /// Rewrite the agent's drop-in even though it was edited by hand since aiosd last wrote it.
     public var force: Bool?
+    /// Record the change in the cluster for every server to make, one at a time (a rollout), instead of here.
+    public var allServers: Bool?
 
-    public init(issuer: String, maxTokenExpiration: String? = nil, force: Bool? = nil) {
+    public init(issuer: String, maxTokenExpiration: String? = nil, force: Bool? = nil, allServers: Bool? = nil) {
         self.issuer = issuer
         self.maxTokenExpiration = maxTokenExpiration
         self.force = force
+        self.allServers = allServers
     }
 }
 
 /// `POST /v1/workload-identity/disable` request body (optional).
 public struct WorkloadIdentityDisableRequest: Codable, Sendable, Equatable {
     public var force: Bool?
+    /// Record the change in the cluster for every server to make, one at a time (a rollout), instead of here.
+    public var allServers: Bool?
 
-    public init(force: Bool? = nil) { self.force = force }
+    public init(force: Bool? = nil, allServers: Bool? = nil) {
+        self.force = force
+        self.allServers = allServers
+    }
 }
 
 /// The outcome of a change to the agent's K3s drop-in (enable, disable): each step with its timing.

@@ -49,7 +49,22 @@ struct UnixSocketExchange {
                 return status
             }
             try reader.consume(buffer[..<count], onData: onData)
-            if let status = reader.completeStatus { return status }
+            if let status = reader.completeStatus {
+                awaitClose(descriptor, buffer: &buffer, before: deadline)
+                return status
+            }
+        }
+    }
+
+    /// The answer is complete and aiosd closes the connection next (`Connection: close`). Waiting for that end
+    /// means aiosd has let go of the connection, and its per-user share is free, once a call returns; a server
+    /// slower than the deadline to close is not an error (the answer is already in).
+    private func awaitClose(_ descriptor: Int32, buffer: inout [UInt8], before deadline: ContinuousClock.Instant) {
+        while true {
+            do { try wait(for: Int16(POLLIN), on: descriptor, before: deadline) } catch { return }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if count <= 0 { return }
         }
     }
 

@@ -21,7 +21,8 @@ public struct AIOSCtlCommand: ParsableCommand {
             rule and who may).
             """,
         subcommands: [StatusCommand.self, VersionCommand.self, ConfigCommand.self, K3sCommand.self, SystemdCommand.self,
-                      WorkloadIdentityCommand.self, JobsCommand.self, SecretCommand.self, SyncCommand.self, DoctorCommand.self])
+                      WorkloadIdentityCommand.self, JobsCommand.self, SecretCommand.self, SyncCommand.self, DoctorCommand.self,
+                      ClusterCommand.self])
 
     // Declared here too so the options may also come before the command name: `aiosctl --json status`.
     @OptionGroup var global: GlobalOptions

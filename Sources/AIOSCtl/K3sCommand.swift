@@ -5,5 +5,5 @@ struct K3sCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "k3s",
         abstract: "Operate K3s on this host.",
-        subcommands: [K3sConfigCommand.self, K3sRestartCommand.self, APIServerArgCommand.self])
+        subcommands: [K3sConfigCommand.self, K3sRestartCommand.self, APIServerArgCommand.self, K3sRolloutCommand.self])
 }

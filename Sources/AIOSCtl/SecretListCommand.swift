@@ -52,6 +52,7 @@ struct SecretListCommand: ControlCommand {
         for invalid in list.invalid { lines.append("\(invalid.name): \(invalid.error)") }
         for sync in unselected { lines.append("\(sync.name): not synced: \(sync.reason)\n  fix: \(sync.fix)") }
         if let note = list.cluster { lines.append("note: \(note)") }
+        if let syncedBy = list.syncedBy { lines.append("note: this node does not sync, \(syncedBy); the states above are the cluster's Secrets") }
         if !all, let count = list.unselected?.count, count > 0 { lines.append("\(count) SecretSync(s) in the cluster are not synced; see: aiosctl secret list --all") }
         return lines.joined(separator: "\n")
     }

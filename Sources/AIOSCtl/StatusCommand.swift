@@ -11,9 +11,11 @@ struct StatusCommand: ControlCommand {
         discussion: """
             With --json every part is a field: sync.secrets, sync.failing, sync.expiringSoon, sync.expired, \
             sync.lastCycle (startedAt, finishedAt, durationSeconds, reason, outcome, results), sync.nextCycleAt, \
+            sync.failedCyclesInARow and sync.failedCycles (every cycle counts, whatever started it), \
             clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished), k3s (present, ready, note, \
             configuredIssuer, runningIssuer, servedIssuer: the issuer in force, restartPending), workloadIdentity (method, \
-            clientId, tenantId, serviceAccount, enabled, issuer). -o yaml prints the same document as YAML.
+            clientId, tenantId, serviceAccount, enabled, issuer), cluster (node, nodeRole, syncRole: leader, follower \
+            (leader: NAME), not a candidate (...) or single node (...); leader). -o yaml prints the same document as YAML.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -32,6 +34,9 @@ struct StatusCommand: ControlCommand {
         var systemd = status.underSystemd ? "yes" : "no"
         if let watchdog = status.watchdogSeconds { systemd += ", watchdog \(DurationText.format(seconds: watchdog))" }
         lines.append("systemd:  \(systemd)")
+        if let cluster = status.cluster {
+            lines.append("node:     \(cluster.node) (K3s \(cluster.nodeRole == "none" ? "not installed" : cluster.nodeRole)); sync role: \(cluster.syncRole)")
+        }
         lines += health(status)
         lines.append("services:")
         let width = status.services.map(\.name.count).max() ?? 0
@@ -50,6 +55,8 @@ struct StatusCommand: ControlCommand {
             var counts = "\(sync.secrets) secret(s), \(sync.failing) failing"
             if sync.expiringSoon > 0 { counts += ", \(sync.expiringSoon) expiring within 30 days" }
             if sync.expired > 0 { counts += ", \(sync.expired) EXPIRED" }
+            if sync.failedCyclesInARow > 0 { counts += "; \(sync.failedCyclesInARow) cycle(s) failed in a row" }
+            if sync.failedCycles > 0 { counts += " (\(sync.failedCycles) failed since start)" }
             lines.append("sync:     \(counts)\(sync.running ? "; a cycle is running" : "")")
             if let last = sync.lastCycle {
                 let results = last.results.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")

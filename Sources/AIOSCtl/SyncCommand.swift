@@ -14,7 +14,8 @@ struct SyncCommand: ControlCommand {
             secret's outcome as it is known (applied, unchanged, retained, deleted, failed) and exits 1 if any \
             failed or a definition file is invalid. A sync fetches only values whose version changed in the vault \
             and writes only Secrets whose content changed or that someone else edited; --force fetches and \
-            compares everything and drops cached access tokens (after fixing an identity).
+            compares everything and drops cached access tokens (after fixing an identity). On a multi-node \
+            cluster only the sync leader syncs: elsewhere the command says which node leads and changes nothing.
             """)
 
     @Flag(name: .long, help: "Wait for the sync to finish and show its progress; exit 1 if anything failed.")
@@ -72,6 +73,9 @@ struct SyncCommand: ControlCommand {
     }
 
     static func summary(_ response: SyncResponse) -> String {
+        if let standDown = response.standDown {
+            return "not synced here: this node is \(standDown); the leader syncs (aiosctl cluster status)"
+        }
         let count = { (result: SyncResultKind) in response.results.filter { $0.result == result }.count }
         var text = "sync \(response.failed ? "finished with failures" : "done"): \(count(.applied)) applied, \(count(.unchanged)) unchanged"
         for result in [SyncResultKind.retained, .deleted, .failed] where count(result) > 0 { text += ", \(count(result)) \(result.rawValue)" }

@@ -30,15 +30,19 @@ struct WorkloadIdentityEnableCommand: ControlCommand {
     @Flag(name: .long, help: "Rewrite the agent's drop-in even if it was edited by hand since aiosd last wrote it (the hand-edited entries are kept as entries; other settings are never dropped).")
     var force = false
 
+    @Flag(name: .long, help: "Make the change on every server of the cluster, one at a time, through the cluster (see: aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     static var timeout: DefaultTimeout { .long }
 
-    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeResponse {
-        try JobProgress.run(API.workloadIdentityEnable, WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration,
-                                                                                       force: force ? true : nil),
-                            client: client, output: output)
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeOutcome {
+        let request = WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration, force: force ? true : nil,
+                                                    allServers: allServers ? true : nil)
+        if allServers { return .rollout(try RolloutProgress.request(API.workloadIdentityEnableAllServers, request, client: client, output: output)) }
+        return .host(try JobProgress.run(API.workloadIdentityEnable, request, client: client, output: output))
     }
 
-    func render(_ response: K3sChangeResponse, wide: Bool) -> String { Output.summary(response, done: "Workload identity enabled") }
+    func render(_ outcome: K3sChangeOutcome, wide: Bool) -> String { outcome.render(done: "Workload identity enabled") }
 }

@@ -8,13 +8,23 @@ struct WorkloadIdentityStatusCommand: ControlCommand {
         commandName: "status",
         abstract: "Show the issuer K3s is configured with, the one its API server runs with and serves, and the az command that federates the agent's identity.")
 
+    @Flag(name: .long, help: "Show the cluster's last change across all servers instead: each server's state and times (as aiosctl k3s rollout).")
+    var allServers = false
+
     @OptionGroup var global: GlobalOptions
 
     static var timeout: DefaultTimeout { .k3sRead }
 
-    func run(client: ControlClient, output: CommandOutput) throws -> WorkloadIdentityStatusResponse { try client.call(API.workloadIdentityStatus) }
+    func run(client: ControlClient, output: CommandOutput) throws -> OneOf<WorkloadIdentityStatusResponse, K3sRolloutResponse> {
+        allServers ? .second(try client.call(API.k3sRollout)) : .first(try client.call(API.workloadIdentityStatus))
+    }
 
-    func render(_ status: WorkloadIdentityStatusResponse, wide: Bool) -> String { Self.summary(status) }
+    func render(_ result: OneOf<WorkloadIdentityStatusResponse, K3sRolloutResponse>, wide: Bool) -> String {
+        switch result {
+        case .first(let status): Self.summary(status)
+        case .second(let rollout): RolloutProgress.table(rollout)
+        }
+    }
 
     static func summary(_ status: WorkloadIdentityStatusResponse) -> String {
         var lines = ["workload identity: \(status.enabled ? "enabled" : "not enabled")"]

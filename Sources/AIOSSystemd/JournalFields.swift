@@ -39,19 +39,31 @@ public enum JournalFields {
         }
     }
 
+    /// The MESSAGE of an entry about one secret's failure names the secret and the reason, so `journalctl -u aiosd`
+    /// is useful without `-o verbose`: "Secret sync failed: db: VaultUnreachable: ...". The code's message stays
+    /// constant (also kept as `AIOS_EVENT`); the rest comes from the entry's `secret`, `error.code` and `error`
+    /// fields, which carry names and codes, never a value.
+    public static func summary(message: String, metadata: Logger.Metadata) -> String {
+        guard let secret = metadata["secret"].map(flatten), let error = metadata["error"].map(flatten) else { return message }
+        let code = metadata["error.code"].map(flatten).map { "\($0): " } ?? ""
+        return "\(message): \(secret): \(code)\(error)"
+    }
+
     /// All fields of one entry, in order. Values may contain newlines; the native protocol carries them.
     public static func fields(
         message: String, level: Logger.Level, metadata: Logger.Metadata, identifier: String,
         file: String, function: String, line: UInt
     ) -> [(String, String)] {
+        let summary = summary(message: message, metadata: metadata)
         var fields: [(String, String)] = [
-            ("MESSAGE", message),
+            ("MESSAGE", summary),
             ("PRIORITY", String(priority(for: level))),
             ("SYSLOG_IDENTIFIER", identifier),
             ("CODE_FILE", file),
             ("CODE_LINE", String(line)),
             ("CODE_FUNC", function),
         ]
+        if summary != message { fields.append(("AIOS_EVENT", message)) }
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
             fields.append((fieldName(forMetadataKey: key), flatten(value)))
         }

@@ -3,10 +3,14 @@ import Foundation
 
 /// Talks to systemd over the sd_notify(3) protocol. Outside systemd (no `NOTIFY_SOCKET`) every call is a no-op.
 public struct Notifier: Sendable {
-    public init() {}
-
     /// True when systemd set `NOTIFY_SOCKET`, i.e. it listens for our notifications.
-    public var isEnabled: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
+    public let isEnabled: Bool
+
+    /// `enabled`: whether systemd listens, decided once (a daemon run inside the test process passes false, so it
+    /// never talks to a socket another test set up).
+    public init(enabled: Bool = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil) {
+        isEnabled = enabled
+    }
 
     /// Startup (or a reload) finished; `status` becomes the line `systemctl status` shows.
     public func ready(status: String) { send(["READY=1", Self.statusLine(status)]) }

@@ -101,14 +101,15 @@ extension StatusResponse: GoldenExample {
               sync: SyncHealth(secrets: 3, failing: 1, expiringSoon: 1, expired: 0, running: false,
                                lastCycle: SyncCycleSummary(startedAt: at, finishedAt: at.addingTimeInterval(2), durationSeconds: 2.2, reason: "schedule",
                                                            outcome: .failed, results: ["applied": 2, "failed": 1]),
-                               nextCycleAt: at.addingTimeInterval(3600)),
+                               nextCycleAt: at.addingTimeInterval(3600), failedCyclesInARow: 1, failedCycles: 4),
               clusterWatch: ClusterWatchHealth(watching: true, selected: 2, note: "SecretSyncs labelled aios.microsoft.com/agent=aiosd"),
               hostJobs: HostJobsHealth(running: 0, queued: 0, lastFinished: JobRecord.example),
               k3s: K3sHealth(present: true, ready: true, note: "the API server answers /readyz", configuredIssuer: "https://issuer.example/t/",
                              runningIssuer: "https://issuer.example/t/", servedIssuer: "https://issuer.example/t/", restartPending: false),
               workloadIdentity: IdentityHealth(method: .workloadIdentity, clientId: "00000000-0000-0000-0000-000000000001",
                                                tenantId: "00000000-0000-0000-0000-000000000002", serviceAccount: "azure-iot-operations/aio-ssc-sa",
-                                               enabled: true, issuer: "https://issuer.example/t/"))
+                                               enabled: true, issuer: "https://issuer.example/t/"),
+              cluster: NodeClusterRole(node: "server-1", nodeRole: "server", syncRole: "follower (leader: server-2)", leader: "server-2"))
     }
 }
 
@@ -210,7 +211,8 @@ extension SecretListResponse: GoldenExample {
               invalid: [InvalidDefinition(name: "broken", source: "file", error: "/etc/aios/secrets.d/broken.yaml:2:1: objects: missing")],
               cluster: "SecretSyncs labelled aios.microsoft.com/agent=aiosd are synced",
               unselected: [UnselectedSecretSync(name: "azure-iot-operations/other", reason: "not labelled aios.microsoft.com/agent=aiosd",
-                                                fix: "kubectl label secretsync -n azure-iot-operations other aios.microsoft.com/agent=aiosd")])
+                                                fix: "kubectl label secretsync -n azure-iot-operations other aios.microsoft.com/agent=aiosd")],
+              syncedBy: "follower (leader: server-2)")
     }
 }
 
@@ -236,6 +238,27 @@ extension SyncResult {
 extension SyncResponse: GoldenExample {
     static var example: Self {
         .init(finished: true, startedAt: at, finishedAt: at.addingTimeInterval(1), results: [SyncResult.example],
-              invalid: [InvalidDefinition(name: "broken", error: "broken.yaml:2: objects: missing")], vaultRequests: 5, kubernetesRequests: 8)
+              invalid: [InvalidDefinition(name: "broken", error: "broken.yaml:2: objects: missing")], vaultRequests: 5, kubernetesRequests: 8,
+              standDown: "follower (leader: server-2)")
+    }
+}
+
+extension ClusterResponse: GoldenExample {
+    static var example: Self {
+        .init(node: "server-1", leader: "server-2", leaderSince: at, leaseTransitions: 3,
+              nodes: [ClusterNodeInfo(name: "server-1", role: "server", version: "1.2.3", syncRole: "follower (leader: server-2)", candidate: true,
+                                      lastHeartbeat: at.addingTimeInterval(10), ready: true, issuerConfigured: "https://issuer.example/t/",
+                                      issuerServed: "https://issuer.example/t/", issuerRunning: "https://issuer.example/t/")],
+              error: "the API server did not answer")
+    }
+}
+
+extension K3sRolloutResponse: GoldenExample {
+    static var example: Self {
+        .init(generation: 2, change: "workload-identity enable --issuer https://issuer.example/t/", requestedBy: "root", requestedAt: at,
+              state: "running", finishedAt: at.addingTimeInterval(90),
+              servers: [.init(name: "server-1", state: "done", startedAt: at, finishedAt: at.addingTimeInterval(40), changed: true,
+                              message: "K3s restarted, serving the issuer")],
+              object: "kube-system/aios-rollout")
     }
 }

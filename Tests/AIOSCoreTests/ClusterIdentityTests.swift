@@ -190,14 +190,19 @@ import Testing
             KeyVaultSecretVersionItem(version: "v3", enabled: true, created: 300, updated: 300),
         ]
         var object = SyncObject(objectName: "rotated", objectVersionHistory: 2)
-        #expect(VaultAccess.history(versions, of: object).map(\.version) == ["v3", "v2"], "the disabled newest is skipped")
+        // The provider's count: N = 2 gives alias/0, alias/1 and alias/2 when the vault has that many enabled versions.
+        #expect(VaultAccess.history(versions, of: object).map(\.version) == ["v3", "v2", "v1"], "the disabled newest is skipped")
+        object.objectVersionHistory = 1
+        #expect(VaultAccess.history(versions, of: object).map(\.version) == ["v3", "v2"], "N+1 versions")
         object.objectVersion = "V2"
         #expect(VaultAccess.history(versions, of: object).map(\.version) == ["v2", "v1"], "starting at the pinned version")
+        object.objectVersionHistory = 5
+        #expect(VaultAccess.history(versions, of: object).map(\.version) == ["v2", "v1"], "no more than the vault has")
     }
 
     @Test func orphansAreOnlyAiosdsClusterSecretsWhoseSecretSyncIsGone() {
         func secret(_ name: String, _ labels: [String: String]) -> KubernetesClient.SecretSummary {
-            .init(namespace: "team-a", name: name, uid: "u-\(name)", resourceVersion: "1", type: "Opaque", labels: labels, annotations: [:], dataKeys: [])
+            .init(namespace: "team-a", name: name, uid: "u-\(name)", resourceVersion: "1", type: "Opaque", labels: labels, annotations: [:])
         }
         let ours = [SecretSyncEngine.managedByLabel: "aiosd", SecretSyncEngine.sourceLabel: "cluster"]
         let secrets = [
@@ -218,5 +223,9 @@ import Testing
         var file = definition
         file.source = .file(path: "/etc/aios/secrets.d/db.yaml")
         #expect(SecretSyncEngine.owner(of: file) == nil)
+        var kept = origin
+        kept.ownedBySecretSync = false
+        file.source = .cluster(kept)
+        #expect(SecretSyncEngine.owner(of: file) == nil, "under onSecretSyncDeleted: retain the garbage collector must not take it")
     }
 }

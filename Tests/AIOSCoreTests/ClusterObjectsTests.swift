@@ -23,6 +23,35 @@ import Testing
             """))!
     }
 
+    /// The objects as `az iot ops secretsync secret set` and the portal write them: the ARM provider class's
+    /// `clientId`/`keyvaultName`/`tenantId`, and each secret appended to `objects` as "    - |\n      objectName: ..."
+    /// (Azure/azure-iot-ops-cli-extension azext_edge/tests/edge/orchestration/test_secretsync_int.py,
+    /// _assert_cluster_side_sync and SECRET_SYNC_TEMPLATE: annotations {}, secretSyncControllerName "", aio-ssc-sa).
+    @Test func objectsAsTheAzureIoTOperationsCLIWritesThemBecomeADefinition() throws {
+        let providerClass = try #require(ClusterObjects.ProviderClass(json: Self.json("""
+            {"apiVersion":"secrets-store.csi.x-k8s.io/v1","kind":"SecretProviderClass",
+             "metadata":{"name":"spc-ops-4f74e85","namespace":"azure-iot-operations"},
+             "spec":{"provider":"azure","parameters":{"clientId":"11111111-2222-3333-4444-555555555555","keyvaultName":"contoso-kv",
+               "tenantId":"72f988bf-0000-4000-8000-00000000a105",
+               "objects":"array:\\n    - |\\n      objectName: clitestpassword\\n      objectType: secret\\n    - |\\n      objectName: my-cert-der\\n      objectType: secret\\n      objectEncoding: hex\\n"}}}
+            """)))
+        let sync = try #require(ClusterObjects.SecretSync(json: Self.json("""
+            {"apiVersion":"secret-sync.x-k8s.io/v1alpha1","kind":"SecretSync",
+             "metadata":{"annotations":{},"name":"sync-abc123","namespace":"azure-iot-operations","uid":"u-2","generation":1,"resourceVersion":"7"},
+             "spec":{"secretObject":{"data":[{"sourcePath":"clitestpassword","targetKey":"targetkeyx"},{"sourcePath":"my-cert-der","targetKey":"certificate"}],
+                                    "type":"Opaque"},
+                     "secretProviderClassName":"spc-ops-4f74e85","secretSyncControllerName":"","serviceAccountName":"aio-ssc-sa"}}
+            """)))
+        let definition = try ClusterObjects.definition(sync, providerClass: providerClass)
+        #expect(definition.keyvaultName == "contoso-kv")
+        #expect(definition.clientId == "11111111-2222-3333-4444-555555555555")
+        #expect(definition.serviceAccount == ServiceAccountReference(namespace: "azure-iot-operations", name: "aio-ssc-sa"))
+        #expect(definition.objects.map(\.objectName) == ["clitestpassword", "my-cert-der"])
+        #expect(definition.objects[1].objectEncoding == .hex)
+        #expect(definition.target.name == "sync-abc123")
+        #expect(definition.target.data.map(\.targetKey) == ["targetkeyx", "certificate"])
+    }
+
     @Test func aSecretSyncAndItsProviderClassBecomeADefinition() throws {
         let sync = Self.secretSync("""
             {"serviceAccountName":"aio-ssc-sa","secretProviderClassName":"aio-spc","forceSynchronization":"7",
@@ -43,7 +72,7 @@ import Testing
         #expect(definition.objects.map(\.objectName) == ["trust-der", "rotated"])
         #expect(definition.objects[0].objectEncoding == .hex)
         #expect(definition.objects[0].alias == "my-server.der")
-        #expect(definition.objects[1].sourcePaths == ["rotated/0", "rotated/1"])
+        #expect(definition.objects[1].sourcePaths == ["rotated/0", "rotated/1", "rotated/2"], "N+1 paths, as the Azure provider counts")
         #expect(definition.ownerLabelValue == "aio-opc-ua-broker-trust-list")
         #expect(definition.source.kind == "cluster")
     }

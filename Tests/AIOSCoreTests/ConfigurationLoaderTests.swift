@@ -200,11 +200,26 @@ import Testing
         ("sync:\n  interval: 1s\n", "sync.interval"),
         ("sync:\n  deletedInVault: purge\n", "sync.deletedInVault"),
         ("sync:\n  definitions: relative/dir\n", "sync.definitions"),
+        ("sync:\n  vaultRequestLimit: 4001\n", "sync.vaultRequestLimit"),
+        ("sync:\n  vaultRequestWindow: 500ms\n", "sync.vaultRequestWindow"),
+        ("sync:\n  vaultRequestsPerSecond: 100\n  vaultRequestLimit: 1000\n", "sync.vaultRequestsPerSecond"),
     ])
     func badSyncSettingsAreRefused(yaml: String, key: String) {
         #expect {
             _ = try ConfigurationLoader().parse(yaml, file: "aiosd.yaml")
         } throws: { ($0 as? ConfigurationError)?.key == key }
+    }
+
+    /// The vault budget is a window (Key Vault's own semantics); 0.1's per-second rate still loads, as rate x 10 per 10 s.
+    @Test func vaultBudgetIsAWindowAndTheOldRateStillLoads() throws {
+        let defaults = try ConfigurationLoader().parse("", file: "f.yaml").sync
+        #expect(defaults.vaultRequestLimit == 4000 && defaults.vaultRequestWindow == .seconds(10))
+        let set = try ConfigurationLoader().parse("sync:\n  vaultRequestLimit: 2000\n  vaultRequestWindow: 30s\n", file: "f.yaml").sync
+        #expect(set.vaultRequestLimit == 2000 && set.vaultRequestWindow == .seconds(30))
+        let old = try ConfigurationLoader().parse("sync:\n  vaultRequestsPerSecond: 200\n", file: "f.yaml").sync
+        #expect(old.vaultRequestLimit == 2000 && old.vaultRequestWindow == .seconds(10))
+        let most = try ConfigurationLoader().parse("sync:\n  vaultRequestsPerSecond: 4000\n", file: "f.yaml").sync
+        #expect(most.vaultRequestLimit == 4000, "never more than Key Vault's own limit")
     }
 
     @Test func privilegeSettings() throws {

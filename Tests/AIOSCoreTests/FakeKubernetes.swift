@@ -149,9 +149,21 @@ final class FakeKubernetes: @unchecked Sendable {
             case (.get, 3) where parts == ["api", "v1", "secrets"]:
                 let selector = url.queryItems?.first { $0.name == "labelSelector" }?.value ?? ""
                 let wanted = selector.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
-                let items = secrets.values.filter { secret in wanted.allSatisfy { secret.labels[$0[0]] == $0[1] } }
-                    .sorted { $0.name < $1.name }.map(Self.render)
-                return Self.json(200, ["kind": "SecretList", "metadata": ["resourceVersion": "\(version)"], "items": items])
+                // As the real API server: `limit`/`continue` pages in key order, and a metadata-only list when asked.
+                var matching = secrets.values.filter { secret in wanted.allSatisfy { secret.labels[$0[0]] == $0[1] } }
+                    .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+                if let after = url.queryItems?.first(where: { $0.name == "continue" })?.value {
+                    matching = matching.filter { "\($0.namespace)/\($0.name)" > after }
+                }
+                let limit = url.queryItems?.first { $0.name == "limit" }?.value.flatMap { Int($0) } ?? 0
+                var metadata: [String: Any] = ["resourceVersion": "\(version)"]
+                if limit > 0, matching.count > limit {
+                    matching = Array(matching.prefix(limit))
+                    metadata["continue"] = "\(matching[limit - 1].namespace)/\(matching[limit - 1].name)"
+                }
+                let metadataOnly = request.headers.first { $0.name == "Accept" }?.value.hasPrefix("application/json;as=PartialObjectMetadataList") ?? false
+                let items = matching.map { metadataOnly ? Self.metadata(of: $0) : Self.render($0) }
+                return Self.json(200, ["kind": metadataOnly ? "PartialObjectMetadataList" : "SecretList", "metadata": metadata, "items": items])
             case (_, 6) where parts[0...2] == ["api", "v1", "namespaces"] && parts[4] == "secrets":
                 return object(request, namespace: parts[3], name: parts[5])
             case (.post, 5) where parts[0...2] == ["api", "v1", "namespaces"] && parts[4] == "secrets":
@@ -213,6 +225,10 @@ final class FakeKubernetes: @unchecked Sendable {
          "metadata": ["name": secret.name, "namespace": secret.namespace, "uid": secret.uid, "resourceVersion": secret.resourceVersion,
                       "labels": secret.labels, "annotations": secret.annotations] as [String: Any],
          "data": secret.data.mapValues { Data($0).base64EncodedString() }]
+    }
+
+    private static func metadata(of secret: Secret) -> [String: Any] {
+        ["apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": (render(secret)["metadata"] as? [String: Any]) ?? [:]]
     }
 
     static func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {

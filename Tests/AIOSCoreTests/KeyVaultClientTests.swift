@@ -13,7 +13,7 @@ import Testing
     func client(_ fake: FakeHTTP, credential: any TokenCredential = CountingCredential(), sleeps: SleepRecorder = SleepRecorder())
         throws(KeyVaultError) -> KeyVaultClient {
         try KeyVaultClient(vaultName: "demo-kv", dnsSuffix: "vault.azure.net", port: 443, credential: credential, caBundlePEM: nil,
-                           budget: KeyVaultRequestBudget(requestsPerSecond: 1e6, burst: 1e6),
+                           budget: KeyVaultRequestBudget(limit: 1_000_000, clock: VirtualClock().budgetClock),
                            retry: KeyVaultRetryPolicy(sleep: { sleeps.record($0) }, random: { 0.5 }),
                            transport: fake.transport, logger: .init(label: "test"))
     }
@@ -165,9 +165,9 @@ import Testing
             #expect(error.httpStatus == 429)
             #expect(!error.meansAbsentInVault)
         }
-        // 1 challenge + 4 attempts; 3 waits: the server's 7 s, then full-jitter backoff (random 0.5): 0.5 s, 1 s.
-        #expect(fake.requests.count == 5)
-        #expect(sleeps.delays == [.seconds(7), .milliseconds(500), .seconds(1)])
+        // 1 challenge + 6 attempts; 5 waits: the server's 7 s, then Microsoft's backoff for the 2nd to 5th 429.
+        #expect(fake.requests.count == 7)
+        #expect(sleeps.delays == [.seconds(7), .seconds(2), .seconds(4), .seconds(8), .seconds(16)])
     }
 
     @Test func retriesTransportErrorsAndServerErrorsThenSucceeds() throws {
@@ -305,16 +305,9 @@ import Testing
         #expect(throws: KeyVaultError.self) { _ = try client(FakeHTTP { _, _ in Self.unauthorized }).getSecret(name: "../keys/x") }
     }
 
-    @Test func budgetQueuesCallersBeyondTheBurst() {
-        let budget = KeyVaultRequestBudget(requestsPerSecond: 10, burst: 2)
-        let start = ContinuousClock.now
-        #expect(budget.reserve(at: start) == .zero)
-        #expect(budget.reserve(at: start) == .zero)
-        #expect(budget.reserve(at: start) == .milliseconds(100))
-        #expect(budget.reserve(at: start) == .milliseconds(200))
-        // A second later the bucket has refilled past the queue but not beyond the burst.
-        #expect(budget.reserve(at: start + .seconds(1)) == .zero)
-        #expect(KeyVaultRequestBudget.shared(host: "x-kv.vault.azure.net") === KeyVaultRequestBudget.shared(host: "X-KV.vault.azure.net", requestsPerSecond: 1))
+    @Test func budgetsAreSharedPerVaultHost() {
+        #expect(KeyVaultRequestBudget.shared(host: "x-kv.vault.azure.net") === KeyVaultRequestBudget.shared(host: "X-KV.vault.azure.net", limit: 1))
+        #expect(KeyVaultRequestBudget.shared(host: "x-kv.vault.azure.net") !== KeyVaultRequestBudget.shared(host: "y-kv.vault.azure.net"))
     }
 }
 

@@ -87,7 +87,7 @@ import Testing
         let changes = Mutex<[String]>([])
         let source = ClusterSyncSource(kubernetes: { try server.client() }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                        onChange: { reason in changes.withLock { $0.append(reason) } })
-        source.start()
+        source.watchOnThreads()
         defer { source.stop() }
         try await waitUntil { server.watchQueries.count >= 3 }
         let queries = server.watchQueries
@@ -107,7 +107,7 @@ import Testing
                                     watches: [.events([Self.event("MODIFIED", Self.sync("a", rv: "15", generation: 2))], status: 200), .unreachable])
         let source = ClusterSyncSource(kubernetes: { try server.client() }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
                                        onChange: { _ in })
-        source.start()
+        source.watchOnThreads()
         defer { source.stop() }
         try await waitUntil { server.watchQueries.count >= 3 }
         let queries = server.watchQueries
@@ -184,6 +184,32 @@ import Testing
         }
     }
 
+    /// The per-cycle check of owned Secrets: metadata only (no Secret data on the wire), in pages of 500.
+    @Test func listsSecretsMetadataOnlyInPages() throws {
+        let fake = FakeKubernetes()
+        let k = try fake.client()
+        for i in 0..<1_201 {
+            _ = try k.createSecret(namespace: "n", name: String(format: "s-%04d", i), type: "Opaque", labels: ["a": "b"], annotations: [:],
+                                   data: ["k": Array("VALUE-\(i)".utf8)])
+        }
+        _ = try k.createSecret(namespace: "n", name: "other", type: "Opaque", labels: ["a": "c"], annotations: [:], data: [:])
+        fake.resetRequests()
+        let answers = Mutex<[String]>([])
+        let recording = try KubernetesClient(kubeconfig: Kubeconfig.parse(FakeKubernetes.kubeconfig, file: "k3s.yaml"),
+                                             transport: HTTPTransport { request throws(HTTPClientError) in
+                                                 let response = try fake.transport.send(request)
+                                                 answers.withLock { $0.append(String(decoding: response.body, as: UTF8.self)) }
+                                                 #expect(request.headers.contains { $0.name == "Accept" && $0.value.hasPrefix("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1") })
+                                                 #expect(request.url.contains("limit=500"))
+                                                 return response
+                                             }, streamer: HTTPStreamTransport { _, _ throws(HTTPClientError) in 200 })
+        let listed = try recording.listSecrets(labelSelector: "a=b")
+        #expect(listed.count == 1_201 && Set(listed.map(\.name)).count == 1_201 && !listed.contains { $0.name == "other" })
+        #expect(answers.withLock { $0.count } == 3, "1,201 Secrets in pages of 500")
+        #expect(!answers.withLock { $0.contains { $0.contains("\"data\"") || $0.contains("\"type\"") } }, "no Secret data on the wire")
+        #expect(listed.allSatisfy { $0.type == nil && !$0.resourceVersion.isEmpty })
+    }
+
     @Test func writesReturnTheNewResourceVersion() throws {
         let fake = FakeKubernetes()
         let k = try fake.client()
@@ -192,5 +218,12 @@ import Testing
         let applied = try k.applySecret(namespace: "n", name: "s", type: "Opaque", labels: ["a": "b"], annotations: [:], data: ["k": [2]])
         #expect(applied != created && applied?.isEmpty == false)
         #expect(try k.getSecretContent(namespace: "n", name: "s")?.data == ["k": [2]])
+    }
+}
+
+extension ClusterSyncSource {
+    /// Each kind's watch loop on a thread of its own until `stop()` (aiosd runs them in ClusterWatchService).
+    func watchOnThreads() {
+        for kind in Kind.allCases { Thread { self.watch(kind) }.start() }
     }
 }

@@ -37,7 +37,7 @@ import Testing
         #expect(definition.objects.count == 3)
         #expect(definition.objects[0].alias == "password")
         #expect(definition.objects[1].objectEncoding == .hex)
-        #expect(definition.objects[1].sourcePaths == ["trust-list/0", "trust-list/1"])
+        #expect(definition.objects[1].sourcePaths == ["trust-list/0", "trust-list/1", "trust-list/2"], "N+1 paths, as the Azure provider counts")
         #expect(definition.objects[2].objectType == .cert)
         #expect(definition.target == TargetSecret(namespace: "apps", name: "db-secret", labels: ["team": "a"], annotations: ["note": "synced"],
                                                   data: [KeyMapping(sourcePath: "password", targetKey: "password"),

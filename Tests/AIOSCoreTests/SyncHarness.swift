@@ -23,6 +23,8 @@ final class SyncHarness: @unchecked Sendable {
     let kube = FakeKubernetes()
     let vaults = FakeVaults()
     let logs = LogCapture()
+    /// The vault budgets' and backoffs' time: virtual, so a 429 costs no real time.
+    let clock = VirtualClock()
     /// One counting credential per identity, made when the engine first asks for it.
     final class Credentials: Sendable {
         private let map = Mutex<[SyncIdentity: TokenCounter]>([:])
@@ -41,6 +43,15 @@ final class SyncHarness: @unchecked Sendable {
     let key: [UInt8]
     var configuration = AgentConfiguration()
     private(set) var engine: SecretSyncEngine!
+    /// The leader-election fence the engine checks before each write (open unless a test closes it).
+    final class Fence: Sendable {
+        private let state = Mutex(true)
+        var open: Bool {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+    }
+    let fence = Fence()
 
     init(key: [UInt8] = Array(repeating: 7, count: 32)) throws {
         self.key = key
@@ -60,9 +71,10 @@ final class SyncHarness: @unchecked Sendable {
         let transports = SyncConnections.Transports(
             kubernetes: kube.transport, kubernetesStream: kube.streamer, vault: vaults.transport,
             credential: { identity in credentials.callFor(identity) },
-            logger: logs.logger("aios.keyvault"))
+            logger: logs.logger("aios.keyvault"), budgetClock: clock.budgetClock)
         engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
-                                  connections: SyncConnections(transports: transports), logger: logs.logger("aios.sync"))
+                                  connections: SyncConnections(transports: transports), workers: ThreadWorkers(), logger: logs.logger("aios.sync"),
+                                  mayWrite: { [fence] in fence.open })
     }
 
     func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {
@@ -89,5 +101,12 @@ final class SyncHarness: @unchecked Sendable {
 
     func value(_ namespace: String, _ name: String, _ key: String) -> String? {
         kube.secret(namespace, name)?.data[key].map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// A thread per piece of work: the engine's workers in tests (aiosd uses a fixed pool, `SyncWorkers`).
+struct ThreadWorkers: BlockingWorkers {
+    func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
+        Thread { work() }.start()
     }
 }

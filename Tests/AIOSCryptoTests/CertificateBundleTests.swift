@@ -1,8 +1,9 @@
 import AIOSCrypto
+import AIOSTestSupport
 import Testing
 import Foundation
 
-@Suite struct CertificateBundleTests {
+@Suite(.offCooperativePool) struct CertificateBundleTests {
     /// What every successful read of the fixture must give: PKCS#8 key, leaf → intermediate → root.
     func expectOrdered(_ bundle: CertificateBundle, _ pki: PKI, extra: [String] = []) {
         #expect(bundle.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
@@ -171,7 +172,7 @@ import Foundation
     }
 }
 
-@Suite struct CertificateNotAfterTests {
+@Suite(.offCooperativePool) struct CertificateNotAfterTests {
     /// The fixture's certificates are made with `-days 2`.
     @Test(arguments: PKI.KeyKind.allCases)
     func readsTheLeafNotAfterFromPEMAndPKCS12(_ kind: PKI.KeyKind) throws {

@@ -1,6 +1,7 @@
 import AIOSAPI
 import AIOSClient
 import AIOSCore
+import AIOSSystemd
 @testable import AIOSDaemon
 import AIOSTestSupport
 import Foundation
@@ -13,9 +14,11 @@ struct DaemonHarness {
     let socketPath: String
     let configPath: String
 
-    /// `body` runs on a thread of its own, not on the cooperative pool: it makes blocking calls (libcurl, poll),
-    /// and the daemon's own tasks need the pool to answer them.
-    static func withDaemon(config: String = "", _ body: @escaping @Sendable (DaemonHarness) throws -> Void) async throws {
+    /// `body` runs off the cooperative pool: it makes blocking calls (libcurl, poll), and the daemon's own tasks
+    /// need the pool to answer them.
+    /// `firstSync`: when the schedule's first cycle runs (a test that must see the state before any cycle, whatever
+    /// the machine's load, pushes it out of the test's reach).
+    static func withDaemon(config: String = "", firstSync: Duration = .seconds(2), _ body: @escaping @Sendable (DaemonHarness) throws -> Void) async throws {
         let directory = try TemporaryDirectory(prefix: "aiosd")
         defer { directory.remove() }
         // Other uids (setpriv tests) must be able to reach the socket inside.
@@ -27,21 +30,35 @@ struct DaemonHarness {
                                 underSystemd: false, watchdogInterval: nil)
         let logger = Logger(label: "aiosd-test") { _ in SwiftLogNoOpLogHandler() }
         let jobsPath = directory.file("jobs.json")
-        let daemon = Task { try await Daemon(state: state, logger: logger, jobsPath: jobsPath,
+        let daemon = Task { try await Daemon(state: state, notifier: Notifier(enabled: false), logger: logger, jobsPath: jobsPath,
                                                         syncStatePath: directory.file("sync-state.json"),
-                                                        contentHashKeyPath: directory.file("content-hash.key")).run() }
+                                                        contentHashKeyPath: directory.file("content-hash.key"),
+                                                        firstSyncDelay: firstSync).run() }
         defer { daemon.cancel() }
-        try await onOwnThread { try harness.waitUntilServing() }
-        try await onOwnThread { try body(harness) }
+        try await offCooperativePool {
+            try harness.waitUntilServing()
+            try body(harness)
+        }
         daemon.cancel()
         _ = await daemon.result
     }
 
-    var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(5)) }
+    /// A deadline, not a wait: answers come in milliseconds; 30 s leaves room for a 2-core machine running the
+    /// whole suite in parallel (5 s was missed there). Tests of timeouts use clients of their own.
+    var client: ControlClient { ControlClient(socketPath: socketPath, timeout: .seconds(30)) }
 
+    /// Polls until the socket answers, then makes one request that the server closes: answered, the server has
+    /// also seen the probes' connections end (before it), so none still counts against the connection caps.
     func waitUntilServing() throws {
-        for _ in 0..<500 {
-            if (try? client.call(.version)) != nil { return }
+        // A deadline, not a count of tries: on a loaded machine one try can take long.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if (try? client.call(.version)) != nil {
+                let last = try UnixSocket(connectingTo: socketPath)
+                try last.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
+                guard last.readAll(timeout: .seconds(30)).closed else { throw POSIXError(.ETIMEDOUT) }
+                return
+            }
             usleep(10_000)
         }
         throw POSIXError(.ETIMEDOUT)
@@ -53,12 +70,5 @@ struct DaemonHarness {
             "--reuid=\(user)", "--regid=\(group)", "--clear-groups", "--",
             BuiltProducts.aiosctl, "--socket", socketPath,
         ] + arguments, environment: cleanEnvironment())
-    }
-}
-
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.start()
     }
 }

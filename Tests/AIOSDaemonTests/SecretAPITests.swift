@@ -26,7 +26,8 @@ import Testing
     @Test func addWritesAFileThatListAndShowDescribe() async throws {
         let definitions = try TemporaryDirectory(prefix: "secrets.d")
         defer { definitions.remove() }
-        try await DaemonHarness.withDaemon(config: Self.config(definitions.path)) { daemon in
+        // "pending" until a cycle runs: none in this test.
+        try await DaemonHarness.withDaemon(config: Self.config(definitions.path), firstSync: .seconds(3600)) { daemon in
             let added = try daemon.client.call(API.secretAdd, Self.request(Self.plain))
             #expect(added.file == definitions.file("db.yaml"))
             #expect(!added.replaced)

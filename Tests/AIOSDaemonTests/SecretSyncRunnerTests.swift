@@ -30,7 +30,20 @@ import Testing
         h.kube.apply(ClusterObjects.secretSyncsPath, Self.secretSync(labels: labels))
         let configuration = h.configuration
         return SecretSyncRunner(engine: h.engine, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                                configuration: { configuration })
+                                tasks: TaskSupervisor(), configuration: { configuration })
+    }
+
+    /// Runs `body` while the runner's services run as in aiosd: its task supervisor and the cluster watches.
+    func withServices(_ runner: SecretSyncRunner, _ body: () async throws -> Void) async throws {
+        let state = DaemonState(configPath: "/nonexistent/aiosd.yaml", socketPath: "/nonexistent/aiosd.sock", configuration: runner.configuration(),
+                                underSystemd: false, watchdogInterval: nil)
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        try await withThrowingTaskGroup { group in
+            group.addTask { try await runner.tasks.run() }
+            group.addTask { try await ClusterWatchService(runner: runner, state: state, logger: logger).run() }
+            defer { group.cancelAll() }
+            try await body()
+        }
     }
 
     /// Polls for up to 10 s: the watch threads list the cluster a moment after the first look.
@@ -45,31 +58,34 @@ import Testing
     @Test func labelledSecretSyncIsSyncedAndOffSyncsNone() async throws {
         let on = try SyncHarness()
         let syncing = runner(on)
-        defer { syncing.stopWatching() }
-        #expect(try await eventually { syncing.allDefinitions().all.map(\.name) == ["apps/db"] })
-        _ = await syncing.cycle(force: false, reason: "test")
-        #expect(on.value("apps", "db", "password") == "from-the-vault")
+        try await withServices(syncing) {
+            #expect(try await eventually { syncing.allDefinitions().all.map(\.name) == ["apps/db"] })
+            _ = try await syncing.cycle(force: false, reason: "test")
+            #expect(on.value("apps", "db", "password") == "from-the-vault")
+        }
 
         let off = try SyncHarness()
         off.configuration.cluster.secretSyncs = .off
         let idle = runner(off)
-        defer { idle.stopWatching() }
-        let loaded = idle.allDefinitions()
-        #expect(loaded.all.isEmpty)
-        #expect(loaded.clusterNote?.contains("cluster.secretSyncs: off") == true)
-        let report = await idle.cycle(force: false, reason: "test")
-        #expect(report.outcomes.isEmpty)
-        #expect(off.kube.secret("apps", "db") == nil)
-        #expect(!off.kube.requests.contains { $0.contains("secretsyncs") }, "with off, the cluster is not even watched")
+        try await withServices(idle) {
+            let loaded = idle.allDefinitions()
+            #expect(loaded.all.isEmpty)
+            #expect(loaded.clusterNote?.contains("cluster.secretSyncs: off") == true)
+            let report = try await idle.cycle(force: false, reason: "test")
+            #expect(report.outcomes.isEmpty)
+            #expect(off.kube.secret("apps", "db") == nil)
+            #expect(!off.kube.requests.contains { $0.contains("secretsyncs") }, "with off, the cluster is not even watched")
+        }
     }
 
     @Test func unlabelledSecretSyncIsLeftToTheController() async throws {
         let h = try SyncHarness()
         let runner = runner(h, labels: [:])
-        defer { runner.stopWatching() }
-        #expect(try await eventually { runner.allDefinitions().clusterNote == nil && h.kube.requests.contains { $0.contains("secretsyncs") } })
-        _ = await runner.cycle(force: false, reason: "test")
-        #expect(h.kube.secret("apps", "db") == nil)
+        try await withServices(runner) {
+            #expect(try await eventually { runner.allDefinitions().clusterNote == nil && h.kube.requests.contains { $0.contains("secretsyncs") } })
+            _ = try await runner.cycle(force: false, reason: "test")
+            #expect(h.kube.secret("apps", "db") == nil)
+        }
     }
 
     @Test(arguments: [ClusterSyncConfiguration.DeletedPolicy.retain, .delete])
@@ -77,20 +93,25 @@ import Testing
         let h = try SyncHarness()
         h.configuration.cluster.onSecretSyncDeleted = policy
         let runner = runner(h)
-        defer { runner.stopWatching() }
-        #expect(try await eventually { runner.allDefinitions().all.count == 1 })
-        _ = await runner.cycle(force: false, reason: "test")
-        #expect(h.value("apps", "db", "password") == "from-the-vault")
+        try await withServices(runner) {
+            #expect(try await eventually { runner.allDefinitions().all.count == 1 })
+            // Only under delete does the Secret carry the ownerReference that lets Kubernetes' collector delete it.
+            let source = try #require(runner.allDefinitions().all.first).source
+            guard case .cluster(let origin) = source else { Issue.record("not a cluster definition"); return }
+            #expect(origin.ownedBySecretSync == (policy == .delete))
+            _ = try await runner.cycle(force: false, reason: "test")
+            #expect(h.value("apps", "db", "password") == "from-the-vault")
 
-        h.kube.delete(ClusterObjects.secretSyncsPath, namespace: "apps", name: "db")
-        #expect(try await eventually { runner.allDefinitions().all.isEmpty })
-        _ = await runner.cycle(force: false, reason: "test")
-        switch policy {
-        case .retain:
-            #expect(h.value("apps", "db", "password") == "from-the-vault", "retain: the Secret stays")
-        case .delete:
-            #expect(h.kube.secret("apps", "db") == nil, "delete: the Secret goes with its SecretSync")
+            h.kube.delete(ClusterObjects.secretSyncsPath, namespace: "apps", name: "db")
+            #expect(try await eventually { runner.allDefinitions().all.isEmpty })
+            _ = try await runner.cycle(force: false, reason: "test")
+            switch policy {
+            case .retain:
+                #expect(h.value("apps", "db", "password") == "from-the-vault", "retain: the Secret stays")
+            case .delete:
+                #expect(h.kube.secret("apps", "db") == nil, "delete: the Secret goes with its SecretSync")
+            }
+            #expect(h.engine.status("apps/db") == nil, "either way aiosd forgets the definition")
         }
-        #expect(h.engine.status("apps/db") == nil, "either way aiosd forgets the definition")
     }
 }

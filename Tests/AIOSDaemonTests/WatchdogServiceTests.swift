@@ -30,15 +30,21 @@ import Testing
 
         // Wedge the event loop alone: this test's threads and the cooperative pool keep running.
         let release = DispatchSemaphore(value: 0)
-        group.next().execute { release.wait() }
-        try await Task.sleep(for: .milliseconds(100))
-        let whileBlocked = pings.withLock { $0 }
+        let wedged = Mutex(false)
+        group.next().execute {
+            wedged.withLock { $0 = true }
+            release.wait()
+        }
+        try await waitUntil { wedged.withLock { $0 } }
+        // A ping whose answer from the loop came just before the wedge may still be sent; none after it.
+        let whileBlocked = pings.withLock { $0 } + 1
         try await Task.sleep(for: .milliseconds(500))
-        #expect(pings.withLock { $0 } == whileBlocked, "no ping while the event loop is wedged")
+        #expect(pings.withLock { $0 } <= whileBlocked, "no ping while the event loop is wedged")
 
+        let atRelease = pings.withLock { $0 }
         release.signal()
-        try await waitUntil { pings.withLock { $0 } > whileBlocked }
-        #expect(pings.withLock { $0 } > whileBlocked, "pings resume once the loop answers again")
+        try await waitUntil { pings.withLock { $0 } > atRelease }
+        #expect(pings.withLock { $0 } > atRelease, "pings resume once the loop answers again")
         task.cancel()
         _ = try? await task.value
         try await group.shutdownGracefully()

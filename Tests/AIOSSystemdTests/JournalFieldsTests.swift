@@ -41,6 +41,24 @@ import Testing
         #expect(dictionary["AIOS_CONFIG_PATH"] == "/etc/aios/aiosd.yaml")
     }
 
+    @Test func aSecretsFailureNamesTheSecretAndTheReasonInMessage() {
+        let fields = JournalFields.fields(
+            message: "Secret sync failed", level: .warning,
+            metadata: ["secret": "db", "error.code": "VaultUnreachable", "error": "contoso-kv.vault.azure.net did not answer", "outcome": "failed"],
+            identifier: "aiosd", file: "f", function: "g", line: 1)
+        let dictionary = Dictionary(uniqueKeysWithValues: fields.map { ($0.0, $0.1) })
+        #expect(dictionary["MESSAGE"] == "Secret sync failed: db: VaultUnreachable: contoso-kv.vault.azure.net did not answer")
+        #expect(dictionary["AIOS_EVENT"] == "Secret sync failed", "the constant message stays searchable")
+        #expect(dictionary["AIOS_SECRET"] == "db")
+        #expect(dictionary["AIOS_ERROR_CODE"] == "VaultUnreachable")
+        // Without a code (a definition refused), the error alone; without an error, the message as it is.
+        #expect(JournalFields.summary(message: "SecretSync refused; left alone", metadata: ["secret": "ns/x", "error": "no data"])
+            == "SecretSync refused; left alone: ns/x: no data")
+        #expect(JournalFields.summary(message: "Secret synced", metadata: ["secret": "db", "outcome": "applied"]) == "Secret synced")
+        let plain = JournalFields.fields(message: "Secret synced", level: .info, metadata: ["secret": "db"], identifier: "aiosd", file: "f", function: "g", line: 1)
+        #expect(!plain.contains { $0.0 == "AIOS_EVENT" })
+    }
+
     @Test func priorities() {
         let expected: [(Logger.Level, Int)] = [(.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2)]
         for (level, priority) in expected {

@@ -6,15 +6,18 @@ public final class UnixSocket: @unchecked Sendable {
     public let fd: Int32
 
     public init(connectingTo path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        // `fd` is set only once connected: the descriptor is then closed exactly once, by deinit (a second close
+        // could hit a number another thread, e.g. a parallel test's event loop, has just been given).
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         try Self.withAddress(path) { address, length in
-            guard connect(fd, address, length) == 0 else {
+            guard connect(descriptor, address, length) == 0 else {
                 let code = errno
-                close(fd)
+                close(descriptor)
                 throw POSIXError(.init(rawValue: code) ?? .EIO)
             }
         }
+        fd = descriptor
     }
 
     deinit { close(fd) }

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// `aiosd --check-config [FILE]`: the real binary validates the file and its drop-ins and exits; nothing starts.
-@Suite struct CheckConfigTests {
+@Suite(.offCooperativePool) struct CheckConfigTests {
     func checkConfig(_ arguments: [String]) throws -> ProcessResult {
         try runProcess(BuiltProducts.aiosd, ["--check-config"] + arguments, environment: cleanEnvironment())
     }

@@ -5,7 +5,7 @@ import Glibc
 import Testing
 
 /// The real aiosd and aiosctl binaries, with a test socket standing in for systemd's NOTIFY_SOCKET.
-@Suite(.serialized) struct DaemonProcessTests {
+@Suite(.serialized, .offCooperativePool) struct DaemonProcessTests {
     struct Running {
         let directory: TemporaryDirectory
         let daemon: ChildProcess

@@ -34,7 +34,7 @@ public final class KeyVaultClient: Sendable {
     /// - Parameters:
     ///   - credential: wrap it in a `TokenCache`; the client asks for a token on every request.
     ///   - caBundlePEM: trust anchors for the vault, when not the system's.
-    ///   - budget: nil shares the process-wide budget of this vault's host (100 requests/s, burst 200).
+    ///   - budget: nil shares the process-wide budget of this vault's host (Key Vault's 4,000 requests per 10 s).
     ///   - maximumConnections: idle connections kept for reuse.
     public convenience init(vaultName: String, dnsSuffix: String = "vault.azure.net", port: Int = 443,
                             credential: any TokenCredential, caBundlePEM: [UInt8]? = nil, budget: KeyVaultRequestBudget? = nil,
@@ -161,17 +161,18 @@ public final class KeyVaultClient: Sendable {
                 }
                 headers.append(("Authorization", "Bearer \(token.value)"))
             }
-            budget.acquire()
             let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(30),
                                       tls: caBundlePEM.map { TLSCredentials(caBundlePEM: $0) }, usesOutboundProxy: true,
                                       maximumResponseBytes: Self.maximumResponseBytes)
+            budget.acquire()
             state.withLock { $0.requestCount += 1 }
             let response: HTTPResponse
             do {
+                defer { budget.release() }
                 response = try MetricsRegistry.shared.measured(service: "keyvault") { () throws(HTTPClientError) in try transport.send(request) }
             } catch {
                 failedAttempts += 1
-                guard failedAttempts < retry.maximumAttempts else {
+                guard retry.retries(afterFailedAttempts: failedAttempts, status: nil) else {
                     throw KeyVaultError(kind: .unreachable, message: "cannot reach \(endpoint.baseURL): \(error.message)", operation: operation)
                 }
                 pause(failedAttempts: failedAttempts, response: nil, reason: "transport error: \(error.message)", operation: operation)
@@ -202,7 +203,7 @@ public final class KeyVaultClient: Sendable {
                 state.withLock { $0.challenge = offered }
             case 429, 500...599:
                 failedAttempts += 1
-                guard failedAttempts < retry.maximumAttempts else {
+                guard retry.retries(afterFailedAttempts: failedAttempts, status: response.status) else {
                     throw error(response, kind: response.status == 429 ? .throttled : .server, operation: operation)
                 }
                 pause(failedAttempts: failedAttempts, response: response, reason: "HTTP \(response.status)", operation: operation)
@@ -214,6 +215,8 @@ public final class KeyVaultClient: Sendable {
 
     private func pause(failedAttempts: Int, response: HTTPResponse?, reason: String, operation: String) {
         let delay = retry.delay(afterFailedAttempts: failedAttempts, response: response)
+        // Someone else is using the vault's allowance: none of this process's requests go before the backoff ends.
+        if response?.status == 429 { budget.holdOff(delay) }
         logger.debug("Key Vault request will be retried", metadata: [
             "operation": "\(operation)", "reason": "\(reason)", "attempt": "\(failedAttempts)", "delay": "\(delay)",
         ])

@@ -1,50 +1,128 @@
 import Foundation
 import Synchronization
 
-/// A token bucket limiting the requests sent to one vault by everything in this process (Key Vault throttles
-/// per vault; several syncs on one host must share the allowance). `acquire()` blocks until a request may go.
+/// Key Vault's service limit as aiosd paces itself to it: at most `limit` requests to one vault in any `window`
+/// (Key Vault allows 4,000 per 10 s per vault, every operation alike; learn.microsoft.com/azure/key-vault/general/
+/// service-limits). Shared by everything in this process that talks to the vault (`shared(host:)`).
+///
+/// A request holds a slot from `acquire()` until its answer arrives (`release()`); the slot is free again one
+/// window after that. The vault counted the request when it arrived, which was before its answer did, so no
+/// window of the vault's can ever see more than `limit` of ours, whatever the latency: a first sync runs at the
+/// limit and provokes no 429. When a 429 comes anyway (another client shares the vault), `holdOff` stops every
+/// request of this process to the vault for the backoff, not just the one that was refused.
 public final class KeyVaultRequestBudget: Sendable {
-    public let requestsPerSecond: Double
-    public let burst: Double
-    private let state: Mutex<(tokens: Double, refilledAt: ContinuousClock.Instant)>
+    public let limit: Int
+    public let window: Duration
+    private let clock: BudgetClock
+    private let state: Mutex<State>
+
+    /// When requests started and finished; `release` order is time order, so the oldest is first.
+    private struct State {
+        var inFlight = 0
+        var released: [ContinuousClock.Instant] = []
+        var oldest = 0
+        var heldUntil: ContinuousClock.Instant?
+
+        var used: Int { inFlight + released.count - oldest }
+
+        mutating func forget(before instant: ContinuousClock.Instant) {
+            while oldest < released.count, released[oldest] <= instant { oldest += 1 }
+            if oldest > 1024, oldest * 2 > released.count {
+                released.removeFirst(oldest)
+                oldest = 0
+            }
+        }
+    }
+
+    /// Now and a way to wait; tests pass a fake one.
+    public struct BudgetClock: Sendable {
+        public var now: @Sendable () -> ContinuousClock.Instant
+        public var sleep: @Sendable (Duration) -> Void
+
+        public init(now: @escaping @Sendable () -> ContinuousClock.Instant, sleep: @escaping @Sendable (Duration) -> Void) {
+            self.now = now
+            self.sleep = sleep
+        }
+
+        public static let continuous = BudgetClock(now: { ContinuousClock.now }, sleep: { Thread.sleep(forTimeInterval: $0.seconds) })
+    }
+
+    /// Key Vault's own limit for secrets.
+    public static let serviceLimit = 4000
+    public static let serviceWindow = Duration.seconds(10)
+    /// How often a caller looks again while every slot is in flight (only when `limit` is below the concurrency).
+    static let busyPoll = Duration.milliseconds(5)
 
     private static let registry = Mutex<[String: KeyVaultRequestBudget]>([:])
 
-    public init(requestsPerSecond: Double = 100, burst: Double = 200) {
-        self.requestsPerSecond = max(requestsPerSecond, 0.001)
-        self.burst = max(burst, 1)
-        state = Mutex((tokens: max(burst, 1), refilledAt: ContinuousClock.now))
+    public init(limit: Int = serviceLimit, window: Duration = serviceWindow, clock: BudgetClock = .continuous) {
+        self.limit = max(limit, 1)
+        self.window = max(window, .milliseconds(1))
+        self.clock = clock
+        state = Mutex(State())
     }
 
     /// The process-wide budget of the vault at `host` (e.g. `demo-kv.vault.azure.net`). The first caller's
     /// limits create it; later callers share it whatever they pass.
-    public static func shared(host: String, requestsPerSecond: Double = 100, burst: Double = 200) -> KeyVaultRequestBudget {
+    public static func shared(host: String, limit: Int = serviceLimit, window: Duration = serviceWindow) -> KeyVaultRequestBudget {
         registry.withLock { budgets in
             if let budget = budgets[host.lowercased()] { return budget }
-            let budget = KeyVaultRequestBudget(requestsPerSecond: requestsPerSecond, burst: burst)
+            let budget = KeyVaultRequestBudget(limit: limit, window: window)
             budgets[host.lowercased()] = budget
             return budget
         }
     }
 
-    /// Blocks until one request may be sent.
+    /// Blocks until one request may be sent; pair every call with `release()` once its answer (or failure) is in.
     public func acquire() {
-        let wait = reserve(at: ContinuousClock.now)
-        if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
+        while true {
+            let wait = tryAcquire(at: clock.now())
+            if wait == .zero { return }
+            clock.sleep(wait)
+        }
     }
 
-    /// Takes one token at `now` and returns how long the caller must wait for it. The bucket may go negative:
-    /// that queues callers in arrival order, each waiting for its own token.
-    func reserve(at now: ContinuousClock.Instant) -> Duration {
+    /// The request's answer arrived: its slot counts for one more window from now.
+    public func release() { release(at: clock.now()) }
+
+    /// After a 429: no request of this process goes to the vault before `delay` has passed.
+    public func holdOff(_ delay: Duration) {
+        let until = clock.now() + delay
         state.withLock { state in
-            let elapsed = now - state.refilledAt
-            if elapsed > .zero {
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                state.tokens = min(burst, state.tokens + seconds * requestsPerSecond)
-                state.refilledAt = now
+            if state.heldUntil.map({ $0 < until }) ?? true { state.heldUntil = until }
+        }
+    }
+
+    /// Takes a slot at `now` and returns `.zero`, or returns how long to wait before asking again.
+    func tryAcquire(at now: ContinuousClock.Instant) -> Duration {
+        state.withLock { state in
+            if let held = state.heldUntil {
+                if held > now { return held - now }
+                state.heldUntil = nil
             }
-            state.tokens -= 1
-            return state.tokens >= 0 ? .zero : .seconds(-state.tokens / requestsPerSecond)
+            state.forget(before: now - window)
+            if state.used < limit {
+                state.inFlight += 1
+                return .zero
+            }
+            guard state.oldest < state.released.count else { return Self.busyPoll }
+            return max(state.released[state.oldest] + window - now, .nanoseconds(1))
+        }
+    }
+
+    func release(at now: ContinuousClock.Instant) {
+        state.withLock { state in
+            guard state.inFlight > 0 else { return }
+            state.inFlight -= 1
+            state.released.append(now)
+        }
+    }
+
+    /// Requests that count against the window at `now` (in flight or answered within it).
+    func used(at now: ContinuousClock.Instant) -> Int {
+        state.withLock { state in
+            state.forget(before: now - window)
+            return state.used
         }
     }
 }

@@ -166,9 +166,11 @@ public struct SyncConfiguration: Sendable, Equatable {
     public var kubeconfig = "/etc/rancher/k3s/k3s.yaml"
     /// Key Vault reads in flight at once.
     public var concurrency = 8
-    /// Sustained Key Vault requests per second per vault (all syncs together; bursts of twice that); Key Vault
-    /// allows 4,000 per 10 s per vault, so half of it is left to everyone else.
-    public var vaultRequestsPerSecond = 200
+    /// Key Vault requests per vault in any `vaultRequestWindow`, all syncs of this host together: Key Vault's own
+    /// limit (4,000 per 10 s) by default, so a first sync runs as fast as the vault allows; lower it to leave a
+    /// share to other clients of the vault (a 429 from their traffic is backed off 1, 2, 4, 8, 16 s).
+    public var vaultRequestLimit = KeyVaultRequestBudget.serviceLimit
+    public var vaultRequestWindow = KeyVaultRequestBudget.serviceWindow
     /// After a failed sync, the next attempt comes after this (doubling up to the interval).
     public var retryAfterFailure: Duration = .seconds(30)
 
@@ -200,6 +202,11 @@ public struct ClusterSyncConfiguration: Sendable, Equatable {
     /// Namespaces whose SecretSyncs aiosd may sync; nil = every namespace (each SecretSync is fetched as
     /// workload identity of its own service account, so the federated credential is the boundary).
     public var allowedNamespaces: Set<String>?
+    /// This node's name in the cluster (its heartbeat Lease, its identity in the sync election); nil: the host
+    /// name, K3s' default node name.
+    public var nodeName: String?
+    /// One syncer per cluster: who competes for the sync Lease, and how fast leadership moves.
+    public var leaderElection = LeaderElectionSettings()
 
     public init() {}
 

@@ -109,10 +109,21 @@ public struct ConfigurationLoader: Sendable {
                 s.kubeconfig = value
             }
             if let value = try sync.positiveInt("concurrency", max: 64) { s.concurrency = value }
-            if let value = try sync.positiveInt("vaultRequestsPerSecond", max: 4000) { s.vaultRequestsPerSecond = value }
+            let limit = try sync.positiveInt("vaultRequestLimit", max: KeyVaultRequestBudget.serviceLimit)
+            let window = try sync.duration("vaultRequestWindow", minimum: .seconds(1))
+            // 0.1's per-second rate, still read: R per second is R x 10 per 10 s window.
+            if let perSecond = try sync.positiveInt("vaultRequestsPerSecond", max: 4000) {
+                guard limit == nil, window == nil else {
+                    throw sync.invalid("vaultRequestsPerSecond", "give either vaultRequestsPerSecond (0.1) or vaultRequestLimit/vaultRequestWindow, not both")
+                }
+                s.vaultRequestLimit = min(perSecond * 10, KeyVaultRequestBudget.serviceLimit)
+                s.vaultRequestWindow = .seconds(10)
+            }
+            if let limit { s.vaultRequestLimit = limit }
+            if let window { s.vaultRequestWindow = window }
             if let value = try sync.duration("retryAfterFailure", minimum: .seconds(1)) { s.retryAfterFailure = value }
             try sync.finish(known: ["interval", "jitter", "deletedInVault", "definitions", "defaultNamespace", "kubeconfig",
-                                    "concurrency", "vaultRequestsPerSecond", "retryAfterFailure"])
+                                    "concurrency", "vaultRequestLimit", "vaultRequestWindow", "vaultRequestsPerSecond", "retryAfterFailure"])
             configuration.sync = s
         }
         if var secrets = try root.mapping("secrets") {
@@ -135,7 +146,23 @@ public struct ConfigurationLoader: Sendable {
                 }
                 c.allowedNamespaces = Set(names)
             }
-            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces"])
+            if let value = try cluster.nonEmptyString("nodeName") {
+                guard KubernetesNames.isSubdomain(value), value == value.lowercased() else {
+                    throw cluster.invalid("nodeName", "\"\(value)\" is not a Kubernetes node name (lowercase DNS subdomain)")
+                }
+                c.nodeName = value
+            }
+            if var election = try cluster.mapping("leaderElection") {
+                var e = c.leaderElection
+                if let value = try election.choice("mode", of: LeaderElectionSettings.Mode.self) { e.mode = value }
+                if let value = try election.duration("leaseDuration", minimum: .seconds(1)) { e.leaseDuration = value }
+                if let value = try election.duration("renewDeadline", minimum: .seconds(1)) { e.renewDeadline = value }
+                if let value = try election.duration("retryPeriod", minimum: .seconds(1)) { e.retryPeriod = value }
+                try election.finish(known: ["mode", "leaseDuration", "renewDeadline", "retryPeriod"])
+                if let problem = e.problem { throw election.invalid("leaseDuration", problem) }
+                c.leaderElection = e
+            }
+            try cluster.finish(known: ["secretSyncs", "selectorLabel", "onSecretSyncDeleted", "allowedNamespaces", "nodeName", "leaderElection"])
             configuration.cluster = c
         }
         if var metrics = try root.mapping("metrics") {

@@ -71,21 +71,54 @@ public final class KubernetesClient: Sendable {
         public var uid: String
         /// Changes with every write to the Secret, by anyone: how a hand edit is noticed without reading values.
         public var resourceVersion: String
-        public var type: String
+        /// nil when listed metadata-only (a Secret's type is not metadata).
+        public var type: String?
         public var labels: [String: String]
         public var annotations: [String: String]
-        public var dataKeys: [String]
     }
 
+    /// Secrets per page of `listSecrets` (kubectl's and client-go's pager's default chunk size).
+    public static let listPageSize = 500
+    /// What `listSecrets` accepts: metadata only (the API server then sends no Secret data), as client-go's
+    /// metadata client asks for it; plain JSON as the fallback of a server without it.
+    static let metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
+    /// The metadata of every Secret matching `labelSelector`, in pages of `listPageSize` (`limit`/`continue`), each
+    /// page metadata-only: what is checked every cycle costs no Secret values on the wire.
     public func listSecrets(labelSelector: String) throws(KubernetesError) -> [SecretSummary] {
-        let query = labelSelector.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? ""
-        let response = try send(.get, "/api/v1/secrets?labelSelector=\(query)")
-        guard response.status == 200 else { throw Self.error(from: response, doing: "list Secrets") }
-        struct List: Decodable { var items: [SecretObject]? }
-        guard let list = try? JSONDecoder().decode(List.self, from: Data(response.body)) else {
-            throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list is not a SecretList")
-        }
-        return (list.items ?? []).map(\.summary)
+        let query = Self.queryValue(labelSelector)
+        var summaries: [SecretSummary] = []
+        var next: String?
+        var pages = 0
+        repeat {
+            pages += 1
+            var path = "/api/v1/secrets?labelSelector=\(query)&limit=\(Self.listPageSize)"
+            if let next { path += "&continue=\(Self.queryValue(next))" }
+            let response = try send(.get, path, accept: Self.metadataListAccept)
+            guard response.status == 200 else {
+                var error = Self.error(from: response, doing: "list Secrets")
+                if response.status == 410 { error.message += " (the list changed too much while paging; the next cycle lists again)" }
+                throw error
+            }
+            struct List: Decodable {
+                struct Metadata: Decodable { var `continue`: String? }
+                var metadata: Metadata?
+                var items: [SecretObject]?
+            }
+            guard let list = try? JSONDecoder().decode(List.self, from: Data(response.body)) else {
+                throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list is not a SecretList")
+            }
+            summaries += (list.items ?? []).map(\.summary)
+            next = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+            guard pages <= 100_000 else {
+                throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list does not end (more than 100,000 pages)")
+            }
+        } while next != nil
+        return summaries
+    }
+
+    private static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?/"))) ?? ""
     }
 
     /// The Secret, or nil if there is none.
@@ -228,23 +261,15 @@ public final class KubernetesClient: Sendable {
             var annotations: [String: String]?
         }
         var metadata: Metadata
+        /// A Secret's; absent from a PartialObjectMetadata. `data` is never decoded (its values are not needed).
         var type: String?
-        /// Only the keys are kept; values are dropped as soon as they are decoded.
-        var dataKeys: [String]
-
-        enum CodingKeys: String, CodingKey { case metadata, type, data }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            metadata = try container.decode(Metadata.self, forKey: .metadata)
-            type = try container.decodeIfPresent(String.self, forKey: .type)
-            dataKeys = (try container.decodeIfPresent([String: String].self, forKey: .data) ?? [:]).keys.sorted()
-        }
+        var kind: String?
 
         var summary: SecretSummary {
             SecretSummary(namespace: metadata.namespace ?? "", name: metadata.name, uid: metadata.uid ?? "",
-                          resourceVersion: metadata.resourceVersion ?? "", type: type ?? "Opaque",
-                          labels: metadata.labels ?? [:], annotations: metadata.annotations ?? [:], dataKeys: dataKeys)
+                          resourceVersion: metadata.resourceVersion ?? "",
+                          type: kind == "PartialObjectMetadata" ? type : (type ?? "Opaque"),
+                          labels: metadata.labels ?? [:], annotations: metadata.annotations ?? [:])
         }
     }
 
@@ -280,9 +305,9 @@ public final class KubernetesClient: Sendable {
         }
     }
 
-    func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, contentType: String? = nil)
-        throws(KubernetesError) -> HTTPResponse {
-        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+    func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+              accept: String = "application/json") throws(KubernetesError) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("Accept", accept)]
         if let contentType { headers.append(("Content-Type", contentType)) }
         let request = self.request(method, path, headers: headers, body: body, timeout: .seconds(30))
         requests.withLock { $0 += 1 }

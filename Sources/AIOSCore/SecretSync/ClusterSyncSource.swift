@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The cluster's SecretSync and SecretProviderClass objects, kept current by a list + watch per kind on threads
-/// of their own (reconnecting with the last resourceVersion after the API server restarts, listing again when
+/// The cluster's SecretSync and SecretProviderClass objects, kept current by a list + watch per kind (`watch(_:)`,
+/// a blocking loop the daemon runs on a thread of its bounded pool until `stop()`; reconnecting with the last resourceVersion after the API server restarts, listing again when
 /// it is too old). Tells the sync runner when something that matters changed; status-only changes (aiosd's own
 /// status writes) do not count.
 public final class ClusterSyncSource: Sendable {
@@ -44,6 +44,7 @@ public final class ClusterSyncSource: Sendable {
     private let state = Mutex(State())
     /// Wakes watch threads waiting out a backoff (the API server is known to answer again).
     private let wake = NSCondition()
+    /// Guarded by `wake`'s lock (an NSCondition must own the value its waiters test, which a Mutex cannot share).
     nonisolated(unsafe) private var wakeGeneration = 0
     private let kubernetes: @Sendable () throws -> KubernetesClient
     private let logger: Logger
@@ -57,14 +58,6 @@ public final class ClusterSyncSource: Sendable {
         self.logger = logger
         self.watchSeconds = watchSeconds
         self.onChange = onChange
-    }
-
-    public func start() {
-        for kind in [Kind.secretSyncs, .providerClasses] {
-            let thread = Thread { [self] in self.run(kind) }
-            thread.name = "aiosd-watch-\(kind.rawValue)"
-            thread.start()
-        }
     }
 
     public func stop() {
@@ -81,12 +74,12 @@ public final class ClusterSyncSource: Sendable {
         wake.unlock()
     }
 
-    /// Sleeps up to `seconds`, or less if `reconnectNow` is called meanwhile.
-    private func backoff(_ seconds: Double) {
+    /// Sleeps up to `seconds`, or less if `stop` (or, with `wakeOnReconnect`, `reconnectNow`) is called meanwhile.
+    private func backoff(_ seconds: Double, wakeOnReconnect: Bool = true) {
         wake.lock()
         let generation = wakeGeneration
         let deadline = Date().addingTimeInterval(seconds)
-        while wakeGeneration == generation, wake.wait(until: deadline) {}
+        while !stopped, !wakeOnReconnect || wakeGeneration == generation, wake.wait(until: deadline) {}
         wake.unlock()
     }
 
@@ -153,11 +146,13 @@ public final class ClusterSyncSource: Sendable {
 
     // MARK: Watching
 
-    private enum Kind: String { case secretSyncs = "secretsyncs", providerClasses = "secretproviderclasses" }
+    /// The two kinds watched, each by its own `watch(_:)` loop.
+    public enum Kind: String, CaseIterable, Sendable { case secretSyncs = "secretsyncs", providerClasses = "secretproviderclasses" }
 
     private var stopped: Bool { state.withLock { $0.stopped } }
 
-    private func run(_ kind: Kind) {
+    /// Lists and watches `kind` until `stop()`: blocks its thread all along (one libcurl request at a time).
+    public func watch(_ kind: Kind) {
         let path = kind == .secretSyncs ? ClusterObjects.secretSyncsPath : ClusterObjects.providerClassesPath
         var backoff = 1.0
         var resourceVersion: String?
@@ -168,7 +163,7 @@ public final class ClusterSyncSource: Sendable {
                     guard let listed = try watch.list() else {
                         // The CRD is not installed: look again later.
                         setAvailable(kind, false)
-                        Thread.sleep(forTimeInterval: 30)
+                        self.backoff(30, wakeOnReconnect: false)
                         continue
                     }
                     replace(kind, with: listed.items)

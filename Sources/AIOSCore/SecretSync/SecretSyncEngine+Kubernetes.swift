@@ -3,6 +3,15 @@ import Foundation
 /// The Kubernetes side of a sync: writing a definition's Secret (create, or server-side apply when its content
 /// hash differs or the Secret was edited by someone else), and deleting it, only ever when aiosd created it.
 extension SecretSyncEngine {
+    /// Why a write was not made: this node stopped leading (or never led) since the cycle began.
+    public static let notLeader = SyncIssue(code: "NotLeader", message: "this node does not hold the sync Lease (or could not renew it in time); it writes nothing",
+                                            hint: "aiosctl cluster status (the leader syncs)")
+
+    /// Throws `notLeader` unless this node may write now: called right before every write to the API server.
+    public func checkFence() throws(SyncIssue) {
+        guard mayWrite() else { throw Self.notLeader }
+    }
+
     /// Deletes the definition's target Secret if aiosd created it (for `aiosctl secret remove --delete-target`).
     public func deleteTarget(of definition: SyncDefinition, configuration: AgentConfiguration) throws(SyncIssue) -> Bool {
         let kubernetes = try connections.kubernetes(configuration: configuration.sync)
@@ -17,6 +26,7 @@ extension SecretSyncEngine {
         guard Self.isOwned(existing, by: definition) else {
             throw SyncIssue(code: "TargetNotOwned", message: "Secret \(target.namespace)/\(target.name) was not created by aiosd for \(definition.name); it was left alone")
         }
+        try checkFence()
         do {
             try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: existing.uid)
         } catch {
@@ -42,11 +52,16 @@ extension SecretSyncEngine {
         do {
             let owned = try kubernetes.listSecrets(labelSelector: "\(Self.ownerSelector),\(Self.sourceLabel)=cluster")
             for secret in Self.orphans(owned, existing: existing) {
+                guard mayWrite() else { throw Self.notLeader }
                 try kubernetes.deleteSecret(namespace: secret.namespace, name: secret.name, uid: secret.uid)
                 deleted.append("\(secret.namespace)/\(secret.name)")
             }
-        } catch {
+        } catch let issue as SyncIssue {
+            throw issue
+        } catch let error as KubernetesError {
             throw SyncIssue(code: "KubernetesError", message: error.description)
+        } catch {
+            throw SyncIssue(code: "InternalError", message: "\(error)")
         }
         return deleted
     }
@@ -80,10 +95,11 @@ extension SecretSyncEngine {
         let type = definition.target.type.rawValue
         let hash = hasher.hash(type: type, data: data)
         let secretName = "\(definition.target.namespace)/\(definition.target.name)"
-        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type == type {
+        if let target, Self.isOwned(target, by: definition), target.annotations[Self.hashAnnotation] == hash, target.type ?? type == type {
             // The annotation says what aiosd wrote, not what the Secret holds now: a Secret written by someone else
-            // since (another resourceVersion), or any Secret under --force, is read and its keys compared (keys
-            // someone else added are theirs: server-side apply leaves them, so they are no drift).
+            // since (another resourceVersion), or any Secret under --force, is read and its type and keys compared
+            // (keys someone else added are theirs: server-side apply leaves them, so they are no drift). The type
+            // is immutable, so an unmoved resourceVersion also means the type aiosd wrote.
             var current = !force && status.targetResourceVersion == target.resourceVersion
             if !current {
                 do {
@@ -117,6 +133,7 @@ extension SecretSyncEngine {
         if let problem = Self.formatProblem(type: definition.target.type, data: data) {
             return finish(.failed, problem)
         }
+        guard mayWrite() else { return finish(.failed, Self.notLeader) }
         let written: String
         do {
             guard let version = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
@@ -143,7 +160,7 @@ extension SecretSyncEngine {
     /// The SecretSync a cluster definition's Secret belongs to (as the controller sets it), so Kubernetes'
     /// garbage collector removes the Secret with it.
     static func owner(of definition: SyncDefinition) -> KubernetesClient.OwnerReference? {
-        guard case .cluster(let origin) = definition.source, !origin.uid.isEmpty else { return nil }
+        guard case .cluster(let origin) = definition.source, !origin.uid.isEmpty, origin.ownedBySecretSync else { return nil }
         return .init(apiVersion: ClusterObjects.secretSyncGroupVersion, kind: "SecretSync", name: origin.secretSync, uid: origin.uid)
     }
 
@@ -169,6 +186,10 @@ extension SecretSyncEngine {
     func deleteGone(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
                             kubernetes: KubernetesClient, issue: SyncIssue, started: Date) -> SyncOutcome {
         if let target, Self.isOwned(target, by: definition) {
+            guard mayWrite() else {
+                status.issue = Self.notLeader
+                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: Self.notLeader)
+            }
             do {
                 try kubernetes.deleteSecret(namespace: target.namespace, name: target.name, uid: target.uid)
             } catch {

@@ -28,6 +28,7 @@ public final class SecretSyncEngine: Sendable {
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
     private let values = Mutex<[String: CachedValue]>([:])
+    private let workers: any BlockingWorkers
 
     struct CachedValue: Sendable {
         var updated: Int?
@@ -40,9 +41,16 @@ public final class SecretSyncEngine: Sendable {
         var notBefore: Int?
     }
 
-    /// `hasherKeyPath`: the host's content-hash key, created at the first sync.
-    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections, logger: Logger) {
+    /// `hasherKeyPath`: the host's content-hash key from before the key was cluster-wide (see `contentHasher`).
+    /// `workers`: the threads vault fetches and Secret writes are spread over (`sync.concurrency` at once).
+    /// The fence of leader election: true while this node may write Secrets (always, with one node and no election).
+    let mayWrite: @Sendable () -> Bool
+
+    public init(state: SyncStateStore, hasherKeyPath: String = ContentHasher.defaultKeyPath, connections: SyncConnections,
+                workers: any BlockingWorkers, logger: Logger, mayWrite: @escaping @Sendable () -> Bool = { true }) {
+        self.mayWrite = mayWrite
         self.state = state
+        self.workers = workers
         self.hasherKeyPath = hasherKeyPath
         self.connections = connections
         self.logger = logger
@@ -75,15 +83,16 @@ public final class SecretSyncEngine: Sendable {
         let owned: [String: KubernetesClient.SecretSummary]
         let hasher: ContentHasher
         do {
-            hasher = try contentHasher()
             kubernetes = try connections.kubernetes(configuration: configuration.sync)
             owned = Dictionary(try kubernetes.listSecrets(labelSelector: Self.ownerSelector).map { ("\($0.namespace)/\($0.name)", $0) },
                                uniquingKeysWith: { first, _ in first })
+            hasher = try contentHasher(kubernetes: kubernetes)
         } catch {
             let issue = (error as? SyncIssue) ?? SyncIssue(code: "KubernetesUnreachable", message: "\(error)",
                                                            hint: "check K3s: systemctl status k3s; aiosctl k3s config --effective")
             for definition in definitions {
                 let outcome = fail(definition, issue, started: started)
+                log(definition, outcome, targetExists: nil)
                 outcomes.append(outcome)
                 progress(outcome)
             }
@@ -100,6 +109,7 @@ public final class SecretSyncEngine: Sendable {
                 identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
             } catch {
                 let outcome = fail(definition, error, started: Date())
+                log(definition, outcome, targetExists: nil)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
@@ -119,17 +129,15 @@ public final class SecretSyncEngine: Sendable {
             } catch {
                 for definition in group {
                     let outcome = fail(definition, error, started: Date())
-                    log(definition, outcome)
+                    log(definition, outcome, targetExists: nil)
                     outcomes.append(outcome)
                     progress(outcome)
                 }
                 continue
             }
-            for outcome in sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
-                                configuration: configuration.sync) {
-                outcomes.append(outcome)
-                progress(outcome)
-            }
+            // Each outcome is reported as its definition finishes (a long first sync keeps the progress stream alive).
+            outcomes += sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                             configuration: configuration.sync, progress: progress)
         }
         if let error = state.save() {
             logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
@@ -137,16 +145,14 @@ public final class SecretSyncEngine: Sendable {
         return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
     }
 
-    public func contentHasher() throws(SyncIssue) -> ContentHasher {
+    /// The cluster's content-hash key (see `ClusterHashKey`), read once per start; the host's key file from
+    /// before is only the proposal for a cluster that has none yet.
+    public func contentHasher(kubernetes: KubernetesClient) throws(SyncIssue) -> ContentHasher {
         if let hasher = loadedHasher.withLock({ $0 }) { return hasher }
-        do {
-            let hasher = try ContentHasher.loadOrCreate(path: hasherKeyPath)
-            loadedHasher.withLock { $0 = hasher }
-            return hasher
-        } catch {
-            throw SyncIssue(code: "StateUnwritable", message: "cannot create the content-hash key \(hasherKeyPath): \(error)",
-                            hint: "aiosd keeps its state in /var/lib/aiosd (StateDirectory=aiosd in aiosd.service)")
-        }
+        let local = FileManager.default.contents(atPath: hasherKeyPath).map(Array.init)
+        let hasher = ContentHasher(key: try ClusterHashKey.obtain(kubernetes, proposal: local))
+        loadedHasher.withLock { $0 = hasher }
+        return hasher
     }
 
     public func forget(_ name: String) {
@@ -176,7 +182,7 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
-    static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
+    public static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
             && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
     }
@@ -203,7 +209,16 @@ public final class SecretSyncEngine: Sendable {
 
     private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
                       owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
-                      configuration: SyncConfiguration) -> [SyncOutcome] {
+                      configuration: SyncConfiguration, progress: @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
+        withoutActuallyEscaping(progress) { progress in
+            syncEscaping(definitions, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
+                         configuration: configuration, progress: progress)
+        }
+    }
+
+    private func syncEscaping(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
+                              owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
+                              configuration: SyncConfiguration, progress: @escaping @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
         let now = Date()
         var statuses: [SyncDefinitionStatus] = []
         var fetch: [FetchItem] = []
@@ -251,11 +266,12 @@ public final class SecretSyncEngine: Sendable {
             statuses.append(status)
         }
 
-        // Fetch the values that are needed, a bounded number at a time.
-        let results = Mutex<[String: FetchResult]>([:])
+        // Each definition's values are fetched and its Secret checked and written right after, a bounded number of
+        // definitions at a time: Secrets are written while the vault's request window refills, not after every fetch.
         let logger = self.logger
         let names = definitions.map(\.name)
-        ParallelWork.run(fetch, width: configuration.concurrency) { item in
+        let fetchFor = Dictionary(grouping: fetch, by: \.definition)
+        let fetchOne: @Sendable (FetchItem) -> FetchResult = { item in
             let started = ContinuousClock.now
             let result: FetchResult
             do {
@@ -265,7 +281,6 @@ public final class SecretSyncEngine: Sendable {
             } catch {
                 result = .failure(SyncIssue(code: "InternalError", message: "\(error)"), absent: false)
             }
-            results.withLock { $0[item.cacheKey] = result }
             // One entry per object read from the vault (names, versions and codes; never a value).
             let elapsed = (ContinuousClock.now - started).components
             var metadata: Logger.Metadata = [
@@ -283,13 +298,15 @@ public final class SecretSyncEngine: Sendable {
                 metadata["error"] = "\(issue.message)"
                 logger.warning("Key Vault object not fetched", metadata: metadata)
             }
+            return result
         }
-        let fetched = results.withLock { $0 }
 
-        // Each definition's Secret is checked and written independently, a bounded number at a time.
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
-        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency) { [self] d in
+        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency, on: workers) { [self] d in
+            // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
+            var fetched: [String: FetchResult] = [:]
+            for item in fetchFor[d] ?? [] { fetched[item.cacheKey] = fetchOne(item) }
             let definition = definitions[d]
             var status = fixedStatuses[d]
             status.lastAttempt = now
@@ -345,14 +362,17 @@ public final class SecretSyncEngine: Sendable {
             } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
                 outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: fixedStarts[d])
             } else {
-                let onlyGone = goneCount == failures.count
-                status.issue = nil
-                outcome = SyncOutcome(name: definition.name, result: onlyGone ? .retained : .failed,
+                // Objects gone from the vault keep the Secret (`retain`) only if there is one: with none to keep, the
+                // definition has failed (it is retried, and never reported as kept).
+                let retained = goneCount == failures.count && target.map { Self.isOwned($0, by: definition) } == true
+                status.issue = retained || goneCount < failures.count ? nil : failures[0]
+                outcome = SyncOutcome(name: definition.name, result: retained ? .retained : .failed,
                                       seconds: Date().timeIntervalSince(fixedStarts[d]), fetched: fetchedCount, issue: failures[0])
             }
             state.put(status)
-            log(definition, outcome)
+            log(definition, outcome, targetExists: target.map { Self.isOwned($0, by: definition) })
             collected.withLock { $0[d] = outcome }
+            progress(outcome)
         }
         let outcomes = collected.withLock { $0 }
         return definitions.indices.compactMap { outcomes[$0] }
@@ -368,7 +388,9 @@ public final class SecretSyncEngine: Sendable {
         return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
     }
 
-    private func log(_ definition: SyncDefinition, _ outcome: SyncOutcome) {
+    /// One journal entry per definition and cycle. Its message says what happened to the Secret: "synced" only when
+    /// it was written, "kept" only when it exists. `targetExists` is nil when the cycle never got to look.
+    private func log(_ definition: SyncDefinition, _ outcome: SyncOutcome, targetExists: Bool?) {
         var metadata: Logger.Metadata = [
             "secret": "\(definition.name)", "vault": "\(definition.keyvaultName)",
             "target": "\(definition.target.namespace)/\(definition.target.name)",
@@ -382,7 +404,11 @@ public final class SecretSyncEngine: Sendable {
         switch outcome.result {
         case .failed: logger.warning("Secret sync failed", metadata: metadata)
         case .unchanged: logger.debug("Secret unchanged", metadata: metadata)
-        case .applied, .retained, .deleted: logger.info("Secret synced", metadata: metadata)
+        case .applied: logger.info("Secret synced", metadata: metadata)
+        case .retained: logger.warning("Secret kept; its objects are gone from the vault (sync.deletedInVault: retain)", metadata: metadata)
+        case .deleted where targetExists == true:
+            logger.notice("Secret deleted; its objects are gone from the vault (sync.deletedInVault: delete)", metadata: metadata)
+        case .deleted: logger.notice("No Secret written; its objects are gone from the vault (sync.deletedInVault: delete)", metadata: metadata)
         }
     }
 

@@ -27,6 +27,8 @@ public final class SyncConnections: Sendable {
         /// The credential of an identity, before its token cache.
         var credential: @Sendable (SyncIdentity) -> any TokenCredential
         var logger: Logger
+        /// The time the vault budgets wait in (a virtual one: backoffs then cost no real time).
+        var budgetClock: KeyVaultRequestBudget.BudgetClock
     }
 
     private let state = Mutex(State())
@@ -79,13 +81,16 @@ public final class SyncConnections: Sendable {
         let credential = try self.credential(for: identity, kubernetes: kubernetes)
         let client: KeyVaultClient
         do {
-            let budget = KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net", requestsPerSecond: Double(configuration.vaultRequestsPerSecond),
-                                                      burst: Double(configuration.vaultRequestsPerSecond) * 2)
             if let transports {
+                let budget = KeyVaultRequestBudget(limit: configuration.vaultRequestLimit, window: configuration.vaultRequestWindow,
+                                                   clock: transports.budgetClock)
                 client = try KeyVaultClient(vaultName: name, dnsSuffix: "vault.azure.net", port: 443, credential: credential, caBundlePEM: nil,
-                                            budget: budget, retry: KeyVaultRetryPolicy(sleep: { _ in }), transport: transports.vault,
+                                            budget: budget, retry: KeyVaultRetryPolicy(sleep: transports.budgetClock.sleep), transport: transports.vault,
                                             logger: transports.logger)
             } else {
+                // Shared by every identity's client of this vault: Key Vault counts per vault.
+                let budget = KeyVaultRequestBudget.shared(host: "\(name).vault.azure.net", limit: configuration.vaultRequestLimit,
+                                                          window: configuration.vaultRequestWindow)
                 client = try KeyVaultClient(vaultName: name, credential: credential, budget: budget, maximumConnections: configuration.concurrency)
             }
         } catch {

@@ -26,6 +26,10 @@ public struct SyncDefinition: Sendable, Equatable {
         public var uid: String
         public var generation: Int
         public var resourceVersion: String
+        /// The Secret carries an ownerReference to the SecretSync, so Kubernetes' garbage collector deletes it with
+        /// the SecretSync (`cluster.onSecretSyncDeleted: delete`). Off under `retain`: the collector would delete
+        /// the Secret aiosd promised to keep.
+        public var ownedBySecretSync = true
 
         public init(namespace: String, secretSync: String, secretProviderClass: String, uid: String, generation: Int, resourceVersion: String) {
             self.namespace = namespace
@@ -101,9 +105,10 @@ public struct SyncObject: Sendable, Equatable {
     /// The name its content goes by in `sourcePath` (the provider's file name).
     public var alias: String { objectAlias ?? objectName }
 
-    /// The source paths this object produces: `alias`, or `alias/0` ... `alias/N-1` with a version history.
+    /// The source paths this object produces: `alias`, or `alias/0` ... `alias/N` with a version history of N > 1
+    /// (N+1 of them, as the Azure provider counts: see `VaultAccess.history`).
     public var sourcePaths: [String] {
-        objectVersionHistory > 1 ? (0..<objectVersionHistory).map { "\(alias)/\($0)" } : [alias]
+        objectVersionHistory > 1 ? (0...objectVersionHistory).map { "\(alias)/\($0)" } : [alias]
     }
 }
 

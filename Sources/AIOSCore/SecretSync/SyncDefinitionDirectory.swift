@@ -15,6 +15,11 @@ public struct SyncDefinitionDirectory: Sendable {
         public var definitions: [SyncDefinition]
         /// Files that could not be used, with the reason (file:line: key: message).
         public var invalid: [(name: String, error: ConfigurationError)]
+
+        public init(definitions: [SyncDefinition], invalid: [(name: String, error: ConfigurationError)]) {
+            self.definitions = definitions
+            self.invalid = invalid
+        }
     }
 
     public func load() -> Loaded {

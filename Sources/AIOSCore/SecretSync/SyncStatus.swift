@@ -106,6 +106,14 @@ public struct SyncCycleReport: Sendable {
     public var kubernetesRequests: Int
     /// Definitions in secrets.d that could not be read (file:line: message); they were left alone.
     public var invalidDefinitions: [String]
+    /// Set when this node did not sync at all, and why (a follower: another node leads); nothing was read or written.
+    public var standDown: String?
 
     public var failed: Bool { !invalidDefinitions.isEmpty || outcomes.contains { $0.result == .failed } }
+
+    /// A cycle this node did not run (`reason`: another node syncs).
+    public static func stoodDown(_ reason: String, at time: Date = Date()) -> SyncCycleReport {
+        SyncCycleReport(startedAt: time, finishedAt: time, outcomes: [], vaultRequests: 0, kubernetesRequests: 0, invalidDefinitions: [],
+                        standDown: reason)
+    }
 }

@@ -70,15 +70,16 @@ public final class VaultAccess: Sendable {
     }
 
     /// The versions an `objectVersionHistory` object syncs, as the Azure provider picks them
-    /// (secrets-store-csi-driver-provider-azure pkg/provider: getSecretsWithVersionHistory): disabled versions
-    /// dropped, newest `created` first, starting at the pinned `objectVersion` when one is given; up to N of them
-    /// as `alias/0...alias/N-1` (the sourcePaths a definition may map).
+    /// (Azure/secrets-store-csi-driver-provider-azure pkg/provider/provider.go, getLatestNKeyVaultObjects): disabled
+    /// versions dropped, newest `created` first, starting at the pinned `objectVersion` when one is given. The
+    /// provider's loop appends a version and stops only once more than N are in (`if length+1 > N { break }`), so
+    /// N asks for N+1 versions, `alias/0...alias/N` (the sourcePaths a definition may map), when the vault has them.
     static func history(_ versions: [KeyVaultSecretVersionItem], of object: SyncObject) -> [KeyVaultSecretVersionItem] {
         var sorted = versions.filter(\.enabled).sorted { ($0.created ?? 0, $0.version) > ($1.created ?? 0, $1.version) }
         if let pinned = object.objectVersion, let start = sorted.firstIndex(where: { $0.version.lowercased() == pinned.lowercased() }) {
             sorted.removeFirst(start)
         }
-        return Array(sorted.prefix(object.objectVersionHistory))
+        return Array(sorted.prefix(object.objectVersionHistory + 1))
     }
 
     /// The earlier of the version's `exp` and, for a certificate, the leaf's notAfter (they differ when a

@@ -89,6 +89,8 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     private let onRefused: @Sendable (_ uid: UInt32, _ reportCount: Int?) -> Void
     private enum Admission { case pending, admitted, refused }
     private var admission = Admission.pending
+    /// Whose share this connection holds, until it closes.
+    private var admittedUid: UInt32?
 
     init(shares: ConnectionShares, onRefused: @escaping @Sendable (UInt32, Int?) -> Void) {
         self.shares = shares
@@ -98,7 +100,7 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         // On the channel's own loop the option is read at once. Unknown credentials count as one unprivileged user.
-        ControlConnectionHandler.readPeerCredentials(channel).map(\.uid).recover { _ in UInt32.max }.whenSuccess { [self] uid in
+        ControlConnectionHandler.readPeerCredentials(channel).map(\.uid).recover { _ in UInt32.max }.assumeIsolated().whenSuccess { [self] uid in
             guard shares.acquire(uid: uid) else {
                 onRefused(uid, shares.noteRefusal())
                 admission = .refused
@@ -108,16 +110,25 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
                 }
                 let shares = self.shares
                 channel.closeFuture.whenComplete { _ in shares.endRefusal() }
-                context.eventLoop.scheduleTask(in: ConnectionShares.refusalGrace) { [weak self] in
+                context.eventLoop.assumeIsolated().scheduleTask(in: ConnectionShares.refusalGrace) { [weak self] in
                     self?.answerBusy(context: context)
                 }
                 return
             }
             admission = .admitted
-            let shares = self.shares
-            channel.closeFuture.whenComplete { _ in shares.release(uid: uid) }
+            admittedUid = uid
             context.fireChannelActive()
         }
+    }
+
+    /// The share is freed as the connection closes, in the same event-loop turn (the close future completes a
+    /// turn later, after connections accepted meanwhile would have been counted against a share already free).
+    func channelInactive(context: ChannelHandlerContext) {
+        if let uid = admittedUid {
+            admittedUid = nil
+            shares.release(uid: uid)
+        }
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -133,7 +144,7 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
     private func answerBusy(context: ChannelHandlerContext) {
         guard !answered else { return }
         answered = true
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: Self.busyResponse))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: Self.busyResponse))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

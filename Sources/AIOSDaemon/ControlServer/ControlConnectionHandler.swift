@@ -32,15 +32,18 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private let router: Router
     private let limits: ConnectionLimits
     private let logger: Logger
+    /// Runs each request's handler and its streamed reply (children of the supervisor, never free tasks).
+    private let tasks: TaskSupervisor
     private var state = State.idle
     private var peer: PeerCredentials?
     /// Closes the connection if the request in progress (head, then body) is not complete in time.
     private var requestDeadline: Scheduled<Void>?
 
-    init(router: Router, limits: ConnectionLimits, logger: Logger) {
+    init(router: Router, limits: ConnectionLimits, logger: Logger, tasks: TaskSupervisor) {
         self.router = router
         self.limits = limits
         self.logger = logger
+        self.tasks = tasks
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -55,7 +58,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private func connectionStarted(context: ChannelHandlerContext) {
         guard requestDeadline == nil else { return }
         // On the channel's own loop the option is read at once, so the callback runs before any request is read.
-        Self.readPeerCredentials(context.channel).whenSuccess { [weak self] in self?.peer = $0 }
+        Self.readPeerCredentials(context.channel).assumeIsolated().whenSuccess { [weak self] in self?.peer = $0 }
         armRequestDeadline(context: context, in: limits.headerTimeout)
     }
 
@@ -125,9 +128,10 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
-        promise.completeWithTask {
-            await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream)
+        let started = tasks.spawn {
+            promise.succeed(await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream))
         }
+        if !started { promise.succeed(.error(TaskSupervisor.stopping)) }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { reply in
             let (handler, context) = loopBound.value
@@ -182,7 +186,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        Task {
+        let started = tasks.spawn {
             for await line in stream {
                 eventLoop.execute {
                     let (handler, context) = loopBound.value
@@ -198,6 +202,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 }
             }
         }
+        if !started { context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

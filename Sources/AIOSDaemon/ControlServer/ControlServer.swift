@@ -22,6 +22,8 @@ public struct ControlServer: Service {
     let logger: Logger
     /// The socket passed by systemd socket activation, if any.
     let activatedSocket: Int32?
+    /// Where each request runs (the group stops it after this service, so requests in flight can finish).
+    let tasks: TaskSupervisor
 
     public func run() async throws {
         let control = state.configuration.control
@@ -30,6 +32,7 @@ public struct ControlServer: Service {
         let shares = ConnectionShares(limit: control.maxConnections)
         let router = self.router
         let logger = self.logger
+        let tasks = self.tasks
         let onRefused: @Sendable (UInt32, Int?) -> Void = { uid, count in
             guard let count else { return }
             logger.warning("Control connections refused: too many", metadata: [
@@ -48,7 +51,7 @@ public struct ControlServer: Service {
                 return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: limits.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(
-                        ControlConnectionHandler(router: router, limits: limits, logger: logger))
+                        ControlConnectionHandler(router: router, limits: limits, logger: logger, tasks: tasks))
                 }
             }
 

@@ -21,6 +21,12 @@ struct APIServerArgsEditHandler: APIMethodHandler {
             try APIServerFlagPolicy.check(set: body.set.map(APIServerArgument.init(parsing:)), unset: body.unset,
                                           requester: request.caller.privilege)
         }
+        if body.allServers == true {
+            let change = K3sDesiredChange(kind: .editAPIServerArguments, set: body.set, unset: body.unset, force: body.force,
+                                          requester: request.caller.privilege)
+            try APIError.checking(request.caller) { () throws(PolicyRefusal) in try change.checkPolicy() }
+            return try await K3sRollouts(operations: operations).reply(recording: change)
+        }
         let logger = operations.logger
         return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> Response in
             let response = try operations.k3sChange(context) { (workflow, observer) throws(K3sChangeError) in

@@ -7,10 +7,14 @@ struct ConfigReloadHandler: APIMethodHandler {
     let method = API.configReload
     let state: DaemonState
     let manager: ConfigurationManager
+    /// The configuration file is read there.
+    let io: BlockingPool
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
+        let manager = self.manager
+        let outcome = try await io.reply { Result { () throws(ConfigurationError) -> [String] in try manager.reload(trigger: .api) } }
         do {
-            let needsRestart = try manager.reload(trigger: .api)
+            let needsRestart = try outcome.get()
             return reply(ConfigReloadResponse(configPath: state.configPath, loadedAt: state.current.configLoadedAt,
                                               needsRestart: needsRestart))
         } catch {

@@ -1,22 +1,20 @@
 import AIOSAPI
 import AIOSCore
-import Dispatch
 import Foundation
 import Glibc
 
 /// `GET /v1/doctor`: checks the host's prerequisites (config, K3s, workload identity, Entra ID, the vaults, the
-/// clock, disk space, SecretSync selection) on a thread of its own (every probe blocks) and judges them.
+/// clock, disk space, SecretSync selection) on a thread of the I/O pool (every probe blocks) and judges them.
 struct DoctorHandler: APIMethodHandler {
     let method = API.doctor
     let state: DaemonState
     let sync: SecretSyncRunner
     let operations: HostOperations
+    let io: BlockingPool
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let state = self.state, sync = self.sync, k3s = operations.k3s()
-        let findings = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: Doctor.findings(Self.facts(state: state, sync: sync, k3s: k3s))) }
-        }
+        let findings = try await io.reply { Doctor.findings(Self.facts(state: state, sync: sync, k3s: k3s)) }
         return reply(DoctorResponse(ok: !findings.contains { $0.status == .fail },
                                     findings: findings.map { .init(check: $0.check, status: DoctorStatus(rawValue: $0.status.rawValue) ?? .fail, detail: $0.detail, fix: $0.fix) }))
     }

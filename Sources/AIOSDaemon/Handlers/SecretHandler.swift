@@ -5,10 +5,13 @@ import AIOSCore
 struct SecretHandler: APIMethodHandler {
     let method = API.secret
     let runner: SecretSyncRunner
+    /// The definition files and the first look at the cluster block.
+    let io: BlockingPool
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let name = request.parameters["name"] ?? ""
-        let loaded = runner.allDefinitions()
+        let runner = self.runner
+        let loaded = try await io.reply { runner.allDefinitions() }
         if let invalid = loaded.invalidFiles.first(where: { $0.name == name }) {
             throw APIError(code: .configInvalid, message: "the definition \(name) cannot be used: \(invalid.error)",
                            hint: "fix the file, or remove it: aiosctl secret remove \(name)")

@@ -7,16 +7,22 @@ import Foundation
 struct SyncHandler: APIMethodHandler {
     let method = API.sync
     let runner: SecretSyncRunner
+    /// Runs a cycle the reply does not wait for, and the producer of a streamed reply.
+    let tasks: TaskSupervisor
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let body = try self.body(of: request, expected: "{\"wait\": true, \"force\": false}")
         let runner = self.runner
         guard body.wait else {
-            Task { _ = await runner.cycle(force: body.force, reason: "api") }
+            guard tasks.spawn({ _ = try? await runner.cycle(force: body.force, reason: "api") }) else { throw TaskSupervisor.stopping }
             return reply(SyncResponse(finished: false), status: 202)
         }
         guard request.wantsStream else {
-            return reply(SecretWire.response(await runner.cycle(force: body.force, reason: "api")))
+            do {
+                return reply(SecretWire.response(try await runner.cycle(force: body.force, reason: "api")))
+            } catch {
+                throw TaskSupervisor.stopping
+            }
         }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let emit: @Sendable (SyncEvent) -> Void = { event in
@@ -24,13 +30,16 @@ struct SyncHandler: APIMethodHandler {
             continuation.yield(Array(line) + [0x0A])
         }
         if runner.isRunning { emit(SyncEvent(event: .queued)) }
-        Task {
-            let report = await runner.cycle(force: body.force, reason: "api",
-                                            onStart: { emit(SyncEvent(event: .started, total: $0)) },
-                                            onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) })
-            emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
+        let started = tasks.spawn {
+            // Cancelled (aiosd stopping): the stream ends without a `finished` event; the client reports that.
+            if let report = try? await runner.cycle(force: body.force, reason: "api",
+                                                    onStart: { emit(SyncEvent(event: .started, total: $0)) },
+                                                    onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) }) {
+                emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
+            }
             continuation.finish()
         }
+        guard started else { throw TaskSupervisor.stopping }
         return .ndjson(stream)
     }
 }

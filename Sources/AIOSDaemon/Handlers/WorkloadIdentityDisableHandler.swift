@@ -10,6 +10,11 @@ struct WorkloadIdentityDisableHandler: APIMethodHandler {
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let body = try self.body(of: request, expected: "{\"force\": bool} or no body")
+        if body.allServers == true {
+            let change = K3sDesiredChange(kind: .disableWorkloadIdentity, force: body.force, requester: request.caller.privilege)
+            try APIError.checking(request.caller) { () throws(PolicyRefusal) in try change.checkPolicy() }
+            return try await K3sRollouts(operations: operations).reply(recording: change)
+        }
         let logger = operations.logger
         return try await operations.job("workload-identity-disable", request: request, touchesK3s: true) { (context) throws(APIError) -> Response in
             let response = try operations.k3sChange(context) { (workflow, observer) throws(K3sChangeError) in

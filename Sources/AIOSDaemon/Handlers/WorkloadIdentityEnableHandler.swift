@@ -13,6 +13,12 @@ struct WorkloadIdentityEnableHandler: APIMethodHandler {
         try APIError.checking(request.caller) { () throws(PolicyRefusal) in
             try APIServerFlagPolicy.checkWorkloadIdentity(maxTokenExpiration: body.maxTokenExpiration ?? "24h", requester: request.caller.privilege)
         }
+        if body.allServers == true {
+            let change = K3sDesiredChange(kind: .enableWorkloadIdentity, issuer: body.issuer, maxTokenExpiration: body.maxTokenExpiration,
+                                          force: body.force, requester: request.caller.privilege)
+            try APIError.checking(request.caller) { () throws(PolicyRefusal) in try change.checkPolicy() }
+            return try await K3sRollouts(operations: operations).reply(recording: change)
+        }
         let logger = operations.logger
         return try await operations.job("workload-identity-enable", request: request, touchesK3s: true) { (context) throws(APIError) -> Response in
             let response = try operations.k3sChange(context) { (workflow, observer) throws(K3sChangeError) in

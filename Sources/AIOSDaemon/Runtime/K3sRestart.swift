@@ -15,10 +15,8 @@ enum K3sRestart {
                     "unit.restarts": "\(state.restarts)",
                 ])
             }
-        } catch let error as SystemdError {
-            throw HostOperations.apiError(error, doing: "restart \(unit)")
         } catch {
-            throw APIError(code: .internalError, message: "\(error)")
+            throw HostOperations.apiError(error, doing: "restart \(unit)")
         }
     }
 

@@ -19,7 +19,17 @@ enum MetricsExposition {
     }
 
     static func text(sync: SecretSyncRunner, registry: MetricsRegistry = .shared, now: Date = Date()) -> String {
-        PrometheusText.render(families(statuses: sync.engine.allStatuses, lastCycle: sync.lastCycle, registry: registry, now: now))
+        var families = families(statuses: sync.engine.allStatuses, lastCycle: sync.lastCycle, registry: registry, now: now)
+        if let election = sync.election { families.append(leaderFamily(election.leaderGauge)) }
+        return PrometheusText.render(families)
+    }
+
+    static let syncLeader = "aiosd_sync_leader"
+
+    /// 1 on the node that syncs (the Lease holder with a fresh renewal, or a lone node with election off), else 0.
+    static func leaderFamily(_ value: Double) -> PrometheusText.Family {
+        .init(name: syncLeader, help: "1 while this node is the one that syncs (it holds the sync Lease, or leader election is off); else 0.",
+              kind: .gauge, samples: [PrometheusText.Sample(name: syncLeader, value: value)])
     }
 
     static func families(statuses: [SyncDefinitionStatus], lastCycle: SyncCycleSummary?, registry: MetricsRegistry,

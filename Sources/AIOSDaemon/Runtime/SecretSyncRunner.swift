@@ -1,15 +1,21 @@
 import AIOSAPI
 import AIOSCore
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Runs sync cycles one at a time on a thread of their own (Key Vault and API server calls block), for the
 /// schedule and for `POST /v1/sync`. A request that arrives while a cycle runs waits for the next one, which
 /// starts right after; requests that pile up share it.
 public final class SecretSyncRunner: Sendable {
-    private let queue = DispatchQueue(label: "aiosd.secret-sync")
+    /// One thread: cycles and definition edits run one at a time, in the order they were asked for.
+    private let lane = BlockingPool(threads: 1)
+    /// Cycles started later (a retry after a failure, a cluster change) run as its children.
+    let tasks: TaskSupervisor
+    /// Announces the cluster source once it exists; `ClusterWatchService` runs its watches.
+    let clusterSources: AsyncStream<ClusterSyncSource>
+    private let clusterSourceCreated: AsyncStream<ClusterSyncSource>.Continuation
     let engine: SecretSyncEngine
     let logger: Logger
     let configuration: @Sendable () -> AgentConfiguration
@@ -21,20 +27,37 @@ public final class SecretSyncRunner: Sendable {
         var controller: (checkedAt: Date, presence: String?)?
         /// Secrets of SecretSyncs deleted while aiosd was stopped were looked for (once per start).
         var orphansReconciled = false
-        /// Failed cycles in a row that the schedule did not start (manual, watch, reload): retried too.
-        var unscheduledFailures = 0
+        /// Failed cycles in a row, whatever started them (schedule, `aiosctl sync`, a watch event, a reload, a retry):
+        /// the backoff of the schedule and of retries, and what `status` reports. Reset by a cycle that succeeds.
+        var failedCyclesInARow = 0
+        /// Failed cycles since aiosd started, whatever started them.
+        var failedCycles = 0
         var retryPending = false
         var lastCycle: SyncCycleSummary?
         var nextCycleAt: Date?
     }
 
+    /// Told of every finished cycle (the sync service keeps its status line current with it).
+    private let cycleFinished = Mutex<(@Sendable (SyncCycleReport, String) -> Void)?>(nil)
+    private let scheduleChanged = Mutex<(@Sendable () -> Void)?>(nil)
+
     /// The cluster's SecretSync objects (started on first use unless `cluster.secretSyncs` is `off`).
     private let cluster = Mutex<ClusterSyncSource?>(nil)
 
-    init(engine: SecretSyncEngine, logger: Logger, configuration: @escaping @Sendable () -> AgentConfiguration) {
+    /// Who syncs in a cluster (nil in tests of a lone runner: this one always does).
+    let election: SyncElection?
+    /// Definition files published by every node (nil: this node's files only).
+    let publisher: DefinitionPublisher?
+
+    init(engine: SecretSyncEngine, logger: Logger, tasks: TaskSupervisor, configuration: @escaping @Sendable () -> AgentConfiguration,
+         election: SyncElection? = nil, publisher: DefinitionPublisher? = nil) {
+        self.election = election
+        self.publisher = publisher
         self.engine = engine
         self.logger = logger
+        self.tasks = tasks
         self.configuration = configuration
+        (clusterSources, clusterSourceCreated) = AsyncStream.makeStream(of: ClusterSyncSource.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Every definition in force: the files in secrets.d and the selected SecretSyncs of the cluster.
@@ -52,7 +75,10 @@ public final class SecretSyncRunner: Sendable {
     }
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
-        let files = definitions()
+        var files = definitions()
+        if let publisher, let election {
+            files = publisher.merge(files, node: election.nodeName, defaultNamespace: configuration().sync.defaultNamespace)
+        }
         var result = Definitions(all: files.definitions, invalidFiles: files.invalid)
         let configuration = configuration()
         guard configuration.cluster.secretSyncs != .off else {
@@ -87,8 +113,14 @@ public final class SecretSyncRunner: Sendable {
             result.selectedSyncs.append(sync)
             let providerClass = sync.secretProviderClassName.flatMap { snapshot.providerClasses["\(sync.namespace)/\($0)"] }
             do {
-                result.all.append(try ClusterObjects.definition(sync, providerClass: providerClass,
-                                                                allowedNamespaces: selection.allowedNamespaces))
+                var definition = try ClusterObjects.definition(sync, providerClass: providerClass, allowedNamespaces: selection.allowedNamespaces)
+                if selection.onSecretSyncDeleted == .retain, case .cluster(var origin) = definition.source {
+                    // No ownerReference: the garbage collector must not delete what `retain` keeps. (The definition
+                    // changes with the policy, so a reload rewrites existing Secrets without it.)
+                    origin.ownedBySecretSync = false
+                    definition.source = .cluster(origin)
+                }
+                result.all.append(definition)
             } catch {
                 result.invalidCluster.append((sync, error))
             }
@@ -112,7 +144,8 @@ public final class SecretSyncRunner: Sendable {
             let engine = self.engine, configuration = self.configuration
             let source = ClusterSyncSource(kubernetes: { try engine.connections.kubernetes(configuration: configuration().sync) },
                                            logger: logger, onChange: { [weak self] reason in self?.clusterChanged(reason) })
-            source.start()
+            clusterSourceCreated.yield(source)
+            clusterSourceCreated.finish()
             existing = source
             return source
         }
@@ -139,27 +172,34 @@ public final class SecretSyncRunner: Sendable {
     /// `sync.retryAfterFailure`, doubling up to `sync.interval`, like a scheduled one; a success stops that.
     private func retryIfFailed(_ report: SyncCycleReport, configuration: AgentConfiguration) {
         let failures = progress.withLock { p -> Int? in
-            guard report.failed else { p.unscheduledFailures = 0; return nil }
-            p.unscheduledFailures += 1
-            guard !p.retryPending else { return nil }
+            guard report.failed, !p.retryPending else { return nil }
             p.retryPending = true
-            return p.unscheduledFailures
+            return p.failedCyclesInARow
         }
         guard let failures else { return }
         let delay = SecretSyncService.nextDelay(failures: failures, sync: configuration.sync)
         logger.notice("Secret sync failed; retrying", metadata: ["sync.retry_in": "\(DurationParser.format(delay))"])
-        Task {
-            try? await Task.sleep(for: delay)
+        tasks.spawn { [self] in
+            // A shutdown does not wait for a retry that has not started.
+            guard (try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }) != nil else { return }
             progress.withLock { $0.retryPending = false }
-            _ = await cycle(force: false, reason: "retry after failure")
+            _ = try? await cycle(force: false, reason: "retry after failure")
         }
     }
 
-    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle.
+    /// A reload that changes which SecretSyncs are selected (or how) takes effect at once, not at the next cycle;
+    /// one that changes the schedule makes the sync service measure its current wait with the new values.
     func configurationChanged(from old: AgentConfiguration, to new: AgentConfiguration) {
+        if old.sync.interval != new.sync.interval || old.sync.jitter != new.sync.jitter
+            || old.sync.retryAfterFailure != new.sync.retryAfterFailure {
+            scheduleChanged.withLock { $0 }?()
+        }
         guard old.cluster != new.cluster, cluster.withLock({ $0 != nil }) || new.cluster.secretSyncs != .off else { return }
         clusterChanged("configuration reloaded")
     }
+
+    /// `body` runs when a reload changed `sync.interval`, `sync.jitter` or `sync.retryAfterFailure`.
+    func onScheduleChanged(_ body: @escaping @Sendable () -> Void) { scheduleChanged.withLock { $0 = body } }
 
     /// A K3s job has just seen the API server answer. A watch waiting out its backoff reconnects now; on a host
     /// where K3s arrived after aiosd started (no kubeconfig then, so no watch), the watch starts with a cycle.
@@ -181,15 +221,20 @@ public final class SecretSyncRunner: Sendable {
             return true
         }
         guard schedule else { return }
-        Task {
-            try? await Task.sleep(for: .milliseconds(500))
+        tasks.spawn { [self] in
+            guard (try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }) != nil else { return }
             progress.withLock { $0.clusterCyclePending = false }
-            _ = await cycle(force: false, reason: "cluster: \(reason)")
+            _ = try? await cycle(force: false, reason: "cluster: \(reason)")
         }
     }
 
     var isRunning: Bool { progress.withLock { $0.running } }
     var lastCycle: SyncCycleSummary? { progress.withLock { $0.lastCycle } }
+    var failedCyclesInARow: Int { progress.withLock { $0.failedCyclesInARow } }
+    var failedCycles: Int { progress.withLock { $0.failedCycles } }
+
+    /// `body` sees every finished cycle with its reason, after the runner's own bookkeeping.
+    func onCycleFinished(_ body: @escaping @Sendable (SyncCycleReport, String) -> Void) { cycleFinished.withLock { $0 = body } }
     /// When the schedule runs the next cycle; set by the sync service.
     var nextCycleAt: Date? {
         get { progress.withLock { $0.nextCycleAt } }
@@ -199,7 +244,7 @@ public final class SecretSyncRunner: Sendable {
     /// The Secret Store extension's object aiosd stood down for at the last cycle, if it did.
     var controllerSeen: String? { progress.withLock { $0.controller?.presence } }
 
-    /// Ends the cluster watches (their threads finish their current request).
+    /// Ends the cluster watches (a request in progress finishes first).
     func stopWatching() { cluster.withLock { $0?.stop() } }
 
     /// The definitions in secrets.d, read fresh: an edit by hand counts at the next cycle.
@@ -210,57 +255,65 @@ public final class SecretSyncRunner: Sendable {
         return SyncDefinitionDirectory(path: sync.definitions, defaultNamespace: sync.defaultNamespace)
     }
 
-    /// Runs one cycle on the sync queue; `onResult` sees each definition's outcome as it is known.
+    /// Runs one cycle on the sync lane; `onResult` sees each definition's outcome as it is known. Throws
+    /// CancellationError only when the caller is cancelled (aiosd stopping); a cycle already running then ends
+    /// unwaited.
     func cycle(force: Bool, reason: String, onStart: @escaping @Sendable (Int) -> Void = { _ in },
-               onResult: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) async -> SyncCycleReport {
-        await withCheckedContinuation { continuation in
-            queue.async { [self] in
-                progress.withLock { $0.running = true }
-                let configuration = configuration()
-                handleDeletedSecretSyncs(configuration)
-                let loaded = allDefinitions(checkController: true)
-                reconcileOrphans(loaded, configuration)
-                onStart(loaded.all.count)
-                var invalid = loaded.invalidFiles.map { "\($0.error)" }
-                invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
-                if let unreadable = loaded.clusterUnreadable {
-                    // `sync --wait` must not report success having skipped every SecretSync.
-                    invalid.append("the cluster's SecretSyncs could not be read: \(unreadable)")
-                }
-                for entry in loaded.invalidFiles {
-                    logger.error("Secret definition refused; left alone", metadata: ["secret": "\(entry.name)", "error": "\(entry.error)"])
-                }
-                for entry in loaded.invalidCluster {
-                    logger.error("SecretSync refused; left alone", metadata: ["secret": "\(entry.sync.key)", "error": "\(entry.issue.message)"])
-                }
-                logger.info("Secret sync started", metadata: [
-                    "sync.reason": "\(reason)", "sync.definitions": "\(loaded.all.count)", "sync.force": "\(force)",
-                ])
-                let report = engine.run(definitions: loaded.all, invalid: invalid, force: force, configuration: configuration,
-                                        progress: onResult)
-                writeStatuses(loaded, configuration: configuration)
-                let counts = Dictionary(grouping: report.outcomes, by: \.result).mapValues(\.count)
-                logger.notice("Secret sync finished", metadata: [
-                    "sync.reason": "\(reason)",
-                    "sync.applied": "\(counts[.applied] ?? 0)", "sync.unchanged": "\(counts[.unchanged] ?? 0)",
-                    "sync.failed": "\(counts[.failed] ?? 0)", "sync.retained": "\(counts[.retained] ?? 0)",
-                    "sync.deleted": "\(counts[.deleted] ?? 0)", "sync.invalid": "\(invalid.count)",
-                    "sync.vault_requests": "\(report.vaultRequests)", "sync.kubernetes_requests": "\(report.kubernetesRequests)",
-                    "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
-                ])
-                let summary = SyncHealthReport.summary(report, reason: reason)
-                MetricsExposition.record(summary)
-                progress.withLock {
-                    $0.running = false
-                    $0.lastCycle = summary
-                }
-                if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
-                if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
-                    // The API server answered this cycle: a watch waiting out its backoff reconnects now.
-                    cluster.withLock { $0 }?.reconnectNow()
-                }
-                continuation.resume(returning: report)
+               onResult: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) async throws -> SyncCycleReport {
+        try await lane.run { [self] in
+            if let reason = election?.standDownBeforeCycle() {
+                // Only the leader reads Key Vault and writes Secrets and SecretSync status.
+                logger.info("Secret sync skipped: this node does not sync", metadata: ["sync.role": "\(reason)"])
+                return .stoodDown(reason)
             }
+            progress.withLock { $0.running = true }
+            let configuration = configuration()
+            handleDeletedSecretSyncs(configuration)
+            let loaded = allDefinitions(checkController: true)
+            reconcileOrphans(loaded, configuration)
+            onStart(loaded.all.count)
+            var invalid = loaded.invalidFiles.map { "\($0.error)" }
+            invalid += loaded.invalidCluster.map { "\($0.issue.message)" }
+            if let unreadable = loaded.clusterUnreadable {
+                // `sync --wait` must not report success having skipped every SecretSync.
+                invalid.append("the cluster's SecretSyncs could not be read: \(unreadable)")
+            }
+            for entry in loaded.invalidFiles {
+                logger.error("Secret definition refused; left alone", metadata: ["secret": "\(entry.name)", "error": "\(entry.error)"])
+            }
+            for entry in loaded.invalidCluster {
+                logger.error("SecretSync refused; left alone", metadata: ["secret": "\(entry.sync.key)", "error": "\(entry.issue.message)"])
+            }
+            logger.info("Secret sync started", metadata: [
+                "sync.reason": "\(reason)", "sync.definitions": "\(loaded.all.count)", "sync.force": "\(force)",
+            ])
+            let report = engine.run(definitions: loaded.all, invalid: invalid, force: force, configuration: configuration,
+                                    progress: onResult)
+            writeStatuses(loaded, configuration: configuration)
+            let counts = Dictionary(grouping: report.outcomes, by: \.result).mapValues(\.count)
+            logger.notice("Secret sync finished", metadata: [
+                "sync.reason": "\(reason)",
+                "sync.applied": "\(counts[.applied] ?? 0)", "sync.unchanged": "\(counts[.unchanged] ?? 0)",
+                "sync.failed": "\(counts[.failed] ?? 0)", "sync.retained": "\(counts[.retained] ?? 0)",
+                "sync.deleted": "\(counts[.deleted] ?? 0)", "sync.invalid": "\(invalid.count)",
+                "sync.vault_requests": "\(report.vaultRequests)", "sync.kubernetes_requests": "\(report.kubernetesRequests)",
+                "duration_ms": "\(Int(report.finishedAt.timeIntervalSince(report.startedAt) * 1000))",
+            ])
+            let summary = SyncHealthReport.summary(report, reason: reason)
+            MetricsExposition.record(summary)
+            progress.withLock {
+                $0.running = false
+                $0.lastCycle = summary
+                $0.failedCyclesInARow = report.failed ? $0.failedCyclesInARow + 1 : 0
+                if report.failed { $0.failedCycles += 1 }
+            }
+            if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
+            cycleFinished.withLock { $0 }?(report, reason)
+            if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {
+                // The API server answered this cycle: a watch waiting out its backoff reconnects now.
+                cluster.withLock { $0 }?.reconnectNow()
+            }
+            return report
         }
     }
 
@@ -314,11 +367,12 @@ public final class SecretSyncRunner: Sendable {
     /// "SecretUpToDate" forever.
     private func writeStatuses(_ loaded: Definitions, configuration: AgentConfiguration) {
         guard let client = try? engine.connections.kubernetes(configuration: configuration.sync),
-              let hasher = try? engine.contentHasher() else { return }
+              let hasher = try? engine.contentHasher(kubernetes: client) else { return }
         if loaded.clusterNote == nil, let source = cluster.withLock({ $0 }) {
             let selected = Set(loaded.selectedSyncs.map(\.key))
             for sync in source.snapshot.secretSyncs where !selected.contains(sync.key) && ClusterStatus.isAiosds(sync) {
                 do {
+                    try engine.checkFence()
                     try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name),
                                            status: ClusterStatus.released)
                     logger.notice("SecretSync no longer selected; aiosd's status removed", metadata: ["secret": "\(sync.key)"])
@@ -332,6 +386,7 @@ public final class SecretSyncRunner: Sendable {
             let desired = ClusterStatus.desired(for: sync, status: engine.status(sync.key), invalid: invalid[sync.key], hasher: hasher)
             guard ClusterStatus.differs(desired, from: sync) else { continue }
             do {
+                try engine.checkFence()
                 try client.patchStatus(path: ClusterObjects.secretSyncPath(namespace: sync.namespace, name: sync.name), status: desired)
             } catch {
                 logger.warning("Cannot write the SecretSync's status", metadata: ["secret": "\(sync.key)", "error": "\(error)"])
@@ -339,10 +394,13 @@ public final class SecretSyncRunner: Sendable {
         }
     }
 
-    /// Runs `body` on the sync queue, between cycles (definition edits and removals).
+    /// Runs `body` on the sync lane, between cycles (definition edits and removals).
     func exclusive<T: Sendable>(_ body: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
-        let result: Result<T, APIError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result { () throws(APIError) -> T in try body() }) }
+        let result: Result<T, APIError>
+        do {
+            result = try await lane.run { Result { () throws(APIError) -> T in try body() } }
+        } catch {
+            throw TaskSupervisor.stopping
         }
         return try result.get()
     }

@@ -118,6 +118,16 @@ enum SecretWire {
             })
     }
 
+    /// A definition's status as the cluster shows it, on a node that does not sync: `synced` with the content
+    /// hash the leader wrote when its Secret is there (owned by this definition), else `pending`.
+    static func clusterStatus(of definition: SyncDefinition, live: [String: KubernetesClient.SecretSummary]) -> SecretStatusInfo {
+        let objects = definition.objects.map { SecretStatusInfo.ObjectStatus(objectName: $0.objectName, alias: $0.alias) }
+        guard let secret = live["\(definition.target.namespace)/\(definition.target.name)"], SecretSyncEngine.isOwned(secret, by: definition) else {
+            return SecretStatusInfo(state: .pending, stale: true, objects: objects)
+        }
+        return SecretStatusInfo(state: .synced, stale: false, contentHash: secret.annotations[SecretSyncEngine.hashAnnotation], objects: objects)
+    }
+
     private static func date(_ unixSeconds: Int) -> Date { Date(timeIntervalSince1970: Double(unixSeconds)) }
 
     static func isGone(_ issue: SyncIssue?) -> Bool { issue?.code == "SecretNotFound" || issue?.code == "SecretDisabled" }
@@ -147,6 +157,6 @@ enum SecretWire {
     static func response(_ report: SyncCycleReport) -> SyncResponse {
         SyncResponse(finished: true, startedAt: report.startedAt, finishedAt: report.finishedAt, results: report.outcomes.map(result),
                      invalid: report.invalidDefinitions.map { InvalidDefinition(name: "", error: $0) },
-                     vaultRequests: report.vaultRequests, kubernetesRequests: report.kubernetesRequests)
+                     vaultRequests: report.vaultRequests, kubernetesRequests: report.kubernetesRequests, standDown: report.standDown)
     }
 }

@@ -25,7 +25,8 @@ enum SyncHealthReport {
             if left <= 0 { expired += 1 } else if left <= soon { expiringSoon += 1 }
         }
         return SyncHealth(secrets: statuses.count, failing: failing, expiringSoon: expiringSoon, expired: expired,
-                          running: runner.isRunning, lastCycle: runner.lastCycle, nextCycleAt: runner.nextCycleAt)
+                          running: runner.isRunning, lastCycle: runner.lastCycle, nextCycleAt: runner.nextCycleAt,
+                          failedCyclesInARow: runner.failedCyclesInARow, failedCycles: runner.failedCycles)
     }
 
     static func clusterWatch(_ runner: SecretSyncRunner) -> ClusterWatchHealth {

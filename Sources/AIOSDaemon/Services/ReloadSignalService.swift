@@ -1,7 +1,6 @@
-import Dispatch
-import Glibc
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Turns SIGHUP into a configuration reload (`systemctl reload aiosd`).
 struct ReloadSignalService: Service {
@@ -9,21 +8,20 @@ struct ReloadSignalService: Service {
 
     let manager: ConfigurationManager
     let state: DaemonState
+    /// The configuration file is read there, not on the cooperative pool.
+    let io: BlockingPool
     let logger: Logger
 
     func run() async throws {
-        let (signals, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { continuation.yield() }
-        source.resume()
-        defer { source.cancel() }
+        // Trapping ignores the signal's default action (termination) from here on.
+        let signals = await UnixSignalsSequence(trapping: .sighup)
         state.setService(Self.serviceName, .running, detail: "reloads on SIGHUP")
 
+        let manager = self.manager
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.info("SIGHUP received")
             // A refused config is logged and reported by the manager; the daemon keeps running.
-            _ = try? manager.reload(trigger: .signal)
+            _ = try? await io.run { try? manager.reload(trigger: .signal) }
         }
         state.setService(Self.serviceName, .stopped)
     }

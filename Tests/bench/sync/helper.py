@@ -7,6 +7,7 @@
   helper.py definitions VAULT NAMESFILE NS DIR one aiosd definition DIR/NAME.yaml per name (Secret NS/NAME, key value)
   helper.py verify VAULT NAMESFILE KEY NS...  every name has a Secret in each NS whose KEY is the vault's current
                                               value (kubectl, one list per namespace); prints JSON, exit 1 if not
+  helper.py apicounts                         the K3s stand-in's request counters (/counts: by verb, writes, bytesSent)
   helper.py proc UNIT...                      per unit: its MainPID, CPU seconds (utime+stime, all threads) and VmHWM/VmRSS
   helper.py measure OUT -- CMD...             runs CMD (stdout/stderr pass through); writes JSON {rc, wallSeconds,
                                               cpuSeconds, maxRssKiB} of it (getrusage of children) to OUT; exit 0
@@ -40,8 +41,12 @@ def main():
         vault, count, prefix, names_file = args[0], int(args[1]), args[2], args[3]
         names = [f"{prefix}-{i:04d}" for i in range(1, count + 1)]
         start = time.monotonic()
-        for name in names:
-            put(vault, name, value_for(name))
+        for chunk in range(0, len(names), 1000):  # the emulator's bulk admin call: one state-file write per chunk
+            request = urllib.request.Request(f"{ADMIN}/_admin/vaults/{vault}/bulk", method="POST",
+                                             data=json.dumps({"secrets": {n: value_for(n) for n in names[chunk:chunk + 1000]}}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=300) as response:
+                json.load(response)
         with open(names_file, "w") as f:
             f.write("".join(name + "\n" for name in names))
         print(json.dumps({"seeded": len(names), "seconds": round(time.monotonic() - start, 2)}))
@@ -78,6 +83,9 @@ def main():
             ok = ok and not missing and not wrong
         print(json.dumps(report))
         return 0 if ok else 1
+    elif verb == "apicounts":
+        with urllib.request.urlopen("http://127.0.0.1:6440/counts", timeout=30) as response:
+            print(json.dumps(json.load(response)))
     elif verb == "proc":
         out = {}
         for unit in args:

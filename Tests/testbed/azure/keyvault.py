@@ -8,6 +8,7 @@ against the Entra emulator's signing key, RBAC-style access lists, fault
 injection and request counters. See README.md."""
 import argparse
 import base64
+import collections
 import json
 import os
 import re
@@ -53,6 +54,64 @@ class KVError(Exception):
         return {"error": e}
 
 
+# ---------------------------------------------------------------- service limit
+
+class Throttle:
+    """Key Vault's per-vault service limit for secrets: at most `transactions` requests in any `windowSeconds`
+    (4,000 per 10 s, every operation alike); a request beyond it is answered 429 Throttled without Retry-After
+    and is not counted (learn.microsoft.com/azure/key-vault/general/service-limits and overview-throttling).
+    Set by config.json's "throttle" ({"transactions": N, "windowSeconds": S}, or false = off; default on) or
+    at run time through PUT /_admin/throttle (the same object; {} = back to the config)."""
+    DEFAULT = {"transactions": 4000, "windowSeconds": 10}
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.override = None
+        self.admitted = {}  # vault -> deque of arrival times (monotonic) of the counted requests
+        self.throttled = {}  # vault -> 429s sent
+
+    def limits(self):
+        cfg = self.override if self.override is not None else CONFIG.get().get("throttle", self.DEFAULT)
+        if not cfg:
+            return None
+        return int(cfg.get("transactions", 4000)), float(cfg.get("windowSeconds", 10))
+
+    def admit(self, vault):
+        """True if the request counts within the window; False = answer 429 (not counted)."""
+        limits = self.limits()
+        if limits is None:
+            return True
+        transactions, window = limits
+        now = time.monotonic()
+        with self.lock:
+            q = self.admitted.setdefault(vault, collections.deque())
+            while q and q[0] <= now - window:
+                q.popleft()
+            if len(q) >= transactions:
+                self.throttled[vault] = self.throttled.get(vault, 0) + 1
+                return False
+            q.append(now)
+            return True
+
+    def snapshot(self):
+        limits = self.limits()
+        now = time.monotonic()
+        with self.lock:
+            return {"limit": None if limits is None else {"transactions": limits[0], "windowSeconds": limits[1]},
+                    "override": self.override is not None, "throttled": dict(self.throttled),
+                    "inWindow": {v: sum(1 for t in q if t > now - limits[1]) if limits else 0
+                                 for v, q in self.admitted.items()}}
+
+    def set(self, cfg):
+        with self.lock:
+            self.override = None if cfg == {} else cfg
+            self.admitted.clear()
+            self.throttled.clear()
+
+
+THROTTLE = Throttle()
+
+
 # ---------------------------------------------------------------- state
 
 def vault_cfg(vault):
@@ -67,8 +126,11 @@ def vault_tenant(vault):
     return t
 
 
+SAVE_DEFERRED = threading.local()
+
+
 def save_state():
-    if not ARGS.state:
+    if not ARGS.state or getattr(SAVE_DEFERRED, "on", False):
         return
     tmp = ARGS.state + ".tmp"
     with open(tmp, "w") as f:
@@ -200,7 +262,9 @@ def decode_token(tok):
         raise KVError(400, "BadParameter", "Invalid skip token.")
 
 
-def page(vault, items, kind, key, path, q, api):
+def page(vault, items, kind, key, path, q, api, render=None):
+    """One page of `items`; `render` (if given) turns only the page's items into list items (a page of a big
+    vault must not cost the whole vault)."""
     mr = q.get("maxresults")
     if mr is not None:
         try:
@@ -222,6 +286,8 @@ def page(vault, items, kind, key, path, q, api):
     if sizes and any(s > 0 for s in sizes):
         size = min(limit, sizes[pageno % len(sizes)])
     chunk = items[offset:offset + size]
+    if render is not None:
+        chunk = [render(x) for x in chunk]
     nxt = None
     if offset + size < len(items):
         tok = encode_token(kind, key, offset + size, pageno + 1)
@@ -372,8 +438,8 @@ def op_list(vault, q, api):
     with LOCK:
         v = get_vault(vault)
         ents = sorted(v["secrets"].values(), key=lambda e: e["name"].upper())
-        items = [list_item(vault, e, e["versions"][-1], False) for e in ents]
-        return 200, page(vault, items, "secret", "LIST", "/secrets", q, api)
+        return 200, page(vault, ents, "secret", "LIST", "/secrets", q, api,
+                         render=lambda e: list_item(vault, e, e["versions"][-1], False))
 
 
 def op_versions(vault, name, q, api):
@@ -502,6 +568,32 @@ class Handler(azemu.BaseHandler):
         body = self.read_body()
         if self.stats_faults_admin(method, path, body, STATS, FAULTS, "byVault"):
             return
+        if path == "/_admin/throttle":
+            if method in ("POST", "PUT"):
+                b = json.loads(body or b"{}")
+                if b is not False and not (isinstance(b, dict) and all(
+                        isinstance(b.get(k, 1), (int, float)) and b.get(k, 1) > 0 for k in ("transactions", "windowSeconds"))):
+                    return self.send_json(400, {"error": {"code": "BadParameter",
+                                                          "message": "want {\"transactions\": N, \"windowSeconds\": S}, {} or false"}})
+                THROTTLE.set(b)
+            return self.send_json(200, THROTTLE.snapshot())
+        m = re.fullmatch(r"/_admin/vaults/([^/]+)/bulk", path)
+        if m and method == "POST":
+            # stand-in only: many secrets at once, the state file written once (seeding 10,000 secrets one PUT at
+            # a time rewrites the whole file each time)
+            vault = urllib.parse.unquote(m.group(1)).lower()
+            b = json.loads(body or b"{}")
+            with LOCK:
+                SAVE_DEFERRED.on = True
+                try:
+                    for name, value in (b.get("secrets") or {}).items():
+                        op_set(vault, name, json.dumps({"value": value}).encode())
+                except KVError as e:
+                    return self.send_json(e.status, e.body())
+                finally:
+                    SAVE_DEFERRED.on = False
+                save_state()
+            return self.send_json(200, {"set": len(b.get("secrets") or {})})
         if path == "/_admin/paging":
             if method == "DELETE":
                 PAGING.clear()
@@ -519,6 +611,7 @@ class Handler(azemu.BaseHandler):
             STATS.reset()
             FAULTS.clear()
             PAGING.clear()
+            THROTTLE.set({})
             return self.send_json(200, {"ok": True})
         parts = [urllib.parse.unquote(p) for p in path.split("/")[2:]]
         if method == "GET" and parts[:1] == ["vaults"] and (len(parts) == 2 or
@@ -609,6 +702,12 @@ class Handler(azemu.BaseHandler):
                                    "message": rule.get("message", "Injected fault (testbed).")}}
                 STATS.add(op, st, vault, vault=vault, path=u.path, fault=True)
                 return self.send_json(st, b, h)
+        if not THROTTLE.admit(vault):
+            self.read_body()
+            STATS.add(op, 429, vault, vault=vault, path=u.path, error="VaultRequestTypeLimitReached")
+            return self.send_json(429, {"error": {"code": "Throttled", "message": "Request was not processed because too "
+                                                  "many requests were received. Reason: VaultRequestTypeLimitReached"}},
+                                  self.kv_headers())
         q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
         try:
             claims = authenticate(vault, self.headers)

@@ -110,6 +110,35 @@ sleep 2  # the countdown is what is tested: two looks two seconds apart
 check_rc 0 "status again" -- inside aiosctl status
 check_ne "... the countdown moved" "$first_next" "$(grep -o 'next cycle in [0-9hms]*' <<<"$LAST_OUT")"
 
+# One node: it leads the sync (the Lease kube-system/aios-sync-leader), says so in status and metrics, and its
+# heartbeat Lease lists it in `aiosctl cluster status` (renewed every 10 s, so it is there within one beat).
+check_rc 0 "status --json: the cluster section" -- inside aiosctl status --json
+json=$LAST_OUT
+node=$(json_get 'd["cluster"]["node"]' <<<"$json")
+check_eq "status: this K3s server leads the sync" '["server", "leader"]' "$(json_get '[d["cluster"]["nodeRole"], d["cluster"]["syncRole"]]' <<<"$json")" "$json"
+check_rc 0 "status (text) names the sync role" -- inside aiosctl status
+check_contains "... node line" "node:     $node (K3s server); sync role: leader" "$LAST_OUT"
+check_eq "metrics: aiosd_sync_leader 1" 1 "$(metric 'int(m("aiosd_sync_leader"))' "$(scrape)")"
+# The heartbeat after the workload-identity job carries the issuer it enabled (looked up after each K3s job).
+listed() {
+    inside aiosctl cluster status --json |
+        json_get '[n["name"] for n in d["nodes"] if n["ready"] and n.get("issuerServed") == "'"$issuer"'"]' | grep -q "\"$node\""
+}
+check_within 12 "cluster status --json lists this node, ready, serving the enabled issuer" -- listed
+check_rc 0 "cluster status --json" -- inside aiosctl cluster status --json
+json=$LAST_OUT
+check_eq "... top-level leader is this node" "$node" "$(json_get 'd["leader"]' <<<"$json")" "$json"
+check_eq "... its entry: role server, ready, a leader, its version" '["server", true, "leader", true]' \
+    "$(json_get '[[n["role"], n["ready"], n["syncRole"], len(n["version"]) > 0] for n in d["nodes"] if n["name"] == d["node"]][0]' <<<"$json")" "$json"
+check_eq "... served issuer in the heartbeat is the enabled one" "$issuer" \
+    "$(json_get '[n.get("issuerServed") for n in d["nodes"] if n["name"] == d["node"]][0]' <<<"$json")"
+check_rc 0 "cluster status (text)" -- inside aiosctl cluster status
+check_contains "... names the leader" "sync leader: $node since" "$LAST_OUT"
+check_rc 0 "the Lease is in the cluster, held by this node" -- inside sh -c \
+    "kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n kube-system get lease aios-sync-leader -o jsonpath='{.spec.holderIdentity}' | grep -qx '$node'"
+check_rc 0 "the content-hash key is the cluster's (Secret kube-system/aios-content-hash-key)" -- inside \
+    kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n kube-system get secret aios-content-hash-key
+
 # A failing sync shows in status and metrics.
 "$TB" fault "$E2E_NAME" keyvault 503 --count 100 >/dev/null
 check_rc 1 "sync --wait --force while Key Vault answers 503" -- inside aiosctl sync --wait --force

@@ -98,6 +98,39 @@ expect "anonymous curl to livez, openid-configuration, jwks, secrets -> 401" '^4
 expect "server cert valid for kubernetes.default.svc" '^ok$' -- \
     inside curl -sS --fail --cacert $TLS/server-ca.crt --cert $TLS/client-admin.crt --key $TLS/client-admin.key \
     --resolve kubernetes.default.svc:6443:127.0.0.1 https://kubernetes.default.svc:6443/readyz
+# Metadata-only lists in chunks (what aiosd's steady-state check sends; README "Secrets"): limit/continue and
+# Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1.
+read -r -d '' PAGING_PY <<'PY'
+import json, ssl, subprocess, sys, urllib.error, urllib.parse, urllib.request
+kc, tls = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=tls + "/server-ca.crt")
+ctx.load_cert_chain(tls + "/client-admin.crt", tls + "/client-admin.key")
+def get(query, accept="application/json"):
+    request = urllib.request.Request("https://127.0.0.1:6443/api/v1/secrets?labelSelector=fid%3Dpaging" + query, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, context=ctx) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+def show(d):
+    nodata = "nodata" if not any("data" in i or "type" in i for i in d["items"]) else "data"
+    return "%s %d %s %s" % (d["kind"], len(d["items"]), nodata, "cont" if d["metadata"].get("continue") else "end")
+kubectl = ["kubectl", "--kubeconfig", kc, "-n", "default"]
+for n in ("pg-a", "pg-b", "pg-c"):
+    subprocess.run(kubectl + ["create", "secret", "generic", n, "--from-literal=k=v"], check=True, capture_output=True)
+    subprocess.run(kubectl + ["label", "secret", n, "fid=paging"], check=True, capture_output=True)
+meta = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+first = get("&limit=2", meta)
+second = get("&limit=2&continue=" + urllib.parse.quote(first["metadata"]["continue"], safe=""), meta)
+full = get("")
+bad = get("&limit=2&continue=bm90LWEtdG9rZW4=", meta)
+subprocess.run(kubectl + ["delete", "secret", "pg-a", "pg-b", "pg-c"], check=True, capture_output=True)
+names = [i["metadata"]["name"] for i in first["items"] + second["items"]]
+print(show(first), "/", show(second), "/", full["kind"], len(full["items"]), "/", bad.get("code"), "/", ",".join(names))
+PY
+expect "Secret list metadata-only in chunks: PartialObjectMetadataList, no data/type, continue, then the rest" \
+    '^PartialObjectMetadataList 2 nodata cont / PartialObjectMetadataList 1 nodata end / SecretList 3 / 400 / pg-a,pg-b,pg-c$' -- \
+    inside python3 -c "$PAGING_PY" "$KC" "$TLS"
 expect "apiserver-args.json records the default issuer" "\"--service-account-issuer=$DEFAULT_ISS\"" -- \
     inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.json
 expect "journal: Running kube-apiserver line" 'Running kube-apiserver .*--service-account-issuer=https://kubernetes' -- \

@@ -228,16 +228,19 @@ struct K3sChangeTransaction {
             let failure = error
             observer.k3sFailed()
             let rollback: String
+            var rolledBack = false
             do {
                 try write(previous, stepName: "rollback: restore \(path)")
                 rememberWritten(previous)
                 let served = try restartAndVerify(expected: try run.servedIssuer(withAgentDropIn: previous), prefix: "rollback: ")
                 rollback = "rolled back: the previous \(path) is restored and the API server serves \(served) again"
+                rolledBack = true
             } catch {
                 rollback = "the rollback failed too: \(error.message)"
             }
             try? workflow.files.remove(workflow.recordPath)
-            throw K3sChangeError(.failed, "\(failure.message); \(rollback)", hint: "journalctl -u \(K3sChangeWorkflow.unitName) -n 50")
+            throw K3sChangeError(.failed, "\(failure.message); \(rollback)", hint: "journalctl -u \(K3sChangeWorkflow.unitName) -n 50",
+                                 rolledBack: rolledBack)
         }
     }
 

@@ -106,11 +106,14 @@ public struct K3sChangeError: Error, Sendable, Equatable, CustomStringConvertibl
     public var kind: Kind
     public var message: String
     public var hint: String?
+    /// For a step that failed after the write: whether the previous configuration was restored and verified.
+    public var rolledBack: Bool?
 
-    public init(_ kind: Kind, _ message: String, hint: String? = nil) {
+    public init(_ kind: Kind, _ message: String, hint: String? = nil, rolledBack: Bool? = nil) {
         self.kind = kind
         self.message = message
         self.hint = hint
+        self.rolledBack = rolledBack
     }
 
     public var description: String { message }

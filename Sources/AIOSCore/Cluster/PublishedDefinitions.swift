@@ -1,0 +1,102 @@
+import Foundation
+
+/// The definitions of `/etc/aios/secrets.d` published to the cluster, so the leader syncs every server's files,
+/// also while the server a secret was added on is down. Each is a Lease `kube-system/aios-definition-NAME` held by
+/// the node that published it, carrying the definition (rendered canonically; there is no value in a
+/// definition) in an annotation: one list call reads them all, and they are not Secrets, so a count of Secret
+/// writes stays a count of synced Secrets. (A ConfigMap would be the usual home; the K3s stand-in the tests run
+/// against serves Leases, not ConfigMaps, and a Lease's holder names the publisher natively.)
+///
+/// Rules: a node publishes each of its files that the cluster lacks, and updates or deletes (file removed) only
+/// the copies it published itself. The same name published by another node with other content is a conflict:
+/// the first publisher's copy stays in force and the other node reports its file as not published.
+public enum PublishedDefinitions {
+    public static let namePrefix = "aios-definition-"
+    public static let roleValue = "definition"
+    public static let definitionAnnotation = "aios.microsoft.com/definition"
+    public static let selector = "\(SecretSyncEngine.managedByLabel)=\(SecretSyncEngine.managedByValue),\(ClusterHashKey.roleLabel)=\(roleValue)"
+
+    /// A published definition.
+    public struct Copy: Sendable, Equatable {
+        public var name: String
+        public var text: String
+        public var publisher: String
+        /// The Lease's resourceVersion (an update carries it).
+        public var version: String
+
+        public init(name: String, text: String, publisher: String, version: String) {
+            self.name = name
+            self.text = text
+            self.publisher = publisher
+            self.version = version
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case create(name: String, text: String)
+        case update(name: String, text: String, version: String)
+        case delete(name: String)
+        /// This node's file differs from the copy another node published: left unpublished.
+        case conflict(name: String, publisher: String)
+    }
+
+    public static func leaseName(for definition: String) -> String { namePrefix + definition }
+
+    /// What `node` must change so the cluster holds its files (`name` → canonical text).
+    public static func plan(node: String, files: [String: String], published: [String: Copy]) -> [Action] {
+        var actions: [Action] = []
+        for (name, text) in files.sorted(by: { $0.key < $1.key }) {
+            guard KubernetesNames.isSubdomain(leaseName(for: name)) else { continue }
+            guard let copy = published[name] else { actions.append(.create(name: name, text: text)); continue }
+            if copy.text == text { continue }
+            actions.append(copy.publisher == node ? .update(name: name, text: text, version: copy.version)
+                                                  : .conflict(name: name, publisher: copy.publisher))
+        }
+        for (name, copy) in published.sorted(by: { $0.key < $1.key }) where copy.publisher == node && files[name] == nil {
+            actions.append(.delete(name: name))
+        }
+        return actions
+    }
+
+    /// Every published copy, by definition name.
+    public static func list(_ leases: any LeaseClient) throws(KubernetesError) -> [String: Copy] {
+        var copies: [String: Copy] = [:]
+        for (leaseName, lease) in try leases.listLeases(namespace: LeaderElectionSettings.namespace, labelSelector: selector)
+        where leaseName.hasPrefix(namePrefix) {
+            guard let text = lease.annotations[definitionAnnotation] else { continue }
+            let name = String(leaseName.dropFirst(namePrefix.count))
+            copies[name] = Copy(name: name, text: text, publisher: lease.holderIdentity ?? "", version: lease.resourceVersion)
+        }
+        return copies
+    }
+
+    /// Carries out `actions` at `time` (conflicts are only reported); returns the conflicts.
+    @discardableResult
+    public static func apply(_ actions: [Action], node: String, to leases: any LeaseClient, at time: Date = Date()) throws(KubernetesError) -> [Action] {
+        let namespace = LeaderElectionSettings.namespace
+        func record(_ text: String, version: String) -> LeaseRecord {
+            LeaseRecord(holderIdentity: node, acquireTime: time, renewTime: time,
+                        labels: [SecretSyncEngine.managedByLabel: SecretSyncEngine.managedByValue, ClusterHashKey.roleLabel: roleValue],
+                        annotations: [definitionAnnotation: text], resourceVersion: version)
+        }
+        var conflicts: [Action] = []
+        for action in actions {
+            do {
+                switch action {
+                case .create(let name, let text):
+                    _ = try leases.createLease(namespace: namespace, name: leaseName(for: name), record(text, version: ""))
+                case .update(let name, let text, let version):
+                    _ = try leases.updateLease(namespace: namespace, name: leaseName(for: name), record(text, version: version))
+                case .delete(let name):
+                    try leases.deleteLease(namespace: namespace, name: leaseName(for: name))
+                case .conflict:
+                    conflicts.append(action)
+                }
+            } catch where error.code == 409 {
+                // Another node published the name first (or changed it since the list): seen at the next round.
+                continue
+            }
+        }
+        return conflicts
+    }
+}

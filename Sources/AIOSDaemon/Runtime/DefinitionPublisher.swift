@@ -1,0 +1,95 @@
+import AIOSCore
+import Foundation
+import Logging
+import Synchronization
+
+/// Keeps this node's definition files published in the cluster (see `PublishedDefinitions`) and gives the
+/// leader the definitions other nodes published. Reconciled at every heartbeat (10 s).
+final class DefinitionPublisher: Sendable {
+    let leases: any LeaseClient
+    let configuration: @Sendable () -> AgentConfiguration
+    let logger: Logger
+
+    private struct State {
+        var copies: [String: PublishedDefinitions.Copy]?
+        var conflicts: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    init(leases: any LeaseClient, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
+        self.leases = leases
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Publishes, updates or withdraws this node's files and reads every copy (blocking: API server calls);
+    /// true when other nodes' copies changed since the last call (the leader then syncs at once).
+    func reconcile(node: String) throws(SyncIssue) -> Bool {
+        let configuration = configuration()
+        let loaded = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace).load()
+        // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
+        let broken = Set(loaded.invalid.map(\.name))
+        let files = Dictionary(loaded.definitions.map { ($0.name, SyncDefinitionFile.render($0)) }, uniquingKeysWith: { a, _ in a })
+        do {
+            var copies = try PublishedDefinitions.list(leases)
+            let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
+                if case .delete(let name) = $0 { return !broken.contains(name) }
+                return true
+            }
+            let conflicts = try PublishedDefinitions.apply(actions, node: node, to: leases)
+            if actions.count > conflicts.count { copies = try PublishedDefinitions.list(leases) }
+            var conflicting: [String: String] = [:]
+            for case .conflict(let name, let publisher) in conflicts { conflicting[name] = publisher }
+            // Only other nodes' copies change what the leader syncs (its own mirror its files).
+            let others = { (copies: [String: PublishedDefinitions.Copy]) in copies.filter { $0.value.publisher != node }.mapValues(\.text) }
+            let changed = state.withLock { s -> Bool in
+                let before = others(s.copies ?? [:])
+                s.copies = copies
+                let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
+                s.conflicts = conflicting
+                for (name, publisher) in newConflicts {
+                    logger.warning("Definition file differs from the copy another node published; not published",
+                                   metadata: ["secret": "\(name)", "publisher": "\(publisher)"])
+                }
+                return before != others(copies)
+            }
+            for action in actions {
+                switch action {
+                case .create(let name, _), .update(let name, _, _):
+                    logger.notice("Definition published to the cluster", metadata: ["secret": "\(name)", "node": "\(node)"])
+                case .delete(let name):
+                    logger.notice("Definition withdrawn from the cluster (its file is gone)", metadata: ["secret": "\(name)", "node": "\(node)"])
+                case .conflict:
+                    break
+                }
+            }
+            return changed
+        } catch {
+            throw SyncIssue(code: "KubernetesError", message: "cannot publish the definition files: \(error)")
+        }
+    }
+
+    /// The definitions in force cluster-wide: this node's files (its own copies only mirror them, and may lag a
+    /// moment behind an edit or a removal), and the copies other nodes published; of the same name in both, the
+    /// other node's copy wins (it was published first). Copies that do not parse are `invalid`.
+    func merge(_ local: SyncDefinitionDirectory.Loaded, node: String, defaultNamespace: String) -> SyncDefinitionDirectory.Loaded {
+        guard let copies = state.withLock({ $0.copies }) else { return local }
+        var byName = Dictionary(local.definitions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var invalid = local.invalid
+        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.publisher != node {
+            if let mine = byName[name], SyncDefinitionFile.render(mine) == copy.text { continue }
+            let origin = "Lease \(LeaderElectionSettings.namespace)/\(PublishedDefinitions.leaseName(for: name)) (published by \(copy.publisher))"
+            do {
+                byName[name] = try SyncDefinitionFile.parse(copy.text, file: origin, name: name, defaultNamespace: defaultNamespace)
+                invalid.removeAll { $0.name == name }
+            } catch {
+                invalid.append((name, error))
+            }
+        }
+        return SyncDefinitionDirectory.Loaded(definitions: byName.values.sorted { $0.name < $1.name }, invalid: invalid)
+    }
+
+    /// Names whose local file another node's copy overrides, with that node.
+    var conflicts: [String: String] { state.withLock { $0.conflicts } }
+}

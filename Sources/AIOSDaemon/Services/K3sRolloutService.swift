@@ -1,0 +1,90 @@
+import AIOSCore
+import Logging
+import ServiceLifecycle
+
+/// This server's part in rollouts of K3s changes across the cluster: looks at the rollout record every 5 s
+/// (every second while one runs) and, when it is this server's turn, makes the change here as a host job.
+/// On a host without a K3s server it only checks every 10 s whether one arrived.
+struct K3sRolloutService: Service {
+    static let serviceName = "k3s-rollout"
+    static let idleInterval = Duration.seconds(5)
+    static let activeInterval = Duration.seconds(1)
+    static let noServerInterval = Duration.seconds(10)
+
+    let rollouts: K3sRollouts
+    let state: DaemonState
+    let logger: Logger
+    /// Kubernetes calls block: they run here, never on the cooperative pool or the host-operations queue.
+    private let threads = BlockingPool(threads: 1)
+
+    init(rollouts: K3sRollouts, state: DaemonState, logger: Logger) {
+        self.rollouts = rollouts
+        self.state = state
+        self.logger = logger
+    }
+
+    func run() async throws {
+        state.setService(Self.serviceName, .running, detail: "looking for K3s")
+        var node: String?
+        var last = ""
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            guard let (found, outcome) = await step(node: node) else { break }  // cancelled: aiosd is stopping
+            node = found
+            let text = Self.describe(outcome, node: node)
+            if text != last { log(outcome, text: text) }
+            last = text
+            state.setService(Self.serviceName, .running, detail: text)
+            let wait = node == nil ? Self.noServerInterval : Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+            } catch {
+                break
+            }
+        }
+        state.setService(Self.serviceName, .stopped)
+    }
+
+    /// One look at the rollout, on the service's thread. nil outcome: no K3s server on this host (yet); nil: cancelled.
+    private func step(node: String?) async -> (String?, Result<K3sRolloutAgent.Outcome, K3sRolloutError>?)? {
+        let rollouts = self.rollouts
+        return try? await threads.run { () -> (String?, Result<K3sRolloutAgent.Outcome, K3sRolloutError>?) in
+            guard let node = node ?? rollouts.serverNodeName() else { return (nil, nil) }
+            guard let agent = rollouts.agent(node: node) else {
+                return (node, .failure(K3sRolloutError("cannot read K3s' admin kubeconfig")))
+            }
+            return (node, Result { () throws(K3sRolloutError) in try agent.step() })
+        }
+    }
+
+    static func isActive(_ outcome: Result<K3sRolloutAgent.Outcome, K3sRolloutError>?) -> Bool {
+        switch outcome {
+        case .success(.waited), .success(.applied), .success(.conflict), .success(.finished): true
+        default: false
+        }
+    }
+
+    static func describe(_ outcome: Result<K3sRolloutAgent.Outcome, K3sRolloutError>?, node: String?) -> String {
+        guard let outcome, let node else { return "no K3s server on this host" }
+        switch outcome {
+        case .success(.idle(let why)): return "\(node): \(why)"
+        case .success(.waited(let why)): return "\(node) waits: \(why)"
+        case .success(.applied(let result)): return "\(node) \(result.state.rawValue)\(result.message.map { ": \($0)" } ?? "")"
+        case .success(.finished(let state)): return "rollout \(state.rawValue)"
+        case .success(.conflict): return "\(node): the rollout record changed meanwhile; reading it again"
+        case .failure(let error): return "\(node): \(error.message)"
+        }
+    }
+
+    private func log(_ outcome: Result<K3sRolloutAgent.Outcome, K3sRolloutError>?, text: String) {
+        switch outcome {
+        case .success(.applied(let result)) where result.state != .done:
+            logger.error("K3s rollout: this server's change did not succeed", metadata: ["rollout.server.state": "\(result.state.rawValue)", "detail": "\(text)"])
+        case .success(.applied), .success(.finished):
+            logger.notice("K3s rollout progressed", metadata: ["detail": "\(text)"])
+        case .failure:
+            logger.warning("K3s rollout: cannot read or write the rollout", metadata: ["detail": "\(text)"])
+        default:
+            logger.info("K3s rollout state", metadata: ["detail": "\(text)"])
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import AIOSAPI
+import AIOSCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs the sync election: a step every `retryPeriod` (with client-go's jitter of up to 1.2 × while not
+/// leading); a node that takes over from another leader syncs at once; on a graceful stop the leader releases
+/// the Lease.
+struct LeaderElectionService: Service {
+    static let serviceName = "leader-election"
+
+    let election: SyncElection
+    let state: DaemonState
+    let logger: Logger
+    /// A leader's first cycle: syncing starts at once instead of at the next scheduled cycle.
+    let onBecameLeader: @Sendable () -> Void
+    /// Lease requests block (libcurl): one thread of their own, so a slow API server never delays the sync lane.
+    private let threads = BlockingPool(threads: 1)
+
+    init(election: SyncElection, state: DaemonState, logger: Logger, onBecameLeader: @escaping @Sendable () -> Void) {
+        self.election = election
+        self.state = state
+        self.logger = logger
+        self.onBecameLeader = onBecameLeader
+    }
+
+    func run() async throws {
+        // The first Lease a node takes at start needs no extra cycle (the schedule's first one comes 2 s after
+        // start); a takeover after following (failover) syncs at once.
+        var followed = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let transitions: [LeaderElector.Transition]?
+            do {
+                transitions = try await threads.run { election.step() }
+            } catch {
+                break  // cancelled: aiosd is stopping
+            }
+            if transitions?.contains(.becameLeader) == true && followed { onBecameLeader() }
+            if transitions != nil && !(election.view?.leading ?? false) { followed = true }
+            let settings = election.configuration().cluster.leaderElection
+            state.setService(Self.serviceName, .running, detail: election.roleText)
+            let leading = election.view?.leading ?? false
+            let wait = leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+        try? await threads.run { election.release() }
+        state.setService(Self.serviceName, .stopped)
+    }
+}

@@ -1,0 +1,105 @@
+@testable import AIOSCore
+@testable import AIOSDaemon
+import Foundation
+import Logging
+import Testing
+
+/// Two aiosd on one cluster through the daemon's own pieces (runner, election, publisher) over one fake API
+/// server: only the leader syncs, a follower says who does and writes nothing, and a definition file added on
+/// one node is synced by the leader from its published copy.
+@Suite struct SyncElectionTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A node's configuration: its name, its own definitions directory, the shared fake cluster's kubeconfig.
+    static func configuration(_ h: SyncHarness, node: String) throws -> AgentConfiguration {
+        var configuration = h.configuration
+        configuration.cluster.nodeName = node
+        configuration.cluster.secretSyncs = .off
+        configuration.sync.definitions = h.directory.file("secrets.d-\(node)")
+        try FileManager.default.createDirectory(atPath: configuration.sync.definitions, withIntermediateDirectories: true)
+        return configuration
+    }
+
+    static func writeDefinition(_ configuration: AgentConfiguration, _ name: String, vault: String = "kv-one") throws {
+        let text = "keyvaultName: \(vault)\nobjects:\n  - objectName: db-password\nsecretObject:\n  namespace: apps\n  data:\n    - {sourcePath: db-password, targetKey: password}\n"
+        try text.write(toFile: "\(configuration.sync.definitions)/\(name).yaml", atomically: true, encoding: .utf8)
+    }
+
+    @Test func onlyTheLeaderSyncsAndAFollowerNamesItAndTouchesNothing() async throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "v1")
+        let store = FakeLeaseStore()
+        let configA = try Self.configuration(h, node: "a"), configB = try Self.configuration(h, node: "b")
+        try Self.writeDefinition(configA, "db")
+        try Self.writeDefinition(configB, "db")
+        let a = SyncElection(configuration: { configA }, leases: FakeLeaseStore.Connection(store, who: "a"))
+        let b = SyncElection(configuration: { configB }, leases: FakeLeaseStore.Connection(store, who: "b"))
+        #expect(a.step() == [.becameLeader])
+        #expect(b.step() == [.newLeader("a")])
+        #expect(a.roleText == "leader" && b.roleText == "follower (leader: a)")
+        #expect(a.leaderGauge == 1 && b.leaderGauge == 0)
+
+        let follower = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configB }, election: b)
+        let skipped = try await follower.cycle(force: true, reason: "test")
+        #expect(skipped.standDown == "follower (leader: a)" && skipped.outcomes.isEmpty)
+        #expect(h.kube.requests.isEmpty, "a follower's cycle sends nothing: \(h.kube.requests)")
+
+        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configA }, election: a)
+        let synced = try await leader.cycle(force: false, reason: "test")
+        #expect(synced.standDown == nil && synced.outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "v1")
+    }
+
+    @Test func aNodeWithoutK3sStillRunsItsCycleAndElectionOffMeansAlone() throws {
+        let h = try SyncHarness()
+        var configuration = try Self.configuration(h, node: "w")
+        configuration.sync.kubeconfig = h.directory.file("no-such-k3s.yaml")
+        let noK3s = configuration
+        let election = SyncElection(configuration: { noK3s }, leases: FakeLeaseStore.Connection(FakeLeaseStore(), who: "w"))
+        #expect(election.nodeRole == NodeRole.none)
+        #expect(election.standDownReason == nil, "no K3s here: the cycle runs and reports the API server unreachable, as before")
+        #expect(election.step() == nil)
+        configuration.cluster.leaderElection.mode = .off
+        let off = configuration
+        let alone = SyncElection(configuration: { off }, leases: FakeLeaseStore.Connection(FakeLeaseStore(), who: "w"))
+        #expect(alone.roleText.hasPrefix("single node") && alone.mayWrite && alone.leaderGauge == 1)
+    }
+
+    @Test func aDefinitionAddedOnOneNodeIsPublishedAndSyncedByTheLeaderAlsoWhenThatNodeIsGone() async throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "db-password", "v1")
+        let store = FakeLeaseStore()
+        let configA = try Self.configuration(h, node: "a"), configC = try Self.configuration(h, node: "c")
+        try Self.writeDefinition(configC, "db")  // added on c only
+        let publisherC = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "c"), configuration: { configC }, logger: Self.logger)
+        #expect(try !publisherC.reconcile(node: "c"), "its own copy changes nothing c syncs")
+        let copy = try #require(store.lease("kube-system/aios-definition-db"))
+        #expect(copy.holderIdentity == "c" && copy.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-one") == true)
+        #expect(h.kube.requests.isEmpty, "a published definition is no Secret")
+
+        // c is gone; a leads and syncs the union.
+        let a = SyncElection(configuration: { configA }, leases: FakeLeaseStore.Connection(store, who: "a"))
+        a.step()
+        let publisherA = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { configA }, logger: Self.logger)
+        #expect(try publisherA.reconcile(node: "a"))
+        #expect(try !publisherA.reconcile(node: "a"), "nothing changed: nothing to report")
+        #expect(store.lease("kube-system/aios-definition-db") != nil, "a does not withdraw what c published")
+        let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configA }, election: a, publisher: publisherA)
+        let report = try await leader.cycle(force: false, reason: "test")
+        #expect(report.outcomes.map(\.name) == ["db"] && report.outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "v1")
+
+        // The same name with other content on a: c's copy stays in force, a's file is reported, not published.
+        try Self.writeDefinition(configA, "db", vault: "kv-two")
+        _ = try publisherA.reconcile(node: "a")
+        #expect(publisherA.conflicts == ["db": "c"])
+        #expect(leader.allDefinitions().all.first?.keyvaultName == "kv-one")
+
+        // c removes its file: c withdraws its copy.
+        try FileManager.default.removeItem(atPath: "\(configC.sync.definitions)/db.yaml")
+        _ = try publisherC.reconcile(node: "c")
+        #expect(store.lease("kube-system/aios-definition-db") == nil)
+        #expect(try publisherA.reconcile(node: "a"), "a sees the copy go")
+        #expect(leader.allDefinitions().all.first?.keyvaultName == "kv-two", "now a's own file is in force")
+    }
+}

@@ -1,0 +1,1 @@
+../AIOSCoreTests/VirtualClock.swift
