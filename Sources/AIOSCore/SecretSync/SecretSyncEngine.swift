@@ -62,7 +62,7 @@ public final class SecretSyncEngine: Sendable {
 
     /// One cycle over `definitions`. `force` fetches every value and re-checks every Secret.
     public func run(definitions: [SyncDefinition], invalid: [String], force: Bool, configuration: AgentConfiguration,
-                    progress: @Sendable (SyncOutcome) -> Void = { _ in }) -> SyncCycleReport {
+                    progress: @escaping @Sendable (SyncOutcome) -> Void = { _ in }) -> SyncCycleReport {
         let started = Date()
         // A forced sync also takes a fixed credential (e.g. a corrected federated credential) at once.
         if force { connections.dropCachedTokens() }
@@ -207,16 +207,9 @@ public final class SecretSyncEngine: Sendable {
         case failure(SyncIssue, absent: Bool)
     }
 
+    /// `progress` is escaping for real: the workers' threads may release their work items (which capture it) a
+    /// moment after this returns.
     private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
-                      owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
-                      configuration: SyncConfiguration, progress: @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
-        withoutActuallyEscaping(progress) { progress in
-            syncEscaping(definitions, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
-                         configuration: configuration, progress: progress)
-        }
-    }
-
-    private func syncEscaping(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
                               owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
                               configuration: SyncConfiguration, progress: @escaping @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
         let now = Date()

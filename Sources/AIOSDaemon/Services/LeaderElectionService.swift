@@ -41,7 +41,10 @@ struct LeaderElectionService: Service {
             let settings = election.configuration().cluster.leaderElection
             state.setService(Self.serviceName, .running, detail: election.roleText)
             let leading = election.view?.leading ?? false
-            let wait = leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
+            // Not a candidate (no K3s server here yet, or election off): look again at heartbeat pace, not every
+            // retryPeriod, so an idle host without K3s is not woken every 2 s.
+            let wait = transitions == nil ? NodeHeartbeat.interval
+                : leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         try? await threads.run { election.release() }
