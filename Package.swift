@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "aiosctl", dependencies: ["AIOSCtl"]),
 
         .target(name: "AIOSTestSupport", path: "Tests/AIOSTestSupport"),
-        .testTarget(name: "AIOSAPITests", dependencies: ["AIOSAPI"]),
+        .testTarget(name: "AIOSAPITests", dependencies: ["AIOSAPI"], exclude: ["Golden"]),
         .testTarget(name: "AIOSSystemdTests", dependencies: ["AIOSSystemd", "AIOSTestSupport",
             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AIOSCoreTests", dependencies: ["AIOSCore", "AIOSTestSupport",

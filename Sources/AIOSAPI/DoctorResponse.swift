@@ -2,13 +2,12 @@
 public struct DoctorResponse: Codable, Sendable, Equatable {
     public struct Finding: Codable, Sendable, Equatable {
         public var check: String
-        /// `ok`, `warn` or `fail`.
-        public var status: String
+        public var status: DoctorStatus
         public var detail: String
         /// The command that fixes it, with this host's values filled in.
         public var fix: String?
 
-        public init(check: String, status: String, detail: String, fix: String? = nil) {
+        public init(check: String, status: DoctorStatus, detail: String, fix: String? = nil) {
             self.check = check
             self.status = status
             self.detail = detail
@@ -24,4 +23,9 @@ public struct DoctorResponse: Codable, Sendable, Equatable {
         self.ok = ok
         self.findings = findings
     }
+}
+
+/// A check's outcome: a warning does not fail the doctor, a failure does.
+public enum DoctorStatus: String, Codable, Sendable, CaseIterable {
+    case ok, warn, fail
 }

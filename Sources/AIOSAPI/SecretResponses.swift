@@ -7,15 +7,20 @@ public struct SecretListResponse: Codable, Sendable, Equatable {
     public var invalid: [InvalidDefinition]
     /// Why the cluster's SecretSyncs are not synced, when they are not.
     public var cluster: String?
+    /// SecretSyncs in the cluster that `cluster.secretSyncs` leaves out, each with why and the command that selects it
+    /// (`aiosctl secret list --all` shows them).
+    public var unselected: [UnselectedSecretSync]?
     /// Set on a node that does not sync (a follower: `follower (leader: NAME)`): the statuses then come from the
     /// cluster's Secrets, as the leader wrote them (state `synced` with their content hash, or `pending`).
     public var syncedBy: String?
 
-    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil, syncedBy: String? = nil) {
+    public init(secrets: [Entry], invalid: [InvalidDefinition], cluster: String? = nil, unselected: [UnselectedSecretSync]? = nil,
+                syncedBy: String? = nil) {
         self.syncedBy = syncedBy
         self.secrets = secrets
         self.invalid = invalid
         self.cluster = cluster
+        self.unselected = unselected
     }
 
     public struct Entry: Codable, Sendable, Equatable {
@@ -38,6 +43,21 @@ public struct SecretListResponse: Codable, Sendable, Equatable {
             self.objects = objects
             self.status = status
         }
+    }
+}
+
+/// A SecretSync aiosd sees in the cluster but does not sync.
+public struct UnselectedSecretSync: Codable, Sendable, Equatable {
+    /// `NAMESPACE/NAME`.
+    public var name: String
+    public var reason: String
+    /// The command that selects it.
+    public var fix: String
+
+    public init(name: String, reason: String, fix: String) {
+        self.name = name
+        self.reason = reason
+        self.fix = fix
     }
 }
 

@@ -15,9 +15,7 @@ public struct SyncIssueInfo: Codable, Sendable, Equatable {
 
 /// The sync status of one definition and each of its objects. Hashes and versions, never values.
 public struct SecretStatusInfo: Codable, Sendable, Equatable {
-    /// `synced`, `pending` (never attempted), `failed` (the last good Secret is kept), `retained` (gone from
-    /// the vault, Secret kept by policy), `deleted` (gone from the vault, Secret deleted by policy).
-    public var state: String
+    public var state: SyncState
     public var lastAttempt: Date?
     public var lastSuccess: Date?
     /// True when the Secret may be older than the vault's content; `staleSeconds` since the last success.
@@ -32,7 +30,7 @@ public struct SecretStatusInfo: Codable, Sendable, Equatable {
     public var expired: Bool
     public var objects: [ObjectStatus]
 
-    public init(state: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, stale: Bool, staleSeconds: Double? = nil,
+    public init(state: SyncState, lastAttempt: Date? = nil, lastSuccess: Date? = nil, stale: Bool, staleSeconds: Double? = nil,
                 contentHash: String? = nil, issue: SyncIssueInfo? = nil, expires: Date? = nil, expired: Bool = false, objects: [ObjectStatus]) {
         self.expires = expires
         self.expired = expired
@@ -75,4 +73,18 @@ public struct SecretStatusInfo: Codable, Sendable, Equatable {
             self.issue = issue
         }
     }
+}
+
+/// Where a definition stands.
+public enum SyncState: String, Codable, Sendable, CaseIterable {
+    /// The Secret holds the vault's content.
+    case synced
+    /// Never attempted yet.
+    case pending
+    /// The last attempt failed; the last good Secret is kept.
+    case failed
+    /// Gone from the vault (deleted or disabled); the Secret is kept by policy.
+    case retained
+    /// Gone from the vault; the Secret was deleted by policy.
+    case deleted
 }

@@ -39,12 +39,12 @@ public struct SyncCycleSummary: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     /// `schedule`, `api` (aiosctl sync) or `cluster: ...` (a SecretSync changed).
     public var reason: String
-    /// `ok` or `failed` (a definition failed or could not be read).
-    public var outcome: String
+    /// `failed` when a definition failed or could not be read.
+    public var outcome: CycleOutcome
     /// Definitions by result: applied, unchanged, failed, retained, deleted; and unreadable ones as `invalid`.
     public var results: [String: Int]
 
-    public init(startedAt: Date, finishedAt: Date, durationSeconds: Double, reason: String, outcome: String, results: [String: Int]) {
+    public init(startedAt: Date, finishedAt: Date, durationSeconds: Double, reason: String, outcome: CycleOutcome, results: [String: Int]) {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.durationSeconds = durationSeconds
@@ -80,5 +80,64 @@ public struct ClusterWatchHealth: Codable, Sendable, Equatable {
         self.watching = watching
         self.selected = selected
         self.note = note
+    }
+}
+
+/// A sync cycle's outcome.
+public enum CycleOutcome: String, Codable, Sendable, CaseIterable {
+    case ok, failed
+}
+
+/// K3s on this host: is it there and ready, and which service-account issuer is in force.
+public struct K3sHealth: Codable, Sendable, Equatable {
+    /// A K3s server's admin kubeconfig is readable (`sync.kubeconfig`).
+    public var present: Bool
+    /// The API server answered `/readyz` with ok (nil when K3s is not present).
+    public var ready: Bool?
+    /// Why K3s is not present or not ready, or why the issuer could not be read.
+    public var note: String?
+    /// The first `service-account-issuer` of K3s' configuration (K3s' default when none is set).
+    public var configuredIssuer: String?
+    /// The first issuer K3s started its API server with (its journal); nil when not found.
+    public var runningIssuer: String?
+    /// The issuer in force: the API server's `/.well-known/openid-configuration`.
+    public var servedIssuer: String?
+    /// The configuration differs from what the API server was started with: `aiosctl k3s restart` applies it.
+    public var restartPending: Bool
+
+    public init(present: Bool, ready: Bool? = nil, note: String? = nil, configuredIssuer: String? = nil, runningIssuer: String? = nil,
+                servedIssuer: String? = nil, restartPending: Bool = false) {
+        self.present = present
+        self.ready = ready
+        self.note = note
+        self.configuredIssuer = configuredIssuer
+        self.runningIssuer = runningIssuer
+        self.servedIssuer = servedIssuer
+        self.restartPending = restartPending
+    }
+}
+
+/// Who aiosd reads the vaults as (aiosd.yaml's `identity`), and for workload identity whether K3s is ready for it.
+public struct IdentityHealth: Codable, Sendable, Equatable {
+    public enum Method: String, Codable, Sendable, CaseIterable { case workloadIdentity, managedIdentity, clientSecret }
+
+    public var method: Method
+    public var clientId: String?
+    public var tenantId: String?
+    /// Workload identity: the service account whose tokens are exchanged (`NAMESPACE/NAME`).
+    public var serviceAccount: String?
+    /// Workload identity: the API server serves an issuer other than K3s' default, the one configured first.
+    public var enabled: Bool?
+    /// Workload identity: the issuer Entra must trust (the one in force).
+    public var issuer: String?
+
+    public init(method: Method, clientId: String? = nil, tenantId: String? = nil, serviceAccount: String? = nil, enabled: Bool? = nil,
+                issuer: String? = nil) {
+        self.method = method
+        self.clientId = clientId
+        self.tenantId = tenantId
+        self.serviceAccount = serviceAccount
+        self.enabled = enabled
+        self.issuer = issuer
     }
 }

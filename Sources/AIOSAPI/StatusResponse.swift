@@ -21,13 +21,19 @@ public struct StatusResponse: Codable, Sendable, Equatable {
     public var sync: SyncHealth?
     public var clusterWatch: ClusterWatchHealth?
     public var hostJobs: HostJobsHealth?
+    /// K3s on this host and the issuer in force; the identity aiosd reads the vaults as.
+    public var k3s: K3sHealth?
+    public var workloadIdentity: IdentityHealth?
     /// This node's K3s role and sync role (leader, follower, not a candidate).
     public var cluster: NodeClusterRole?
 
     public init(version: String, pid: Int32, startedAt: Date, uptimeSeconds: Double, configPath: String,
                 configLoadedAt: Date, lastReload: ReloadOutcome?, socketPath: String, socketActivated: Bool,
                 underSystemd: Bool, watchdogSeconds: Double?, services: [ServiceStatus], sync: SyncHealth? = nil,
-                clusterWatch: ClusterWatchHealth? = nil, hostJobs: HostJobsHealth? = nil, cluster: NodeClusterRole? = nil) {
+                clusterWatch: ClusterWatchHealth? = nil, hostJobs: HostJobsHealth? = nil, k3s: K3sHealth? = nil,
+                workloadIdentity: IdentityHealth? = nil, cluster: NodeClusterRole? = nil) {
+        self.k3s = k3s
+        self.workloadIdentity = workloadIdentity
         self.cluster = cluster
         self.sync = sync
         self.clusterWatch = clusterWatch

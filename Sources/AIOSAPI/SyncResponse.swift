@@ -45,19 +45,18 @@ public struct SyncResponse: Codable, Sendable, Equatable {
         self.kubernetesRequests = kubernetesRequests
     }
 
-    public var failed: Bool { !invalid.isEmpty || results.contains { $0.result == "failed" } }
+    public var failed: Bool { !invalid.isEmpty || results.contains { $0.result == .failed } }
 }
 
 public struct SyncResult: Codable, Sendable, Equatable {
     public var name: String
-    /// `applied`, `unchanged`, `failed`, `retained`, `deleted`.
-    public var result: String
+    public var result: SyncResultKind
     public var seconds: Double
     /// Values fetched from the vault for it.
     public var fetched: Int
     public var issue: SyncIssueInfo?
 
-    public init(name: String, result: String, seconds: Double, fetched: Int, issue: SyncIssueInfo? = nil) {
+    public init(name: String, result: SyncResultKind, seconds: Double, fetched: Int, issue: SyncIssueInfo? = nil) {
         self.name = name
         self.result = result
         self.seconds = seconds
@@ -82,4 +81,9 @@ public struct SyncEvent: Codable, Sendable, Equatable {
         self.result = result
         self.response = response
     }
+}
+
+/// What one sync did for a definition.
+public enum SyncResultKind: String, Codable, Sendable, CaseIterable {
+    case applied, unchanged, failed, retained, deleted
 }

@@ -12,7 +12,7 @@ public struct ControlClient: Sendable {
         self.timeout = timeout
     }
 
-    /// Calls `endpoint` and returns the raw JSON body of a successful response.
+    /// Calls `endpoint` and returns the raw body of a successful response (tests that send bytes no typed client would).
     public func call(_ endpoint: Endpoint, parameters: [String: String] = [:], body: [UInt8]? = nil) throws(ClientError) -> [UInt8] {
         try checkSocketAccess()
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
@@ -34,25 +34,25 @@ public struct ControlClient: Sendable {
 
     private var exchange: UnixSocketExchange { UnixSocketExchange(socketPath: socketPath, timeout: timeout) }
 
-    /// Calls `endpoint` and decodes its response.
-    public func call<Response: Decodable>(_ endpoint: Endpoint, parameters: [String: String] = [:], as type: Response.Type,
-                                          body: [UInt8]? = nil) throws(ClientError) -> Response {
-        let bytes = try call(endpoint, parameters: parameters, body: body)
-        do {
-            return try APICoding.decoder().decode(Response.self, from: Data(bytes))
-        } catch {
-            throw ClientError(kind: .failed, message: "aiosd sent a response aiosctl cannot read (\(error)); are aiosd and aiosctl the same version?",
-                              hint: "compare: aiosctl version")
-        }
+    /// Calls `method` with `request` and decodes its response as the method's declared type.
+    public func call<Request, Response>(_ method: APIMethod<Request, Response>, _ request: Request,
+                                        parameters: [String: String] = [:]) throws(ClientError) -> Response {
+        let bytes = try call(method.endpoint, parameters: parameters, body: try Self.body(request, of: method))
+        return try Self.decode(Response.self, from: bytes)
     }
 
-    /// Starts a job endpoint with NDJSON progress: `onEvent` sees each event (and its raw line) as it arrives.
-    /// Returns the `finished` event; a failed job is thrown as a `ClientError` carrying the job's error.
-    public func runJob(_ endpoint: Endpoint, body: [UInt8]? = nil,
-                       onEvent: (JobEvent, [UInt8]) -> Void) throws(ClientError) -> JobEvent {
+    /// Calls a method that takes no body.
+    public func call<Response>(_ method: APIMethod<NoRequest, Response>, parameters: [String: String] = [:]) throws(ClientError) -> Response {
+        try call(method, NoRequest(), parameters: parameters)
+    }
+
+    /// Starts a job method with NDJSON progress: `onEvent` sees each event (and its raw line) as it arrives.
+    /// Returns the job's response; a failed job is thrown as a `ClientError` carrying the job's error.
+    public func runJob<Request, Response>(_ method: APIMethod<Request, Response>, _ request: Request,
+                                          onEvent: (JobEvent, [UInt8]) -> Void) throws(ClientError) -> Response {
         var finished: JobEvent?
         let decoder = APICoding.decoder()
-        try stream(endpoint, body: body) { line in
+        try stream(method.endpoint, body: try Self.body(request, of: method)) { line in
             guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { return }
             if event.event == .finished { finished = event }
             onEvent(event, line)
@@ -68,7 +68,39 @@ public struct ControlClient: Sendable {
             throw ClientError(kind: error.code == APIErrorCode.permissionDenied.rawValue ? .permissionDenied : .failed,
                               message: message, hint: error.hint, apiError: error)
         }
-        return finished
+        guard let text = finished.response else {
+            throw ClientError(kind: .failed, message: "job \(finished.job) finished without a response; see: aiosctl jobs show \(finished.job)")
+        }
+        return try Self.decode(Response.self, from: Array(text.utf8))
+    }
+
+    /// Calls a method that streams events of type `Event` (`POST /v1/sync` with `wait`), handing each to `onEvent`.
+    public func stream<Request, Response, Event: Decodable>(_ method: APIMethod<Request, Response>, _ request: Request, events: Event.Type,
+                                                            onEvent: (Event, [UInt8]) -> Void) throws(ClientError) {
+        let decoder = APICoding.decoder()
+        try stream(method.endpoint, body: try Self.body(request, of: method)) { line in
+            guard let event = try? decoder.decode(Event.self, from: Data(line)) else { return }
+            onEvent(event, line)
+        }
+    }
+
+    static func body<Request, Response>(_ request: Request, of method: APIMethod<Request, Response>) throws(ClientError) -> [UInt8]? {
+        guard method.endpoint.method == .post, !(request is NoRequest) else { return nil }
+        do {
+            return Array(try APICoding.encoder().encode(request))
+        } catch {
+            throw ClientError(kind: .failed, message: "cannot encode the request: \(error)")
+        }
+    }
+
+    static func decode<Response: Decodable>(_ type: Response.Type, from bytes: [UInt8]) throws(ClientError) -> Response {
+        if Response.self == PlainText.self, let text = PlainText(String(decoding: bytes, as: UTF8.self)) as? Response { return text }
+        do {
+            return try APICoding.decoder().decode(Response.self, from: Data(bytes))
+        } catch {
+            throw ClientError(kind: .failed, message: "aiosd sent a response aiosctl cannot read (\(error)); are aiosd and aiosctl the same version?",
+                              hint: "compare: aiosctl version")
+        }
     }
 
     /// Calls `endpoint` asking for NDJSON and hands each line to `onLine` as it arrives (e.g. `POST /v1/sync`).

@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s apiserver-arg set FLAG=VALUE...`.
-struct APIServerArgSetCommand: ParsableCommand {
+struct APIServerArgSetCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Set kube-apiserver flags in the agent's drop-in, restart K3s and verify it; roll back if it fails.",
@@ -38,21 +38,13 @@ struct APIServerArgSetCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(set: arguments, force: force ? true : nil, allServers: allServers ? true : nil), global: global)
-    }
-}
+    static var timeout: DefaultTimeout { .long }
 
-enum APIServerArgEdit {
-    static func send(_ request: APIServerArgsEditRequest, global: GlobalOptions) throws {
-        let body = Array(try APICoding.encoder().encode(request))
-        if request.allServers == true { return try RolloutProgress.request(.apiServerArgsEdit, body: body, global: global) }
-        do {
-            guard let response = try JobProgress.run(.apiServerArgsEdit, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "kube-apiserver arguments changed"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeOutcome {
+        let request = APIServerArgsEditRequest(set: arguments, force: force ? true : nil, allServers: allServers ? true : nil)
+        if allServers { return .rollout(try RolloutProgress.request(API.apiServerArgsEditAllServers, request, client: client, output: output)) }
+        return .host(try JobProgress.run(API.apiServerArgsEdit, request, client: client, output: output))
     }
+
+    func render(_ outcome: K3sChangeOutcome, wide: Bool) -> String { outcome.render(done: "kube-apiserver arguments changed") }
 }

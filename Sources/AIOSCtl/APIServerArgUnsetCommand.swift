@@ -1,8 +1,9 @@
 import AIOSAPI
+import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s apiserver-arg unset FLAG...`.
-struct APIServerArgUnsetCommand: ParsableCommand {
+struct APIServerArgUnsetCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "unset",
         abstract: "Remove kube-apiserver flags from the agent's drop-in, restart K3s and verify it; roll back if it fails.",
@@ -22,7 +23,13 @@ struct APIServerArgUnsetCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        try APIServerArgEdit.send(APIServerArgsEditRequest(unset: flags, force: force ? true : nil, allServers: allServers ? true : nil), global: global)
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeOutcome {
+        let request = APIServerArgsEditRequest(unset: flags, force: force ? true : nil, allServers: allServers ? true : nil)
+        if allServers { return .rollout(try RolloutProgress.request(API.apiServerArgsEditAllServers, request, client: client, output: output)) }
+        return .host(try JobProgress.run(API.apiServerArgsEdit, request, client: client, output: output))
     }
+
+    func render(_ outcome: K3sChangeOutcome, wide: Bool) -> String { outcome.render(done: "kube-apiserver arguments changed") }
 }

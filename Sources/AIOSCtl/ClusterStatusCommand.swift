@@ -4,7 +4,7 @@ import ArgumentParser
 import FoundationEssentials
 
 /// `aiosctl cluster status [--json]`.
-struct ClusterStatusCommand: ParsableCommand {
+struct ClusterStatusCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "List every node's aiosd (role, version, last heartbeat, issuers, ready) and the sync leader.",
@@ -17,21 +17,12 @@ struct ClusterStatusCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try global.client.call(.cluster)
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
-        if global.json { Output.printJSON(bytes) }
-        guard let view = try? APICoding.decoder().decode(ClusterResponse.self, from: Data(bytes)) else {
-            Output.printError("aiosctl: aiosd's cluster answer is not a ClusterResponse (an older aiosd?)\n")
-            throw ExitCode(1)
-        }
-        if !global.json { Output.print(Self.table(view)) }
-        if view.error != nil { throw ExitCode(1) }
-    }
+    func run(client: ControlClient, output: CommandOutput) throws -> ClusterResponse { try client.call(API.cluster) }
+
+    func render(_ view: ClusterResponse, wide: Bool) -> String { Self.table(view) }
+
+    /// The Leases could not be read.
+    func failed(_ view: ClusterResponse) -> Bool { view.error != nil }
 
     static func table(_ view: ClusterResponse, now: Date = Date()) -> String {
         var lines: [String] = []

@@ -4,7 +4,7 @@ import ArgumentParser
 import FoundationEssentials
 
 /// `aiosctl doctor`: the host's prerequisites, one line per check, each problem with the command that fixes it.
-struct DoctorCommand: ParsableCommand {
+struct DoctorCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check this host's prerequisites: config, K3s, the issuer, Entra ID, the vaults, the clock, disk space, SecretSyncs.",
@@ -16,32 +16,22 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try global.client.call(.doctor)
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
-        if global.json { Output.printJSON(bytes) }
-        guard let response = try? APICoding.decoder().decode(DoctorResponse.self, from: Data(bytes)) else {
-            Output.printError("aiosctl: aiosd's doctor answer is not a DoctorResponse (an older aiosd?)\n")
-            throw ExitCode(1)
-        }
-        if !global.json { Output.print(Self.render(response)) }
-        if !response.ok { throw ExitCode(1) }
-    }
+    func run(client: ControlClient, output: CommandOutput) throws -> DoctorResponse { try client.call(API.doctor) }
+
+    func render(_ response: DoctorResponse, wide: Bool) -> String { Self.render(response) }
+
+    func failed(_ response: DoctorResponse) -> Bool { !response.ok }
 
     static func render(_ response: DoctorResponse) -> String {
         let width = response.findings.map(\.check.count).max() ?? 0
         var lines: [String] = []
         for finding in response.findings {
-            let mark = finding.status == "fail" ? "FAIL" : finding.status
+            let mark = finding.status == .fail ? "FAIL" : finding.status.rawValue
             lines.append("\(mark.padding(4))  \(finding.check.padding(width))  \(finding.detail)")
-            if let fix = finding.fix, finding.status != "ok" { lines.append("      \(String(repeating: " ", count: width))  fix: \(fix)") }
+            if let fix = finding.fix, finding.status != .ok { lines.append("      \(String(repeating: " ", count: width))  fix: \(fix)") }
         }
-        let failed = response.findings.filter { $0.status == "fail" }.count
-        let warned = response.findings.filter { $0.status == "warn" }.count
+        let failed = response.findings.filter { $0.status == .fail }.count
+        let warned = response.findings.filter { $0.status == .warn }.count
         lines.append(failed == 0 ? "all checks passed\(warned > 0 ? " (\(warned) warning(s))" : "")" : "\(failed) check(s) failed")
         return lines.joined(separator: "\n")
     }

@@ -7,6 +7,8 @@ import Glibc
 /// with `--json`, the events themselves (NDJSON).
 struct JobProgress {
     let json: Bool
+    /// `-o yaml`: no progress, only the final document.
+    var quiet = false
     let live = isatty(STDOUT_FILENO) == 1
 
     func show(_ event: JobEvent, line: [UInt8]) {
@@ -14,6 +16,7 @@ struct JobProgress {
             Output.printJSON(line)
             return
         }
+        if quiet { return }
         switch event.event {
         case .queued:
             if let position = event.position, position > 0 { Output.print("job \(event.job) queued: \(position) job(s) ahead") }
@@ -28,15 +31,13 @@ struct JobProgress {
         }
     }
 
-    /// Runs `endpoint` as a job and decodes its final response.
-    static func run<Response: Decodable>(_ endpoint: Endpoint, body: [UInt8]? = nil, as type: Response.Type,
-                                         global: GlobalOptions, defaultTimeout: Double) throws(ClientError) -> Response? {
-        let progress = JobProgress(json: global.json)
-        let finished = try global.client(defaultTimeout: defaultTimeout).runJob(endpoint, body: body) { progress.show($0, line: $1) }
-        guard !global.json else { return nil }
-        guard let text = finished.response, let response = try? APICoding.decoder().decode(Response.self, from: Data(text.utf8)) else {
-            throw ClientError(kind: .failed, message: "job \(finished.job) finished without a response aiosctl can read; see: aiosctl jobs show \(finished.job)")
-        }
+    /// Runs `method` as a job, showing its progress (or, for `-o json`, printing its events), and returns its response.
+    static func run<Request, Response>(_ method: APIMethod<Request, Response>, _ request: Request, client: ControlClient,
+                                       output: CommandOutput) throws(ClientError) -> Response {
+        let json = output.format == .json
+        let progress = JobProgress(json: json, quiet: output.format == .yaml)
+        let response = try client.runJob(method, request) { progress.show($0, line: $1) }
+        output.streamed = json
         return response
     }
 }

@@ -11,66 +11,62 @@ struct JobsCommand: ParsableCommand {
         defaultSubcommand: JobsListCommand.self)
 }
 
-struct JobsListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List recent host jobs, oldest first.")
+struct JobsListCommand: ControlCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List recent host jobs, oldest first.",
+        discussion: "-o wide adds when each started and finished, its steps, and its error.")
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.jobs))
-                return
-            }
-            let jobs = try client.call(.jobs, as: [JobRecord].self)
-            guard !jobs.isEmpty else {
-                Output.print("no host jobs yet")
-                return
-            }
+    func run(client: ControlClient, output: CommandOutput) throws -> [JobRecord] { try client.call(API.jobs) }
+
+    func render(_ jobs: [JobRecord], wide: Bool) -> String {
+        guard !jobs.isEmpty else { return "no host jobs yet" }
+        if !wide {
+            // Fixed columns (as before -o wide existed): scripts and eyes find the same places in every listing.
             var lines = [["ID".padded(8), "KIND".padded(26), "STATE".padded(12), "QUEUED".padded(21), "DURATION"].joined(separator: "  ")]
             for job in jobs {
-                let duration = job.startedAt.flatMap { start in job.finishedAt.map { DurationText.format(seconds: $0.timeIntervalSince(start)) } } ?? "-"
-                lines.append([job.id.padded(8), job.kind.padded(26), job.state.rawValue.padded(12),
-                              Output.timestamp(job.queuedAt).padded(21), duration].joined(separator: "  "))
+                lines.append([job.id.padded(8), job.kind.padded(26), job.state.rawValue.padded(12), Output.timestamp(job.queuedAt).padded(21),
+                              Self.duration(job)].joined(separator: "  "))
             }
-            Output.print(lines.joined(separator: "\n"))
-        } catch {
-            throw Output.fail(error, json: global.json)
+            return lines.joined(separator: "\n")
         }
+        var rows = [["ID", "KIND", "STATE", "QUEUED", "DURATION", "STARTED", "FINISHED", "STEPS", "ERROR"]]
+        for job in jobs {
+            rows.append([job.id, job.kind, job.state.rawValue, Output.timestamp(job.queuedAt), Self.duration(job),
+                         job.startedAt.map(Output.timestamp) ?? "-", job.finishedAt.map(Output.timestamp) ?? "-",
+                         "\(job.steps.filter(\.ok).count)/\(job.steps.count) ok", job.error?.code ?? "-"])
+        }
+        return Output.table(rows)
+    }
+
+    static func duration(_ job: JobRecord) -> String {
+        job.startedAt.flatMap { start in job.finishedAt.map { DurationText.format(seconds: $0.timeIntervalSince(start)) } } ?? "-"
     }
 }
 
-struct JobShowCommand: ParsableCommand {
+struct JobShowCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show one job: its steps and timings, its outcome and, on failure, K3s' journal lines.")
 
-    @Argument(help: "The job's id (from aiosctl jobs).")
+    @Argument(help: "The job's id (from aiosctl jobs).", completion: .custom(Completion.jobIDs))
     var id: String
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.job, parameters: ["id": id]))
-                return
-            }
-            let job = try client.call(.job, parameters: ["id": id], as: JobRecord.self)
-            var lines = ["job \(job.id): \(job.kind), \(job.state.rawValue)", "queued \(Output.timestamp(job.queuedAt))"]
-            for step in job.steps {
-                lines.append("  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(DurationText.format(seconds: step.seconds)))\(step.detail.map { ": \($0)" } ?? "")")
-            }
-            if let error = job.error { lines.append("error: \(error.message)") }
-            if let journal = job.k3sJournal, !journal.isEmpty {
-                lines.append("K3s' last journal lines:")
-                lines += journal.map { "  \($0)" }
-            }
-            Output.print(lines.joined(separator: "\n"))
-        } catch {
-            throw Output.fail(error, json: global.json)
+    func run(client: ControlClient, output: CommandOutput) throws -> JobRecord { try client.call(API.job, parameters: ["id": id]) }
+
+    func render(_ job: JobRecord, wide: Bool) -> String {
+        var lines = ["job \(job.id): \(job.kind), \(job.state.rawValue)", "queued \(Output.timestamp(job.queuedAt))"]
+        for step in job.steps {
+            lines.append("  \(step.ok ? "ok  " : "FAIL") \(step.name) (\(DurationText.format(seconds: step.seconds)))\(step.detail.map { ": \($0)" } ?? "")")
         }
+        if let error = job.error { lines.append("error: \(error.message)") }
+        if let journal = job.k3sJournal, !journal.isEmpty {
+            lines.append("K3s' last journal lines:")
+            lines += journal.map { "  \($0)" }
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s config [--effective]`: the K3s configuration files, and what K3s will run with.
-struct K3sConfigCommand: ParsableCommand {
+struct K3sConfigCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Show K3s' configuration files and the k3s unit's command line; --effective shows the merged result.",
@@ -18,18 +18,10 @@ struct K3sConfigCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.k3sConfig))
-                return
-            }
-            let response = try client.call(.k3sConfig, as: K3sConfigResponse.self)
-            Output.print(effective ? Self.effectiveSummary(response) : Self.filesSummary(response))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sConfigResponse { try client.call(API.k3sConfig) }
+
+    func render(_ response: K3sConfigResponse, wide: Bool) -> String {
+        effective ? Self.effectiveSummary(response) : Self.filesSummary(response)
     }
 
     static func filesSummary(_ response: K3sConfigResponse) -> String {

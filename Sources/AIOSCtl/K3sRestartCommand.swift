@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s restart`: restart k3s.service through systemd and wait for the job to finish.
-struct K3sRestartCommand: ParsableCommand {
+struct K3sRestartCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "restart",
         abstract: "Restart k3s.service and wait until systemd reports the restart job done.",
@@ -11,12 +11,11 @@ struct K3sRestartCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        do {
-            guard let response = try JobProgress.run(.k3sRestart, as: HostOperationResponse.self, global: global, defaultTimeout: 330) else { return }
-            Output.print(Output.summary(response, verb: "restarted"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .k3sRestart }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> HostOperationResponse {
+        try JobProgress.run(API.k3sRestart, NoRequest(), client: client, output: output)
     }
+
+    func render(_ response: HostOperationResponse, wide: Bool) -> String { Output.summary(response, verb: "restarted") }
 }

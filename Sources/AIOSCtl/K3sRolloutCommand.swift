@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl k3s rollout`: the cluster's last rollout of a K3s change across its servers.
-struct K3sRolloutCommand: ParsableCommand {
+struct K3sRolloutCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
         abstract: "Show the cluster's last K3s change across all servers (--all-servers): each server's state and times.",
@@ -19,18 +19,13 @@ struct K3sRolloutCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client(defaultTimeout: 30)
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.k3sRollout))
-                return
-            }
-            var rollout = try client.call(.k3sRollout, as: K3sRolloutResponse.self)
-            if follow && rollout.running { rollout = try RolloutProgress.follow(rollout, client: client) }
-            Output.print(RolloutProgress.table(rollout))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .k3sRead }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sRolloutResponse {
+        let rollout = try client.call(API.k3sRollout)
+        guard follow && rollout.running && (output.format == .text || output.format == .wide) else { return rollout }
+        return try RolloutProgress.follow(rollout, client: client)
     }
+
+    func render(_ rollout: K3sRolloutResponse, wide: Bool) -> String { RolloutProgress.table(rollout) }
 }

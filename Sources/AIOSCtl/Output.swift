@@ -60,13 +60,30 @@ enum Output {
         }
     }
 
-    /// Reports `error` and returns the exit code to leave with. With `--json` the daemon's error body goes to stdout too.
-    static func fail(_ error: ClientError, json: Bool) -> ExitCode {
-        if json, let body = error.body { printJSON(body) }
+    /// Reports `error` on stderr and returns the exit code to leave with. When a document was asked for (`--json`,
+    /// `-o json|yaml`), stdout gets the error as one too: aiosd's error body, or the same shape for errors met
+    /// before aiosd answered (`unreachable`, `busy`, `permission_denied`, `failed`).
+    static func fail(_ error: ClientError, format: OutputFormat) -> ExitCode {
+        if format.structured {
+            var own = APIError(code: .internalError, message: error.message, hint: error.hint)
+            own.code = error.apiError?.code ?? Self.code(of: error.kind)
+            let body = error.body.flatMap { try? APICoding.decoder().decode(APIErrorResponse.self, from: Data($0)) } ?? APIErrorResponse(error: own)
+            if let document = StructuredOutput.document(body, format: format) { print(document) }
+        }
         var text = "aiosctl: \(error.message)\n"
         if let hint = error.hint { text += "hint: \(hint)\n" }
         printError(text)
         return ExitCode(ExitStatus.code(for: error.kind))
+    }
+
+    /// The error code of a failure aiosctl met itself.
+    static func code(of kind: ClientError.Kind) -> String {
+        switch kind {
+        case .unreachable: "unreachable"
+        case .busy: APIErrorCode.busy.rawValue
+        case .permissionDenied: APIErrorCode.permissionDenied.rawValue
+        case .failed: "failed"
+        }
     }
 
     static func timestamp(_ date: Date) -> String {

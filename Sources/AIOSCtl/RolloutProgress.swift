@@ -6,26 +6,20 @@ import Glibc
 /// A rollout across the cluster's servers as aiosctl shows it: followed until it ends (one line per server
 /// whenever its state changes), or as a table.
 enum RolloutProgress {
-    /// Records the change with `endpoint` (`allServers` set in `body`), then follows the rollout to its end.
-    static func request(_ endpoint: Endpoint, body: [UInt8], global: GlobalOptions) throws {
-        do throws(ClientError) {
-            let client = global.client(defaultTimeout: 60)
-            if global.json {
-                let recorded = try client.call(endpoint, body: body)
-                Output.printJSON(recorded)
-                return
-            }
-            let recorded = try client.call(endpoint, as: K3sRolloutResponse.self, body: body)
-            Output.print("rollout \(recorded.generation) recorded in \(recorded.object): \(recorded.change) on \(recorded.servers.map(\.name).joined(separator: ", "))")
-            let finished = try follow(recorded, client: client)
+    /// Records the change with `method` (`allServers` set in `request`), then follows the rollout to its end
+    /// (with `-o json|yaml`: the rollout as recorded, not followed).
+    static func request<Request>(_ method: APIMethod<Request, K3sRolloutResponse>, _ request: Request, client: ControlClient,
+                                 output: CommandOutput) throws(ClientError) -> K3sRolloutResponse {
+        let recorded = try client.call(method, request)
+        if output.format == .json || output.format == .yaml { return recorded }
+        Output.print("rollout \(recorded.generation) recorded in \(recorded.object): \(recorded.change) on \(recorded.servers.map(\.name).joined(separator: ", "))")
+        let finished = try follow(recorded, client: client)
+        guard finished.state == "succeeded" else {
             Output.print(table(finished))
-            guard finished.state == "succeeded" else {
-                throw ClientError(kind: .failed, message: "the rollout \(finished.state == "running" ? "is still running" : "failed"); the servers after the failed one were not changed",
-                                  hint: "see each server's job: aiosctl jobs (on that server); the rollout: aiosctl k3s rollout")
-            }
-        } catch {
-            throw Output.fail(error, json: global.json)
+            throw ClientError(kind: .failed, message: "the rollout \(finished.state == "running" ? "is still running" : "failed"); the servers after the failed one were not changed",
+                              hint: "see each server's job: aiosctl jobs (on that server); the rollout: aiosctl k3s rollout")
         }
+        return finished
     }
 
     /// Polls the rollout every second and prints each server's changes of state, until it is no longer running.
@@ -43,7 +37,7 @@ enum RolloutProgress {
             guard current.running else { return current }
             usleep(1_000_000)
             // A server answering through its own K3s may be restarting: a failed read is tried again.
-            if let next = try? client.call(.k3sRollout, as: K3sRolloutResponse.self) { current = next }
+            if let next = try? client.call(API.k3sRollout) { current = next }
         }
     }
 
@@ -70,5 +64,38 @@ enum RolloutProgress {
         }
         lines.append(Output.table(rows))
         return lines.joined(separator: "\n")
+    }
+}
+
+/// What a K3s change answers: this host's job, or with `--all-servers` the rollout across the servers.
+enum K3sChangeOutcome: Encodable {
+    case host(K3sChangeResponse)
+    case rollout(K3sRolloutResponse)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .host(let response): try response.encode(to: encoder)
+        case .rollout(let rollout): try rollout.encode(to: encoder)
+        }
+    }
+
+    func render(done: String) -> String {
+        switch self {
+        case .host(let response): Output.summary(response, done: done)
+        case .rollout(let rollout): RolloutProgress.table(rollout)
+        }
+    }
+}
+
+/// One of two documents, encoded as itself.
+enum OneOf<First: Encodable, Second: Encodable>: Encodable {
+    case first(First)
+    case second(Second)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .first(let value): try value.encode(to: encoder)
+        case .second(let value): try value.encode(to: encoder)
+        }
     }
 }

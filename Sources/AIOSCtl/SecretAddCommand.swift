@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl secret add NAME --vault V --object OBJ ...`: writes /etc/aios/secrets.d/NAME.yaml through aiosd.
-struct SecretAddCommand: ParsableCommand {
+struct SecretAddCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Sync a Key Vault secret (or certificate) to a Kubernetes Secret.",
@@ -29,7 +29,8 @@ struct SecretAddCommand: ParsableCommand {
     @Argument(help: "The definition's name (also the Secret's name unless --secret-name).")
     var name: String
 
-    @Option(name: .long, help: ArgumentHelp("The Key Vault's name (e.g. contoso-kv).", valueName: "vault"))
+    @Option(name: .long, help: ArgumentHelp("The Key Vault's name (e.g. contoso-kv).", valueName: "vault"),
+            completion: .custom(Completion.vaults))
     var vault: String
 
     @Option(name: .long, help: ArgumentHelp("The secret's (or certificate's) name in the vault.", valueName: "object"))
@@ -47,16 +48,20 @@ struct SecretAddCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Pin this version (32 hex characters) instead of following the latest.", valueName: "version"))
     var version: String?
 
-    @Option(name: .long, help: ArgumentHelp("How the value is decoded: utf-8 (as is), hex or base64.", valueName: "encoding"))
+    @Option(name: .long, help: ArgumentHelp("How the value is decoded: utf-8 (as is), hex or base64.", valueName: "encoding"),
+            completion: .list(["utf-8", "hex", "base64"]))
     var encoding: String?
 
-    @Option(name: .long, help: ArgumentHelp("opaque (default) or tls (kubernetes.io/tls from a certificate).", valueName: "type"))
+    @Option(name: .long, help: ArgumentHelp("opaque (default) or tls (kubernetes.io/tls from a certificate).", valueName: "type"),
+            completion: .list(["opaque", "tls"]))
     var type: String?
 
-    @Option(name: .long, help: ArgumentHelp("secret (default) or cert (the leaf certificate only, PEM).", valueName: "object-type"))
+    @Option(name: .long, help: ArgumentHelp("secret (default) or cert (the leaf certificate only, PEM).", valueName: "object-type"),
+            completion: .list(["secret", "cert"]))
     var objectType: String?
 
-    @Option(name: .long, help: ArgumentHelp("pem (default) or pfx (the PKCS#12 itself, base64 unless --encoding base64).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("pem (default) or pfx (the PKCS#12 itself, base64 unless --encoding base64).", valueName: "format"),
+            completion: .list(["pem", "pfx"]))
     var format: String?
 
     @Option(name: .long, help: ArgumentHelp("Read the vault as this client id instead of identity.clientId (see above for who may).", valueName: "guid"))
@@ -80,7 +85,7 @@ struct SecretAddCommand: ParsableCommand {
         if let format, !["pem", "pfx"].contains(format) { throw ValidationError("--format must be pem or pfx") }
     }
 
-    func run() throws {
+    func run(client: ControlClient, output: CommandOutput) throws -> SecretAddResponse {
         let tls = type?.lowercased() == "tls"
         let spec = SecretDefinitionInfo.ObjectSpec(objectName: object, objectType: objectType, objectVersion: version,
                                                    objectEncoding: encoding, objectFormat: format)
@@ -88,18 +93,12 @@ struct SecretAddCommand: ParsableCommand {
         let definition = SecretDefinitionInfo(
             name: name, keyvaultName: vault, tenantId: tenantId, clientID: clientId, serviceAccountName: serviceAccount, objects: [spec],
             secretObject: .init(namespace: namespace, name: secretName, type: tls ? "kubernetes.io/tls" : "Opaque", data: [mapping]))
-        let body = Array(try APICoding.encoder().encode(SecretAddRequest(definition: definition, replace: replace)))
-        do {
-            if global.json {
-                Output.printJSON(try global.client.call(.secretAdd, body: body))
-                return
-            }
-            let response = try global.client.call(.secretAdd, as: SecretAddResponse.self, body: body)
-            let target = "\(response.definition.secretObject.namespace ?? "?")/\(response.definition.secretObject.name ?? name)"
-            Output.print("\(response.replaced ? "Replaced" : "Added") \(name): \(vault)/\(object) -> Secret \(target) (\(response.file))\n"
-                         + "sync now with: aiosctl sync --wait")
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+        return try client.call(API.secretAdd, SecretAddRequest(definition: definition, replace: replace))
+    }
+
+    func render(_ response: SecretAddResponse, wide: Bool) -> String {
+        let target = "\(response.definition.secretObject.namespace ?? "?")/\(response.definition.secretObject.name ?? name)"
+        return "\(response.replaced ? "Replaced" : "Added") \(name): \(vault)/\(object) -> Secret \(target) (\(response.file))\n"
+            + "sync now with: aiosctl sync --wait"
     }
 }

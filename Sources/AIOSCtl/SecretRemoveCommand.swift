@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl secret remove NAME [--delete-target]`.
-struct SecretRemoveCommand: ParsableCommand {
+struct SecretRemoveCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove",
         abstract: "Stop syncing a secret (and with --delete-target, delete its Kubernetes Secret).",
@@ -12,7 +12,7 @@ struct SecretRemoveCommand: ParsableCommand {
             is given; aiosd only ever deletes a Secret it created for this definition.
             """)
 
-    @Argument(help: "The definition's name (see: aiosctl secret list).")
+    @Argument(help: "The definition's name (see: aiosctl secret list).", completion: .custom(Completion.definitionNames))
     var name: String
 
     @Flag(name: .long, help: "Also delete the Kubernetes Secret aiosd created for it.")
@@ -20,23 +20,17 @@ struct SecretRemoveCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(SecretRemoveRequest(deleteTarget: deleteTarget)))
-        do {
-            if global.json {
-                Output.printJSON(try global.client.call(.secretRemove, parameters: ["name": name], body: body))
-                return
-            }
-            let response = try global.client.call(.secretRemove, parameters: ["name": name], as: SecretRemoveResponse.self, body: body)
-            var text = "Removed \(name) (\(response.file))"
-            if response.targetDeleted {
-                text += "; Secret \(response.target) deleted"
-            } else if !response.target.isEmpty {
-                text += deleteTarget ? "; Secret \(response.target) did not exist" : "; Secret \(response.target) kept (no longer synced)"
-            }
-            Output.print(text)
-        } catch {
-            throw Output.fail(error, json: global.json)
+    func run(client: ControlClient, output: CommandOutput) throws -> SecretRemoveResponse {
+        try client.call(API.secretRemove, SecretRemoveRequest(deleteTarget: deleteTarget), parameters: ["name": name])
+    }
+
+    func render(_ response: SecretRemoveResponse, wide: Bool) -> String {
+        var text = "Removed \(name) (\(response.file))"
+        if response.targetDeleted {
+            text += "; Secret \(response.target) deleted"
+        } else if !response.target.isEmpty {
+            text += deleteTarget ? "; Secret \(response.target) did not exist" : "; Secret \(response.target) kept (no longer synced)"
         }
+        return text
     }
 }

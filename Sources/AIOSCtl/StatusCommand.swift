@@ -4,32 +4,25 @@ import ArgumentParser
 import FoundationEssentials
 
 /// `aiosctl status`: what aiosd is doing.
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the daemon's health: secret sync (failing, expiring, last and next cycle), the cluster watch, host jobs, configuration, socket and services.",
+        abstract: "Show the daemon's health: secret sync (failing, expiring, last and next cycle), the cluster watch, host jobs, K3s and its issuer, the identity, configuration, socket and services.",
         discussion: """
             With --json every part is a field: sync.secrets, sync.failing, sync.expiringSoon, sync.expired, \
             sync.lastCycle (startedAt, finishedAt, durationSeconds, reason, outcome, results), sync.nextCycleAt, \
             sync.failedCyclesInARow and sync.failedCycles (every cycle counts, whatever started it), \
-            clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished), cluster (node, nodeRole, \
-            syncRole: leader, follower (leader: NAME), not a candidate (...) or single node (...); leader).
+            clusterWatch (watching, selected, note), hostJobs (running, queued, lastFinished), k3s (present, ready, note, \
+            configuredIssuer, runningIssuer, servedIssuer: the issuer in force, restartPending), workloadIdentity (method, \
+            clientId, tenantId, serviceAccount, enabled, issuer), cluster (node, nodeRole, syncRole: leader, follower \
+            (leader: NAME), not a candidate (...) or single node (...); leader). -o yaml prints the same document as YAML.
             """)
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client
-        do {
-            if global.json {
-                Output.printJSON(try client.call(.status))
-                return
-            }
-            Output.print(Self.summary(try client.call(.status, as: StatusResponse.self)))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
-    }
+    func run(client: ControlClient, output: CommandOutput) throws -> StatusResponse { try client.call(API.status) }
+
+    func render(_ status: StatusResponse, wide: Bool) -> String { Self.summary(status) }
 
     static func summary(_ status: StatusResponse) -> String {
         var lines = ["aiosd \(status.version), pid \(status.pid), up \(DurationText.format(seconds: status.uptimeSeconds))"]
@@ -84,7 +77,37 @@ struct StatusCommand: ParsableCommand {
             }
             lines.append("jobs:     \(text)")
         }
+        if let k3s = status.k3s { lines += Self.k3s(k3s) }
+        if let identity = status.workloadIdentity { lines.append("identity: \(Self.identity(identity))") }
         return lines
+    }
+
+    /// K3s: there and ready, and the issuer in force (configured, running and served, when they differ).
+    static func k3s(_ k3s: K3sHealth) -> [String] {
+        guard k3s.present else { return ["k3s:      not present: \(k3s.note ?? "no admin kubeconfig")"] }
+        var lines = ["k3s:      \(k3s.ready == true ? "ready" : "NOT READY")\(k3s.ready == true ? "" : k3s.note.map { ": \($0)" } ?? "")"]
+        let issuers = [k3s.configuredIssuer, k3s.runningIssuer, k3s.servedIssuer]
+        if let served = k3s.servedIssuer, Set(issuers.compactMap { $0 }).count == 1 {
+            lines.append("          issuer \(served) (configured, running and served)")
+        } else {
+            lines.append("          issuer configured \(k3s.configuredIssuer ?? "?"), running \(k3s.runningIssuer ?? "unknown"), served \(k3s.servedIssuer ?? "unknown")")
+            if k3s.ready == true, let note = k3s.note { lines.append("          \(note)") }
+        }
+        if k3s.restartPending { lines.append("          the configuration is not applied yet: K3s has not been restarted since it changed (aiosctl k3s restart)") }
+        return lines
+    }
+
+    static func identity(_ identity: IdentityHealth) -> String {
+        var parts = [identity.method.rawValue]
+        if let client = identity.clientId { parts.append("client \(client)") }
+        if let tenant = identity.tenantId { parts.append("tenant \(tenant)") }
+        if let account = identity.serviceAccount { parts.append("service account \(account)") }
+        var text = parts.joined(separator: ", ")
+        if let enabled = identity.enabled {
+            text += enabled ? "; enabled, issuer \(identity.issuer ?? "?")"
+                : "; NOT ENABLED: K3s does not serve a configured issuer of its own (aiosctl doctor)"
+        }
+        return text
     }
 }
 

@@ -5,7 +5,7 @@ import FoundationEssentials
 import Glibc
 
 /// `aiosctl sync [--wait] [--force]`: sync now instead of at the next scheduled time.
-struct SyncCommand: ParsableCommand {
+struct SyncCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Sync every secret now.",
@@ -26,39 +26,33 @@ struct SyncCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(SyncRequest(wait: wait, force: force)))
-        let client = global.client(defaultTimeout: 900)
-        do {
-            guard wait else {
-                if global.json {
-                    Output.printJSON(try client.call(.sync, body: body))
-                } else {
-                    _ = try client.call(.sync, body: body)
-                    Output.print("Sync started; see: aiosctl secret list")
-                }
-                return
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> SyncResponse {
+        let request = SyncRequest(wait: wait, force: force)
+        guard wait else { return try client.call(API.sync, request) }
+        var final: SyncResponse?
+        let json = output.format == .json
+        try client.stream(API.sync, request, events: SyncEvent.self) { event, line in
+            if json {
+                Output.printJSON(line)
+            } else if output.format != .yaml {
+                Self.show(event)
             }
-            var final: SyncResponse?
-            let decoder = APICoding.decoder()
-            try client.stream(.sync, body: body) { line in
-                guard let event = try? decoder.decode(SyncEvent.self, from: Data(line)) else { return }
-                if global.json {
-                    Output.printJSON(line)
-                } else {
-                    Self.show(event)
-                }
-                if event.event == .finished { final = event.response }
-            }
-            guard let final else {
-                throw ClientError(kind: .failed, message: "aiosd's progress stream ended before the sync finished; see: aiosctl secret list")
-            }
-            if !global.json { Output.print(Self.summary(final)) }
-            if final.failed { throw ExitCode(ExitStatus.failed) }
-        } catch let error as ClientError {
-            throw Output.fail(error, json: global.json)
+            if event.event == .finished { final = event.response }
         }
+        guard let final else {
+            throw ClientError(kind: .failed, message: "aiosd's progress stream ended before the sync finished; see: aiosctl secret list")
+        }
+        output.streamed = json
+        return final
     }
+
+    func render(_ response: SyncResponse, wide: Bool) -> String {
+        response.finished ? Self.summary(response) : "Sync started; see: aiosctl secret list"
+    }
+
+    func failed(_ response: SyncResponse) -> Bool { response.finished && response.failed }
 
     static func show(_ event: SyncEvent) {
         switch event.event {
@@ -66,7 +60,8 @@ struct SyncCommand: ParsableCommand {
         case .started: Output.print("syncing \(event.total ?? 0) secret(s)")
         case .secret:
             guard let result = event.result else { return }
-            var line = "  \(result.result + String(repeating: " ", count: max(0, 9 - result.result.count))) \(result.name) (\(DurationText.format(seconds: result.seconds))"
+            let kind = result.result.rawValue
+            var line = "  \(kind + String(repeating: " ", count: max(0, 9 - kind.count))) \(result.name) (\(DurationText.format(seconds: result.seconds))"
             line += result.fetched > 0 ? ", \(result.fetched) fetched)" : ")"
             if let issue = result.issue {
                 line += ": \(issue.code): \(issue.message)"
@@ -81,9 +76,9 @@ struct SyncCommand: ParsableCommand {
         if let standDown = response.standDown {
             return "not synced here: this node is \(standDown); the leader syncs (aiosctl cluster status)"
         }
-        let count = { (result: String) in response.results.filter { $0.result == result }.count }
-        var text = "sync \(response.failed ? "finished with failures" : "done"): \(count("applied")) applied, \(count("unchanged")) unchanged"
-        for result in ["retained", "deleted", "failed"] where count(result) > 0 { text += ", \(count(result)) \(result)" }
+        let count = { (result: SyncResultKind) in response.results.filter { $0.result == result }.count }
+        var text = "sync \(response.failed ? "finished with failures" : "done"): \(count(.applied)) applied, \(count(.unchanged)) unchanged"
+        for result in [SyncResultKind.retained, .deleted, .failed] where count(result) > 0 { text += ", \(count(result)) \(result.rawValue)" }
         text += "; \(response.vaultRequests) Key Vault request(s), \(response.kubernetesRequests) API server request(s)"
         for invalid in response.invalid { text += "\ninvalid definition: \(invalid.error)" }
         return text

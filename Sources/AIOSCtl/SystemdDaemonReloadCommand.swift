@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl systemd daemon-reload`: systemd's `Reload()`, as `systemctl daemon-reload`.
-struct SystemdDaemonReloadCommand: ParsableCommand {
+struct SystemdDaemonReloadCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon-reload",
         abstract: "Make systemd re-read its unit files (systemctl daemon-reload), through aiosd.",
@@ -11,12 +11,11 @@ struct SystemdDaemonReloadCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        do {
-            guard let response = try JobProgress.run(.systemdDaemonReload, as: HostOperationResponse.self, global: global, defaultTimeout: 120) else { return }
-            Output.print(Output.summary(response, verb: "reloaded"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .systemdReload }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> HostOperationResponse {
+        try JobProgress.run(API.systemdDaemonReload, NoRequest(), client: client, output: output)
     }
+
+    func render(_ response: HostOperationResponse, wide: Bool) -> String { Output.summary(response, verb: "reloaded") }
 }

@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity disable`: removes the agent's issuer entries, restarts and verifies K3s.
-struct WorkloadIdentityDisableCommand: ParsableCommand {
+struct WorkloadIdentityDisableCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "disable",
         abstract: "Remove the agent's issuer and token-expiration entries from K3s' configuration, restart and verify.",
@@ -17,15 +17,13 @@ struct WorkloadIdentityDisableCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityDisableRequest(force: force ? true : nil, allServers: allServers ? true : nil)))
-        if allServers { return try RolloutProgress.request(.workloadIdentityDisable, body: body, global: global) }
-        do {
-            guard let response = try JobProgress.run(.workloadIdentityDisable, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "Workload identity disabled"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeOutcome {
+        let request = WorkloadIdentityDisableRequest(force: force ? true : nil, allServers: allServers ? true : nil)
+        if allServers { return .rollout(try RolloutProgress.request(API.workloadIdentityDisableAllServers, request, client: client, output: output)) }
+        return .host(try JobProgress.run(API.workloadIdentityDisable, request, client: client, output: output))
     }
+
+    func render(_ outcome: K3sChangeOutcome, wide: Bool) -> String { outcome.render(done: "Workload identity disabled") }
 }

@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity enable --issuer URL`: one safe, verified, reversible change to K3s.
-struct WorkloadIdentityEnableCommand: ParsableCommand {
+struct WorkloadIdentityEnableCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "enable",
         abstract: "Make K3s' API server sign service-account tokens with ISSUER (keeping the previous issuer valid).",
@@ -35,16 +35,14 @@ struct WorkloadIdentityEnableCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration, force: force ? true : nil,
-                                                                                      allServers: allServers ? true : nil)))
-        if allServers { return try RolloutProgress.request(.workloadIdentityEnable, body: body, global: global) }
-        do {
-            guard let response = try JobProgress.run(.workloadIdentityEnable, body: body, as: K3sChangeResponse.self, global: global,
-                                                     defaultTimeout: 900) else { return }
-            Output.print(Output.summary(response, done: "Workload identity enabled"))
-        } catch {
-            throw Output.fail(error, json: global.json)
-        }
+    static var timeout: DefaultTimeout { .long }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> K3sChangeOutcome {
+        let request = WorkloadIdentityEnableRequest(issuer: issuer, maxTokenExpiration: maxTokenExpiration, force: force ? true : nil,
+                                                    allServers: allServers ? true : nil)
+        if allServers { return .rollout(try RolloutProgress.request(API.workloadIdentityEnableAllServers, request, client: client, output: output)) }
+        return .host(try JobProgress.run(API.workloadIdentityEnable, request, client: client, output: output))
     }
+
+    func render(_ outcome: K3sChangeOutcome, wide: Bool) -> String { outcome.render(done: "Workload identity enabled") }
 }

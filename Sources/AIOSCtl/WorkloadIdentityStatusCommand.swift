@@ -3,7 +3,7 @@ import AIOSClient
 import ArgumentParser
 
 /// `aiosctl workload-identity status`: configured vs served issuer and the `az` command to federate.
-struct WorkloadIdentityStatusCommand: ParsableCommand {
+struct WorkloadIdentityStatusCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the issuer K3s is configured with, the one its API server runs with and serves, and the az command that federates the agent's identity.")
@@ -13,20 +13,16 @@ struct WorkloadIdentityStatusCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
-        let client = global.client(defaultTimeout: 30)
-        do {
-            if global.json {
-                Output.printJSON(try client.call(allServers ? .k3sRollout : .workloadIdentityStatus))
-                return
-            }
-            if allServers {
-                Output.print(RolloutProgress.table(try client.call(.k3sRollout, as: K3sRolloutResponse.self)))
-                return
-            }
-            Output.print(Self.summary(try client.call(.workloadIdentityStatus, as: WorkloadIdentityStatusResponse.self)))
-        } catch {
-            throw Output.fail(error, json: global.json)
+    static var timeout: DefaultTimeout { .k3sRead }
+
+    func run(client: ControlClient, output: CommandOutput) throws -> OneOf<WorkloadIdentityStatusResponse, K3sRolloutResponse> {
+        allServers ? .second(try client.call(API.k3sRollout)) : .first(try client.call(API.workloadIdentityStatus))
+    }
+
+    func render(_ result: OneOf<WorkloadIdentityStatusResponse, K3sRolloutResponse>, wide: Bool) -> String {
+        switch result {
+        case .first(let status): Self.summary(status)
+        case .second(let rollout): RolloutProgress.table(rollout)
         }
     }
 

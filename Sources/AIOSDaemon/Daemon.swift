@@ -105,7 +105,7 @@ public struct Daemon {
                          sync: SecretSyncRunner, tasks: TaskSupervisor, io: BlockingPool) -> [any APIHandler] {
         [
             VersionHandler(),
-            StatusHandler(state: state, sync: sync, jobs: operations.store),
+            StatusHandler(state: state, sync: sync, jobs: operations.store, k3s: { operations.k3s() }, io: io),
             MetricsHandler(sync: sync),
             DoctorHandler(state: state, sync: sync, operations: operations, io: io),
             ConfigReloadHandler(state: state, manager: manager, io: io),

@@ -50,9 +50,9 @@ import Testing
 
     @Test func hostOperationsWaitLongerByDefault() throws {
         let restart = try parse(K3sRestartCommand.self, ["k3s", "restart"])
-        #expect(restart.global.client(defaultTimeout: 330).timeout == .seconds(330))
+        #expect(restart.global.client(K3sRestartCommand.timeout).timeout == .seconds(330))
         let explicit = try parse(K3sRestartCommand.self, ["k3s", "restart", "--timeout", "20"])
-        #expect(explicit.global.client(defaultTimeout: 330).timeout == .seconds(20))
+        #expect(explicit.global.client(K3sRestartCommand.timeout).timeout == .seconds(20))
         let reload = try parse(SystemdDaemonReloadCommand.self, ["systemd", "daemon-reload", "--json"])
         #expect(reload.global.json)
     }
@@ -111,7 +111,7 @@ import Testing
     @Test func healthLinesCountDownAndNameTheParts() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let last = SyncCycleSummary(startedAt: now.addingTimeInterval(-50), finishedAt: now.addingTimeInterval(-48),
-                                    durationSeconds: 2.2, reason: "schedule", outcome: "failed", results: ["applied": 1, "failed": 1])
+                                    durationSeconds: 2.2, reason: "schedule", outcome: .failed, results: ["applied": 1, "failed": 1])
         var status = StatusResponse(version: "1", pid: 1, startedAt: now, uptimeSeconds: 1, configPath: "/etc/aios/aiosd.yaml",
                                     configLoadedAt: now, lastReload: nil, socketPath: "/run/aiosd/aiosd.sock", socketActivated: true,
                                     underSystemd: true, watchdogSeconds: nil, services: [])

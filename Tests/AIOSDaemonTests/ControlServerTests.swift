@@ -10,7 +10,7 @@ import Testing
 @Suite struct ControlServerTests {
     @Test func statusDescribesTheDaemon() async throws {
         try await DaemonHarness.withDaemon { daemon in
-            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            let status = try daemon.client.call(API.status)
             #expect(status.version == AgentVersion.current)
             #expect(status.pid == getpid())
             #expect(status.socketPath == daemon.socketPath)
@@ -25,7 +25,7 @@ import Testing
 
     @Test func versionNamesTheLibraries() async throws {
         try await DaemonHarness.withDaemon { daemon in
-            let version = try daemon.client.call(.version, as: VersionResponse.self)
+            let version = try daemon.client.call(API.version)
             #expect(version.libraries["libcurl"]?.isEmpty == false)
             #expect(version.libraries["openssl"]?.hasPrefix("OpenSSL") == true)
         }
@@ -81,7 +81,7 @@ import Testing
 
     @Test func oversizedChunkedBody() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  maxBodyBytes: 1024\n") { daemon in
-            let before = try daemon.client.call(.status, as: StatusResponse.self)
+            let before = try daemon.client.call(API.status)
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             let chunk = String(repeating: "x", count: 800)
             try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -89,7 +89,7 @@ import Testing
             let response = socket.readAll(timeout: .seconds(5)).text
             #expect(response.hasPrefix("HTTP/1.1 413"))
             // Refused before it ran: no reload happened.
-            let after = try daemon.client.call(.status, as: StatusResponse.self)
+            let after = try daemon.client.call(API.status)
             #expect(after.lastReload == before.lastReload)
         }
     }
@@ -103,7 +103,7 @@ import Testing
             #expect(response.isEmpty || response.hasPrefix("HTTP/1.1 400"), "\(response)")
             #expect(closed)
             // The daemon keeps serving others.
-            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+            #expect(try daemon.client.call(API.status).pid == getpid())
         }
     }
 
@@ -116,7 +116,7 @@ import Testing
             try stalled.send("GET /v1/status HTTP/1.1\r\nHost: ai")  // and then nothing
             let impatient = ControlClient(socketPath: daemon.socketPath, timeout: .seconds(10))
             for _ in 0..<10 {
-                #expect(try impatient.call(.status, as: StatusResponse.self).pid == getpid())
+                #expect(try impatient.call(API.status).pid == getpid())
             }
             let other = try UnixSocket(connectingTo: daemon.socketPath)
             try other.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
@@ -157,14 +157,14 @@ import Testing
                 #expect(socket.readAll(timeout: .seconds(5)).closed)
             }
             held.removeAll()
-            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+            #expect(try daemon.client.call(API.status).pid == getpid())
         }
     }
 
     @Test func reloadAcceptsGoodAndRefusesBadConfig() async throws {
         try await DaemonHarness.withDaemon(config: "logLevel: info\n") { daemon in
             try daemon.directory.write("aiosd.yaml", "logLevel: debug\ncontrol:\n  socket: /run/elsewhere.sock\n")
-            let accepted = try daemon.client.call(.configReload, as: ConfigReloadResponse.self)
+            let accepted = try daemon.client.call(API.configReload)
             #expect(accepted.needsRestart == ["control.socket"])
 
             try daemon.directory.write("aiosd.yaml", "logLevel: shouting\n")
@@ -177,7 +177,7 @@ import Testing
                 #expect(error.message.contains("aiosd.yaml:1"))
                 #expect(error.message.contains("logLevel"))
             }
-            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            let status = try daemon.client.call(API.status)
             #expect(status.lastReload?.accepted == false)
             #expect(status.lastReload?.error?.contains("logLevel") == true)
             // Still serving on the original socket: the refused file changed nothing.
@@ -189,7 +189,7 @@ import Testing
         try await DaemonHarness.withDaemon { daemon in
             let (_, status) = try Self.startSecondDaemon(socketPath: daemon.socketPath)
             #expect(status.contains("another process is listening"))
-            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+            #expect(try daemon.client.call(API.status).pid == getpid())
         }
     }
 

@@ -39,7 +39,7 @@ import Testing
         let definitions = try TemporaryDirectory(prefix: "secrets.d")
         defer { definitions.remove() }
         try await DaemonHarness.withDaemon(config: SecretAPITests.config(definitions.path)) { daemon in
-            _ = try daemon.client.call(.secretAdd, as: SecretAddResponse.self, body: try SecretAPITests.add(SecretAPITests.plain))
+            _ = try daemon.client.call(API.secretAdd, SecretAPITests.request(SecretAPITests.plain))
             // "db.yaml\0" would reach unlink() as ".../db.yaml": the file of definition "db".
             do {
                 _ = try daemon.client.call(.secretRemove, parameters: ["name": "db.yaml\u{0}"], body: Array("{}".utf8))
@@ -56,7 +56,7 @@ import Testing
                 var definition = SecretAPITests.plain
                 definition.name = name
                 #expect(throws: ClientError.self) {
-                    _ = try daemon.client.call(.secretAdd, as: SecretAddResponse.self, body: try SecretAPITests.add(definition))
+                    _ = try daemon.client.call(API.secretAdd, SecretAPITests.request(definition))
                 }
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: definitions.path) == ["db.yaml"])
@@ -120,7 +120,7 @@ struct ConnectionFloodTests {
             let admitted = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(admitted == 16, "nobody holds its share (64 / 4); the other 84 are refused")
             // Root is served.
-            #expect(try daemon.client.call(.status, as: StatusResponse.self).pid == getpid())
+            #expect(try daemon.client.call(API.status).pid == getpid())
             // Another unprivileged uid is served.
             let other = try daemon.aiosctl(as: "daemon", group: "nogroup", ["status", "--json"])
             #expect(other.status == 0, "\(other.stderr)")

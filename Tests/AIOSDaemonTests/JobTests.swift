@@ -46,9 +46,10 @@ import Testing
     @Test func failingJobStreamsEventsAndIsRecorded() async throws {
         try await DaemonHarness.withDaemon { daemon in
             var events: [JobEvent.Kind] = []
-            let body = Array(try APICoding.encoder().encode(WorkloadIdentityEnableRequest(issuer: "http://not-https.example/")))
             do {
-                _ = try daemon.client.runJob(.workloadIdentityEnable, body: body) { event, _ in events.append(event.event) }
+                _ = try daemon.client.runJob(API.workloadIdentityEnable, WorkloadIdentityEnableRequest(issuer: "http://not-https.example/")) { event, _ in
+                    events.append(event.event)
+                }
                 Issue.record("the job should have failed")
             } catch let error as ClientError {
                 #expect(error.kind == .failed)
@@ -58,12 +59,12 @@ import Testing
             #expect(events.contains(.started))
             #expect(events.last == .finished)
 
-            let jobs = try daemon.client.call(.jobs, as: [JobRecord].self)
+            let jobs = try daemon.client.call(API.jobs)
             let job = try #require(jobs.last)
             #expect(job.kind == "workload-identity-enable")
             #expect(job.state == .failed)
             #expect(job.error != nil)
-            let shown = try daemon.client.call(.job, parameters: ["id": job.id], as: JobRecord.self)
+            let shown = try daemon.client.call(API.job, parameters: ["id": job.id])
             #expect(shown == job)
             #expect(throws: ClientError.self) { try daemon.client.call(.job, parameters: ["id": "ffffffff"]) }
         }

@@ -21,7 +21,7 @@ import Testing
             let before = Self.value(first, #"aiosd_sync_cycles_total{outcome="ok"}"#) ?? 0
             // A cycle counts once. The registry is the process's: other tests' daemons add their cycles whenever
             // they run, so this test runs one of its own (as `aiosctl sync --wait` does) between its two readings.
-            _ = try daemon.client.call(.sync, as: SyncResponse.self, body: Array(try APICoding.encoder().encode(SyncRequest(wait: true))))
+            _ = try daemon.client.call(API.sync, SyncRequest(wait: true))
             let text = String(decoding: try daemon.client.call(.metrics), as: UTF8.self)
             #expect((Self.value(text, #"aiosd_sync_cycles_total{outcome="ok"}"#) ?? 0) >= before + 1)
             #expect(Self.value(text, "aiosd_sync_last_cycle_timestamp_seconds").map { abs($0 - Date().timeIntervalSince1970) < 60 } == true)
@@ -40,7 +40,7 @@ import Testing
             #expect(result.stdout == "404")
             result = try runProcess("/usr/bin/curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/metrics"])
             #expect(result.stdout == "405")
-            let status = try daemon.client.call(.status, as: StatusResponse.self)
+            let status = try daemon.client.call(API.status)
             #expect(status.services.first { $0.name == "metrics-listener" }?.state == .running)
         }
     }

@@ -12,7 +12,11 @@ import Testing
     }
 
     static func add(_ definition: SecretDefinitionInfo, replace: Bool = false) throws -> [UInt8] {
-        Array(try APICoding.encoder().encode(SecretAddRequest(definition: definition, replace: replace)))
+        Array(try APICoding.encoder().encode(request(definition, replace: replace)))
+    }
+
+    static func request(_ definition: SecretDefinitionInfo, replace: Bool = false) -> SecretAddRequest {
+        SecretAddRequest(definition: definition, replace: replace)
     }
 
     static let plain = SecretDefinitionInfo(
@@ -24,20 +28,20 @@ import Testing
         defer { definitions.remove() }
         // "pending" until a cycle runs: none in this test.
         try await DaemonHarness.withDaemon(config: Self.config(definitions.path), firstSync: .seconds(3600)) { daemon in
-            let added = try daemon.client.call(.secretAdd, as: SecretAddResponse.self, body: try Self.add(Self.plain))
+            let added = try daemon.client.call(API.secretAdd, Self.request(Self.plain))
             #expect(added.file == definitions.file("db.yaml"))
             #expect(!added.replaced)
             let text = try String(contentsOfFile: definitions.file("db.yaml"), encoding: .utf8)
             #expect(text.contains("keyvaultName: \"contoso-kv\""))
             #expect(text.contains("targetKey: \"password\""))
 
-            let list = try daemon.client.call(.secrets, as: SecretListResponse.self)
+            let list = try daemon.client.call(API.secrets)
             #expect(list.secrets.map(\.name) == ["db"])
             #expect(list.secrets[0].target == "apps/db")
             #expect(list.secrets[0].source == "file")
-            #expect(list.secrets[0].status.state == "pending")
+            #expect(list.secrets[0].status.state == .pending)
 
-            let show = try daemon.client.call(.secret, parameters: ["name": "db"], as: SecretShowResponse.self)
+            let show = try daemon.client.call(API.secret, parameters: ["name": "db"])
             #expect(show.definition.origin == definitions.file("db.yaml"))
             #expect(show.definition.objects.map(\.objectName) == ["db-password"])
             #expect(show.status.objects.map(\.objectName) == ["db-password"])
@@ -72,7 +76,7 @@ import Testing
             #expect {
                 _ = try daemon.client.call(.secretAdd, body: try Self.add(sameTarget))
             } throws: { ($0 as? ClientError)?.apiError?.message.contains("already the target of db") == true }
-            let replaced = try daemon.client.call(.secretAdd, as: SecretAddResponse.self, body: try Self.add(Self.plain, replace: true))
+            let replaced = try daemon.client.call(API.secretAdd, Self.request(Self.plain, replace: true))
             #expect(replaced.replaced)
             #expect(try FileManager.default.contentsOfDirectory(atPath: definitions.path).sorted() == ["db.yaml"])
         }
@@ -84,13 +88,12 @@ import Testing
         _ = try definitions.write("broken.yaml", "keyvaultName: contoso-kv\nobjects: nope\n")
         try await DaemonHarness.withDaemon(config: Self.config(definitions.path)) { daemon in
             _ = try daemon.client.call(.secretAdd, body: try Self.add(Self.plain))
-            let list = try daemon.client.call(.secrets, as: SecretListResponse.self)
+            let list = try daemon.client.call(API.secrets)
             #expect(list.invalid.map(\.name) == ["broken"])
             #expect(list.invalid[0].error.contains("broken.yaml:2"))
             #expect(list.invalid[0].error.contains("objects"))
 
-            let removed = try daemon.client.call(.secretRemove, parameters: ["name": "db"], as: SecretRemoveResponse.self,
-                                                 body: Array(#"{"deleteTarget":false}"#.utf8))
+            let removed = try daemon.client.call(API.secretRemove, SecretRemoveRequest(deleteTarget: false), parameters: ["name": "db"])
             #expect(removed.target == "apps/db")
             #expect(!removed.targetDeleted)
             #expect(!FileManager.default.fileExists(atPath: definitions.file("db.yaml")))
@@ -105,13 +108,13 @@ import Testing
         defer { definitions.remove() }
         try await DaemonHarness.withDaemon(config: Self.config(definitions.path)) { daemon in
             _ = try daemon.client.call(.secretAdd, body: try Self.add(Self.plain))
-            let response = try daemon.client.call(.sync, as: SyncResponse.self, body: Array(#"{"wait":true}"#.utf8))
+            let response = try daemon.client.call(API.sync, SyncRequest(wait: true))
             #expect(response.finished)
             #expect(response.failed)
             #expect(response.results.map(\.name) == ["db"])
             #expect(response.results.first?.issue?.code == "KubeconfigUnusable")
-            let show = try daemon.client.call(.secret, parameters: ["name": "db"], as: SecretShowResponse.self)
-            #expect(show.status.state == "failed")
+            let show = try daemon.client.call(API.secret, parameters: ["name": "db"])
+            #expect(show.status.state == .failed)
             #expect(show.status.issue?.code == "KubeconfigUnusable")
         }
     }

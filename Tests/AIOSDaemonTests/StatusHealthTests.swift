@@ -8,23 +8,23 @@ import Testing
 @Suite struct StatusHealthTests {
     @Test func statusReportsTheScheduledCycleAndTheNextOne() async throws {
         try await DaemonHarness.withDaemon(config: "sync:\n  interval: 1h\n  jitter: 0s\n") { daemon in
-            let before = try daemon.client.call(.status, as: StatusResponse.self)
+            let before = try daemon.client.call(API.status)
             let first = try #require(before.sync?.nextCycleAt, "the first cycle is scheduled at start")
             if before.sync?.lastCycle == nil { #expect(first < Date().addingTimeInterval(3), "2 s after the start: \(first)") }
             // The first scheduled cycle runs 2 s after the start; wait for it as a user would, by asking again.
             var status = before
             for _ in 0..<100 where status.sync?.lastCycle == nil {
                 usleep(100_000)
-                status = try daemon.client.call(.status, as: StatusResponse.self)
+                status = try daemon.client.call(API.status)
             }
             let sync = try #require(status.sync)
             let last = try #require(sync.lastCycle)
-            #expect(last.reason == "schedule" && last.outcome == "ok" && last.results.isEmpty)
+            #expect(last.reason == "schedule" && last.outcome == .ok && last.results.isEmpty)
             #expect(last.finishedAt >= last.startedAt && last.durationSeconds >= 0)
             #expect(sync.secrets == 0 && sync.failing == 0 && sync.expired == 0 && sync.expiringSoon == 0)
             for _ in 0..<50 where (status.sync?.nextCycleAt ?? .distantPast) < last.finishedAt {
                 usleep(100_000)  // the schedule sets the next time right after the cycle reports
-                status = try daemon.client.call(.status, as: StatusResponse.self)
+                status = try daemon.client.call(API.status)
             }
             let next = try #require(status.sync?.nextCycleAt)
             #expect(next.timeIntervalSince(last.finishedAt) > 3590 && next.timeIntervalSince(last.finishedAt) < 3610)
@@ -41,6 +41,14 @@ import Testing
             for key in ["secrets", "failing", "expiringSoon", "expired", "running"] { #expect(sync[key] != nil, "sync.\(key)") }
             #expect(object?["clusterWatch"] is [String: Any])
             #expect((object?["hostJobs"] as? [String: Any])?["running"] as? Int == 0)
+            // No K3s in the test's configuration: said as a field, with why.
+            let k3s = try #require(object?["k3s"] as? [String: Any])
+            #expect(k3s["present"] as? Bool == false)
+            #expect((k3s["note"] as? String)?.contains("no usable K3s admin kubeconfig") == true)
+            let identity = try #require(object?["workloadIdentity"] as? [String: Any])
+            #expect(identity["method"] as? String == "workloadIdentity")
+            #expect(identity["serviceAccount"] as? String == "azure-iot-operations/aio-ssc-sa")
+            #expect(identity["enabled"] as? Bool == false, "no issuer served")
         }
     }
 }

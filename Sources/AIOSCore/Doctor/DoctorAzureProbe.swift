@@ -16,16 +16,14 @@ public enum DoctorAzureProbe {
             facts.token = .failed(error)
             return
         }
-        // The agent's own identity, as a definition without overrides resolves it.
-        let probe = SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
-                                   objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
         do {
-            let identity = try SyncIdentity.resolve(probe, configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
             let token = try connections.vaultToken(for: identity, kubernetes: kubernetes)
             facts.token = .issued(objectId: JWTClaims.decodeUnverified(token.value)?.objectId)
         } catch {
             facts.token = .failed(error)
         }
+        azureIssuer(configuration: configuration, connections: connections, kubernetes: kubernetes, into: &facts)
         var seen: Set<String> = []
         for definition in definitions where seen.insert(definition.keyvaultName.lowercased()).inserted {
             do {
@@ -41,6 +39,41 @@ public enum DoctorAzureProbe {
             } catch {
                 facts.vaults.append(.init(vault: definition.keyvaultName, issue: SyncIssue(code: "InternalError", message: "\(error)")))
             }
+        }
+    }
+
+    /// The agent's own identity, as a definition without overrides resolves it.
+    static func agentProbe(_ configuration: AgentConfiguration) -> SyncDefinition {
+        SyncDefinition(name: "doctor", source: .file(path: configuration.sync.definitions), keyvaultName: "doctor",
+                       objects: [], target: TargetSecret(namespace: configuration.sync.defaultNamespace, name: "doctor"))
+    }
+
+    /// With a managed identity (the host's own), the Arc cluster's issuer as Azure reports it, so doctor can offer it
+    /// instead of asking the operator to copy it. The identity needs read access to the cluster resource (Reader).
+    static func azureIssuer(configuration: AgentConfiguration, connections: SyncConnections, kubernetes: KubernetesClient,
+                            into facts: inout DoctorFacts) {
+        guard configuration.identity.method == .managedIdentity, let cluster = facts.arcCluster else { return }
+        do {
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
+            let token = try connections.token(for: identity, resource: ArcCluster.armResource, kubernetes: kubernetes)
+            let response = try HTTPClient().send(HTTPRequest(method: .get, url: cluster.resourceURL,
+                                                             headers: [("Accept", "application/json"), ("Authorization", "Bearer \(token.value)")],
+                                                             timeout: .seconds(15), usesOutboundProxy: true, maximumResponseBytes: 1 << 20))
+            switch response.status {
+            case 200:
+                facts.azureIssuer = ArcCluster.issuerURL(Data(response.body))
+                if facts.azureIssuer == nil { facts.azureIssuerError = "the Arc cluster \(cluster.name) has no OIDC issuer (oidcIssuerProfile)" }
+            case 401, 403:
+                facts.azureIssuerError = "the managed identity may not read the Arc cluster \(cluster.name) (HTTP \(response.status); it needs Reader on it)"
+            default:
+                facts.azureIssuerError = "Azure Resource Manager answered HTTP \(response.status) for the Arc cluster \(cluster.name)"
+            }
+        } catch let error as SyncIssue {
+            facts.azureIssuerError = "\(error.code): \(error.message)"
+        } catch let error as HTTPClientError {
+            facts.azureIssuerError = error.message
+        } catch {
+            facts.azureIssuerError = "\(error)"
         }
     }
 

@@ -19,6 +19,12 @@ public enum DoctorClusterProbe {
         } catch {
             facts.servedIssuerError = error.description
         }
+        let kubernetes = KubernetesClient(kubeconfig: kubeconfig)
+        facts.secretStoreExtension = ClusterSyncSource.controllerPresence(kubernetes)
+        facts.secretStoreChecked = true
+        if let response = try? kubernetes.send(.get, ArcCluster.configMapPath), response.status == 200 {
+            facts.arcCluster = ArcCluster.fromConfigMap(Data(response.body))
+        }
         guard configuration.identity.method == .workloadIdentity else { return }
         let account = configuration.identity.serviceAccount
         do {

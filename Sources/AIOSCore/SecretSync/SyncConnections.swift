@@ -103,9 +103,14 @@ public final class SyncConnections: Sendable {
 
     /// A Key Vault token for `identity` (from its cache when still fresh), or why Entra ID refused.
     func vaultToken(for identity: SyncIdentity, kubernetes: KubernetesClient) throws(SyncIssue) -> AccessToken {
+        try token(for: identity, resource: "https://vault.azure.net", kubernetes: kubernetes)
+    }
+
+    /// A token for another Azure resource (doctor reads the Arc cluster's issuer from Azure Resource Manager).
+    func token(for identity: SyncIdentity, resource: String, kubernetes: KubernetesClient) throws(SyncIssue) -> AccessToken {
         let credential = try self.credential(for: identity, kubernetes: kubernetes)
         do {
-            return try credential.token(resource: "https://vault.azure.net", tenant: identity.tenantId)
+            return try credential.token(resource: resource, tenant: identity.tenantId)
         } catch {
             throw SyncIssue(code: error.code, message: error.message, hint: error.hint)
         }

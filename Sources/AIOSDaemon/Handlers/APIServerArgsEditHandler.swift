@@ -4,17 +4,12 @@ import Foundation
 
 /// `POST /v1/k3s/apiserver-args`: edit the agent's drop-in, restart K3s, verify it is ready and serves the
 /// issuer the new configuration names; roll back otherwise.
-struct APIServerArgsEditHandler: APIHandler {
-    let endpoint = Endpoint.apiServerArgsEdit
+struct APIServerArgsEditHandler: APIMethodHandler {
+    let method = API.apiServerArgsEdit
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let body: APIServerArgsEditRequest
-        do {
-            body = try APICoding.decoder().decode(APIServerArgsEditRequest.self, from: Data(request.body))
-        } catch {
-            throw APIError(code: .badRequest, message: "expected {\"set\": [\"name=value\"], \"unset\": [\"name\"]}: \(error)")
-        }
+        let body = try self.body(of: request, expected: "{\"set\": [\"name=value\"], \"unset\": [\"name\"]}")
         guard !body.set.isEmpty || !body.unset.isEmpty else {
             throw APIError(code: .badRequest, message: "nothing to set or unset")
         }
@@ -33,7 +28,7 @@ struct APIServerArgsEditHandler: APIHandler {
             return try await K3sRollouts(operations: operations).reply(recording: change)
         }
         let logger = operations.logger
-        return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> K3sChangeResponse in
+        return try await operations.job("apiserver-arg-edit", request: request, touchesK3s: true) { (context) throws(APIError) -> Response in
             let response = try operations.k3sChange(context) { (workflow, observer) throws(K3sChangeError) in
                 try workflow.editAPIServerArguments(set: body.set.map(APIServerArgument.init(parsing:)), unset: body.unset,
                                                     force: body.force ?? false, observer: observer)

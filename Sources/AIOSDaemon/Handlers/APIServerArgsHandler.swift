@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/k3s/apiserver-args`.
-struct APIServerArgsHandler: APIHandler {
-    let endpoint = Endpoint.apiServerArgs
+struct APIServerArgsHandler: APIMethodHandler {
+    let method = API.apiServerArgs
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -23,6 +23,6 @@ struct APIServerArgsHandler: APIHandler {
                 throw APIError(code: .configInvalid, message: "cannot read the agent's drop-in: \(error)")
             }
         }
-        return .json(response)
+        return reply(response)
     }
 }

@@ -1,8 +1,8 @@
 import AIOSAPI
 
 /// `GET /v1/cluster`: every node's aiosd (its heartbeat Lease) and the sync leader, as the API server shows them.
-struct ClusterHandler: APIHandler {
-    let endpoint = Endpoint.cluster
+struct ClusterHandler: APIMethodHandler {
+    let method = API.cluster
     let runner: SecretSyncRunner
     /// Lease reads block (libcurl).
     let io: BlockingPool
@@ -12,6 +12,6 @@ struct ClusterHandler: APIHandler {
             throw APIError(code: .unavailable, message: "this aiosd runs without cluster coordination")
         }
         let view = try await io.reply { election.clusterView() }
-        return .json(view)
+        return reply(view)
     }
 }

@@ -3,8 +3,8 @@ import AIOSCore
 import Foundation
 
 /// `POST /v1/config/reload`: the same as SIGHUP, but the caller learns the outcome.
-struct ConfigReloadHandler: APIHandler {
-    let endpoint = Endpoint.configReload
+struct ConfigReloadHandler: APIMethodHandler {
+    let method = API.configReload
     let state: DaemonState
     let manager: ConfigurationManager
     /// The configuration file is read there.
@@ -15,7 +15,7 @@ struct ConfigReloadHandler: APIHandler {
         let outcome = try await io.reply { Result { () throws(ConfigurationError) -> [String] in try manager.reload(trigger: .api) } }
         do {
             let needsRestart = try outcome.get()
-            return .json(ConfigReloadResponse(configPath: state.configPath, loadedAt: state.current.configLoadedAt,
+            return reply(ConfigReloadResponse(configPath: state.configPath, loadedAt: state.current.configLoadedAt,
                                               needsRestart: needsRestart))
         } catch {
             throw APIError(code: .configInvalid, message: "configuration refused, the previous one stays in force: \(error)",

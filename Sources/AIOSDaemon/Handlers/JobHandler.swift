@@ -1,8 +1,8 @@
 import AIOSAPI
 
 /// `GET /v1/jobs/{id}`: one job with its steps, outcome and, on failure, K3s' journal lines.
-struct JobHandler: APIHandler {
-    let endpoint = Endpoint.job
+struct JobHandler: APIMethodHandler {
+    let method = API.job
     let store: JobStore
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -10,6 +10,6 @@ struct JobHandler: APIHandler {
         guard let job = store.get(id) else {
             throw APIError(code: .notFound, message: "no job \(id)", hint: "list recent jobs with: aiosctl jobs")
         }
-        return .json(job)
+        return reply(job)
     }
 }

@@ -1,11 +1,11 @@
 import AIOSAPI
 
 /// `GET /v1/jobs`: recent host jobs, oldest first.
-struct JobsHandler: APIHandler {
-    let endpoint = Endpoint.jobs
+struct JobsHandler: APIMethodHandler {
+    let method = API.jobs
     let store: JobStore
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        .json(store.list())
+        reply(store.list())
     }
 }

@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/k3s/config`: the files, the unit's command line, and the effective configuration with provenance.
-struct K3sConfigHandler: APIHandler {
-    let endpoint = Endpoint.k3sConfig
+struct K3sConfigHandler: APIMethodHandler {
+    let method = API.k3sConfig
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -28,7 +28,7 @@ struct K3sConfigHandler: APIHandler {
                 throw APIError(code: .configInvalid, message: "K3s would not accept its configuration: \(error)")
             }
         }
-        return .json(response)
+        return reply(response)
     }
 
     static func settings(_ configuration: K3sEffectiveConfiguration) -> [K3sConfigResponse.Setting] {

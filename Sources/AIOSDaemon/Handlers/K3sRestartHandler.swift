@@ -2,14 +2,14 @@ import AIOSAPI
 import AIOSCore
 
 /// `POST /v1/k3s/restart`: `RestartUnit(k3s.service, replace)`, waiting for the job's JobRemoved.
-struct K3sRestartHandler: APIHandler {
-    let endpoint = Endpoint.k3sRestart
+struct K3sRestartHandler: APIMethodHandler {
+    let method = API.k3sRestart
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let logger = operations.logger
         let unit = K3sDefaults.unit
-        return try await operations.job("k3s-restart", request: request, touchesK3s: true) { (context) throws(APIError) -> HostOperationResponse in
+        return try await operations.job("k3s-restart", request: request, touchesK3s: true) { (context) throws(APIError) -> Response in
             let start = ContinuousClock.now
             context.stepStarted("restart \(unit)")
             let outcome = try K3sRestart.run(timeout: operations.configuration().k3s.readyTimeout, logger: logger)

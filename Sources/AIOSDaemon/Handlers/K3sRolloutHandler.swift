@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/k3s/rollout`: the cluster's last rollout of a K3s change across its servers, per server.
-struct K3sRolloutHandler: APIHandler {
-    let endpoint = Endpoint.k3sRollout
+struct K3sRolloutHandler: APIMethodHandler {
+    let method = API.k3sRollout
     let rollouts: K3sRollouts
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -13,7 +13,7 @@ struct K3sRolloutHandler: APIHandler {
             throw APIError(code: .notFound, message: "no rollout across servers was ever requested in this cluster",
                            hint: "aiosctl workload-identity enable --issuer URL --all-servers")
         }
-        return .json(current)
+        return reply(current)
     }
 }
 

@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/metrics`: Prometheus text exposition of the sync, request and job metrics.
-struct MetricsHandler: APIHandler {
-    let endpoint = Endpoint.metrics
+struct MetricsHandler: APIMethodHandler {
+    let method = API.metrics
     let sync: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {

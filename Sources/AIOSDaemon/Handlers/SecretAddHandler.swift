@@ -4,17 +4,12 @@ import Foundation
 
 /// `POST /v1/secrets`: validate a definition and write it to secrets.d atomically. Nothing is written if any
 /// part of it is wrong. The next sync (or `aiosctl sync`) picks it up.
-struct SecretAddHandler: APIHandler {
-    let endpoint = Endpoint.secretAdd
+struct SecretAddHandler: APIMethodHandler {
+    let method = API.secretAdd
     let runner: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let body: SecretAddRequest
-        do {
-            body = try APICoding.decoder().decode(SecretAddRequest.self, from: Data(request.body))
-        } catch {
-            throw APIError(code: .badRequest, message: "expected {\"definition\": {...}, \"replace\": false}: \(error)")
-        }
+        let body = try self.body(of: request, expected: "{\"definition\": {...}, \"replace\": false}")
         let directory = runner.directory
         let logger = runner.logger
         return try await runner.exclusive { () throws(APIError) -> APIReply in
@@ -52,7 +47,7 @@ struct SecretAddHandler: APIHandler {
                 "secret": "\(definition.name)", "vault": "\(definition.keyvaultName)", "target": "\(target)",
                 "file": "\(directory.file(for: definition.name))", "replaced": "\(existed)",
             ])
-            return .json(SecretAddResponse(file: directory.file(for: definition.name), replaced: existed, definition: SecretWire.info(definition)),
+            return reply(SecretAddResponse(file: directory.file(for: definition.name), replaced: existed, definition: SecretWire.info(definition)),
                          status: existed ? 200 : 201)
         }
     }

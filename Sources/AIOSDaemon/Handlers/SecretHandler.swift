@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/secrets/{name}`: one definition, its origin, and the status of each object.
-struct SecretHandler: APIHandler {
-    let endpoint = Endpoint.secret
+struct SecretHandler: APIMethodHandler {
+    let method = API.secret
     let runner: SecretSyncRunner
     /// The definition files and the first look at the cluster block.
     let io: BlockingPool
@@ -30,7 +30,7 @@ struct SecretHandler: APIHandler {
         } catch {
             identity = "none: \(error.message)"
         }
-        return .json(SecretShowResponse(definition: SecretWire.info(definition),
+        return reply(SecretShowResponse(definition: SecretWire.info(definition),
                                         status: SecretWire.status(runner.engine.status(name), definition: definition), identity: identity))
     }
 }

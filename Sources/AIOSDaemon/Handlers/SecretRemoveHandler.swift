@@ -4,18 +4,13 @@ import Foundation
 
 /// `POST /v1/secrets/{name}/remove`: remove the definition file; with `deleteTarget`, also the Kubernetes Secret
 /// (only if aiosd created it for this definition). Without it the Secret stays, no longer synced.
-struct SecretRemoveHandler: APIHandler {
-    let endpoint = Endpoint.secretRemove
+struct SecretRemoveHandler: APIMethodHandler {
+    let method = API.secretRemove
     let runner: SecretSyncRunner
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let name = request.parameters["name"] ?? ""
-        let body: SecretRemoveRequest
-        do {
-            body = request.body.isEmpty ? SecretRemoveRequest() : try APICoding.decoder().decode(SecretRemoveRequest.self, from: Data(request.body))
-        } catch {
-            throw APIError(code: .badRequest, message: "expected {\"deleteTarget\": false}: \(error)")
-        }
+        let body = try self.body(of: request, expected: "{\"deleteTarget\": false}")
         let runner = self.runner
         return try await runner.exclusive { () throws(APIError) -> APIReply in
             let directory = runner.directory
@@ -58,7 +53,7 @@ struct SecretRemoveHandler: APIHandler {
             runner.logger.notice("Secret definition removed", metadata: [
                 "secret": "\(name)", "target": "\(target)", "target_deleted": "\(deleted)",
             ])
-            return .json(SecretRemoveResponse(file: directory.file(for: name), target: target, targetDeleted: deleted))
+            return reply(SecretRemoveResponse(file: directory.file(for: name), target: target, targetDeleted: deleted))
         }
     }
 }

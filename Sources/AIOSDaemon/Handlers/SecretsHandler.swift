@@ -3,8 +3,8 @@ import AIOSCore
 
 /// `GET /v1/secrets`: every definition (files in secrets.d and the cluster's selected SecretSyncs), where it
 /// comes from, and how its last sync went.
-struct SecretsHandler: APIHandler {
-    let endpoint = Endpoint.secrets
+struct SecretsHandler: APIMethodHandler {
+    let method = API.secrets
     let runner: SecretSyncRunner
     /// The definition files and the first look at the cluster block.
     let io: BlockingPool
@@ -25,7 +25,10 @@ struct SecretsHandler: APIHandler {
         }
         var invalid = loaded.invalidFiles.map { InvalidDefinition(name: $0.name, error: $0.error.description) }
         invalid += loaded.invalidCluster.map { InvalidDefinition(name: $0.sync.key, source: "cluster", error: $0.issue.message) }
-        return .json(SecretListResponse(secrets: entries, invalid: invalid, cluster: loaded.clusterNote, syncedBy: follower))
+        let configuration = runner.configuration().cluster
+        let unselected = try await io.reply { SecretWire.unselected(runner.unselectedSecretSyncs(), selection: configuration) }
+        return reply(SecretListResponse(secrets: entries, invalid: invalid, cluster: loaded.clusterNote, unselected: unselected,
+                                        syncedBy: follower))
     }
 
     /// The Secrets aiosd wrote, by `NAMESPACE/NAME` (one list call, on the blocking pool); nil if unreadable.

@@ -4,27 +4,22 @@ import Foundation
 
 /// `POST /v1/sync`: sync now. With `wait` the reply is the cycle's outcome (streamed as NDJSON events with
 /// `Accept: application/x-ndjson`); without it the cycle is started and the reply comes at once.
-struct SyncHandler: APIHandler {
-    let endpoint = Endpoint.sync
+struct SyncHandler: APIMethodHandler {
+    let method = API.sync
     let runner: SecretSyncRunner
     /// Runs a cycle the reply does not wait for, and the producer of a streamed reply.
     let tasks: TaskSupervisor
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        let body: SyncRequest
-        do {
-            body = request.body.isEmpty ? SyncRequest() : try APICoding.decoder().decode(SyncRequest.self, from: Data(request.body))
-        } catch {
-            throw APIError(code: .badRequest, message: "expected {\"wait\": true, \"force\": false}: \(error)")
-        }
+        let body = try self.body(of: request, expected: "{\"wait\": true, \"force\": false}")
         let runner = self.runner
         guard body.wait else {
             guard tasks.spawn({ _ = try? await runner.cycle(force: body.force, reason: "api") }) else { throw TaskSupervisor.stopping }
-            return .json(SyncResponse(finished: false), status: 202)
+            return reply(SyncResponse(finished: false), status: 202)
         }
         guard request.wantsStream else {
             do {
-                return .json(SecretWire.response(try await runner.cycle(force: body.force, reason: "api")))
+                return reply(SecretWire.response(try await runner.cycle(force: body.force, reason: "api")))
             } catch {
                 throw TaskSupervisor.stopping
             }

@@ -3,13 +3,13 @@ import AIOSSystemd
 import Foundation
 
 /// `POST /v1/systemd/daemon-reload`: systemd's `Reload()`, as `systemctl daemon-reload`.
-struct SystemdDaemonReloadHandler: APIHandler {
-    let endpoint = Endpoint.systemdDaemonReload
+struct SystemdDaemonReloadHandler: APIMethodHandler {
+    let method = API.systemdDaemonReload
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
         let logger = operations.logger
-        return try await operations.job("daemon-reload", request: request, touchesK3s: false) { (context) throws(APIError) -> HostOperationResponse in
+        return try await operations.job("daemon-reload", request: request, touchesK3s: false) { (context) throws(APIError) -> Response in
             let start = ContinuousClock.now
             context.stepStarted("daemon-reload")
             do {

@@ -4,11 +4,11 @@ import AIOSHTTP
 import AIOSSystemd
 
 /// `GET /v1/version`.
-struct VersionHandler: APIHandler {
-    let endpoint = Endpoint.version
+struct VersionHandler: APIMethodHandler {
+    let method = API.version
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
-        .json(Self.response())
+        reply(Self.response())
     }
 
     static func response() -> VersionResponse {

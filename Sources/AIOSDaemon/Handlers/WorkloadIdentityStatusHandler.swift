@@ -2,8 +2,8 @@ import AIOSAPI
 import AIOSCore
 
 /// `GET /v1/workload-identity`: configured vs running vs served issuer, and the federated-credential command.
-struct WorkloadIdentityStatusHandler: APIHandler {
-    let endpoint = Endpoint.workloadIdentityStatus
+struct WorkloadIdentityStatusHandler: APIMethodHandler {
+    let method = API.workloadIdentityStatus
     let operations: HostOperations
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {
@@ -23,6 +23,6 @@ struct WorkloadIdentityStatusHandler: APIHandler {
                 runningIssuers: status.runningIssuers, runningMaxTokenExpiration: status.runningMaxTokenExpiration,
                 restartPending: status.restartPending)
         }
-        return .json(response)
+        return reply(response)
     }
 }

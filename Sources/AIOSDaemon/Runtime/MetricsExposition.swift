@@ -14,7 +14,7 @@ enum MetricsExposition {
 
     /// Counts a finished cycle and its definitions' results.
     static func record(_ cycle: SyncCycleSummary, registry: MetricsRegistry = .shared) {
-        registry.increment(syncCycles, ["outcome": cycle.outcome])
+        registry.increment(syncCycles, ["outcome": cycle.outcome.rawValue])
         for (result, count) in cycle.results { registry.increment(syncResults, ["result": result], by: Double(count)) }
     }
 

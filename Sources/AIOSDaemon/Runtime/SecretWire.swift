@@ -90,20 +90,20 @@ enum SecretWire {
 
     static func status(_ status: SyncDefinitionStatus?, definition: SyncDefinition, now: Date = Date()) -> SecretStatusInfo {
         guard let status else {
-            return SecretStatusInfo(state: "pending", stale: true,
+            return SecretStatusInfo(state: .pending, stale: true,
                                     objects: definition.objects.map { .init(objectName: $0.objectName, alias: $0.alias) })
         }
-        let state: String
+        let state: SyncState
         if status.targetDeleted {
-            state = "deleted"
+            state = .deleted
         } else if Self.isFailing(status) {
-            state = "failed"
+            state = .failed
         } else if status.objects.contains(where: { Self.isGone($0.issue) }) {
-            state = "retained"
+            state = .retained
         } else if status.lastSuccess == nil {
-            state = "pending"
+            state = .pending
         } else {
-            state = "synced"
+            state = .synced
         }
         let stale = status.isStale || status.lastSuccess == nil
         let expires = status.objects.compactMap(\.expires).min().map(Self.date)
@@ -123,9 +123,9 @@ enum SecretWire {
     static func clusterStatus(of definition: SyncDefinition, live: [String: KubernetesClient.SecretSummary]) -> SecretStatusInfo {
         let objects = definition.objects.map { SecretStatusInfo.ObjectStatus(objectName: $0.objectName, alias: $0.alias) }
         guard let secret = live["\(definition.target.namespace)/\(definition.target.name)"], SecretSyncEngine.isOwned(secret, by: definition) else {
-            return SecretStatusInfo(state: "pending", stale: true, objects: objects)
+            return SecretStatusInfo(state: .pending, stale: true, objects: objects)
         }
-        return SecretStatusInfo(state: "synced", stale: false, contentHash: secret.annotations[SecretSyncEngine.hashAnnotation], objects: objects)
+        return SecretStatusInfo(state: .synced, stale: false, contentHash: secret.annotations[SecretSyncEngine.hashAnnotation], objects: objects)
     }
 
     private static func date(_ unixSeconds: Int) -> Date { Date(timeIntervalSince1970: Double(unixSeconds)) }
@@ -137,8 +137,20 @@ enum SecretWire {
         status.issue != nil || status.objects.contains { $0.issue != nil && !isGone($0.issue) }
     }
 
+    /// SecretSyncs the selection leaves out (`NAMESPACE/NAME`), each with why and the command that selects it.
+    static func unselected(_ keys: [String], selection: ClusterSyncConfiguration) -> [UnselectedSecretSync] {
+        keys.map { key in
+            let label = selection.selectCommand(key)
+            if selection.secretSyncs == .off {
+                return UnselectedSecretSync(name: key, reason: "cluster.secretSyncs is off: aiosd syncs no SecretSync",
+                                            fix: "set cluster.secretSyncs: labelled in aiosd.yaml, sudo systemctl reload aiosd, then: \(label)")
+            }
+            return UnselectedSecretSync(name: key, reason: "not labelled \(selection.selectorLabel) (cluster.secretSyncs: labelled)", fix: label)
+        }
+    }
+
     static func result(_ outcome: SyncOutcome) -> SyncResult {
-        SyncResult(name: outcome.name, result: outcome.result.rawValue, seconds: (outcome.seconds * 1000).rounded() / 1000,
+        SyncResult(name: outcome.name, result: SyncResultKind(rawValue: outcome.result.rawValue) ?? .failed, seconds: (outcome.seconds * 1000).rounded() / 1000,
                    fetched: outcome.fetched, issue: issue(outcome.issue))
     }
 

@@ -12,7 +12,7 @@ enum SyncHealthReport {
         if !report.invalidDefinitions.isEmpty { results["invalid"] = report.invalidDefinitions.count }
         return SyncCycleSummary(startedAt: report.startedAt, finishedAt: report.finishedAt,
                                 durationSeconds: (report.finishedAt.timeIntervalSince(report.startedAt) * 1000).rounded() / 1000,
-                                reason: reason, outcome: report.failed ? "failed" : "ok", results: results)
+                                reason: reason, outcome: report.failed ? .failed : .ok, results: results)
     }
 
     static func sync(_ runner: SecretSyncRunner, now: Date = Date()) -> SyncHealth {

@@ -43,6 +43,27 @@ check_eq "--json: entra.token ok" ok "$(finding entra.token status)"
 oid=$(finding entra.token detail | grep -o '[0-9a-f-]\{36\}$')
 check_ne "... naming the identity's object id" "" "$oid" "$(finding entra.token detail)"
 
+check_contains "... K3s runs the configured issuer (its journal's Running kube-apiserver line)" "ok    issuer.running" "$out"
+check_contains "... aiosd's sandbox lets it write where it must" "ok    sandbox.write" "$out"
+check_contains "... the Secret Store extension is absent, and what that means" "Secret Store extension is not installed: aiosd syncs the SecretSyncs" "$out"
+check_eq "--json: issuer.running ok" ok "$(finding issuer.running status)"
+check_contains "--json: sandbox.write names the state directory" "/var/lib/aiosd" "$(finding sandbox.write detail)"
+# The testbed does not serve the issuer URL's discovery document (Entra's emulator is given the issuer's keys), so
+# from the host it is unreachable: a warning, not a failure, since Entra fetches it from the internet.
+check_eq "--json: issuer.discovery is a warning when the issuer URL cannot be reached from the host" warn "$(finding issuer.discovery status)"
+check_contains "... naming the discovery URL" "/.well-known/openid-configuration is not reachable from this host" "$(finding issuer.discovery detail)"
+
+# Broken site: the issuer was changed in K3s' files, but K3s was not restarted (what K3s runs is not what it says).
+dropin=/etc/rancher/k3s/config.yaml.d/90-aios.yaml
+inside cp "$dropin" /tmp/90-aios.yaml.before
+inside sed -i "s|service-account-issuer=$issuer|service-account-issuer=https://moved.example/|" "$dropin"
+check_rc 1 "doctor with an issuer change K3s was not restarted for exits 1" -- inside aiosctl doctor
+check_contains "... FAIL issuer.running" "FAIL  issuer.running" "$LAST_OUT"
+check_contains "... naming the issuer K3s started its API server with" "K3s started its API server with issuer $issuer; K3s is configured with https://moved.example/" "$LAST_OUT"
+check_contains "... with the restart that applies it" "fix: sudo aiosctl k3s restart" "$LAST_OUT"
+inside cp /tmp/90-aios.yaml.before "$dropin"
+check_rc 0 "doctor passes again once the file is back" -- inside aiosctl doctor
+
 # Broken site 2: the vault refuses the identity (Key Vault's 403 Forbidden).
 "$TB" fault "$E2E_NAME" keyvault 403 --code Forbidden --match "GET /secrets?" >/dev/null
 check_rc 1 "doctor while the vault answers 403 exits 1" -- inside aiosctl doctor

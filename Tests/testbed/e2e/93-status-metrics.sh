@@ -77,9 +77,31 @@ check_eq "sync.lastCycle.results" '{"applied": 1}' "$(json_get 'd["sync"]["lastC
 check_contains "sync.nextCycleAt is a time" "T" "$(json_get 'd["sync"]["nextCycleAt"]' <<<"$json")"
 check_eq "hostJobs.lastFinished is the workload-identity job" succeeded "$(json_get 'd["hostJobs"]["lastFinished"]["state"]' <<<"$json")"
 check_contains "services list the metrics listener" '"metrics-listener"' "$json"
+check_eq "k3s.present" true "$(json_get 'd["k3s"]["present"]' <<<"$json")" "$json"
+check_eq "k3s.ready" true "$(json_get 'd["k3s"]["ready"]' <<<"$json")"
+check_eq "k3s.servedIssuer is the issuer in force" "$issuer" "$(json_get 'd["k3s"]["servedIssuer"]' <<<"$json")"
+check_eq "k3s.runningIssuer: what K3s started its API server with" "$issuer" "$(json_get 'd["k3s"]["runningIssuer"]' <<<"$json")"
+check_eq "k3s.configuredIssuer" "$issuer" "$(json_get 'd["k3s"]["configuredIssuer"]' <<<"$json")"
+check_eq "k3s.restartPending" false "$(json_get 'd["k3s"]["restartPending"]' <<<"$json")"
+check_eq "workloadIdentity.method" workloadIdentity "$(json_get 'd["workloadIdentity"]["method"]' <<<"$json")"
+check_eq "workloadIdentity.enabled" true "$(json_get 'd["workloadIdentity"]["enabled"]' <<<"$json")"
+check_eq "workloadIdentity.clientId" "$client" "$(json_get 'd["workloadIdentity"]["clientId"]' <<<"$json")"
+check_eq "workloadIdentity.serviceAccount" azure-iot-operations/aio-ssc-sa "$(json_get 'd["workloadIdentity"]["serviceAccount"]' <<<"$json")"
+check_eq "-o json is --json" "$(json_get 'sorted(d)' <<<"$json")" "$(inside aiosctl status -o json | json_get 'sorted(d)')"
+check_rc 0 "status -o yaml" -- inside aiosctl status -o yaml
+yaml_out=$LAST_OUT
+check_eq "... is the same document (read back with PyYAML)" "$(json_get 'd["k3s"]["servedIssuer"]' <<<"$json")" \
+    "$(python3 -c 'import sys, yaml; print(yaml.safe_load(sys.stdin)["k3s"]["servedIssuer"])' <<<"$yaml_out" 2>&1)" "$yaml_out"
+check_rc 0 "secret list -o wide" -- inside aiosctl secret list -o wide
+check_contains "... has the wide columns" "CONTENT HASH" "$LAST_OUT"
+check_rc 3 "status -o json with aiosd's socket gone (a wrong --socket) exits 3" -- inside aiosctl status -o json --socket /run/nothing.sock
+check_eq "... and prints the error as JSON on stdout" unreachable "$(inside sh -c 'aiosctl status -o json --socket /run/nothing.sock 2>/dev/null' | json_get 'd["error"]["code"]')"
 check_rc 0 "status (text)" -- inside aiosctl status
 check_contains "... sync line" "sync:     1 secret(s), 0 failing" "$LAST_OUT"
 check_contains "... the last cycle with its outcome" "(api): ok in " "$LAST_OUT"
+check_contains "... K3s ready with the issuer in force" "k3s:      ready" "$LAST_OUT"
+check_contains "... the issuer configured, running and served" "issuer $issuer (configured, running and served)" "$LAST_OUT"
+check_contains "... the identity" "identity: workloadIdentity, client $client" "$LAST_OUT"
 first_next=$(grep -o 'next cycle in [0-9hms]*' <<<"$LAST_OUT")
 if [[ $LAST_OUT =~ next\ cycle\ in\ ([1-5]?[0-9]m)?[0-9]+s ]]; then ok "... the next cycle as a countdown (${BASH_REMATCH[0]})"
 else not_ok "... the next cycle as a countdown" "$LAST_OUT"; fi
