@@ -64,7 +64,9 @@ public enum DoctorAzureProbe {
                 facts.azureIssuer = ArcCluster.issuerURL(Data(response.body))
                 if facts.azureIssuer == nil { facts.azureIssuerError = "the Arc cluster \(cluster.name) has no OIDC issuer (oidcIssuerProfile)" }
             case 401, 403:
-                facts.azureIssuerError = "the managed identity may not read the Arc cluster \(cluster.name) (HTTP \(response.status); it needs Reader on it)"
+                let objectId = JWTClaims.decodeUnverified(token.value)?.objectId ?? "OBJECT_ID"
+                facts.azureIssuerError = "the managed identity may not read the Arc cluster \(cluster.name) (HTTP \(response.status); it needs Reader on it: "
+                    + "az role assignment create --role Reader --assignee-object-id \(objectId) --assignee-principal-type ServicePrincipal --scope \(cluster.resourceId))"
             default:
                 facts.azureIssuerError = "Azure Resource Manager answered HTTP \(response.status) for the Arc cluster \(cluster.name)"
             }
