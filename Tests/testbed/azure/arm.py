@@ -280,28 +280,16 @@ class Handler(azemu.BaseHandler):
         if getattr(self.server, "admin_only", False):
             return self.send_json(404, {"error": "not_found"})
         self.read_body()
-        rule = FAULTS.take("%s %s" % (method, self.path), self.headers.get("Host"))
+        rule = self.take_fault(FAULTS, lambda: STATS.add("fault", 0, path=u.path, fault=True))
         if rule:
-            if rule.get("latencyMs"):
-                time.sleep(rule["latencyMs"] / 1000.0)
-            if rule.get("outage") == "reset" or rule.get("status") == 0:
-                STATS.add("fault", 0, path=u.path, fault=True)
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(2)
-                except OSError:
-                    pass
-                return
-            st = rule.get("status")
-            if st:
-                hdr = self.arm_headers()
-                if rule.get("retryAfter") is not None:
-                    hdr["Retry-After"] = str(rule["retryAfter"])
-                body = rule.get("body") or {"error": {
-                    "code": rule.get("code") or ("TooManyRequests" if st == 429 else "InternalServerError"),
-                    "message": rule.get("message") or "Injected fault (testbed)."}}
-                STATS.add("fault", st, path=u.path, fault=True)
-                return self.send_json(st, body, hdr)
+            st, hdr = rule["status"], self.arm_headers()
+            if rule.get("retryAfter") is not None:
+                hdr["Retry-After"] = str(rule["retryAfter"])
+            body = rule.get("body") or {"error": {
+                "code": rule.get("code") or ("TooManyRequests" if st == 429 else "InternalServerError"),
+                "message": rule.get("message") or "Injected fault (testbed)."}}
+            STATS.add("fault", st, path=u.path, fault=True)
+            return self.send_json(st, body, hdr)
         q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
         if method != "GET" or not CLUSTER_PATH.fullmatch(u.path):
             STATS.add("other", 404, path=u.path)
@@ -347,12 +335,7 @@ def main():
     CONFIG = azemu.ConfigFile(ARGS.config)
     CONFIG.get()
     entra_keys()
-    host, port = ARGS.listen.rsplit(":", 1)
-    srv = azemu.TLSServer((host, int(port)), Handler, azemu.ssl_context(ARGS.cert, ARGS.key), FAULTS)
-    azemu.serve_admin(ARGS.admin_listen, Handler)
-    print("arm emulator listening on %s (admin %s)" % (ARGS.listen, ARGS.admin_listen), flush=True)
-    azemu.sd_notify_ready()
-    srv.serve_forever()
+    azemu.serve_forever("arm", ARGS.listen, ARGS.admin_listen, Handler, azemu.ssl_context(ARGS.cert, ARGS.key), FAULTS)
 
 
 if __name__ == "__main__":
