@@ -24,6 +24,8 @@ final class FakeK3sHost: K3sUnitControl, K3sAPIServerProbe, K3sFileAccess, @unch
     private(set) var running = false
     private(set) var runningIssuers: [String] = []
     var journalLines: [String] = []
+    /// Called before a file is removed: a test takes the disk's state there (a crash just before the removal).
+    var beforeRemove: (String) -> Void = { _ in }
 
     static let config = "/etc/rancher/k3s/config.yaml"
     static let dropIn = "/etc/rancher/k3s/config.yaml.d/90-aios.yaml"
@@ -60,6 +62,7 @@ final class FakeK3sHost: K3sUnitControl, K3sAPIServerProbe, K3sFileAccess, @unch
     }
 
     func remove(_ path: String) throws(K3sChangeError) {
+        beforeRemove(path)
         if failingWrites.contains(path) { throw K3sChangeError(.failed, "cannot remove \(path): Input/output error") }
         _ = lock.withLock { storage.removeValue(forKey: path) }
     }

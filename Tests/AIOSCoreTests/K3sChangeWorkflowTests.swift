@@ -271,7 +271,7 @@ import Testing
         #expect(host.restarts == 2)
     }
 
-    // MARK: crash after each step, recovery at the next start
+    // MARK: crash after each step, recovery at the next start (rolled back; kept once verified)
 
     func crashAfterEachStep(_ change: (K3sChangeWorkflow, K3sChangeObserver) throws(K3sChangeError) -> K3sChangeWorkflow.Outcome,
                             setUp: (FakeK3sHost) throws -> Void = { _ in }, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -281,8 +281,17 @@ import Testing
         let observer = RecordingObserver()
         var disks: [(step: String, files: [String: String])] = []
         observer.onStepFinished = { step in disks.append((step.name, probe.files)) }
+        var beforeRecordRemoved: [String: String]?
+        probe.beforeRemove = { path in if path == record { beforeRecordRemoved = probe.files } }
         _ = try change(probe.workflow(), observer)
         #expect(disks.count == 5, sourceLocation: sourceLocation)
+        // Verified, then a crash before the record is removed: the next start keeps the change, restarts nothing.
+        let changed = probe.files
+        let verified = FakeK3sHost(files: try #require(beforeRecordRemoved, sourceLocation: sourceLocation))
+        let finished = verified.workflow().recoverInterruptedChange(observer: RecordingObserver())
+        #expect(finished?.succeeded == true && finished?.keptVerifiedChange == true, "\(finished?.message ?? "no recovery")", sourceLocation: sourceLocation)
+        #expect(verified.files == changed, "the verified change is kept as it is and the record is gone", sourceLocation: sourceLocation)
+        #expect(verified.restarts == 0, sourceLocation: sourceLocation)
         for disk in disks {
             let restarted = FakeK3sHost(files: disk.files)
             let recovery = restarted.workflow().recoverInterruptedChange(observer: RecordingObserver())
@@ -298,13 +307,13 @@ import Testing
         }
     }
 
-    @Test func crashDuringEnableIsRolledBackAtStart() throws {
+    @Test func crashDuringEnableIsRolledBackOrKeptIfVerified() throws {
         try crashAfterEachStep { workflow, observer throws(K3sChangeError) in
             try workflow.enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: observer)
         }
     }
 
-    @Test func crashDuringAnAPIServerArgEditIsRolledBackAtStart() throws {
+    @Test func crashDuringAnAPIServerArgEditIsRolledBackOrKeptIfVerified() throws {
         try crashAfterEachStep({ workflow, observer throws(K3sChangeError) in
             try workflow.editAPIServerArguments(set: [APIServerArgument(name: "audit-log-maxage", value: "30")], unset: [], force: false, observer: observer)
         }, setUp: { host in
