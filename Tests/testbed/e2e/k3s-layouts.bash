@@ -33,9 +33,12 @@ check_bytes() {
 file_or_absent() { inside sh -c "cat '$1' 2>/dev/null || echo '<absent>'"; }
 k3s_state() { echo "$(unit_prop k3s.service InvocationID)/$(unit_prop k3s.service NRestarts)"; }
 
-# layout_reset CONFIG_TEXT: the operator's layout: only config.yaml with CONFIG_TEXT, K3s restarted on it.
+# layout_reset CONFIG_TEXT: the operator's layout: only config.yaml with CONFIG_TEXT, the unit as K3s' installer
+# wrote it (no override), K3s restarted on it.
 layout_reset() {
-    inside sh -c "rm -rf $etc/config.yaml $etc/config.yaml.d $etc/server.yaml $etc/server.yaml.d /etc/rancher/site /var/lib/aiosd/k3s-dropin.last
+    inside sh -c "rm -rf $etc/config.yaml $etc/config.yaml.d $etc/server.yaml $etc/server.yaml.d $etc/node.yaml $etc/node.yaml.d \
+                         /etc/rancher/site /var/lib/aiosd/k3s-dropin.last
+                  if [ -d /etc/systemd/system/k3s.service.d ]; then rm -r /etc/systemd/system/k3s.service.d; systemctl daemon-reload; fi
                   : > /etc/systemd/system/k3s.service.env; chmod 600 /etc/systemd/system/k3s.service.env
                   printf '%s' \"\$0\" > $etc/config.yaml; chmod 600 $etc/config.yaml" "$1"
     inside systemctl reset-failed k3s.service >/dev/null 2>&1
@@ -106,6 +109,24 @@ layouts() {
     check_eq "[$ORDER] K3S_CONFIG_FILE: nothing in config.yaml.d, which K3s does not read" "<absent>" "$(file_or_absent $dropin)"
     expect_restarted "$before" "[$ORDER] K3S_CONFIG_FILE"
     check_eq "[$ORDER] K3S_CONFIG_FILE: the API server serves the Arc issuer" "$arc" "$(served)"
+
+    # 4b. --config (agent-first) or -c (K3s-first) on K3s' ExecStart, by a unit override (`systemctl edit k3s`):
+    #     the flag wins over K3S_CONFIG_FILE in the environment file, as in K3s' CLI; the drop-in goes there.
+    layout_reset "$plain"
+    local flag=--config; [[ $ORDER == k3s-first ]] && flag=-c
+    inside sh -c "mv $etc/config.yaml $etc/node.yaml && echo K3S_CONFIG_FILE=$etc/server.yaml > /etc/systemd/system/k3s.service.env
+                  mkdir -p /etc/systemd/system/k3s.service.d
+                  printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s server $flag $etc/node.yaml\n' > /etc/systemd/system/k3s.service.d/50-config.conf
+                  systemctl daemon-reload"
+    inside systemctl restart k3s.service
+    before=$(k3s_state)
+    check_rc 0 "[$ORDER] $flag on ExecStart: enable succeeds" -- inside aiosctl workload-identity enable --issuer "$arc"
+    check_bytes "[$ORDER] $flag on ExecStart: the drop-in is in node.yaml.d, byte for byte" $etc/node.yaml.d/90-aios.yaml "$(expected_dropin "$arc")"$'\n'
+    check_bytes "[$ORDER] $flag on ExecStart: node.yaml untouched" $etc/node.yaml "$plain"
+    check_eq "[$ORDER] $flag on ExecStart: nothing in config.yaml.d or server.yaml.d, which K3s does not read" "<absent>/<absent>" \
+        "$(file_or_absent $dropin)/$(file_or_absent $etc/server.yaml.d/90-aios.yaml)"
+    expect_restarted "$before" "[$ORDER] $flag on ExecStart"
+    check_eq "[$ORDER] $flag on ExecStart: the API server serves the Arc issuer" "$arc" "$(served)"
 
     # 5. config.yaml is a symlink to a root-owned file (config management): followed, as K3s does.
     layout_reset "$plain"
