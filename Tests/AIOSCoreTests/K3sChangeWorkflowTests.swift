@@ -83,11 +83,20 @@ import Testing
     }
 
     @Test func followsConfigOnTheCommandLine() throws {
-        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "-c", "/srv/k3s.yaml"],
-                                      environment: ["K3S_CONFIG_FILE=/etc/k3s/ignored.yaml"])
+        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "-c", "/srv/k3s.yaml"])
         let host = FakeK3sHost(files: [:], unit: unit)
         let outcome = try host.workflow().enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: RecordingObserver())
         #expect(outcome.dropIn == "/srv/k3s.yaml.d/90-aios.yaml")
+    }
+
+    /// K3s looks at K3S_CONFIG_FILE before its command line (pkg/configfilearg/parser.go, findConfigFileFlag).
+    @Test func k3sConfigFileInTheEnvironmentWinsOverConfigOnTheCommandLine() throws {
+        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "--config", "/srv/k3s.yaml"],
+                                      environment: ["K3S_CONFIG_FILE=/etc/k3s/server.yaml"])
+        let host = FakeK3sHost(files: ["/etc/k3s/server.yaml": "tls-san: edge\n"], unit: unit)
+        let outcome = try host.workflow().enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: RecordingObserver())
+        #expect(outcome.dropIn == "/etc/k3s/server.yaml.d/90-aios.yaml")
+        #expect(host.files["/srv/k3s.yaml.d/90-aios.yaml"] == nil, "nothing where K3s does not read")
     }
 
     // MARK: refusals: nothing written, nothing restarted

@@ -110,11 +110,11 @@ layouts() {
     expect_restarted "$before" "[$ORDER] K3S_CONFIG_FILE"
     check_eq "[$ORDER] K3S_CONFIG_FILE: the API server serves the Arc issuer" "$arc" "$(served)"
 
-    # 4b. --config (agent-first) or -c (K3s-first) on K3s' ExecStart, by a unit override (`systemctl edit k3s`):
-    #     the flag wins over K3S_CONFIG_FILE in the environment file, as in K3s' CLI; the drop-in goes there.
+    # 4b. --config (agent-first) or -c (K3s-first) on K3s' ExecStart, by a unit override (`systemctl edit k3s`),
+    #     K3S_CONFIG_FILE unset (K3s would read that first): the drop-in goes next to the flag's file.
     layout_reset "$plain"
     local flag=--config; [[ $ORDER == k3s-first ]] && flag=-c
-    inside sh -c "mv $etc/config.yaml $etc/node.yaml && echo K3S_CONFIG_FILE=$etc/server.yaml > /etc/systemd/system/k3s.service.env
+    inside sh -c "mv $etc/config.yaml $etc/node.yaml
                   mkdir -p /etc/systemd/system/k3s.service.d
                   printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s server $flag $etc/node.yaml\n' > /etc/systemd/system/k3s.service.d/50-config.conf
                   systemctl daemon-reload"
@@ -123,8 +123,7 @@ layouts() {
     check_rc 0 "[$ORDER] $flag on ExecStart: enable succeeds" -- inside aiosctl workload-identity enable --issuer "$arc"
     check_bytes "[$ORDER] $flag on ExecStart: the drop-in is in node.yaml.d, byte for byte" $etc/node.yaml.d/90-aios.yaml "$(expected_dropin "$arc")"$'\n'
     check_bytes "[$ORDER] $flag on ExecStart: node.yaml untouched" $etc/node.yaml "$plain"
-    check_eq "[$ORDER] $flag on ExecStart: nothing in config.yaml.d or server.yaml.d, which K3s does not read" "<absent>/<absent>" \
-        "$(file_or_absent $dropin)/$(file_or_absent $etc/server.yaml.d/90-aios.yaml)"
+    check_eq "[$ORDER] $flag on ExecStart: nothing in config.yaml.d, which K3s does not read" "<absent>" "$(file_or_absent $dropin)"
     expect_restarted "$before" "[$ORDER] $flag on ExecStart"
     check_eq "[$ORDER] $flag on ExecStart: the API server serves the Arc issuer" "$arc" "$(served)"
 
