@@ -166,4 +166,17 @@ kube-apiserver-arg+:
     check_rc 0 "[$ORDER] drift: --force rewrites it" -- inside aiosctl k3s apiserver-arg set audit-log-maxage=30 --force
     check_contains "[$ORDER] ... keeping the hand-edited entry as an entry" '"service-account-max-token-expiration=12h"' "$(file_or_absent $dropin)"
     expect_restarted "$before" "[$ORDER] drift --force"
+
+    # 8. The write fails (here: a directory stands where the drop-in goes, which K3s skips; the rename onto it
+    #    fails): nothing was changed, so K3s is not restarted, and the transaction record is gone.
+    layout_reset "$plain"
+    inside mkdir -p $dropin
+    before=$(k3s_state)
+    check_rc 1 "[$ORDER] write fails: enable fails" -- inside aiosctl workload-identity enable --issuer "$arc"
+    check_contains "[$ORDER] ... saying nothing was changed" "nothing was changed and K3s was not restarted" "$LAST_OUT"
+    check_not_contains "[$ORDER] ... and nothing about a rollback" "rollback" "$LAST_OUT"
+    check "[$ORDER] ... the directory is still there, no transaction record" -- \
+        inside sh -c "test -d $dropin && ! test -e /var/lib/aiosd/k3s-transaction.json"
+    check_bytes "[$ORDER] ... config.yaml untouched" $etc/config.yaml "$plain"
+    expect_not_restarted "$before" "[$ORDER] write fails"
 }
