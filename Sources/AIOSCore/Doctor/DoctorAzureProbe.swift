@@ -17,7 +17,7 @@ public enum DoctorAzureProbe {
             return
         }
         do {
-            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity, policy: configuration.secrets)
             let token = try connections.vaultToken(for: identity, kubernetes: kubernetes)
             facts.token = .issued(objectId: JWTClaims.decodeUnverified(token.value)?.objectId)
         } catch {
@@ -27,7 +27,7 @@ public enum DoctorAzureProbe {
         var seen: Set<String> = []
         for definition in definitions where seen.insert(definition.keyvaultName.lowercased()).inserted {
             do {
-                let identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
+                let identity = try SyncIdentity.resolve(definition, configuration: configuration.identity, policy: configuration.secrets)
                 let vault = try connections.vault(definition.keyvaultName, identity: identity, kubernetes: kubernetes,
                                                   configuration: configuration.sync)
                 _ = try vault.list()
@@ -54,7 +54,7 @@ public enum DoctorAzureProbe {
                             into facts: inout DoctorFacts) {
         guard configuration.identity.method == .managedIdentity, let cluster = facts.arcCluster else { return }
         do {
-            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity, policy: configuration.secrets)
             let token = try connections.token(for: identity, resource: ArcCluster.armResource, kubernetes: kubernetes)
             let response = try HTTPClient().send(HTTPRequest(method: .get, url: cluster.resourceURL,
                                                              headers: [("Accept", "application/json"), ("Authorization", "Bearer \(token.value)")],
