@@ -10,6 +10,18 @@ import threading
 
 WATCH_HISTORY = 1000
 
+# kube-apiserver's cacher (k8s.io/apiserver/pkg/storage/cacher/cacher.go `defaultBookmarkFrequency = time.Minute`;
+# cache_watcher.go `nextBookmarkTime`): a watch with allowWatchBookmarks gets a BOOKMARK roughly every minute and
+# one 2 s before its deadline (timeoutSeconds), whatever other events it gets.
+BOOKMARK_FREQUENCY = 60.0
+BOOKMARK_BEFORE_DEADLINE = 2.0
+
+
+def next_bookmark(now, deadline, frequency=BOOKMARK_FREQUENCY):
+    """When the next BOOKMARK is due (monotonic seconds), or None when none is left before the deadline."""
+    due = min(now + frequency, deadline - BOOKMARK_BEFORE_DEADLINE)
+    return None if due < now else due
+
 
 class WatchHub:
     def __init__(self, floor):
