@@ -210,7 +210,9 @@ check_within 60 "K3s answers the SecretSync watch's resume 410 Expired (too old 
 relisted() { inside journalctl -u aiosd.service --after-cursor "$aiosd_cursor" -o json --no-pager |
     journal_match "MESSAGE=Watch expired; listing again" "AIOS_WATCH_RESOURCE=secretsyncs" >/dev/null; }
 check_within 30 "aiosd lists the SecretSyncs again (journal: Watch expired; listing again)" -- relisted
-listed_again() { k3s_log_since "$k3s_cursor" | grep -q 'watch secret-sync.x-k8s.io/secretsyncs from resourceVersion [0-9]'; }
+listed_again() { # a watch of SecretSyncs that starts after the 410 (the resume itself was the one before it)
+    k3s_log_since "$k3s_cursor" | sed -n '/watch secret-sync.x-k8s.io\/secretsyncs: too old resource version/,$p' |
+        grep -q 'watch secret-sync.x-k8s.io/secretsyncs from resourceVersion [0-9]'; }
 check_within 30 "... and watches from the new list's resourceVersion" -- listed_again
 check_rc 0 "a SecretSync created after the relist" -- \
     kc apply -f - <<<"$(secretsync_json after-relist '[{"sourcePath":"plain-utf8","targetKey":"value"}]')"
