@@ -12,7 +12,8 @@ import Testing
 /// `aiosctl sync --wait` over a vault whose list pass takes longer than `control.idleTimeout` (a first sync of a
 /// large vault: no definition finishes meanwhile, so no progress event is sent). The control server must keep the
 /// stream alive with `keepAlive` lines; before them it closed the connection as idle after 60 s and aiosctl failed
-/// with "accepted the connection but did not answer".
+/// with "accepted the connection but did not answer". Nor may it close a connection whose request is still being
+/// handled (a plain `wait` answered at the cycle's end, or a reply slow to start on a loaded machine).
 extension SecretSyncRunnerTests {
     @Test func aListPassLongerThanTheIdleTimeoutDoesNotCutSyncWait() async throws {
         let h = try SyncHarness()
@@ -56,6 +57,14 @@ extension SecretSyncRunnerTests {
                     #expect(keepAlives >= 2, "a keep-alive line at least every 2/3 s of silence: \(answer.text)")
                     #expect(answer.text.contains(#""event":"finished""#), "the stream lasted to the end: \(answer.text)")
                     #expect(h.value("apps", "db", "password") == "from-the-vault")
+
+                    // Without a stream the answer comes at the end of the cycle, 3 s after the request: a connection
+                    // whose request is being handled is busy, not idle.
+                    let plain = try UnixSocket(connectingTo: socketPath)
+                    try plain.send("POST /v1/sync HTTP/1.1\r\nHost: aiosd\r\nContent-Type: application/json\r\n"
+                                   + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+                    let whole = plain.readAll(timeout: .seconds(60))
+                    #expect(whole.text.hasPrefix("HTTP/1.1 200") && whole.text.contains(#""finished":true"#), "\(whole.text)")
 
                     // What a user runs: aiosctl skips the keep-alives and shows the outcome.
                     let result = try runProcess(BuiltProducts.aiosctl, ["--socket", socketPath, "sync", "--wait"])

@@ -41,6 +41,8 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     /// While a stream is written: sends `StreamKeepAlive.line` when nothing else went out for a tick.
     private var streamKeepAlive: RepeatedTask?
     private var streamWroteSinceTick = false
+    /// A request is being handled and nothing of its reply is written yet: the connection is busy, not idle.
+    private var awaitingReply = false
 
     init(router: Router, limits: ConnectionLimits, logger: Logger, tasks: TaskSupervisor) {
         self.router = router
@@ -132,6 +134,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
+        awaitingReply = true
         let started = tasks.spawn {
             promise.succeed(await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream))
         }
@@ -139,6 +142,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { reply in
             let (handler, context) = loopBound.value
+            handler.awaitingReply = false
             if let stream = reply.stream {
                 handler.writeStream(context: context, stream: stream, keepAlive: keepAlive)
             } else {
@@ -233,7 +237,9 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
+            // A handler that takes longer than the idle timeout (`sync` with `wait` and no stream, a host job
+            // answered at its end) keeps its connection; once the reply is written, idleness counts again.
+            if !awaitingReply { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
