@@ -9,7 +9,6 @@ struct K3sRolloutService: Service {
     static let serviceName = "k3s-rollout"
     static let idleInterval = Duration.seconds(5)
     static let activeInterval = Duration.seconds(1)
-    static let noServerInterval = Duration.seconds(10)
 
     let rollouts: K3sRollouts
     let state: DaemonState
@@ -17,7 +16,11 @@ struct K3sRolloutService: Service {
     /// Kubernetes calls block: they run here, never on the cooperative pool or the host-operations queue.
     private let threads = BlockingPool(threads: 1)
 
-    init(rollouts: K3sRollouts, state: DaemonState, logger: Logger) {
+    /// Wakes a host without a K3s server when K3s arrives.
+    let k3sArrival: K3sArrival
+
+    init(rollouts: K3sRollouts, state: DaemonState, logger: Logger, k3sArrival: K3sArrival) {
+        self.k3sArrival = k3sArrival
         self.rollouts = rollouts
         self.state = state
         self.logger = logger
@@ -34,7 +37,11 @@ struct K3sRolloutService: Service {
             if text != last { log(outcome, text: text) }
             last = text
             state.setService(Self.serviceName, .running, detail: text)
-            let wait = node == nil ? Self.noServerInterval : Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
+            if node == nil {
+                await k3sArrival.wait()
+                continue
+            }
+            let wait = Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
