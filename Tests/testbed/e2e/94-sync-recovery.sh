@@ -194,7 +194,8 @@ check_within 20 "... is synced by the reconnected watch within seconds" -- has_s
 cursor() { inside journalctl -u "$1" -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p'; }
 k3s_log_since() { inside journalctl -u k3s.service --after-cursor "$1" --no-pager -o cat; }
 k3s_cursor=$(cursor k3s.service)
-check_rc 0 "K3s restarted (systemctl restart k3s)" -- inside systemctl restart k3s
+inside sh -c 'echo K3S_STANDIN_BOOKMARK_SECONDS=60 > /etc/systemd/system/k3s.service.env'
+check_rc 0 "K3s restarted with the API server's real bookmark period (a minute)" -- inside systemctl restart k3s
 watch_resumed() { k3s_log_since "$k3s_cursor" | grep -q 'watch secret-sync.x-k8s.io/secretsyncs from resourceVersion [0-9]'; }
 check_within 60 "aiosd's SecretSync watch is back on the new K3s" -- watch_resumed
 resumed_at=$(date +%s)
