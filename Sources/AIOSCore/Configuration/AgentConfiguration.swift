@@ -215,4 +215,9 @@ public struct ClusterSyncConfiguration: Sendable, Equatable {
 
     public var selectorKey: String { String(selectorLabel.split(separator: "=", maxSplits: 1).first ?? "") }
     public var selectorValue: String { String(selectorLabel.split(separator: "=", maxSplits: 1).dropFirst().first ?? "") }
+
+    /// The SecretSyncs (`NAMESPACE/NAME`, sorted) this selection leaves out.
+    public func unselected(_ syncs: some Sequence<ClusterObjects.SecretSync>) -> [String] {
+        syncs.filter { secretSyncs == .off || (secretSyncs == .labelled && $0.labels[selectorKey] != selectorValue) }.map(\.key).sorted()
+    }
 }

@@ -25,6 +25,11 @@ public enum DoctorClusterProbe {
         if let response = try? kubernetes.send(.get, ArcCluster.configMapPath), response.status == 200 {
             facts.arcCluster = ArcCluster.fromConfigMap(Data(response.body))
         }
+        // The SecretSyncs as the cluster has them now, not the watch's view (it may lag an object applied just before).
+        if let listed = try? KubernetesWatch(client: kubernetes, path: ClusterObjects.secretSyncsPath).list() {
+            facts.unselectedSecretSyncs = configuration.cluster.unselected(listed.items.compactMap(ClusterObjects.SecretSync.init(json:)))
+            facts.secretSyncsListed = true
+        }
         guard configuration.identity.method == .workloadIdentity else { return }
         let account = configuration.identity.serviceAccount
         do {

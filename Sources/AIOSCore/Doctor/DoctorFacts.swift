@@ -61,6 +61,8 @@ public struct DoctorFacts: Sendable {
 
     /// SecretSyncs in the cluster that the selection leaves out (`namespace/name`), and the selection.
     public var unselectedSecretSyncs: [String] = []
+    /// The probe listed the cluster's SecretSyncs (else the watch's view is used).
+    public var secretSyncsListed = false
     public var secretSyncSelection: ClusterSyncConfiguration
 
     public enum DiscoveryOutcome: Sendable, Equatable {

@@ -45,7 +45,7 @@ struct DoctorHandler: APIMethodHandler {
         DoctorAzureProbe.probe(definitions: definitions.all, configuration: configuration, connections: sync.engine.connections, into: &facts)
         var space = statvfs()
         if statvfs(Defaults.stateDirectory, &space) == 0 { facts.freeBytes = UInt64(space.f_bavail) * UInt64(space.f_frsize) }
-        facts.unselectedSecretSyncs = sync.unselectedSecretSyncs()
+        if !facts.secretSyncsListed { facts.unselectedSecretSyncs = sync.unselectedSecretSyncs() }
         return facts
     }
 }

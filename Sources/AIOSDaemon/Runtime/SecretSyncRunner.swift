@@ -132,10 +132,7 @@ public final class SecretSyncRunner: Sendable {
     /// `namespace/name`; empty when the cluster is not watched.
     func unselectedSecretSyncs() -> [String] {
         guard let source = cluster.withLock({ $0 }) else { return [] }
-        let selection = configuration().cluster
-        return source.snapshot.secretSyncs.filter { sync in
-            selection.secretSyncs == .off || (selection.secretSyncs == .labelled && sync.labels[selection.selectorKey] != selection.selectorValue)
-        }.map(\.key).sorted()
+        return configuration().cluster.unselected(source.snapshot.secretSyncs)
     }
 
     private func clusterSource() -> ClusterSyncSource {
