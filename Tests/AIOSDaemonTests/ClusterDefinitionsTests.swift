@@ -95,6 +95,8 @@ import Testing
         // A server that was down with the same file removes it when it starts (first reconcile).
         let d = try Node(h, store, "d")
         try SyncElectionTests.writeDefinition(d.configuration, "db")
+        // 0644 whatever the process umask is meanwhile (the control server's socket setup changes it briefly).
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(d.configuration.sync.definitions)/db.yaml")
         _ = try d.publisher.reconcile(node: "d")
         #expect(!d.hasFile, "the removed definition does not come back from a server that was down")
 
