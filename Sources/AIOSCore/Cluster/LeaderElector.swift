@@ -8,7 +8,7 @@ import Synchronization
 ///   to `leaseTransitions`. client-go counts the lease duration from `observedTime`, *this* node's clock when it
 ///   first saw the record change, so a takeover after a crash comes up to one retry period late (the renewal is
 ///   seen that late). Here, when the record changes, its `renewTime` is compared with this node's clock: if the
-///   apparent age (now − renewTime) lies within [−ε, retryPeriod × 1.2 + ε] the two clocks agree that closely and
+///   apparent age (request sent − renewTime) lies within [−ε, retryPeriod × 1.2 + ε] (ε = 1.5 s) the clocks agree and
 ///   the lease expires at `renewTime + leaseDurationSeconds`; otherwise (a skewed clock, or a record first seen
 ///   long after it was written) it falls back to client-go's `observedTime + leaseDurationSeconds`. Safety: a
 ///   clock ahead by at most retryPeriod × 1.2 + ε makes this node take over that much early, still after the
@@ -150,7 +150,9 @@ public final class LeaderElector: Sendable {
                 let seen = now()
                 s.observed = existing
                 s.observedTime = seen
-                s.expiry = expiry(of: existing, seenAt: seen)
+                // The age is judged from when the request was sent (`time`): the renewal was there by the answer,
+                // so the API round trip does not count as skew.
+                s.expiry = expiry(of: existing, seenAt: seen, sentAt: time)
             }
             let isLeader = Self.holder(existing) == identity
             let held = !(existing.holderIdentity ?? "").isEmpty && Self.leaseValid(s, at: time) && !isLeader
@@ -169,6 +171,9 @@ public final class LeaderElector: Sendable {
         claim.labels = existing.labels
         claim.annotations = existing.annotations
         claim.resourceVersion = existing.resourceVersion
+        // renewTime as late as possible (right before the write), so followers judge its age without this
+        // node's read; the fence still counts from `time`, earlier, so it closes no later than before.
+        claim.renewTime = now()
         do {
             let updated = try client.updateLease(namespace: namespace, name: name, claim)
             observe(updated, at: now(), error: nil)
@@ -209,13 +214,14 @@ public final class LeaderElector: Sendable {
     }
 
     /// How far apart two clocks may be, beyond the retry period's lag, for the renewTime to be trusted.
-    public static let clockTolerance: TimeInterval = 1
+    public static let clockTolerance: TimeInterval = 1.5
 
-    /// When `record`'s claim lapses by this node's clock, seen at `seen` (see the type's comment).
-    func expiry(of record: LeaseRecord, seenAt seen: Date) -> Date {
+    /// When `record`'s claim lapses by this node's clock, seen at `seen` in the answer to a request sent at
+    /// `sent` (see the type's comment).
+    func expiry(of record: LeaseRecord, seenAt seen: Date, sentAt sent: Date? = nil) -> Date {
         let seconds = TimeInterval(record.leaseDurationSeconds ?? leaseSeconds)
         let observed = seen.addingTimeInterval(seconds)
-        guard let renewed = record.renewTime, clocksAgree(renewed: renewed, seen: seen) else { return observed }
+        guard let renewed = record.renewTime, clocksAgree(renewed: renewed, seen: sent ?? seen) else { return observed }
         return renewed.addingTimeInterval(seconds)
     }
 
