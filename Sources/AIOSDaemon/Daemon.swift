@@ -48,11 +48,13 @@ public struct Daemon {
         let sync = SecretSyncRunner(engine: engine, logger: logger, tasks: tasks, configuration: { state.configuration },
                                     election: election, publisher: publisher)
         let issuerRefresh = NodeHeartbeatService.IssuerRefresh()
+        // A K3s job that saw the API server, or a reload (leader election or the kubeconfig may have changed).
+        let k3sArrival = K3sArrival()
         let operations = HostOperations(logger: logger, store: JobStore(path: jobsPath, logger: logger), io: io,
                                         configuration: { state.configuration },
-                                        apiServerAnswered: { sync.apiServerAnswered(); issuerRefresh.request() })
+                                        apiServerAnswered: { sync.apiServerAnswered(); issuerRefresh.request(); k3sArrival.announce() })
         let manager = ConfigurationManager(state: state, notifier: notifier, logger: logger,
-                                           onReload: { old, new in sync.configurationChanged(from: old, to: new) })
+                                           onReload: { old, new in sync.configurationChanged(from: old, to: new); k3sArrival.announce() })
         let router = Router(
             handlers: Self.handlers(state: state, manager: manager, operations: operations, sync: sync, tasks: tasks, io: io),
             authorizer: { Authorizer(adminGroup: state.configuration.control.adminGroup, k3sAdminGroup: state.configuration.control.k3sAdminGroup) },
@@ -74,14 +76,15 @@ public struct Daemon {
         services.append(tasks)
         services.append(HostJobService(operations: operations, state: state))
         services.append(ReloadSignalService(manager: manager, state: state, io: io, logger: logger))
-        services.append(LeaderElectionService(election: election, state: state, logger: logger,
+        services.append(K3sArrivalWatchService(arrival: k3sArrival, kubeconfig: { state.configuration.sync.kubeconfig }, state: state, logger: logger))
+        services.append(LeaderElectionService(election: election, state: state, logger: logger, k3sArrival: k3sArrival,
                                               onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
-        services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger,
+        services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger, k3sArrival: k3sArrival,
                                              issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) }, refresh: issuerRefresh,
                                              onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
         services.append(ClusterWatchService(runner: sync, state: state, logger: logger))
         services.append(SecretSyncService(runner: sync, state: state, logger: logger, firstCycleDelay: firstSyncDelay))
-        services.append(K3sRolloutService(rollouts: K3sRollouts(operations: operations), state: state, logger: logger))
+        services.append(K3sRolloutService(rollouts: K3sRollouts(operations: operations), state: state, logger: logger, k3sArrival: k3sArrival))
         if let address = state.configuration.metrics.listen {
             services.append(MetricsListenerService(address: address, eventLoopGroup: eventLoopGroup, sync: sync, state: state, logger: logger))
         }

@@ -9,7 +9,7 @@ public enum NodeRole: String, Sendable, Equatable {
     /// Neither K3s unit nor kubeconfig (K3s not installed yet).
     case none
 
-    static let unitDirectories = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]
+    public static let unitDirectories = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]
 
     /// A server has the admin kubeconfig (K3s writes it at start) or `k3s.service` (the installer's server unit);
     /// an agent has `k3s-agent.service` (the installer's agent unit) and no kubeconfig.

@@ -89,11 +89,13 @@ struct K3sRollouts: Sendable {
     /// The agent for one step of server `node`, or nil when the cluster cannot be reached from here.
     func agent(node: String) -> K3sRolloutAgent? {
         guard let client = try? client() else { return nil }
-        let readyTimeout = operations.configuration().k3s.readyTimeout
         return K3sRolloutAgent(node: node, store: KubernetesRolloutStore(client: client), directory: KubernetesServerDirectory(client: client),
                                lock: KubernetesRestartLock(client: client), local: HostJobChanger(operations: operations),
-                               lockDuration: readyTimeout * 2 + .seconds(60))
+                               lockDuration: lockDuration)
     }
+
+    /// The restart lock's duration: longer than a change plus its rollback can take (renewed meanwhile).
+    var lockDuration: Duration { operations.configuration().k3s.readyTimeout * 2 + .seconds(60) }
 
     static func response(_ rollout: K3sRollout) -> K3sRolloutResponse {
         K3sRolloutResponse(

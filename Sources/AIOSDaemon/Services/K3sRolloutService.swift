@@ -9,7 +9,6 @@ struct K3sRolloutService: Service {
     static let serviceName = "k3s-rollout"
     static let idleInterval = Duration.seconds(5)
     static let activeInterval = Duration.seconds(1)
-    static let noServerInterval = Duration.seconds(10)
 
     let rollouts: K3sRollouts
     let state: DaemonState
@@ -19,7 +18,11 @@ struct K3sRolloutService: Service {
     /// renews the restart lock.
     private let threads = BlockingPool(threads: 2)
 
-    init(rollouts: K3sRollouts, state: DaemonState, logger: Logger) {
+    /// Wakes a host without a K3s server when K3s arrives.
+    let k3sArrival: K3sArrival
+
+    init(rollouts: K3sRollouts, state: DaemonState, logger: Logger, k3sArrival: K3sArrival) {
+        self.k3sArrival = k3sArrival
         self.rollouts = rollouts
         self.state = state
         self.logger = logger
@@ -36,7 +39,11 @@ struct K3sRolloutService: Service {
             if text != last { log(outcome, text: text) }
             last = text
             state.setService(Self.serviceName, .running, detail: text)
-            let wait = node == nil ? Self.noServerInterval : Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
+            if node == nil {
+                await k3sArrival.wait()
+                continue
+            }
+            let wait = Self.isActive(outcome) ? Self.activeInterval : Self.idleInterval
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
@@ -65,13 +72,16 @@ struct K3sRolloutService: Service {
         }
     }
 
-    /// Every `lockRenewInterval` (a third of the lock's duration) until cancelled: renews the restart lock if
+    /// Every third of the lock's duration (`K3sRolloutAgent.lockRenewInterval`) until cancelled: renews the restart lock if
     /// this server holds it (a step shorter than that never renews).
     private static func renewLock(rollouts: K3sRollouts, node: String, threads: BlockingPool, logger: Logger) async {
-        guard let agent = (try? await threads.run { rollouts.agent(node: node) }) ?? nil else { return }
+        // Nothing is read until a renewal is due: a short step costs no file or API access here.
         while !Task.isCancelled {
-            do { try await Task.sleep(for: agent.lockRenewInterval) } catch { return }
-            let renewed = try? await threads.run { Result { () throws(K3sRolloutError) in try agent.renewLock() } }
+            do { try await Task.sleep(for: K3sRolloutAgent.renewInterval(of: rollouts.lockDuration)) } catch { return }
+            let renewed = try? await threads.run { () -> Result<Bool, K3sRolloutError> in
+                guard let agent = rollouts.agent(node: node) else { return .failure(K3sRolloutError("cannot read K3s' admin kubeconfig")) }
+                return Result { () throws(K3sRolloutError) in try agent.renewLock() }
+            }
             switch renewed {
             case .success(true):
                 logger.info("K3s restart lock renewed while this server's change runs", metadata: ["node": "\(node)"])

@@ -18,7 +18,11 @@ struct LeaderElectionService: Service {
     /// Lease requests block (libcurl): one thread of their own, so a slow API server never delays the sync lane.
     private let threads = BlockingPool(threads: 1)
 
-    init(election: SyncElection, state: DaemonState, logger: Logger, onBecameLeader: @escaping @Sendable () -> Void) {
+    /// Wakes a host that is no candidate (no K3s server yet) when K3s arrives.
+    let k3sArrival: K3sArrival
+
+    init(election: SyncElection, state: DaemonState, logger: Logger, k3sArrival: K3sArrival, onBecameLeader: @escaping @Sendable () -> Void) {
+        self.k3sArrival = k3sArrival
         self.election = election
         self.state = state
         self.logger = logger
@@ -41,10 +45,13 @@ struct LeaderElectionService: Service {
             let settings = election.configuration().cluster.leaderElection
             state.setService(Self.serviceName, .running, detail: election.roleText)
             let leading = election.view?.leading ?? false
-            // Not a candidate (no K3s server here yet, or election off): look again at heartbeat pace, not every
+            // Not a candidate (no K3s server here yet, or election off): look again when K3s arrives, not every
             // retryPeriod, so an idle host without K3s is not woken every 2 s.
-            var retry = transitions == nil ? NodeHeartbeat.interval
-                : leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
+            guard transitions != nil else {
+                await k3sArrival.wait()
+                continue
+            }
+            var retry = leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
             // A follower tries again the moment the leader's claim lapses, not up to a retry period later.
             if !leading, let left = election.secondsUntilExpiry, .seconds(left) < retry { retry = .seconds(left + 0.05) }
             let wait = retry

@@ -33,9 +33,14 @@ struct NodeHeartbeatService: Service {
         func take() -> Bool { pending.withLock { let was = $0; $0 = false; return was } }
     }
 
-    init(election: SyncElection, publisher: DefinitionPublisher, state: DaemonState, logger: Logger, issuers: @escaping @Sendable () -> Issuers,
+    /// Wakes a host without K3s when K3s arrives.
+    let k3sArrival: K3sArrival
+
+    init(election: SyncElection, publisher: DefinitionPublisher, state: DaemonState, logger: Logger, k3sArrival: K3sArrival,
+         issuers: @escaping @Sendable () -> Issuers,
          refresh: IssuerRefresh, onPublishedChange: @escaping @Sendable () -> Void) {
         self.refresh = refresh
+        self.k3sArrival = k3sArrival
         self.election = election
         self.publisher = publisher
         self.state = state
@@ -74,6 +79,8 @@ struct NodeHeartbeatService: Service {
                 beat += 1
             } else {
                 state.setService(Self.serviceName, .running, detail: "no K3s on this host: no heartbeat")
+                await k3sArrival.wait()
+                continue
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: NodeHeartbeat.interval) }
         }

@@ -2,7 +2,9 @@
 # aiosctl doctor: on a site before workload identity is enabled it fails the issuer and the Entra exchange with
 # the az commands that fix them; on a healthy site every check passes (exit 0); a vault that refuses the
 # identity (403) fails with the role-assignment command naming the identity's object id; an invalid aiosd.yaml
-# on disk fails with the file, line and key. --json carries the same findings as fields.
+# on disk fails with the file, line and key; a deleted service account, one Entra does not trust, an unselected
+# SecretSync, a short max token expiration and a stopped K3s each fail or warn with their fix, and the printed fix,
+# run as printed where the testbed can, repairs the site. --json carries the same findings as fields.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init doctor
@@ -63,6 +65,85 @@ check_contains "... naming the issuer K3s started its API server with" "K3s star
 check_contains "... with the restart that applies it" "fix: sudo aiosctl k3s restart" "$LAST_OUT"
 inside cp /tmp/90-aios.yaml.before "$dropin"
 check_rc 0 "doctor passes again once the file is back" -- inside aiosctl doctor
+
+kube() { inside env KUBECONFIG=/etc/rancher/k3s/k3s.yaml "$@"; }
+fix_of() { json_get "[f for f in d[\"findings\"] if f[\"check\"] == \"$1\"][0].get(\"fix\") or \"\"" <<<"$DOCTOR_JSON"; }
+
+# Broken site: the service account whose tokens aiosd exchanges was deleted. The printed fix, run as printed,
+# repairs the site.
+check "delete the service account aio-ssc-sa" -- kube kubectl -n azure-iot-operations delete serviceaccount aio-ssc-sa
+check_rc 1 "doctor without the service account exits 1" -- inside aiosctl doctor
+check_contains "... FAIL service-account" "FAIL  service-account" "$LAST_OUT"
+doctor_json
+fix=$(fix_of service-account)
+check_eq "... the fix is the kubectl command that creates it" "kubectl create serviceaccount aio-ssc-sa -n azure-iot-operations" "$fix"
+check "run the printed fix" -- kube sh -c "$fix"
+check_rc 0 "doctor passes once the service account is back" -- inside aiosctl doctor
+
+# Broken site: aiosd is told to use a service account that has no federated credential in Entra: the exchange is
+# refused, and the fix is the az command that federates exactly that subject with the issuer in force.
+check "create service account aio-other-sa" -- kube kubectl -n azure-iot-operations create serviceaccount aio-other-sa
+inside cp /etc/aios/aiosd.yaml /tmp/aiosd.yaml.before
+inside sh -c "sed -i 's|^identity:|identity:\n  serviceAccount: azure-iot-operations/aio-other-sa|' /etc/aios/aiosd.yaml"
+check "reload with identity.serviceAccount aio-other-sa" -- inside systemctl reload aiosd.service
+check_rc 1 "doctor with a service account Entra does not trust exits 1" -- inside aiosctl doctor
+check_contains "... FAIL entra.token with Entra's code for an unknown subject" "AADSTS700213" "$LAST_OUT"
+doctor_json
+fix=$(fix_of entra.token)
+check_contains "... the fix federates that service account's subject" "az identity federated-credential create" "$fix"
+check_contains "... for system:serviceaccount:azure-iot-operations:aio-other-sa" "--subject system:serviceaccount:azure-iot-operations:aio-other-sa" "$fix"
+check_contains "... with the issuer in force" "--issuer $issuer" "$fix"
+inside cp /tmp/aiosd.yaml.before /etc/aios/aiosd.yaml
+check "reload with the original identity" -- inside systemctl reload aiosd.service
+check_rc 0 "doctor passes again with the federated service account" -- inside aiosctl doctor
+
+# Broken site: a SecretSync without aiosd's label is left out (cluster.secretSyncs: labelled): a warning, not a
+# failure, with the kubectl label command; the printed fix, run as printed, selects it.
+inside sh -c 'cat > /tmp/unlabelled.yaml' <<EOF2
+apiVersion: secret-sync.x-k8s.io/v1alpha1
+kind: SecretSync
+metadata:
+  name: forgotten
+  namespace: azure-iot-operations
+spec:
+  serviceAccountName: aio-ssc-sa
+  secretProviderClassName: forgotten-spc
+  secretObject:
+    type: Opaque
+    data:
+      - sourcePath: plain-utf8
+        targetKey: value
+EOF2
+check "apply a SecretSync without aiosd's label" -- kube kubectl apply -f /tmp/unlabelled.yaml
+check_rc 0 "doctor with an unselected SecretSync still exits 0 (a warning)" -- inside aiosctl doctor
+check_contains "... WARN secretsyncs.selected naming it" "azure-iot-operations/forgotten" "$LAST_OUT"
+doctor_json
+check_eq "--json: secretsyncs.selected is a warning" warn "$(finding secretsyncs.selected status)"
+fix=$(fix_of secretsyncs.selected)
+check_contains "... the fix labels it" "kubectl label secretsync -n azure-iot-operations forgotten aios.microsoft.com/agent=aiosd" "$fix"
+check "run the printed fix" -- kube sh -c "$fix"
+doctor_json
+check_eq "--json: secretsyncs.selected ok once labelled" ok "$(finding secretsyncs.selected status)" "$(finding secretsyncs.selected detail)"
+check "delete the SecretSync again" -- kube kubectl -n azure-iot-operations delete secretsync forgotten
+
+# Broken site: service-account-max-token-expiration below what AIO expects: a warning with the enable command that
+# sets it; the printed fix, run as printed (as root), clears it.
+check_rc 0 "workload-identity enable --max-token-expiration 1h" -- inside aiosctl workload-identity enable --issuer "$issuer" --max-token-expiration 1h
+doctor_json
+check_eq "--json: issuer.max-token-expiration is a warning at 1h" warn "$(finding issuer.max-token-expiration status)" "$(finding issuer.max-token-expiration detail)"
+fix=$(fix_of issuer.max-token-expiration)
+check_eq "... the fix sets 24h with the issuer in force" "sudo aiosctl workload-identity enable --issuer $issuer --max-token-expiration 24h" "$fix"
+check_rc 0 "run the printed fix" -- inside sh -c "${fix#sudo }"
+doctor_json
+check_eq "--json: issuer.max-token-expiration ok at 24h" ok "$(finding issuer.max-token-expiration status)" "$(finding issuer.max-token-expiration detail)"
+
+# Broken site: K3s is stopped.
+check "stop k3s" -- inside systemctl stop k3s.service
+check_rc 1 "doctor with K3s stopped exits 1" -- inside aiosctl doctor
+check_contains "... FAIL k3s.ready" "FAIL  k3s.ready" "$LAST_OUT"
+check_contains "... with where to look" "fix: sudo systemctl status k3s; sudo journalctl -u k3s -n 50" "$LAST_OUT"
+check "start k3s" -- inside systemctl start k3s.service
+if wait_for 120 inside aiosctl doctor; then ok "doctor passes again once K3s is back"; else not_ok "doctor passes again once K3s is back" "$(inside aiosctl doctor 2>&1)"; fi
 
 # Broken site 2: the vault refuses the identity (Key Vault's 403 Forbidden).
 "$TB" fault "$E2E_NAME" keyvault 403 --code Forbidden --match "GET /secrets?" >/dev/null

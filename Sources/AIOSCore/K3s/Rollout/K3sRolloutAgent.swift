@@ -30,7 +30,8 @@ public struct K3sRolloutAgent: Sendable {
     }
 
     /// How often a server applying renews the restart lock: a change longer than `lockDuration` keeps it.
-    public var lockRenewInterval: Duration { lockDuration / 3 }
+    public var lockRenewInterval: Duration { Self.renewInterval(of: lockDuration) }
+    public static func renewInterval(of lockDuration: Duration) -> Duration { lockDuration / 3 }
 
     /// Renews the restart lock if this server holds it (a step applying runs meanwhile); false if it does not.
     public func renewLock() throws(K3sRolloutError) -> Bool { try lock.renew(holder: node, for: lockDuration) }
