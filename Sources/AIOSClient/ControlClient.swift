@@ -172,6 +172,9 @@ public struct ControlClient: Sendable {
         case .timedOut:
             return ClientError(kind: .busy, message: "aiosd at \(socketPath) is running but did not answer within \(timeout)",
                                hint: "check: systemctl status aiosd; or raise --timeout")
+        case .closedWithoutAnswer:
+            return ClientError(kind: .busy, message: "aiosd at \(socketPath) is busy: it accepted the connection and closed it without answering (too many open control connections, or it is stopping)",
+                               hint: "try again shortly; check: systemctl status aiosd; journalctl -u aiosd")
         case .transport(let reason):
             return ClientError(kind: .busy, message: "aiosd at \(socketPath) accepted the connection but did not answer: \(reason)",
                                hint: "check: systemctl status aiosd; journalctl -u aiosd")

@@ -11,6 +11,9 @@ struct UnixSocketExchange {
         case couldNotConnect(String)
         /// No complete answer before the deadline.
         case timedOut
+        /// aiosd accepted the connection and closed it (or reset it) without a word: it refuses connections past
+        /// its limits that way when it cannot even wait for the request, or it is stopping.
+        case closedWithoutAnswer
         /// The connection broke or the answer is not HTTP.
         case transport(String)
         /// The body passed `maximumResponseBytes`.
@@ -33,7 +36,11 @@ struct UnixSocketExchange {
         for header in headers { request += "\(header.name): \(header.value)\r\n" }
         if let body { request += "Content-Length: \(body.count)\r\n" }
         request += "\r\n"
-        try write(Array(request.utf8) + (body ?? []), to: descriptor, before: deadline)
+        do {
+            try write(Array(request.utf8) + (body ?? []), to: descriptor, before: deadline)
+        } catch .closedWithoutAnswer {
+            // aiosd closed before reading the request; what it said first (e.g. `busy`) is still there to read.
+        }
 
         var reader = ResponseReader(maximumBodyBytes: maximumResponseBytes)
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -42,10 +49,11 @@ struct UnixSocketExchange {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                throw .transport(String(cString: strerror(errno)))
+                // A reset comes after what aiosd wrote before it closed without reading the request.
+                guard errno == ECONNRESET else { throw .transport(String(cString: strerror(errno))) }
             }
-            if count == 0 {
-                guard let status = try reader.finish() else { throw .transport("aiosd closed the connection before answering") }
+            if count <= 0 {
+                guard let status = try reader.finish() else { throw .closedWithoutAnswer }
                 return status
             }
             try reader.consume(buffer[..<count], onData: onData)
@@ -99,6 +107,7 @@ struct UnixSocketExchange {
             let count = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EPIPE || errno == ECONNRESET { throw .closedWithoutAnswer }
                 throw .transport(String(cString: strerror(errno)))
             }
             offset += count

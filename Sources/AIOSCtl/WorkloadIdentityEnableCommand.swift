@@ -10,7 +10,7 @@ struct WorkloadIdentityEnableCommand: ControlCommand {
         discussion: """
             Writes service-account-issuer=ISSUER first and the previous issuer second, and \
             service-account-max-token-expiration, to 90-aios.yaml in K3s' drop-in directory (config.yaml.d next to \
-            the configuration file K3s reads: --config, K3S_CONFIG_FILE, else /etc/rancher/k3s/config.yaml); \
+            the configuration file K3s reads: K3S_CONFIG_FILE, else --config/-c, else /etc/rancher/k3s/config.yaml); \
             restarts k3s.service; waits for /readyz (k3s.readyTimeout); and checks the API server serves ISSUER. If \
             the restart or a check fails, the previous file is restored and K3s restarted again; if the write fails, \
             nothing is restarted. Enabling an issuer K3s already has (by aiosd or by hand) changes nothing. Refuses, \

@@ -40,7 +40,7 @@ import Testing
     @Test(arguments: IdentityConfiguration.Method.allCases)
     func aSecretSyncIsReadAsItsOwnServiceAccountWhateverTheNodeUses(method: IdentityConfiguration.Method) throws {
         let definition = try ClusterObjects.definition(Self.secretSync(), providerClass: Self.providerClass(parameters: Self.spcParameters))
-        let identity = try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(method))
+        let identity = try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(method), policy: SecretsPolicyConfiguration())
         #expect(identity.method == .workloadIdentity, "never the node's managed identity or client secret")
         #expect(identity.serviceAccount == ServiceAccountReference(namespace: "team-a", name: "team-a-sa"))
         #expect(identity.clientId == Self.spcClient, "the SPC's client id (trimmed), never the node's")
@@ -55,7 +55,7 @@ import Testing
             Self.secretSync(), providerClass: Self.providerClass(parameters: #""keyvaultName":"team-kv","tenantID":"\#(Self.tenant)""#))
         #expect(definition.clientId == nil)
         for method in IdentityConfiguration.Method.allCases {
-            let issue = #expect(throws: SyncIssue.self) { try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(method)) }
+            let issue = #expect(throws: SyncIssue.self) { try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(method), policy: SecretsPolicyConfiguration()) }
             #expect(issue?.code == "IdentityNotConfigured")
             #expect(issue?.message.contains("parameters.clientID") == true)
             #expect(issue?.hint?.contains("kubectl -n team-a edit secretproviderclass spc") == true)
@@ -65,14 +65,14 @@ import Testing
     @Test func withoutTheSPCsTenantItIsRefused() throws {
         let definition = try ClusterObjects.definition(
             Self.secretSync(), providerClass: Self.providerClass(parameters: #""keyvaultName":"team-kv","clientID":"\#(Self.spcClient)""#))
-        let issue = #expect(throws: SyncIssue.self) { try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(.workloadIdentity)) }
+        let issue = #expect(throws: SyncIssue.self) { try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(.workloadIdentity), policy: SecretsPolicyConfiguration()) }
         #expect(issue?.message.contains("parameters.tenantID") == true)
     }
 
     @Test func aFileDefinitionStillUsesTheConfiguredIdentity() throws {
         let definition = SyncDefinition(name: "db", source: .file(path: "/etc/aios/secrets.d/db.yaml"), keyvaultName: "kv",
                                         objects: [SyncObject(objectName: "x")], target: TargetSecret(namespace: "ns", name: "db"))
-        let identity = try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(.managedIdentity))
+        let identity = try SyncIdentity.resolve(definition, configuration: Self.nodeIdentity(.managedIdentity), policy: SecretsPolicyConfiguration())
         #expect(identity.method == .managedIdentity)
         #expect(identity.managedIdentityEndpoint == .arc)
     }

@@ -213,5 +213,28 @@ import Testing
         facts.azureIssuer = DoctorTests.issuer
         #expect(DoctorTests.finding(facts, "issuer.configured")?.status == .ok)
     }
+
+    /// aiosd on the host's managed identity (the only identity that can read the Arc resource before the issuer is
+    /// federated): the issuer checks appear once Arc's ConfigMap says the cluster is Arc-connected, with Azure's issuer.
+    @Test func aManagedIdentityHostOnAnArcClusterGetsTheIssuerChecks() throws {
+        var facts = DoctorTests.healthy()
+        facts.identity.method = .managedIdentity
+        facts.serviceAccountExists = nil
+        facts.configuredIssuer = nil
+        #expect(DoctorTests.finding(facts, "issuer.configured") == nil, "not Arc-connected: aiosd itself needs no issuer")
+        facts.arcCluster = ArcCluster(subscriptionId: "s", resourceGroup: "rg-edge", name: "site-12")
+        facts.azureIssuer = "https://westeurope.oic.prod-arc.azure.com/t/g/"
+        let configured = try #require(DoctorTests.finding(facts, "issuer.configured"))
+        #expect(configured.status == .fail && configured.fix == "sudo aiosctl workload-identity enable --issuer https://westeurope.oic.prod-arc.azure.com/t/g/")
+        #expect(DoctorTests.finding(facts, "service-account") == nil, "aiosd's service account is not used with a managed identity")
+        facts.configuredIssuer = DoctorTests.issuer
+        facts.azureIssuer = nil
+        facts.azureIssuerError = "the managed identity may not read the Arc cluster site-12 (HTTP 403; it needs Reader on it: az role assignment create ...)"
+        let uncompared = try #require(DoctorTests.finding(facts, "issuer.configured"))
+        #expect(uncompared.status == .warn && uncompared.detail.contains("could not be compared with the Arc cluster's in Azure: the managed identity may not read"))
+        #expect(uncompared.fix == "az connectedk8s show -g rg-edge -n site-12 --query oidcIssuerProfile.issuerUrl -o tsv")
+        #expect(ArcCluster(subscriptionId: "s", resourceGroup: "rg-edge", name: "site-12").resourceId
+                == "/subscriptions/s/resourceGroups/rg-edge/providers/Microsoft.Kubernetes/connectedClusters/site-12")
+    }
 }
 

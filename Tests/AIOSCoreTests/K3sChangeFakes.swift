@@ -24,6 +24,8 @@ final class FakeK3sHost: K3sUnitControl, K3sAPIServerProbe, K3sFileAccess, @unch
     private(set) var running = false
     private(set) var runningIssuers: [String] = []
     var journalLines: [String] = []
+    /// Called before a file is removed: a test takes the disk's state there (a crash just before the removal).
+    var beforeRemove: (String) -> Void = { _ in }
 
     static let config = "/etc/rancher/k3s/config.yaml"
     static let dropIn = "/etc/rancher/k3s/config.yaml.d/90-aios.yaml"
@@ -60,6 +62,7 @@ final class FakeK3sHost: K3sUnitControl, K3sAPIServerProbe, K3sFileAccess, @unch
     }
 
     func remove(_ path: String) throws(K3sChangeError) {
+        beforeRemove(path)
         if failingWrites.contains(path) { throw K3sChangeError(.failed, "cannot remove \(path): Input/output error") }
         _ = lock.withLock { storage.removeValue(forKey: path) }
     }
@@ -107,13 +110,16 @@ final class FakeK3sHost: K3sUnitControl, K3sAPIServerProbe, K3sFileAccess, @unch
 
     // MARK: the fake K3s' own reading of its files
 
-    /// K3s' configuration file: `--config`/`-c` on the command line, else K3S_CONFIG_FILE, else the default.
+    /// K3s' configuration file: K3S_CONFIG_FILE, else `--config`/`-c` on the command line, else the default.
     var configPath: String {
         guard let unit = units["k3s.service"] else { return Self.config }
+        if let file = unit.environment.last(where: { $0.hasPrefix("K3S_CONFIG_FILE=") }).map({ String($0.dropFirst("K3S_CONFIG_FILE=".count)) }) {
+            return file
+        }
         if let index = unit.commandLine.firstIndex(where: { $0 == "-c" || $0 == "--config" }), index + 1 < unit.commandLine.count {
             return unit.commandLine[index + 1]
         }
-        return unit.environment.last { $0.hasPrefix("K3S_CONFIG_FILE=") }.map { String($0.dropFirst("K3S_CONFIG_FILE=".count)) } ?? Self.config
+        return Self.config
     }
 
     /// The values of every `prefix...` element in K3s' reading order (the file, then its drop-ins by name),

@@ -83,11 +83,20 @@ import Testing
     }
 
     @Test func followsConfigOnTheCommandLine() throws {
-        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "-c", "/srv/k3s.yaml"],
-                                      environment: ["K3S_CONFIG_FILE=/etc/k3s/ignored.yaml"])
+        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "-c", "/srv/k3s.yaml"])
         let host = FakeK3sHost(files: [:], unit: unit)
         let outcome = try host.workflow().enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: RecordingObserver())
         #expect(outcome.dropIn == "/srv/k3s.yaml.d/90-aios.yaml")
+    }
+
+    /// K3s looks at K3S_CONFIG_FILE before its command line (pkg/configfilearg/parser.go, findConfigFileFlag).
+    @Test func k3sConfigFileInTheEnvironmentWinsOverConfigOnTheCommandLine() throws {
+        let unit = K3sUnitDescription(name: "k3s.service", commandLine: ["/usr/local/bin/k3s", "server", "--config", "/srv/k3s.yaml"],
+                                      environment: ["K3S_CONFIG_FILE=/etc/k3s/server.yaml"])
+        let host = FakeK3sHost(files: ["/etc/k3s/server.yaml": "tls-san: edge\n"], unit: unit)
+        let outcome = try host.workflow().enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: RecordingObserver())
+        #expect(outcome.dropIn == "/etc/k3s/server.yaml.d/90-aios.yaml")
+        #expect(host.files["/srv/k3s.yaml.d/90-aios.yaml"] == nil, "nothing where K3s does not read")
     }
 
     // MARK: refusals: nothing written, nothing restarted
@@ -271,7 +280,7 @@ import Testing
         #expect(host.restarts == 2)
     }
 
-    // MARK: crash after each step, recovery at the next start
+    // MARK: crash after each step, recovery at the next start (rolled back; kept once verified)
 
     func crashAfterEachStep(_ change: (K3sChangeWorkflow, K3sChangeObserver) throws(K3sChangeError) -> K3sChangeWorkflow.Outcome,
                             setUp: (FakeK3sHost) throws -> Void = { _ in }, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -281,8 +290,17 @@ import Testing
         let observer = RecordingObserver()
         var disks: [(step: String, files: [String: String])] = []
         observer.onStepFinished = { step in disks.append((step.name, probe.files)) }
+        var beforeRecordRemoved: [String: String]?
+        probe.beforeRemove = { path in if path == record { beforeRecordRemoved = probe.files } }
         _ = try change(probe.workflow(), observer)
         #expect(disks.count == 5, sourceLocation: sourceLocation)
+        // Verified, then a crash before the record is removed: the next start keeps the change, restarts nothing.
+        let changed = probe.files
+        let verified = FakeK3sHost(files: try #require(beforeRecordRemoved, sourceLocation: sourceLocation))
+        let finished = verified.workflow().recoverInterruptedChange(observer: RecordingObserver())
+        #expect(finished?.succeeded == true && finished?.keptVerifiedChange == true, "\(finished?.message ?? "no recovery")", sourceLocation: sourceLocation)
+        #expect(verified.files == changed, "the verified change is kept as it is and the record is gone", sourceLocation: sourceLocation)
+        #expect(verified.restarts == 0, sourceLocation: sourceLocation)
         for disk in disks {
             let restarted = FakeK3sHost(files: disk.files)
             let recovery = restarted.workflow().recoverInterruptedChange(observer: RecordingObserver())
@@ -298,13 +316,13 @@ import Testing
         }
     }
 
-    @Test func crashDuringEnableIsRolledBackAtStart() throws {
+    @Test func crashDuringEnableIsRolledBackOrKeptIfVerified() throws {
         try crashAfterEachStep { workflow, observer throws(K3sChangeError) in
             try workflow.enableWorkloadIdentity(issuer: arc, maxTokenExpiration: nil, force: false, observer: observer)
         }
     }
 
-    @Test func crashDuringAnAPIServerArgEditIsRolledBackAtStart() throws {
+    @Test func crashDuringAnAPIServerArgEditIsRolledBackOrKeptIfVerified() throws {
         try crashAfterEachStep({ workflow, observer throws(K3sChangeError) in
             try workflow.editAPIServerArguments(set: [APIServerArgument(name: "audit-log-maxage", value: "30")], unset: [], force: false, observer: observer)
         }, setUp: { host in

@@ -27,6 +27,8 @@ import Testing
         let run = try K3sRunConfiguration.read(unit: unit(["k3s", "server", "-c", "/nonexistent/config.yaml"]), files: LocalK3sFiles())
         #expect(run.files.isEmpty)
         #expect(run.configPath == "/nonexistent/config.yaml")
+        #expect(try K3sRunConfiguration.read(unit: unit(["k3s", "server", "-c=/nonexistent/c.yaml", "--config", "/second"]), files: LocalK3sFiles()).configPath
+                == "/nonexistent/c.yaml", "the first of --config/-c, as K3s scans its arguments")
     }
 
     @Test func configFileFromTheUnitsEnvironmentFile() throws {
@@ -38,6 +40,10 @@ import Testing
         #expect(run.configPath == config)
         #expect(run.dropInDirectory == config + ".d")
         #expect(run.files.map(\.path) == [config])
+        // K3s reads K3S_CONFIG_FILE before its command line (pkg/configfilearg/parser.go, findConfigFileFlag).
+        let both = try K3sRunConfiguration.read(unit: unit(["k3s", "server", "--config", "/nonexistent/flag.yaml"], environmentFiles: [environment]),
+                                                files: LocalK3sFiles())
+        #expect(both.configPath == config)
     }
 
     @Test func symlinkedConfigIsFollowedToASafeTarget() throws {

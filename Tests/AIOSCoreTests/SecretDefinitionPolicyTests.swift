@@ -138,10 +138,10 @@ import Testing
         identity.method = .managedIdentity
         identity.tenantId = "99999999-2222-3333-4444-555555555555"
         var definition = Self.definition(overriding: .clientId)
-        #expect(try SyncIdentity.resolve(definition, configuration: identity).clientId == Self.guid)
+        #expect(try SyncIdentity.resolve(definition, configuration: identity, policy: SecretsPolicyConfiguration()).clientId == Self.guid)
         definition.writtenBy = .operator
         do {
-            _ = try SyncIdentity.resolve(definition, configuration: identity)
+            _ = try SyncIdentity.resolve(definition, configuration: identity, policy: SecretsPolicyConfiguration())
             Issue.record("an operator's clientID reached IMDS")
         } catch {
             #expect(error.code == "IdentityOverrideNotAllowed")
@@ -149,7 +149,7 @@ import Testing
         }
         identity.method = .workloadIdentity
         identity.clientId = "88888888-2222-3333-4444-555555555555"
-        #expect(try SyncIdentity.resolve(definition, configuration: identity).clientId == Self.guid)
+        #expect(try SyncIdentity.resolve(definition, configuration: identity, policy: SecretsPolicyConfiguration()).clientId == Self.guid)
     }
 
     @Test func theFileRecordsWhoWroteIt() throws {

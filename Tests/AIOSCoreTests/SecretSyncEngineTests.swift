@@ -71,7 +71,7 @@ import Testing
 
     @Test func forceComparesTheLiveDataAndDropsCachedTokens() throws {
         let h = try SyncHarness.synced("right")
-        let identity = try SyncIdentity.resolve(try h.db(), configuration: h.configuration.identity)
+        let identity = try SyncIdentity.resolve(try h.db(), configuration: h.configuration.identity, policy: h.configuration.secrets)
         let credential = try #require(h.credentials[identity])
         h.run([try h.db()])
         #expect(credential.calls == 1, "the token is cached between cycles")
@@ -79,6 +79,49 @@ import Testing
         #expect(h.run([try h.db()], force: true).outcomes.map(\.result) == [.unchanged])
         #expect(h.kube.requests.contains("GET /api/v1/namespaces/apps/secrets/db"))
         #expect(credential.calls == 2, "sync --force asks for a new token")
+    }
+
+    /// Root narrows `secrets:` (config reload) after an operator added a definition: at the next cycle the
+    /// operator's definition fails with the rule, its target is neither read nor written; root's is unaffected.
+    @Test func anOperatorsDefinitionIsHeldToTheNarrowedPolicyAtEverySync() throws {
+        let h = try SyncHarness()
+        h.configuration.secrets.allowedNamespaces = ["apps"]
+        h.configuration.secrets.allowedServiceAccounts = ["apps/reader"]
+        var operators = try h.db()
+        operators.writtenBy = .operator
+        var reader = try h.definition("reader", "keyvaultName: kv-one\nserviceAccountName: apps/reader\nobjects:\n  - objectName: db-password\nsecretObject:\n  name: reader\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
+        reader.writtenBy = .operator
+        let roots = try h.definition("roots", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  name: roots\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
+        h.vaults.set("kv-one", "db-password", "first")
+        #expect(h.run([operators, reader, roots]).outcomes.map(\.result) == [.applied, .applied, .applied])
+
+        h.configuration.secrets.allowedNamespaces = ["azure-iot-operations"]
+        h.configuration.secrets.allowedServiceAccounts = []
+        h.vaults.set("kv-one", "db-password", "second")
+        h.kube.resetRequests()
+        let report = h.run([operators, reader, roots], force: true)
+        let byName = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.name, $0) })
+        let namespace = try #require(byName["db"]?.issue)
+        #expect(byName["db"]?.result == .failed)
+        #expect(namespace.code == "TargetNotAllowed")
+        #expect(namespace.message.contains("written by an operator: db targets namespace apps, which secrets.allowedNamespaces"), "\(namespace.message)")
+        #expect(namespace.hint?.contains("aiosctl secret remove db") == true)
+        #expect(h.engine.status("db")?.issue?.code == "TargetNotAllowed", "status (secret list/show) says so")
+        #expect(byName["reader"]?.issue?.code == "TargetNotAllowed", "the namespace is judged first")
+        h.configuration.secrets.allowedNamespaces = ["apps"]
+        let account = try #require(h.run([reader]).outcomes.first?.issue)
+        #expect(account.code == "ServiceAccountNotAllowed")
+        #expect(account.message.contains("reads the vault as service account apps/reader"), "\(account.message)")
+        h.configuration.secrets.allowedNamespaces = ["azure-iot-operations"]
+
+        #expect(byName["roots"]?.result == .applied, "root's definition is not bounded")
+        #expect(h.value("apps", "roots", "password") == "second")
+        #expect(h.value("apps", "db", "password") == "first" && h.value("apps", "reader", "password") == "first",
+                "nothing is written to the now-disallowed targets")
+        #expect(!h.kube.requests.contains { $0.contains("/namespaces/apps/secrets/db") || $0.contains("/namespaces/apps/secrets/reader") },
+                "\(h.kube.requests)")
+        #expect(h.logs.lines.contains { $0.hasPrefix("warning Secret sync failed") && $0.contains("error.code=TargetNotAllowed") && $0.contains("secret=db") },
+                "the journal names the definition and the rule")
     }
 
     @Test func secretOfSomeoneElseIsNeverTakenOver() throws {

@@ -17,13 +17,20 @@ import Testing
         private(set) var request = ""
         private let done = DispatchSemaphore(value: 0)
 
-        init(pieces: [String], bodyBytes: Int = 0) throws {
+        /// `readsRequest` false: writes `pieces` at once and closes without reading (aiosd refusing a connection).
+        init(pieces: [String], bodyBytes: Int = 0, readsRequest: Bool = true) throws {
             directory = try TemporaryDirectory(prefix: "aios-wire")
             path = directory.file("peer.sock")
             listener = try makeListeningSocket(path: path)
             Thread.detachNewThread { [self] in
                 let connection = accept(listener, nil, nil)
                 defer { close(connection); done.signal() }
+                guard readsRequest else {
+                    for piece in pieces {
+                        _ = piece.utf8CString.withUnsafeBufferPointer { send(connection, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+                    }
+                    return
+                }
                 var received: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 while !String(decoding: received, as: UTF8.self).contains("\r\n\r\n") || received.count < headLength(received) + bodyBytes {
@@ -84,8 +91,8 @@ import Testing
     }
 
     /// The error `ControlClient.call(.status)` throws for a peer answering `answer`; nil if it accepted it.
-    func failure(answering answer: String) throws -> ClientError? {
-        let peer = try OneShotPeer(pieces: [answer])
+    func failure(answering answer: String, readsRequest: Bool = true) throws -> ClientError? {
+        let peer = try OneShotPeer(pieces: answer.isEmpty ? [] : [answer], readsRequest: readsRequest)
         defer { peer.finish() }
         do {
             _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
@@ -111,6 +118,42 @@ import Testing
         let error = try failure(answering: "SSH-2.0-OpenSSH_9.2\r\n\r\n")
         #expect(error?.kind == .busy)
         #expect(error?.message.contains("not HTTP/1.1") == true, "\(error?.message ?? "accepted")")
+    }
+
+    /// aiosd closing a connection without a word (a reset after connect) is "busy" (exit 5), never "not running".
+    @Test func aConnectionClosedWithoutAnAnswerIsBusyNotNotRunning() throws {
+        let error = try failure(answering: "", readsRequest: false)
+        #expect(error?.kind == .busy)
+        #expect(error?.message.contains("is busy: it accepted the connection and closed it without answering") == true, "\(error?.message ?? "accepted")")
+    }
+
+    /// aiosd's `busy` written before it read the request, then the close: the answer is read all the same.
+    @Test func aBusyAnswerBeforeTheRequestWasReadIsStillRead() throws {
+        let body = #"{"error":{"code":"busy","message":"aiosd has too many open control connections from this user; try again shortly"}}"#
+        let error = try failure(answering: "HTTP/1.1 503 Service Unavailable\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body,
+                                readsRequest: false)
+        #expect(error?.kind == .busy)
+        #expect(error?.message.contains("too many open control connections from this user") == true, "\(error?.message ?? "accepted")")
+    }
+
+    /// A socket file nobody listens on (ECONNREFUSED) and no socket file (ENOENT): "not running" (exit 3).
+    @Test func nobodyListeningIsUnreachable() throws {
+        let directory = try TemporaryDirectory(prefix: "aios-wire")
+        defer { directory.remove() }
+        let path = directory.file("stale.sock")
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try UnixSocket.withAddress(path) { address, length in
+            guard bind(stale, address, length) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        }
+        defer { close(stale) }
+        for socketPath in [path, directory.file("missing.sock")] {
+            do {
+                _ = try ControlClient(socketPath: socketPath, timeout: .seconds(5)).call(.status)
+                Issue.record("\(socketPath): answered")
+            } catch {
+                #expect(error.kind == .unreachable, "\(socketPath): \(error.message)")
+            }
+        }
     }
 
     @Test func anErrorAnswerIsDecodedFromItsBody() throws {

@@ -95,39 +95,62 @@ struct ConnectionFloodTests {
     static let flood = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("tools/control-flood.py").path
 
+    /// Runs the flood script as uid nobody against `daemon` with `arguments`; `body` gets its first output line
+    /// while the flood holds its connections.
+    static func flooding(_ daemon: DaemonHarness, _ arguments: [String], _ body: (String) throws -> Void) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        // A copy where nobody can read it (the checkout may sit under a directory closed to other users).
+        let script = try daemon.directory.write("control-flood.py", try String(contentsOfFile: Self.flood, encoding: .utf8), mode: 0o644)
+        process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/python3", script,
+                             daemon.socketPath] + arguments
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        try body(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static let config = "control:\n  socketGroup: nogroup\n  adminGroup: root\n  headerTimeout: 60s\n"
+
     @Test func aFloodFromOneUidLocksOutNeitherRootNorAnotherUid() async throws {
-        try await DaemonHarness.withDaemon(config: "control:\n  socketGroup: nogroup\n  adminGroup: root\n  headerTimeout: 60s\n") { daemon in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            // A copy where nobody can read it (the checkout may sit under a directory closed to other users).
-            let script = try daemon.directory.write("control-flood.py", try String(contentsOfFile: Self.flood, encoding: .utf8), mode: 0o644)
-            process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "/usr/bin/python3", script,
-                                 daemon.socketPath, "100"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            defer {
-                try? input.fileHandleForWriting.close()
-                process.waitUntilExit()
+        try await DaemonHarness.withDaemon(config: Self.config) { daemon in
+            try Self.flooding(daemon, ["100"]) { line in
+                #expect(Int(line) == 16, "nobody holds its share (64 / 4); the other 84 are refused")
+                // Root is served.
+                #expect(try daemon.client.call(API.status).pid == getpid())
+                // Another unprivileged uid is served.
+                let other = try daemon.aiosctl(as: "daemon", group: "nogroup", ["status", "--json"])
+                #expect(other.status == 0, "\(other.stderr)")
+                // The flooding uid itself is told it is busy, apart from "not running".
+                let flooder = try daemon.aiosctl(as: "nobody", group: "nogroup", ["status"])
+                #expect(flooder.status == 5, "\(flooder.stderr)")
+                #expect(flooder.stderr.contains("too many open control connections from this user"), "\(flooder.stderr)")
             }
-            var line = Data()
-            while !line.contains(0x0A) {
-                let chunk = output.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { break }
-                line.append(chunk)
+        }
+    }
+
+    /// Connections that send nothing: 16 admitted, 64 refused ones wait for their request (the cap), and the 20
+    /// past the cap are answered `busy` at once instead of being closed without a word (which a client would
+    /// take for "not running").
+    @Test func pastTheCapOfWaitingRefusalsTheAnswerIsStillBusy() async throws {
+        try await DaemonHarness.withDaemon(config: Self.config) { daemon in
+            try Self.flooding(daemon, ["100", "silent"]) { line in
+                #expect(line == "16 84 0", "admitted, answered busy, closed without a word: \(line)")
+                let flooder = try daemon.aiosctl(as: "nobody", group: "nogroup", ["status"])
+                #expect(flooder.status == 5, "\(flooder.stderr)")
+                #expect(flooder.stderr.contains("too many open control connections from this user"), "\(flooder.stderr)")
             }
-            let admitted = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-            #expect(admitted == 16, "nobody holds its share (64 / 4); the other 84 are refused")
-            // Root is served.
-            #expect(try daemon.client.call(API.status).pid == getpid())
-            // Another unprivileged uid is served.
-            let other = try daemon.aiosctl(as: "daemon", group: "nogroup", ["status", "--json"])
-            #expect(other.status == 0, "\(other.stderr)")
-            // The flooding uid itself is told it is busy, apart from "not running".
-            let flooder = try daemon.aiosctl(as: "nobody", group: "nogroup", ["status"])
-            #expect(flooder.status == 5, "\(flooder.stderr)")
-            #expect(flooder.stderr.contains("too many open control connections from this user"), "\(flooder.stderr)")
         }
     }
 }

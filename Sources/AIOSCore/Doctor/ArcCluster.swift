@@ -39,9 +39,13 @@ public struct ArcCluster: Sendable, Equatable {
         }
     }
 
+    /// The ARM resource id (the scope of a role assignment on the cluster).
+    public var resourceId: String {
+        "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/Microsoft.Kubernetes/connectedClusters/\(name)"
+    }
+
     public var resourceURL: String {
-        "https://management.azure.com/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)"
-            + "/providers/Microsoft.Kubernetes/connectedClusters/\(name)?api-version=\(Self.apiVersion)"
+        "\(Self.armResource)\(resourceId)?api-version=\(Self.apiVersion)"
     }
 
     /// `properties.oidcIssuerProfile.issuerUrl` of the resource's JSON, when the OIDC issuer is enabled.

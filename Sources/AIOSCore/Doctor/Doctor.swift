@@ -14,7 +14,8 @@ public enum Doctor {
         var out: [DoctorFinding] = []
         out.append(configuration(facts))
         out += k3s(facts)
-        if facts.identity.method == .workloadIdentity { out += workloadIdentity(facts) }
+        // AIO's own workloads need the issuer on an Arc-connected cluster whichever identity aiosd uses.
+        if facts.identity.method == .workloadIdentity || facts.arcCluster != nil { out += workloadIdentity(facts) }
         out += azure(facts)
         out.append(clock(facts))
         out.append(disk(facts))
@@ -72,6 +73,9 @@ public enum Doctor {
         } else if let azure = facts.azureIssuer, azure != custom {
             out.append(DoctorFinding("issuer.configured", .fail, "K3s is configured with issuer \(enableIssuer), but Azure reports the Arc cluster's issuer as \(azure)",
                                      fix: "sudo aiosctl workload-identity enable --issuer \(azure)"))
+        } else if facts.azureIssuer == nil, let error = facts.azureIssuerError {
+            out.append(DoctorFinding("issuer.configured", .warn, "K3s is configured with issuer \(enableIssuer); it could not be compared with the Arc cluster's in Azure: \(error)",
+                                     fix: "az connectedk8s show -g \(group) -n \(cluster) --query oidcIssuerProfile.issuerUrl -o tsv"))
         } else {
             out.append(DoctorFinding("issuer.configured", .ok, "K3s is configured with issuer \(enableIssuer)\(facts.azureIssuer != nil ? ", the Arc cluster's in Azure" : "")"))
         }

@@ -17,7 +17,7 @@ public enum DoctorAzureProbe {
             return
         }
         do {
-            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity, policy: configuration.secrets)
             let token = try connections.vaultToken(for: identity, kubernetes: kubernetes)
             facts.token = .issued(objectId: JWTClaims.decodeUnverified(token.value)?.objectId)
         } catch {
@@ -27,7 +27,7 @@ public enum DoctorAzureProbe {
         var seen: Set<String> = []
         for definition in definitions where seen.insert(definition.keyvaultName.lowercased()).inserted {
             do {
-                let identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
+                let identity = try SyncIdentity.resolve(definition, configuration: configuration.identity, policy: configuration.secrets)
                 let vault = try connections.vault(definition.keyvaultName, identity: identity, kubernetes: kubernetes,
                                                   configuration: configuration.sync)
                 _ = try vault.list()
@@ -54,7 +54,7 @@ public enum DoctorAzureProbe {
                             into facts: inout DoctorFacts) {
         guard configuration.identity.method == .managedIdentity, let cluster = facts.arcCluster else { return }
         do {
-            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity)
+            let identity = try SyncIdentity.resolve(agentProbe(configuration), configuration: configuration.identity, policy: configuration.secrets)
             let token = try connections.token(for: identity, resource: ArcCluster.armResource, kubernetes: kubernetes)
             let response = try HTTPClient().send(HTTPRequest(method: .get, url: cluster.resourceURL,
                                                              headers: [("Accept", "application/json"), ("Authorization", "Bearer \(token.value)")],
@@ -64,7 +64,9 @@ public enum DoctorAzureProbe {
                 facts.azureIssuer = ArcCluster.issuerURL(Data(response.body))
                 if facts.azureIssuer == nil { facts.azureIssuerError = "the Arc cluster \(cluster.name) has no OIDC issuer (oidcIssuerProfile)" }
             case 401, 403:
-                facts.azureIssuerError = "the managed identity may not read the Arc cluster \(cluster.name) (HTTP \(response.status); it needs Reader on it)"
+                let objectId = JWTClaims.decodeUnverified(token.value)?.objectId ?? "OBJECT_ID"
+                facts.azureIssuerError = "the managed identity may not read the Arc cluster \(cluster.name) (HTTP \(response.status); it needs Reader on it: "
+                    + "az role assignment create --role Reader --assignee-object-id \(objectId) --assignee-principal-type ServicePrincipal --scope \(cluster.resourceId))"
             default:
                 facts.azureIssuerError = "Azure Resource Manager answered HTTP \(response.status) for the Arc cluster \(cluster.name)"
             }

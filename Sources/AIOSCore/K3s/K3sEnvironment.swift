@@ -5,7 +5,8 @@ public enum K3sEnvironment {
     /// The installer's `EnvironmentFile=-/etc/default/%N`, `-/etc/sysconfig/%N` and `-/etc/systemd/system/k3s.service.env`.
     public static let defaultFiles = ["/etc/default/k3s", "/etc/sysconfig/k3s", "/etc/systemd/system/k3s.service.env"]
 
-    /// Variables K3s server reads as flags (k3s pkg/cli/cmds).
+    /// Variables K3s server reads as flags (k3s pkg/cli/cmds/server.go `EnvVar:`; the etcd S3 keys are read from
+    /// the AWS SDK's names, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
     public static let flags: [String: String] = [
         "K3S_TOKEN": "token", "K3S_TOKEN_FILE": "token-file", "K3S_AGENT_TOKEN": "agent-token",
         "K3S_AGENT_TOKEN_FILE": "agent-token-file", "K3S_URL": "server", "K3S_DATASTORE_ENDPOINT": "datastore-endpoint",
@@ -15,7 +16,7 @@ public enum K3sEnvironment {
         "K3S_CLUSTER_INIT": "cluster-init", "K3S_CLUSTER_RESET": "cluster-reset", "K3S_NODE_NAME": "node-name",
         "K3S_SELINUX": "selinux", "K3S_LB_SERVER_PORT": "lb-server-port", "K3S_RESOLV_CONF": "resolv-conf",
         "K3S_DATA_DIR": "data-dir", "K3S_CONFIG_FILE": "config", "K3S_DEBUG": "debug",
-        "K3S_ETCD_S3_ACCESS_KEY": "etcd-s3-access-key", "K3S_ETCD_S3_SECRET_KEY": "etcd-s3-secret-key",
+        "AWS_ACCESS_KEY_ID": "etcd-s3-access-key", "AWS_SECRET_ACCESS_KEY": "etcd-s3-secret-key",
         "K3S_VPN_AUTH": "vpn-auth", "K3S_VPN_AUTH_FILE": "vpn-auth-file",
     ]
 

@@ -106,7 +106,7 @@ public final class SecretSyncEngine: Sendable {
         for definition in definitions {
             let identity: SyncIdentity
             do {
-                identity = try SyncIdentity.resolve(definition, configuration: configuration.identity)
+                identity = try SyncIdentity.resolve(definition, configuration: configuration.identity, policy: configuration.secrets)
             } catch {
                 let outcome = fail(definition, error, started: Date())
                 log(definition, outcome, targetExists: nil)

@@ -14,16 +14,14 @@ public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The audience of service-account tokens exchanged with Entra ID (federated credentials' default).
     public static let tokenExchangeAudience = "api://AzureADTokenExchange"
 
-    /// The identity for `definition`, or why there is none.
-    public static func resolve(_ definition: SyncDefinition, configuration: IdentityConfiguration) throws(SyncIssue) -> SyncIdentity {
+    /// The identity for `definition`, or why there is none. An operator's definition is held to today's
+    /// `secrets:` policy first (see `operatorPolicyIssue`).
+    public static func resolve(_ definition: SyncDefinition, configuration: IdentityConfiguration,
+                               policy: SecretsPolicyConfiguration) throws(SyncIssue) -> SyncIdentity {
         if case .cluster(let origin) = definition.source {
             return try clusterIdentity(definition, origin: origin, authorityHost: configuration.authorityHost)
         }
-        // An operator's definition stays bounded when root later changes identity.method.
-        if let refusal = SecretDefinitionPolicy.identityOverrideRefusal(definition, requester: definition.writtenBy, method: configuration.method) {
-            throw SyncIssue(code: "IdentityOverrideNotAllowed", message: "written by an operator: \(refusal.message)",
-                            hint: "drop clientID and tenantId from the definition, or ask root to add it again (aiosctl secret add --replace)")
-        }
+        if let issue = operatorPolicyIssue(definition, configuration: configuration, policy: policy) { throw issue }
         guard let tenant = definition.tenantId ?? configuration.tenantId else {
             throw SyncIssue(code: "IdentityNotConfigured", message: "no tenant id: set identity.tenantId in /etc/aios/aiosd.yaml (or tenantId in the definition)",
                             hint: "edit /etc/aios/aiosd.yaml, then: aiosctl config reload")
@@ -47,6 +45,28 @@ public struct SyncIdentity: Sendable, Hashable, CustomStringConvertible {
         case .managedIdentity:
             return SyncIdentity(method: .managedIdentity, tenantId: tenant, clientId: client,
                                 managedIdentityEndpoint: configuration.managedIdentityEndpoint, authorityHost: configuration.authorityHost)
+        }
+    }
+
+    /// An operator's definition stays within the bounds root sets now, not only those of the day it was added:
+    /// after root narrows `secrets.allowedNamespaces`/`allowedServiceAccounts` or switches `identity.method`,
+    /// the same policy as `secret add` refuses it at every sync, before anything is read or written.
+    static func operatorPolicyIssue(_ definition: SyncDefinition, configuration: IdentityConfiguration,
+                                    policy: SecretsPolicyConfiguration) -> SyncIssue? {
+        guard definition.writtenBy < .root else { return nil }
+        do throws(PolicyRefusal) {
+            try SecretDefinitionPolicy.check(definition, requester: definition.writtenBy, policy: policy, identity: configuration)
+            return nil
+        } catch {
+            let code = switch error.rule {
+            case "identity-override": "IdentityOverrideNotAllowed"
+            case "secrets.allowedServiceAccounts": "ServiceAccountNotAllowed"
+            default: "TargetNotAllowed"
+            }
+            let hint = error.rule == "identity-override"
+                ? "drop clientID and tenantId from the definition, or ask root to add it again (aiosctl secret add --replace)"
+                : "ask root to allow it again in /etc/aios/aiosd.yaml (secrets:), to add it again (aiosctl secret add --replace), or to remove it (aiosctl secret remove \(definition.name))"
+            return SyncIssue(code: code, message: "written by an operator: \(error.message)", hint: hint)
         }
     }
 

@@ -48,7 +48,7 @@ final class ConnectionShares: Sendable {
         }
     }
 
-    /// Refused connections waiting for their request to be answered `busy` (closed at once past the cap).
+    /// Refused connections waiting for their request to be answered `busy` (answered and closed at once past the cap).
     static let maximumRefusing = 64
     /// How long a refused connection may take to send its request.
     static let refusalGrace = TimeAmount.seconds(1)
@@ -80,7 +80,8 @@ final class ConnectionShares: Sendable {
 /// The first handler of a control connection: admits it within its uid's share, or answers 503 `busy` (raw bytes)
 /// and closes it. A refused client gets its answer once it has sent something (a client such as curl takes a
 /// connection closed before it wrote for "nobody there", not "busy"), within `refusalGrace`; past
-/// `maximumRefusing` such waits, it is closed at once. Nothing reaches the HTTP handlers of a refused connection.
+/// `maximumRefusing` such waits, it is answered and closed at once. Nothing reaches the HTTP handlers of a refused
+/// connection.
 final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -105,7 +106,9 @@ final class ConnectionAdmission: ChannelInboundHandler, RemovableChannelHandler 
                 onRefused(uid, shares.noteRefusal())
                 admission = .refused
                 guard shares.startRefusal() else {
-                    context.close(promise: nil)
+                    // Past the cap nothing waits: the answer goes out at once and the connection closes. A client
+                    // that reads after a failed send, as aiosctl does, still learns it is busy, not "not running".
+                    answerBusy(context: context)
                     return
                 }
                 let shares = self.shares

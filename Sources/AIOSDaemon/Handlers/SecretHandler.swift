@@ -27,7 +27,8 @@ struct SecretHandler: APIMethodHandler {
         }
         let identity: String
         do {
-            let resolved = try SyncIdentity.resolve(definition, configuration: runner.configuration().identity)
+            let configuration = runner.configuration()
+            let resolved = try SyncIdentity.resolve(definition, configuration: configuration.identity, policy: configuration.secrets)
             identity = "\(resolved.description), tenant \(resolved.tenantId)"
         } catch {
             identity = "none: \(error.message)"

@@ -55,7 +55,7 @@ public final class HostOperations: Sendable {
         }
     }
 
-    /// Rolls back a K3s change a crash interrupted, then runs queued operations one at a time until a graceful
+    /// Finishes a K3s change a crash interrupted (kept if verified, else rolled back), then runs queued operations one at a time until a graceful
     /// shutdown (the one running then finishes, or is abandoned when the shutdown runs out of time); what is
     /// still queued is dropped: its job stays `queued` and is marked `interrupted` at the next start.
     func serve() async {
@@ -63,7 +63,9 @@ public final class HostOperations: Sendable {
         let workflow = k3s()
         _ = try? await thread.run {
             guard let recovery = workflow.recoverInterruptedChange(observer: JobK3sChangeObserver(context: nil, logger: logger)) else { return }
-            if recovery.succeeded {
+            if recovery.keptVerifiedChange {
+                logger.notice("Interrupted K3s change was verified and is kept", metadata: ["k3s.dropin": "\(recovery.path)"])
+            } else if recovery.succeeded {
                 logger.notice("Interrupted K3s change rolled back", metadata: ["k3s.dropin": "\(recovery.path)"])
             } else {
                 logger.error("Rolling back an interrupted K3s change failed", metadata: ["k3s.dropin": "\(recovery.path)", "error": "\(recovery.message)"])

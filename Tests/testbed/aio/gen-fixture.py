@@ -42,6 +42,21 @@ MI = {
                                "objectId": "a5c00000-0000-4000-8000-0000000000c3",
                                "resourceId": SUB + "/Microsoft.HybridCompute/machines/aios-testbed-arc"}},
 }
+# The Azure Arc resource of the cluster (the ARM emulator serves it; Arc's agents would name it in the ConfigMap
+# azure-arc/azure-clusterconfig). Its OIDC issuer is the fixture's issuer. The Arc machine's identity may read it
+# (Reader on the resource group); the IMDS identities may not.
+ARC_SUBSCRIPTION = "7e57bed0-0000-4000-8000-00000000005b"
+ARC_GROUP = "aios-testbed"
+ARC_CLUSTER = "aios-testbed-k3s"
+ARC_CLUSTER_ID = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Kubernetes/connectedClusters/%s" % (
+    ARC_SUBSCRIPTION, ARC_GROUP, ARC_CLUSTER)
+ARM = {
+    "subscriptions": {ARC_SUBSCRIPTION: {"tenant": TENANT}},
+    "connectedClusters": [{"subscriptionId": ARC_SUBSCRIPTION, "resourceGroup": ARC_GROUP, "name": ARC_CLUSTER,
+                           "location": "westeurope", "issuerUrl": ISSUER}],
+    "roleAssignments": [{"principalId": MI["arc"]["systemAssigned"]["objectId"], "role": "Reader",
+                         "scope": "/subscriptions/%s/resourceGroups/%s" % (ARC_SUBSCRIPTION, ARC_GROUP)}],
+}
 AZ = "/etc/aios-testbed/azure"
 OUT = "/etc/aios-testbed/aio"
 CERTS = OUT + "/certs"
@@ -149,6 +164,7 @@ def main():
         "issuers": {ISSUER: {"jwksFile": jwks_file}, DEFAULT_ISSUER: {"jwksFile": jwks_file}},
         "vaults": {VAULT: {"tenant": TENANT, "secrets": seed}},
         "managedIdentities": MI,
+        "arm": ARM,
     }
     with open(AZ + "/config.json", "w") as f:
         json.dump(config, f, indent=1)
@@ -203,8 +219,12 @@ def main():
                     "imdsEndpoint": "http://localhost:40342", "tokenDir": "/var/opt/azcmagent/tokens",
                     "systemAssigned": MI["arc"]["systemAssigned"]["clientId"], "identities": MI["arc"]},
         },
+        "arcCluster": {"subscriptionId": ARC_SUBSCRIPTION, "resourceGroup": ARC_GROUP, "name": ARC_CLUSTER,
+                       "id": ARC_CLUSTER_ID, "issuerUrl": ISSUER,
+                       "readers": [r["principalId"] for r in ARM["roleAssignments"]]},
         "admin": {"keyvault": "http://127.0.0.1:8081", "entra": "http://127.0.0.1:8082",
-                  "imds": "http://127.0.0.1:8083", "arc": "http://127.0.0.1:8084", "k3s": "http://127.0.0.1:6440"},
+                  "imds": "http://127.0.0.1:8083", "arc": "http://127.0.0.1:8084", "arm": "http://127.0.0.1:8085",
+                  "k3s": "http://127.0.0.1:6440"},
         "files": {"caCert": AZ + "/ca.crt", "azureConfig": AZ + "/config.json", "k3sJwks": jwks_file,
                   "certs": CERTS},
         "workloadIdentityDropIn": "/etc/rancher/k3s/config.yaml.d/90-aios.yaml",

@@ -319,6 +319,25 @@ class BaseHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+    def take_fault(self, faults, on_drop):
+        """The first fault rule matching this request, after its latency. A connection-level one (status 0 or outage
+        "reset") drops the connection here, calls on_drop() and returns None; so does no rule. Else the rule when it
+        sets a status to answer with."""
+        rule = faults.take("%s %s" % (self.command, self.path), self.headers.get("Host"))
+        if not rule:
+            return None
+        if rule.get("latencyMs"):
+            time.sleep(rule["latencyMs"] / 1000.0)
+        if rule.get("outage") == "reset" or rule.get("status") == 0:
+            on_drop()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
+            return None
+        return rule if rule.get("status") else None
+
     def stats_faults_admin(self, method, path, body, stats, faults, group):
         """The admin endpoints every emulator has: /_admin/stats[/reset] and /_admin/faults. True if answered."""
         if path == "/_admin/stats" and method == "GET":
@@ -343,6 +362,16 @@ class BaseHandler(BaseHTTPRequestHandler):
         else:
             return False
         return True
+
+
+def serve_forever(label, listen, admin_listen, handler, sslctx, faults):
+    """An emulator's main loop: its (TLS) listener HOST:PORT, the plain-HTTP admin listener, then systemd READY=1."""
+    host, port = listen.rsplit(":", 1)
+    srv = TLSServer((host, int(port)), handler, sslctx, faults)
+    serve_admin(admin_listen, handler)
+    print("%s emulator listening on %s (admin %s)" % (label, listen, admin_listen), flush=True)
+    sd_notify_ready()
+    srv.serve_forever()
 
 
 def serve_admin(admin_listen, handler):

@@ -369,13 +369,8 @@ def main():
     CONFIG.get()
     SIGNING_KEY = azemu.load_private_key(ARGS.signing_key)
     SIGNING_JWK = azemu.rsa_jwk(SIGNING_KEY.public_key())
-    host, port = ARGS.listen.rsplit(":", 1)
-    ctx = None if ARGS.plain else azemu.ssl_context(ARGS.cert, ARGS.key)
-    srv = azemu.TLSServer((host, int(port)), Handler, ctx, FAULTS)
-    azemu.serve_admin(ARGS.admin_listen, Handler)
-    print("entra emulator listening on %s (admin %s)" % (ARGS.listen, ARGS.admin_listen), flush=True)
-    azemu.sd_notify_ready()
-    srv.serve_forever()
+    azemu.serve_forever("entra", ARGS.listen, ARGS.admin_listen, Handler,
+                        None if ARGS.plain else azemu.ssl_context(ARGS.cert, ARGS.key), FAULTS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/bin/bash
-# fidelity.sh: tests the Entra ID and Key Vault emulators with Microsoft's own
-# Python SDKs (azure-identity, azure-keyvault-secrets) inside a throwaway
-# testbed container, plus curl against the system trust store.
+# fidelity.sh: tests the Entra ID, Key Vault, managed identity and ARM emulators with
+# Microsoft's own Python SDKs (azure-identity, azure-keyvault-secrets,
+# azure-mgmt-hybridkubernetes) inside a throwaway testbed container, plus curl
+# against the system trust store.
 # Prints TAP-like "ok N - ..." / "not ok N - ..." lines; exits non-zero on failure.
 # Must run as root. Usage: Tests/testbed/azure/fidelity.sh
 # Env: AZSDK_DIR=DIR  reuse/keep the pip --target dir (default: a fresh temp dir, removed)
@@ -33,18 +34,20 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 # Debian's python3-cryptography inside the container (the host's pip may be a
 # different Python build).
 t=$(now)
-if [[ ! -e $SDK/azure/keyvault/secrets/__init__.py ]]; then
+if [[ ! -e $SDK/azure/keyvault/secrets/__init__.py || ! -e $SDK/azure/mgmt/hybridkubernetes/__init__.py ]]; then
     PIP=${PIP:-pip3}
     if ! "$PIP" install -q --disable-pip-version-check --no-warn-script-location --target "$SDK" \
-            azure-identity azure-keyvault-secrets >"$SDK.pip.log" 2>&1; then
-        echo "not ok 1 - pip install azure-identity azure-keyvault-secrets"; sed 's/^/#   /' "$SDK.pip.log" | tail -20
+            azure-identity azure-keyvault-secrets azure-mgmt-hybridkubernetes >"$SDK.pip.log" 2>&1; then
+        echo "not ok 1 - pip install azure-identity azure-keyvault-secrets azure-mgmt-hybridkubernetes"
+        sed 's/^/#   /' "$SDK.pip.log" | tail -20
         rm -f "$SDK.pip.log"; exit 1
     fi
     rm -f "$SDK.pip.log"
     rm -rf "$SDK"/cryptography "$SDK"/cryptography-* "$SDK"/cffi "$SDK"/cffi-* "$SDK"/_cffi_backend* \
            "$SDK"/pycparser "$SDK"/pycparser-* "$SDK"/bin
 fi
-echo "# SDKs: $(cd "$SDK" && ls -d azure_identity-* azure_keyvault_secrets-* azure_core-* msal-* 2>/dev/null \
+echo "# SDKs: $(cd "$SDK" && ls -d azure_identity-* azure_keyvault_secrets-* azure_mgmt_hybridkubernetes-* \
+    azure_mgmt_core-* azure_core-* msal-* 2>/dev/null \
     | sed 's/\.dist-info//' | tr '\n' ' ')(pip $(elapsed "$t") s)"
 
 t=$(now)
@@ -71,8 +74,8 @@ expect() {  # expect DESC PATTERN -- CMD...
 }
 inside() { "$TB" exec "$NAME" -- "$@"; }
 
-expect "emulator units active (entra, keyvault, imds, arc)" '^active active active active$' -- \
-    inside sh -c 'echo $(systemctl is-active aios-azure-entra.service aios-azure-keyvault.service aios-azure-imds.service aios-azure-arc.service)'
+expect "emulator units active (entra, keyvault, imds, arc, arm)" '^active active active active active$' -- \
+    inside sh -c 'echo $(systemctl is-active aios-azure-entra.service aios-azure-keyvault.service aios-azure-imds.service aios-azure-arc.service aios-azure-arm.service)'
 expect "testbed CA in the system trust store; curl verifies login.microsoftonline.com" '"token_endpoint"' -- \
     inside curl -fsS https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000a105/v2.0/.well-known/openid-configuration
 expect "Key Vault on :443 answers the recorded 401 challenge" \
@@ -82,23 +85,25 @@ expect "Key Vault on :443 answers the recorded 401 challenge" \
 expect "openssl: vault cert chains to the system store" 'Verify return code: 0' -- \
     inside sh -c 'openssl s_client -connect 127.0.0.1:443 -servername demo-kv.vault.azure.net -verify_hostname demo-kv.vault.azure.net </dev/null 2>/dev/null'
 
-n0=$N
-t=$(now)
-out=$("$TB" exec "$NAME" --env PYTHONPATH=/opt/azsdk --env REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
-    --env PYTHONDONTWRITEBYTECODE=1 -- /usr/bin/python3 /srv/testbed/fixtures/fidelity_sdk.py 2>&1); rc=$?
-# renumber the SDK checks after ours
-while IFS= read -r line; do
-    if [[ $line =~ ^(not\ ok|ok)\ [0-9]+\ -\ (.*)$ ]]; then
-        N=$((N + 1)); [[ ${BASH_REMATCH[1]} == "not ok" ]] && FAILED=$((FAILED + 1))
-        echo "${BASH_REMATCH[1]} $N - ${BASH_REMATCH[2]}"
-    else
-        echo "$line"
+sdk_checks() {  # sdk_checks SCRIPT: runs an in-container SDK script, its checks renumbered after ours
+    local t out rc line failed_before=$FAILED
+    t=$(now)
+    out=$("$TB" exec "$NAME" --env PYTHONPATH=/opt/azsdk --env REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+        --env PYTHONDONTWRITEBYTECODE=1 -- /usr/bin/python3 "/srv/testbed/fixtures/$1" 2>&1); rc=$?
+    while IFS= read -r line; do
+        if [[ $line =~ ^(not\ ok|ok)\ [0-9]+\ -\ (.*)$ ]]; then
+            N=$((N + 1)); [[ ${BASH_REMATCH[1]} == "not ok" ]] && FAILED=$((FAILED + 1))
+            echo "${BASH_REMATCH[1]} $N - ${BASH_REMATCH[2]}"
+        else
+            echo "$line"
+        fi
+    done <<<"$out"
+    if [[ $rc -ne 0 && $FAILED -eq $failed_before ]]; then
+        N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1 exited $rc"
     fi
-done <<<"$out"
-if [[ $rc -ne 0 && $FAILED -eq 0 ]]; then
-    N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - fidelity_sdk.py exited $rc"
-fi
-echo "# SDK checks in $(elapsed "$t") s"
+    echo "# $1 in $(elapsed "$t") s"
+}
+sdk_checks fidelity_sdk.py
 
 # The service limit (README "Service limit"), made small: 3 requests per 8 s; the 4th is 429 Throttled without
 # Retry-After and is not counted; a window later the vault answers again.
@@ -120,9 +125,14 @@ expect "admin side API reads a secret without auth" '"value":"v2"' -- \
 expect "secrets persist across a restart of the Key Vault emulator" '"value":"v2"' -- \
     inside sh -c 'systemctl restart aios-azure-keyvault.service && curl -fsS http://127.0.0.1:8081/_admin/vaults/demo-kv/secrets/app-pw'
 
+# ARM (management.azure.com): curl through the system store, then Microsoft's azure-mgmt-hybridkubernetes.
+expect "curl verifies management.azure.com; no token -> 401 AuthenticationFailed" '^401 .*"code":"AuthenticationFailed"' -- \
+    inside sh -c "curl -sS -w '%{http_code} ' -o /tmp/arm.body 'https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/testbed/providers/Microsoft.Kubernetes/connectedClusters/testbed-k3s?api-version=2024-07-15-preview' && cat /tmp/arm.body"
+sdk_checks fidelity_arm.py
+
 if [[ $FAILED -ne 0 ]]; then
     echo "# emulator journal (tail):"
-    "$TB" journal "$NAME" -u aios-azure-entra.service -u aios-azure-keyvault.service 2>&1 | tail -n 40 | sed 's/^/#   /'
+    "$TB" journal "$NAME" -u aios-azure-entra.service -u aios-azure-keyvault.service -u aios-azure-arm.service 2>&1 | tail -n 40 | sed 's/^/#   /'
 fi
 echo "# $N checks, $FAILED failed, total $(elapsed "$T0") s"
 [[ $FAILED -eq 0 ]]

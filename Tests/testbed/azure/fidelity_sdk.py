@@ -9,13 +9,13 @@ import shutil
 import sys
 import threading
 import time
-import traceback
 import urllib.request
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, "/usr/local/lib/aios-testbed/azure")
 import azemu  # noqa: E402
+from fidelity_lib import admin, check, expect_raises, summary  # noqa: E402
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError  # noqa: E402
 from azure.identity import (ClientAssertionCredential, ClientSecretCredential,  # noqa: E402
@@ -37,45 +37,6 @@ VAULT = "https://demo-kv.vault.azure.net"
 KV_ADMIN = "http://127.0.0.1:8081"
 ENTRA_ADMIN = "http://127.0.0.1:8082"
 SCOPE = "https://vault.azure.net/.default"
-N = 0
-FAILED = 0
-
-
-def check(desc, fn):
-    global N, FAILED
-    N += 1
-    try:
-        r = fn()
-        if r is False:
-            raise AssertionError("returned False")
-        print("ok %d - %s" % (N, desc), flush=True)
-    except Exception as e:  # noqa: BLE001
-        FAILED += 1
-        print("not ok %d - %s" % (N, desc), flush=True)
-        for line in ("%s: %s" % (type(e).__name__, e)).splitlines()[:12]:
-            print("#   " + line)
-        for line in traceback.format_exc().splitlines()[-6:]:
-            print("#   " + line)
-
-
-def expect_raises(exc, fn, *needles):
-    try:
-        fn()
-    except exc as e:
-        msg = str(e) + " " + str(getattr(e, "message", ""))
-        for nd in needles:
-            assert nd in msg, "%r not in %s" % (nd, msg[:600])
-        return e
-    raise AssertionError("no %s raised" % exc.__name__)
-
-
-def admin(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
 
 # ---- a tiny OIDC issuer (the stand-in for a cluster's service-account issuer)
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -539,5 +500,4 @@ def t_arc_raw():
 
 check("raw Arc: challenge realm names a himds:himds 0640 key file (dir 0750); wrong key 401, exact contents 200", t_arc_raw)
 
-print("# %d checks, %d failed" % (N, FAILED))
-sys.exit(1 if FAILED else 0)
+sys.exit(summary())

@@ -48,6 +48,7 @@ servers = {
     "login.microsoftonline.com": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com",
                                   "sts.windows.net"],
     "vault.azure.net": ["*.vault.azure.net", "vault.azure.net"],
+    "management.azure.com": ["management.azure.com"],
 }
 for fname, names in servers.items():
     key = ec.generate_private_key(ec.SECP256R1())

@@ -177,28 +177,16 @@ class Handler(azemu.BaseHandler):
             return self.admin(method, u.path)
         if getattr(self.server, "admin_only", False):
             return self.send_json(404, {"error": "not_found"})
-        rule = FAULTS.take("%s %s" % (method, self.path), self.headers.get("Host"))
+        rule = self.take_fault(FAULTS, lambda: STATS.add("fault", 0, path=u.path, fault=True))
         if rule:
-            if rule.get("latencyMs"):
-                time.sleep(rule["latencyMs"] / 1000.0)
-            if rule.get("outage") == "reset" or rule.get("status") == 0:
-                STATS.add("fault", 0, path=u.path, fault=True)
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(2)
-                except OSError:
-                    pass
-                return
-            st = rule.get("status")
-            if st:
-                hdr = {}
-                if rule.get("retryAfter") is not None:
-                    hdr["Retry-After"] = str(rule["retryAfter"])
-                body = rule.get("body") or {
-                    "error": rule.get("code") or ("too_many_requests" if st == 429 else "service_unavailable"),
-                    "error_description": rule.get("message") or "Injected fault (testbed)."}
-                STATS.add("token" if u.path == TOKEN_PATH else "other", st, path=u.path, fault=True)
-                return self.send_json(st, body, hdr)
+            st, hdr = rule["status"], {}
+            if rule.get("retryAfter") is not None:
+                hdr["Retry-After"] = str(rule["retryAfter"])
+            body = rule.get("body") or {
+                "error": rule.get("code") or ("too_many_requests" if st == 429 else "service_unavailable"),
+                "error_description": rule.get("message") or "Injected fault (testbed)."}
+            STATS.add("token" if u.path == TOKEN_PATH else "other", st, path=u.path, fault=True)
+            return self.send_json(st, body, hdr)
         if u.path != TOKEN_PATH or method != "GET":
             STATS.add("other", 404, path=u.path)
             return self.send_json(404, {"error": "not_found", "error_description": "Unknown path %s" % u.path})

@@ -135,6 +135,22 @@ check_rc 0 "kara (k3sAdminGroup): the same secret add exits 0" -- \
 check "... written as root's (no writtenBy: operator)" -- inside sh -c '! grep -q writtenBy /etc/aios/secrets.d/node-id.yaml'
 check "... while olivia's own definition records her level" -- inside grep -qx "writtenBy: operator" /etc/aios/secrets.d/mine.yaml
 
+# Root narrows secrets.allowedNamespaces later: olivia's definition, added within the old bounds, is held to the
+# new ones at the next sync (not only at add): it fails with the rule and nothing is written to its target.
+check "write /etc/aios/aiosd.yaml: the same, with secrets.allowedNamespaces: [apps]" -- \
+    inside sh -c 'printf "control:\n  adminGroup: aios\n  k3sAdminGroup: k3sadmin\nidentity:\n  method: managedIdentity\n  tenantId: 99999999-2222-3333-4444-555555555555\nsecrets:\n  allowedNamespaces: [apps]\n" > /etc/aios/aiosd.yaml'
+reload_and_wait "systemctl reload aiosd"
+check_rc 1 "root: aiosctl sync --wait exits 1 (definitions failed)" -- inside aiosctl sync --wait
+check_contains "... mine failed with TargetNotAllowed" "TargetNotAllowed" "$(grep -w mine <<<"$LAST_OUT")"
+check_rc 0 "aiosctl secret show mine" -- inside aiosctl secret show mine
+check_contains "... names the rule" "written by an operator: mine targets namespace azure-iot-operations, which secrets.allowedNamespaces" "$LAST_OUT"
+check_journal "journal: Secret sync failed for mine with AIOS_ERROR_CODE=TargetNotAllowed" -u aiosd -- \
+    "AIOS_EVENT=Secret sync failed" AIOS_SECRET=mine AIOS_ERROR_CODE=TargetNotAllowed
+check "... and no Secret azure-iot-operations/mine was written" -- \
+    inside sh -c '! kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml -n azure-iot-operations get secret mine'
+check_rc 0 "aiosctl secret show node-id (kara's, root's)" -- inside aiosctl secret show node-id
+check_not_contains "... is not bounded by secrets:" "TargetNotAllowed" "$LAST_OUT"
+
 # The allow-list works for the operator: K3s restarts with the flag.
 check_rc 0 "olivia: apiserver-arg set audit-log-maxage=30 (allow-listed) exits 0" -- \
     inside_as olivia aiosctl k3s apiserver-arg set audit-log-maxage=30

@@ -51,23 +51,29 @@ check_journal "the journal records the failed restart" -u aiosd.service -- \
 
 # k3s config: files, the unit's command line, the effective merge; credentials never shown.
 inside sh -c 'printf "#!/bin/sh\nexec sleep infinity\n" > /usr/local/bin/k3s && chmod 755 /usr/local/bin/k3s' >/dev/null
-write_k3s_unit "stand-in k3s" "/usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=s3cr3t-cli"
+# Every credential form K3s has (issue 10: token, -t, agent-token, vpn-auth, datastore-endpoint, etcd-s3-*), on the
+# command line, in the files and in the environment file (K3s reads the etcd S3 keys as AWS_*, pkg/cli/cmds/server.go).
+write_k3s_unit "stand-in k3s" "/usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=s3cr3t-cli -t s3cr3t-short --vpn-auth=s3cr3t-vpn-cli"
 inside mkdir -p /etc/rancher/k3s/config.yaml.d
-inside sh -c 'printf "token: s3cr3t-file\nnode-label:\n  - a=1\nkube-apiserver-arg:\n  - v=2\n" > /etc/rancher/k3s/config.yaml'
-inside sh -c 'printf "node-label+:\n  - b=2\n" > /etc/rancher/k3s/config.yaml.d/50-site.yaml'
-inside sh -c 'printf "K3S_TOKEN=s3cr3t-env\nK3S_NODE_NAME=edge-7\n" > /etc/systemd/system/k3s.service.env && chmod 600 /etc/systemd/system/k3s.service.env'
+inside sh -c 'printf "token: s3cr3t-file\nnode-label:\n  - a=1\nkube-apiserver-arg:\n  - v=2\nagent-token: s3cr3t-agent\ndatastore-endpoint: postgres://k3s:s3cr3t-ds@db:5432/k3s\netcd-s3-secret-key: s3cr3t-s3-file\n" > /etc/rancher/k3s/config.yaml'
+inside sh -c 'printf "node-label+:\n  - b=2\netcd-s3-access-key: s3cr3t-s3-access\netcd-s3-endpoint: https://u:s3cr3t-s3-url@s3.example\n" > /etc/rancher/k3s/config.yaml.d/50-site.yaml'
+inside sh -c 'printf "K3S_TOKEN=s3cr3t-env\nK3S_NODE_NAME=edge-7\nK3S_AGENT_TOKEN=s3cr3t-env-agent\nK3S_VPN_AUTH=name=tailscale,joinKey=s3cr3t-env-vpn\nAWS_SECRET_ACCESS_KEY=s3cr3t-env-aws\nK3S_DATASTORE_ENDPOINT=mysql://k3s:s3cr3t-env-ds@tcp(db:3306)/k3s\n" > /etc/systemd/system/k3s.service.env && chmod 600 /etc/systemd/system/k3s.service.env'
 check_rc 0 "aiosctl systemd daemon-reload loads the unit with flags" -- inside aiosctl systemd daemon-reload
 check_rc 0 "aiosctl k3s config succeeds" -- inside aiosctl k3s config
 check_contains "... lists config.yaml" "# /etc/rancher/k3s/config.yaml" "$LAST_OUT"
 check_contains "... lists the drop-in" "# /etc/rancher/k3s/config.yaml.d/50-site.yaml" "$LAST_OUT"
-check_contains "... shows the unit's command line" "ExecStart: /usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=<redacted>" "$LAST_OUT"
+check_contains "... shows the unit's command line" "ExecStart: /usr/local/bin/k3s server --kube-apiserver-arg=audit-log-maxage=7 --token=<redacted> -t <redacted> --vpn-auth=<redacted>" "$LAST_OUT"
 check_rc 0 "aiosctl k3s config --effective succeeds" -- inside aiosctl k3s config --effective
 check_contains "node-label+ in a later drop-in appends, with provenance" "  - b=2    # /etc/rancher/k3s/config.yaml.d/50-site.yaml:2" "$LAST_OUT"
 check_contains "... after the value from config.yaml" "  - a=1    # /etc/rancher/k3s/config.yaml:3" "$LAST_OUT"
 check_contains "the command line's kube-apiserver-arg replaces the file's list" "  - audit-log-maxage=7    # ExecStart of k3s.service" "$LAST_OUT"
 check_not_contains "... so v=2 from the file is not in effect" "v=2" "$LAST_OUT"
 check_contains "the environment file's K3S_NODE_NAME is a flag, with its line" "node-name: edge-7    # /etc/systemd/system/k3s.service.env:2" "$LAST_OUT"
-all=$(inside aiosctl k3s config --effective --json 2>&1; inside aiosctl k3s config 2>&1; inside journalctl -u aiosd --no-pager -o json 2>&1)
+check_contains "AWS_SECRET_ACCESS_KEY is K3s' etcd-s3-secret-key (over the file's), redacted" \
+    "etcd-s3-secret-key: <redacted>    # /etc/systemd/system/k3s.service.env:5" "$LAST_OUT"
+all=$(inside aiosctl k3s config --effective --json 2>&1; inside aiosctl k3s config --effective 2>&1; inside aiosctl k3s config --json 2>&1
+      inside aiosctl k3s config 2>&1; inside journalctl -u aiosd --no-pager -o json 2>&1)
+check_not_contains "no credential of any form reaches aiosctl's output or the journal" "s3cr3t" "$all"
 check_not_contains "no credential reaches aiosctl's output or the journal (file)" "s3cr3t-file" "$all"
 check_not_contains "no credential reaches aiosctl's output or the journal (command line)" "s3cr3t-cli" "$all"
 check_not_contains "no credential reaches aiosctl's output or the journal (environment file)" "s3cr3t-env" "$all"

@@ -39,5 +39,8 @@ check_eq "$TRIALS kill -9 trials: no torn drop-in (each is the previous or the n
 check_eq "... every trial converged: K3s serves the issuer its files name" 0 "$diverged"
 check_eq "... every transaction record was finished by the next start of aiosd" 0 "$records"
 check "... and the drop-in still parses as K3s reads it" -- inside env -C / k3s config-check
+kept=$(inside journalctl -u aiosd.service --no-pager -o cat MESSAGE="Interrupted K3s change was verified and is kept" | grep -c . || true)
+rolled=$(inside journalctl -u aiosd.service --no-pager -o cat MESSAGE="Interrupted K3s change rolled back" | grep -c . || true)
+echo "# recoveries at the next start: $kept kept (verified before the kill), $rolled rolled back"
 
 e2e_finish

@@ -1,14 +1,33 @@
 #!/bin/bash
-# K3s installed before the agent: every host layout of k3s-layouts.bash, then a K3s that takes 15 s to be
-# ready after a restart (real K3s: 10-60 s), without ever restarting aiosd.
+# K3s installed before the agent: a K3s agent (worker) node refused; then, on a K3s server, every host layout of
+# k3s-layouts.bash, then a K3s that takes 15 s to be ready after a restart (real K3s: 10-60 s), without ever
+# restarting aiosd.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/k3s-layouts.bash"
 e2e_deb_arg "$@"
 e2e_init k3slayk3s
-e2e_up --fixtures "$E2E_DIR/../k3s"
+e2e_up
 ORDER=k3s-first
-
 check "testbed cp the .deb in" -- "$TB" cp "$E2E_NAME" "$DEB" /root/aios-agent.deb
+
+# A worker node, K3s first: K3s' installer with K3S_URL installs k3s-agent.service (the stand-in has no agent
+# mode: the unit is installed, not run), then the agent is installed.
+inside sh -c 'printf "[Service]\nExecStart=/usr/local/bin/k3s agent --server https://10.0.0.1:6443\n" > /etc/systemd/system/k3s-agent.service && systemctl daemon-reload'
+check_rc 0 "[worker node] dpkg -i aios-agent after K3s' agent" -- inside env DEBIAN_FRONTEND=noninteractive dpkg -i /root/aios-agent.deb
+check_within 30 "[worker node] aiosd.service is active" -- inside systemctl is-active aiosd.service
+check_rc 1 "[worker node] enable is refused" -- inside aiosctl workload-identity enable --issuer "$arc"
+check_contains "[worker node] ... saying why" "this host is a K3s agent (worker) node: k3s-agent.service runs no API server" "$LAST_OUT"
+check_not_contains "[worker node] ... never as a failed rollback" "rollback" "$LAST_OUT"
+check_rc 1 "[worker node] apiserver-arg set is refused the same way" -- inside aiosctl k3s apiserver-arg set v=2
+check_contains "[worker node] ... saying so" "K3s agent (worker) node" "$LAST_OUT"
+check "[worker node] ... and nothing is written under /etc/rancher/k3s" -- inside sh -c "test -z \"\$(ls -A /etc/rancher/k3s)\""
+
+# The node is provisioned again as a server, K3s first: the agent purged, K3s' server installed and running,
+# then the agent installed.
+check_rc 0 "dpkg --purge aios-agent" -- inside env DEBIAN_FRONTEND=noninteractive dpkg --purge aios-agent
+inside sh -c 'rm /etc/systemd/system/k3s-agent.service && systemctl daemon-reload'
+check "testbed cp the K3s stand-in's installer files in" -- "$TB" cp "$E2E_NAME" "$E2E_DIR/../k3s" /root/k3s-install
+check "install and start K3s (as its installer does)" -- inside env -C /root/k3s-install ./setup
 check_rc 0 "dpkg -i aios-agent on a running K3s server" -- inside env DEBIAN_FRONTEND=noninteractive dpkg -i /root/aios-agent.deb
 check_within 30 "aiosd.service is active" -- inside systemctl is-active aiosd.service
 aiosd_invocation=$(unit_prop aiosd.service InvocationID)

@@ -33,9 +33,12 @@ check_bytes() {
 file_or_absent() { inside sh -c "cat '$1' 2>/dev/null || echo '<absent>'"; }
 k3s_state() { echo "$(unit_prop k3s.service InvocationID)/$(unit_prop k3s.service NRestarts)"; }
 
-# layout_reset CONFIG_TEXT: the operator's layout: only config.yaml with CONFIG_TEXT, K3s restarted on it.
+# layout_reset CONFIG_TEXT: the operator's layout: only config.yaml with CONFIG_TEXT, the unit as K3s' installer
+# wrote it (no override), K3s restarted on it.
 layout_reset() {
-    inside sh -c "rm -rf $etc/config.yaml $etc/config.yaml.d $etc/server.yaml $etc/server.yaml.d /etc/rancher/site /var/lib/aiosd/k3s-dropin.last
+    inside sh -c "rm -rf $etc/config.yaml $etc/config.yaml.d $etc/server.yaml $etc/server.yaml.d $etc/node.yaml $etc/node.yaml.d \
+                         /etc/rancher/site /var/lib/aiosd/k3s-dropin.last
+                  if [ -d /etc/systemd/system/k3s.service.d ]; then rm -r /etc/systemd/system/k3s.service.d; systemctl daemon-reload; fi
                   : > /etc/systemd/system/k3s.service.env; chmod 600 /etc/systemd/system/k3s.service.env
                   printf '%s' \"\$0\" > $etc/config.yaml; chmod 600 $etc/config.yaml" "$1"
     inside systemctl reset-failed k3s.service >/dev/null 2>&1
@@ -107,6 +110,23 @@ layouts() {
     expect_restarted "$before" "[$ORDER] K3S_CONFIG_FILE"
     check_eq "[$ORDER] K3S_CONFIG_FILE: the API server serves the Arc issuer" "$arc" "$(served)"
 
+    # 4b. --config (agent-first) or -c (K3s-first) on K3s' ExecStart, by a unit override (`systemctl edit k3s`),
+    #     K3S_CONFIG_FILE unset (K3s would read that first): the drop-in goes next to the flag's file.
+    layout_reset "$plain"
+    local flag=--config; [[ $ORDER == k3s-first ]] && flag=-c
+    inside sh -c "mv $etc/config.yaml $etc/node.yaml
+                  mkdir -p /etc/systemd/system/k3s.service.d
+                  printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/k3s server $flag $etc/node.yaml\n' > /etc/systemd/system/k3s.service.d/50-config.conf
+                  systemctl daemon-reload"
+    inside systemctl restart k3s.service
+    before=$(k3s_state)
+    check_rc 0 "[$ORDER] $flag on ExecStart: enable succeeds" -- inside aiosctl workload-identity enable --issuer "$arc"
+    check_bytes "[$ORDER] $flag on ExecStart: the drop-in is in node.yaml.d, byte for byte" $etc/node.yaml.d/90-aios.yaml "$(expected_dropin "$arc")"$'\n'
+    check_bytes "[$ORDER] $flag on ExecStart: node.yaml untouched" $etc/node.yaml "$plain"
+    check_eq "[$ORDER] $flag on ExecStart: nothing in config.yaml.d, which K3s does not read" "<absent>" "$(file_or_absent $dropin)"
+    expect_restarted "$before" "[$ORDER] $flag on ExecStart"
+    check_eq "[$ORDER] $flag on ExecStart: the API server serves the Arc issuer" "$arc" "$(served)"
+
     # 5. config.yaml is a symlink to a root-owned file (config management): followed, as K3s does.
     layout_reset "$plain"
     inside sh -c "mkdir -p /etc/rancher/site && mv $etc/config.yaml /etc/rancher/site/k3s.yaml && ln -s /etc/rancher/site/k3s.yaml $etc/config.yaml"
@@ -146,4 +166,17 @@ kube-apiserver-arg+:
     check_rc 0 "[$ORDER] drift: --force rewrites it" -- inside aiosctl k3s apiserver-arg set audit-log-maxage=30 --force
     check_contains "[$ORDER] ... keeping the hand-edited entry as an entry" '"service-account-max-token-expiration=12h"' "$(file_or_absent $dropin)"
     expect_restarted "$before" "[$ORDER] drift --force"
+
+    # 8. The write fails (here: a directory stands where the drop-in goes, which K3s skips; the rename onto it
+    #    fails): nothing was changed, so K3s is not restarted, and the transaction record is gone.
+    layout_reset "$plain"
+    inside mkdir -p $dropin
+    before=$(k3s_state)
+    check_rc 1 "[$ORDER] write fails: enable fails" -- inside aiosctl workload-identity enable --issuer "$arc"
+    check_contains "[$ORDER] ... saying nothing was changed" "nothing was changed and K3s was not restarted" "$LAST_OUT"
+    check_not_contains "[$ORDER] ... and nothing about a rollback" "rollback" "$LAST_OUT"
+    check "[$ORDER] ... the directory is still there, no transaction record" -- \
+        inside sh -c "test -d $dropin && ! test -e /var/lib/aiosd/k3s-transaction.json"
+    check_bytes "[$ORDER] ... config.yaml untouched" $etc/config.yaml "$plain"
+    expect_not_restarted "$before" "[$ORDER] write fails"
 }

@@ -154,6 +154,10 @@ expect "create token for a service account that does not exist -> 404 NotFound (
 check "kubectl create serviceaccount aio-sa; kubectl create namespace azure-secret-store (with its default SA)" -- \
     ksh 'kubectl create serviceaccount aio-sa -n azure-iot-operations && kubectl create namespace azure-secret-store &&
          kubectl get serviceaccount default -n azure-secret-store'
+expect "kubectl delete serviceaccount: deleted, then get -> 404 NotFound" \
+    'serviceaccount "gone-sa" deleted.*serviceaccounts "gone-sa" not found' -- \
+    ksh 'kubectl create serviceaccount gone-sa -n azure-iot-operations >/dev/null && d=$(kubectl delete serviceaccount gone-sa -n azure-iot-operations 2>&1);
+         g=$(kubectl get serviceaccount gone-sa -n azure-iot-operations 2>&1); echo "$d | $g"'
 check "create token for the new SA in azure-iot-operations, 48h (no cap by default)" -- \
     token_check azure-iot-operations aio-sa api://AzureADTokenExchange "$DEFAULT_ISS" 172800 48h
 expect "TokenRequest with expirationSeconds < 600 is rejected" 'less than 10 minutes' -- \

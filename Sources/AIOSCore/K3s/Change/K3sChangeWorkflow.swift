@@ -32,6 +32,8 @@ public struct K3sChangeWorkflow: Sendable {
         /// nil: the drop-in did not exist before.
         var previous: String?
         var startedAt: Date
+        /// Set once K3s serves the change, before the record is removed: a crash in between keeps the change.
+        var verifiedAt: Date?
     }
 
     public var recordPath: String { stateDirectory + "/k3s-transaction.json" }
@@ -152,16 +154,22 @@ public struct K3sChangeWorkflow: Sendable {
     public struct Recovery: Sendable, Equatable {
         public var path: String
         public var succeeded: Bool
+        /// True when the change had been verified before the crash and was kept (nothing written, no restart).
+        public var keptVerifiedChange: Bool = false
         public var message: String
     }
 
-    /// Finishes a change a crash interrupted: the previous drop-in is restored and K3s restarted and verified.
-    /// nil when there was nothing to recover.
+    /// Finishes a change a crash interrupted: a verified change is kept as it is; otherwise the previous drop-in
+    /// is restored and K3s restarted and verified. nil when there was nothing to recover.
     public func recoverInterruptedChange(observer: K3sChangeObserver) -> Recovery? {
         guard let text = try? files.read(recordPath) else { return nil }
         defer { try? files.remove(recordPath) }
         guard let record = try? Self.decoder.decode(Record.self, from: Data(text.utf8)) else {
             return Recovery(path: recordPath, succeeded: false, message: "unreadable transaction record removed")
+        }
+        if record.verifiedAt != nil {
+            return Recovery(path: record.path, succeeded: true, keptVerifiedChange: true,
+                            message: "the change to \(record.path) was verified before aiosd stopped; it is kept and K3s was not restarted")
         }
         var transaction = K3sChangeTransaction(workflow: self, observer: observer, path: record.path)
         do {
@@ -173,6 +181,13 @@ public struct K3sChangeWorkflow: Sendable {
         } catch {
             return Recovery(path: record.path, succeeded: false, message: error.message)
         }
+    }
+
+    func writeRecord(_ record: Record) throws(K3sChangeError) {
+        guard let data = try? Self.encoder.encode(record) else {
+            throw K3sChangeError(.internal, "cannot encode the transaction record")
+        }
+        try files.write(String(decoding: data, as: UTF8.self), to: recordPath)
     }
 
     static var encoder: JSONEncoder {
@@ -203,13 +218,9 @@ struct K3sChangeTransaction {
 
     mutating func apply(_ text: String?, previous: String?, expected: String, run: K3sRunConfiguration) throws(K3sChangeError) -> String {
         let workflow = self.workflow
-        let path = self.path
+        var record = K3sChangeWorkflow.Record(path: path, previous: previous, startedAt: Date())
         try step("record transaction") { () throws(K3sChangeError) in
-            let record = K3sChangeWorkflow.Record(path: path, previous: previous, startedAt: Date())
-            guard let data = try? K3sChangeWorkflow.encoder.encode(record) else {
-                throw K3sChangeError(.internal, "cannot encode the transaction record")
-            }
-            try workflow.files.write(String(decoding: data, as: UTF8.self), to: workflow.recordPath)
+            try workflow.writeRecord(record)
             return nil
         }
         do {
@@ -222,6 +233,9 @@ struct K3sChangeTransaction {
         rememberWritten(text)
         do {
             let served = try restartAndVerify(expected: expected, prefix: "")
+            // Atomically, before the removal: a crash in between must not roll the verified change back.
+            record.verifiedAt = Date()
+            try? workflow.writeRecord(record)
             try? workflow.files.remove(workflow.recordPath)
             return served
         } catch {

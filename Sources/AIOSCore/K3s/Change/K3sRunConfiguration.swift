@@ -1,5 +1,5 @@
-/// What K3s will run with on this host, read with K3s' own rules: where its configuration file is (`--config`/`-c`
-/// on ExecStart, else `K3S_CONFIG_FILE` in the unit's environment, else /etc/rancher/k3s/config.yaml), the file and
+/// What K3s will run with on this host, read with K3s' own rules: where its configuration file is (`K3S_CONFIG_FILE`
+/// in the unit's environment, else `--config`/`-c` on ExecStart, else /etc/rancher/k3s/config.yaml), the file and
 /// its `.d` drop-ins in name order, the unit's environment files and its command line. Plan, verify, status, rollback
 /// and recovery all ask this one value which issuer the API server will serve.
 public struct K3sRunConfiguration: Sendable {
@@ -45,12 +45,11 @@ public struct K3sRunConfiguration: Sendable {
         return K3sRunConfiguration(unit: unit, configPath: configPath, files: files, environment: environment)
     }
 
-    /// K3s' `configfilearg` rule: `--config`/`-c` on the command line, else `K3S_CONFIG_FILE` (systemd lets
-    /// `EnvironmentFile=` override `Environment=`, and a later file an earlier one), else the default.
+    /// K3s' `configfilearg` rule (k3s-io/k3s pkg/configfilearg/parser.go, `findConfigFileFlag`): a non-empty
+    /// `K3S_CONFIG_FILE` first, even over the command line (systemd lets `EnvironmentFile=` override
+    /// `Environment=`, and a later file an earlier one); else the first `--config`/`-c` (or `--config=`/`-c=`) on
+    /// the command line; else the default.
     static func configPath(commandLine: [String], environment: [(path: String, text: String)]) throws(K3sChangeError) -> String {
-        if let flag = K3sCommandLine.flags(Array(commandLine.dropFirst())).last(where: { $0.name == "config" || $0.name == "c" }) {
-            return flag.value
-        }
         var fromEnvironment: String?
         for file in environment {
             do {
@@ -62,6 +61,13 @@ public struct K3sRunConfiguration: Sendable {
             }
         }
         if let fromEnvironment, !fromEnvironment.isEmpty { return fromEnvironment }
+        let arguments = Array(commandLine.dropFirst())
+        for (index, argument) in arguments.enumerated() {
+            for flag in ["--config", "-c"] {
+                if argument == flag, index + 1 < arguments.count { return arguments[index + 1] }
+                if argument.hasPrefix(flag + "=") { return String(argument.dropFirst(flag.count + 1)) }
+            }
+        }
         return defaultConfigPath
     }
 

@@ -99,6 +99,20 @@ def load_config(config_path):
     return merged, files
 
 
+def find_config_file(argv):
+    """K3s' findConfigFileFlag (pkg/configfilearg/parser.go): a non-empty K3S_CONFIG_FILE first, even over the
+    command line; else the first --config/-c (or --config=/-c=) argument; else the default."""
+    if os.environ.get("K3S_CONFIG_FILE"):
+        return os.environ["K3S_CONFIG_FILE"]
+    for i, arg in enumerate(argv):
+        for flag in ("--config", "-c"):
+            if arg == flag and i + 1 < len(argv):
+                return argv[i + 1]
+            if arg.startswith(flag + "="):
+                return arg[len(flag) + 1:]
+    return "/etc/rancher/k3s/config.yaml"
+
+
 def parse_cli(argv):
     """argv after 'server'. Returns dict of flag -> value or list (repeatable flags)."""
     repeatable = {"kube-apiserver-arg", "kube-controller-manager-arg", "kube-scheduler-arg",

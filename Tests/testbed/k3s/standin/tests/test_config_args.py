@@ -62,3 +62,15 @@ def test_go_durations():
     assert aa.go_duration_str(5400) == "1h30m0s"
     with pytest.raises(ValueError):
         aa.parse_go_duration("5 minutes")
+
+
+def test_config_file_env_first_then_first_flag(monkeypatch):
+    # k3s pkg/configfilearg/parser.go findConfigFileFlag: K3S_CONFIG_FILE before the command line.
+    monkeypatch.delenv("K3S_CONFIG_FILE", raising=False)
+    assert config.find_config_file([]) == "/etc/rancher/k3s/config.yaml"
+    assert config.find_config_file(["-c", "/a.yaml", "--config", "/b.yaml"]) == "/a.yaml"
+    assert config.find_config_file(["--config=/b.yaml"]) == "/b.yaml"
+    monkeypatch.setenv("K3S_CONFIG_FILE", "/env.yaml")
+    assert config.find_config_file(["--config", "/b.yaml"]) == "/env.yaml"
+    monkeypatch.setenv("K3S_CONFIG_FILE", "")
+    assert config.find_config_file(["--config", "/b.yaml"]) == "/b.yaml"
