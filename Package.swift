@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
-        // The wire contract of the control socket. Foundation only; both sides import it.
+        // The wire contract of the control socket. FoundationEssentials only; both sides import it.
         .target(name: "AIOSAPI"),
 
         .target(name: "AIOSSystemd", dependencies: [

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `GET /v1/k3s/rollout`, and the answer to a change requested with `allServers`: the cluster's last rollout of
 /// a K3s change across its servers, with each server's progress.

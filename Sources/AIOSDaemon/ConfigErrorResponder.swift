@@ -1,7 +1,7 @@
 import AIOSAPI
 import AIOSCore
 import AIOSSystemd
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// An invalid configuration at start under socket activation: every client already waiting on the socket gets the

@@ -1,6 +1,6 @@
 import AIOSCore
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// `aiosd --check-config [FILE]`: loads the file and its drop-ins exactly as a start or a reload would, says which
 /// files it read and whether they are valid, and exits. Never talks to a running daemon.
@@ -13,7 +13,7 @@ enum ConfigurationCheck {
             print("\(path): configuration valid (read: \(read))")
             throw ExitCode.success
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8))
+            StandardError.write("aiosd: \(error.description)\n")
             throw ExitCode(78)  // EX_CONFIG, as at start
         }
     }

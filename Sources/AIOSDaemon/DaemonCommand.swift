@@ -3,7 +3,7 @@ import AIOSCore
 import AIOSHTTP
 import AIOSSystemd
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// `aiosd`: the node agent. Everything but argument parsing lives in `Daemon` and its services.
@@ -69,7 +69,7 @@ public struct DaemonCommand: AsyncParsableCommand {
                     "config.path": "\(config)", "config.error": "\(error.description)",
                 ])
             } else {
-                FileHandle.standardError.write(Data("aiosd: \(error.description)\n".utf8))
+                StandardError.write("aiosd: \(error.description)\n")
             }
             ConfigErrorResponder.answerWaitingClients(error)
             throw ExitCode(78)  // EX_CONFIG
@@ -86,7 +86,7 @@ public struct DaemonCommand: AsyncParsableCommand {
             if underSystemd {
                 logger.critical("aiosd failed", metadata: ["error": "\(error)"])
             } else {
-                FileHandle.standardError.write(Data("aiosd: \(error)\n".utf8))
+                StandardError.write("aiosd: \(error)\n")
             }
             throw ExitCode.failure
         }

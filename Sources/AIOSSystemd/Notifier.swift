@@ -1,5 +1,5 @@
 internal import CSystemd
-import Foundation
+import FoundationEssentials
 
 /// Talks to systemd over the sd_notify(3) protocol. Outside systemd (no `NOTIFY_SOCKET`) every call is a no-op.
 public struct Notifier: Sendable {

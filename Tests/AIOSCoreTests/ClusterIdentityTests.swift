@@ -111,10 +111,10 @@ import Testing
                                  hint: "kubectl -n team-a create serviceaccount team-a-sa")
         let hasher = ContentHasher(key: Array(repeating: 7, count: 32))
         let desired = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher)
-        let conditions = try #require(desired["conditions"] as? [[String: Any]])
-        let updated = try #require(conditions.first { $0["type"] as? String == ClusterStatus.updatedType })
-        #expect(updated["reason"] as? String == "ControllerSyncError")
-        #expect((updated["message"] as? String)?.contains("kubectl -n team-a create serviceaccount team-a-sa") == true)
+        let conditions = try #require(desired["conditions"]?.objectArray)
+        let updated = try #require(conditions.first { $0["type"]?.string == ClusterStatus.updatedType })
+        #expect(updated["reason"]?.string == "ControllerSyncError")
+        #expect(updated["message"]?.string?.contains("kubectl -n team-a create serviceaccount team-a-sa") == true)
     }
 
     @Test func aiosdsStatusIsRecognisedSoItCanBeTakenOffADeselectedSecretSync() throws {
@@ -126,7 +126,7 @@ import Testing
         status.lastSuccess = Date()
         status.targetHash = "h"
         let desired = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher)
-        sync.status = try JSONSerialization.data(withJSONObject: desired)
+        sync.status = try JSONValue.object(desired).encoded()
         #expect(ClusterStatus.isAiosds(sync))
         sync.status = Data(#"{"conditions":[{"type":"SecretUpdated","status":"True","reason":"SecretUpToDate","message":"Secret contains last observed values."}]}"#.utf8)
         #expect(!ClusterStatus.isAiosds(sync), "the controller's own status is never taken off")

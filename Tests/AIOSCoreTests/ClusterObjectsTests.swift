@@ -106,16 +106,16 @@ import Testing
         status.targetHash = "hmac-sha256:abc"
         let now = Date(timeIntervalSince1970: 1_800_000_100)
         let desired = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher, now: now)
-        let conditions = try #require(desired["conditions"] as? [[String: Any]])
-        #expect(conditions.map { $0["type"] as? String } == ["SecretCreated", "SecretUpdated"])
-        #expect(conditions.map { $0["reason"] as? String } == ["CreateSuccessful", "SecretUpToDate"])
-        #expect(conditions.allSatisfy { $0["observedGeneration"] as? Int == 3 })
-        #expect((desired["syncHash"] as? String)?.hasPrefix("v1:") == true)
-        #expect(!(desired["syncHash"] as? String ?? "").contains("abc"))
+        let conditions = try #require(desired["conditions"]?.objectArray)
+        #expect(conditions.map { $0["type"]?.string } == ["SecretCreated", "SecretUpdated"])
+        #expect(conditions.map { $0["reason"]?.string } == ["CreateSuccessful", "SecretUpToDate"])
+        #expect(conditions.allSatisfy { $0["observedGeneration"]?.int == 3 })
+        #expect(desired["syncHash"]?.string?.hasPrefix("v1:") == true)
+        #expect(desired["syncHash"]?.string?.contains("abc") == false)
         #expect(ClusterStatus.differs(desired, from: sync))
 
         // Once the object carries it, the same outcome later is not a change (transition times are kept).
-        sync.status = try JSONSerialization.data(withJSONObject: desired)
+        sync.status = try JSONValue.object(desired).encoded()
         let later = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher, now: now.addingTimeInterval(3600))
         #expect(!ClusterStatus.differs(later, from: sync))
 
@@ -123,10 +123,10 @@ import Testing
         status.objects = [SyncObjectStatus(objectName: "trust-der", alias: "my-server.der")]
         status.objects[0].issue = SyncIssue(code: "KeyVaultUnreachable", message: "vault contoso-kv: timeout", hint: "check the network")
         let failed = ClusterStatus.desired(for: sync, status: status, invalid: nil, hasher: hasher, now: now)
-        let updated = try #require((failed["conditions"] as? [[String: Any]])?.last)
-        #expect(updated["status"] as? String == "False")
-        #expect(updated["reason"] as? String == "RemoteSecretStoreFetchFailed")
-        #expect((updated["message"] as? String)?.contains("KeyVaultUnreachable") == true)
+        let updated = try #require(failed["conditions"]?.objectArray?.last)
+        #expect(updated["status"]?.string == "False")
+        #expect(updated["reason"]?.string == "RemoteSecretStoreFetchFailed")
+        #expect(updated["message"]?.string?.contains("KeyVaultUnreachable") == true)
         #expect(ClusterStatus.differs(failed, from: sync))
     }
 }

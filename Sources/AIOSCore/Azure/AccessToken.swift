@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A bearer token for one resource. `description` never shows the token itself.
 public struct AccessToken: Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Turns Entra ID's error JSON (`error`, `error_description`, `error_codes`, `trace_id`) into an
 /// `AzureAuthError` that says what is wrong and how to fix it. Branches on `error_codes`, never on text.
@@ -17,11 +17,11 @@ enum EntraErrorMapper {
     static let k3sDefaultIssuer = "https://kubernetes.default.svc.cluster.local"
 
     static func error(status: Int, body: [UInt8], context: Context) -> AzureAuthError {
-        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
-        let oauthError = object?["error"] as? String
-        let codes = (object?["error_codes"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } ?? []
-        let (firstLine, traceInText) = splitDescription(object?["error_description"] as? String ?? "")
-        let traceId = (object?["trace_id"] as? String) ?? traceInText
+        let object = JSONValue.object(parsing: body)
+        let oauthError = object?["error"]?.string
+        let codes = object?["error_codes"]?.array?.compactMap(\.truncatedInt) ?? []
+        let (firstLine, traceInText) = splitDescription(object?["error_description"]?.string ?? "")
+        let traceId = object?["trace_id"]?.string ?? traceInText
         let retryable = status == 429 || status >= 500
 
         let code = codes.first.map { "AADSTS\($0)" } ?? oauthError ?? "http_\(status)"
@@ -89,13 +89,13 @@ enum EntraErrorMapper {
     /// Entra appends "\r\nTrace ID: …\r\nCorrelation ID: …\r\nTimestamp: …"; keep the first line and the trace id.
     static func splitDescription(_ description: String) -> (firstLine: String, traceId: String?) {
         let lines = description.split(omittingEmptySubsequences: true) { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }
-        let first = lines.first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        let first = lines.first.map { String($0).trimmingWhitespace() } ?? ""
         let trace = lines.dropFirst().first { $0.hasPrefix("Trace ID:") }
-            .map { String($0.dropFirst("Trace ID:".count)).trimmingCharacters(in: .whitespaces) }
+            .map { String($0.dropFirst("Trace ID:".count)).trimmingWhitespace() }
         return (first, trace)
     }
 
     static func redact(_ text: String, _ secrets: [String]) -> String {
-        secrets.filter { $0.count >= 4 }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[redacted]") }
+        secrets.filter { $0.count >= 4 }.reduce(text) { $0.replacingAll($1, with: "[redacted]") }
     }
 }

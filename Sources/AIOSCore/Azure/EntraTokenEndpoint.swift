@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// Entra ID's v2 token endpoint, `{authorityHost}/{tenant}/oauth2/v2.0/token`, client-credentials grant.
 struct EntraTokenEndpoint: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The claims of a JWT that say whose it is, read without verifying the signature: only to explain an
 /// error (which issuer, subject and audience were presented), never to trust anything.
@@ -13,18 +13,18 @@ struct JWTClaims: Sendable, Equatable {
     static func decodeUnverified(_ jwt: String) -> JWTClaims? {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let data = base64URLDecode(parts[1]),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+              let object = JSONValue.object(parsing: data) else { return nil }
         let audiences: [String] = switch object["aud"] {
-        case let single as String: [single]
-        case let many as [Any]: many.compactMap { $0 as? String }
+        case .string(let single): [single]
+        case .array(let many): many.compactMap(\.string)
         default: []
         }
-        return JWTClaims(issuer: object["iss"] as? String, subject: object["sub"] as? String, audiences: audiences,
-                         objectId: object["oid"] as? String)
+        return JWTClaims(issuer: object["iss"]?.string, subject: object["sub"]?.string, audiences: audiences,
+                         objectId: object["oid"]?.string)
     }
 
     private static func base64URLDecode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var base64 = text.replacingAll("-", with: "+").replacingAll("_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)
     }

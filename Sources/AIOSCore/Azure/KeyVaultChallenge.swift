@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Key Vault's `WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/<tenant>",
 /// resource="https://vault.azure.net"` (or `authorization_uri=`, `scope=`): which tenant and resource to get a
@@ -10,7 +10,7 @@ struct KeyVaultChallenge: Sendable, Equatable {
 
     /// Parses a Bearer challenge; nil if the header is not one or lacks the authorization URI or a resource/scope.
     static func parse(_ header: String) -> KeyVaultChallenge? {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingWhitespace()
         guard trimmed.lowercased().hasPrefix("bearer ") else { return nil }
         let parameters = parseParameters(String(trimmed.dropFirst("bearer ".count)))
         guard let authorization = parameters["authorization"] ?? parameters["authorization_uri"],
@@ -34,7 +34,7 @@ struct KeyVaultChallenge: Sendable, Equatable {
         while !rest.isEmpty {
             rest = rest.drop { $0 == " " || $0 == "," || $0 == "\t" }
             guard let equals = rest.firstIndex(of: "=") else { break }
-            let name = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            let name = rest[..<equals].trimmingWhitespace().lowercased()
             rest = rest[rest.index(after: equals)...].drop { $0 == " " }
             var value = ""
             if rest.first == "\"" {
@@ -44,7 +44,7 @@ struct KeyVaultChallenge: Sendable, Equatable {
                 rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
             } else {
                 let end = rest.firstIndex(of: ",") ?? rest.endIndex
-                value = rest[..<end].trimmingCharacters(in: .whitespaces)
+                value = rest[..<end].trimmingWhitespace()
                 rest = rest[end...]
             }
             if !name.isEmpty { result[name] = value }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where one vault lives, `https://<vault>.<dnsSuffix>[:port]`, and which URLs belong to it (the bearer token
 /// is only ever sent there).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Key Vault's service limit as aiosd paces itself to it: at most `limit` requests to one vault in any `window`
@@ -44,7 +44,7 @@ public final class KeyVaultRequestBudget: Sendable {
             self.sleep = sleep
         }
 
-        public static let continuous = BudgetClock(now: { ContinuousClock.now }, sleep: { Thread.sleep(forTimeInterval: $0.seconds) })
+        public static let continuous = BudgetClock(now: { ContinuousClock.now }, sleep: { ThreadSleep.sleep(seconds: $0.seconds) })
     }
 
     /// Key Vault's own limit for secrets.

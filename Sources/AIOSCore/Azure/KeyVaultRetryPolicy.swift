@@ -1,5 +1,6 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Retries for 429, 5xx and transport errors, waiting what the server asks (`retry-after-ms`, `x-ms-retry-after-ms`,
 /// `Retry-After` in seconds or as an HTTP date) or else: after a 429, Microsoft's Key Vault backoff of 1, 2, 4, 8,
@@ -20,7 +21,7 @@ public struct KeyVaultRetryPolicy: Sendable {
     public static let microsoftThrottledDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
 
     public init(maximumAttempts: Int = 4, throttledDelays: [Duration] = microsoftThrottledDelays, baseDelay: Duration = .milliseconds(500), maximumDelay: Duration = .seconds(30),
-                sleep: @escaping @Sendable (Duration) -> Void = { Thread.sleep(forTimeInterval: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
+                sleep: @escaping @Sendable (Duration) -> Void = { ThreadSleep.sleep(seconds: Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.maximumAttempts = maximumAttempts
         self.throttledDelays = throttledDelays
@@ -51,25 +52,17 @@ public struct KeyVaultRetryPolicy: Sendable {
     /// The delay the server asks for, if any.
     static func serverDelay(_ response: HTTPResponse, now: Date) -> Duration? {
         for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-            if let text = response.header(name), let milliseconds = Double(text.trimmingCharacters(in: .whitespaces)),
+            if let text = response.header(name), let milliseconds = Double(text.trimmingWhitespace()),
                milliseconds >= 0, milliseconds.isFinite {
                 return .milliseconds(Int64(milliseconds))
             }
         }
-        guard let text = response.header("Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let text = response.header("Retry-After")?.trimmingWhitespace() else { return nil }
         if let seconds = Int(text) { return seconds >= 0 ? .seconds(seconds) : nil }
-        guard let date = httpDate(text) else { return nil }
+        guard let date = InternetTime.parseHTTPDate(text) else { return nil }
         return .seconds(max(0, date.timeIntervalSince(now)))
     }
 
-    /// RFC 9110 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func httpDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
-    }
 }
 
 extension Duration {

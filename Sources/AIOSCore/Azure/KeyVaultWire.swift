@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Key Vault's JSON, decoded defensively: every field optional (Key Vault omits rather than nulls them),
 /// timestamps integer Unix seconds (a fractional number is truncated).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// Who listens on a local TCP port, from the kernel's socket tables (/proc/net/tcp and tcp6: each socket's state,

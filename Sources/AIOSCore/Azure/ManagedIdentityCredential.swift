@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// The machine's managed identity: Azure IMDS on Azure VMs, or the Azure Arc Connected Machine agent's local
 /// endpoint (with its key-file challenge) on Arc-enabled servers. Neither goes through a proxy.
@@ -59,9 +59,9 @@ public struct ManagedIdentityCredential: TokenCredential {
 
     private func parse(_ response: HTTPResponse, service: String) throws(AzureAuthError) -> AccessToken {
         guard response.status == 200 else {
-            let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-            let error = object?["error"] as? String
-            let description = EntraErrorMapper.splitDescription(object?["error_description"] as? String ?? "").firstLine
+            let object = JSONValue.object(parsing: response.body)
+            let error = object?["error"]?.string
+            let description = EntraErrorMapper.splitDescription(object?["error_description"]?.string ?? "").firstLine
             // IMDS: 404 (not ready), 410 (updating), 429 and 5xx are transient.
             let retryable = [404, 410, 429].contains(response.status) || response.status >= 500
             let detail = [error, description.isEmpty ? nil : description].compactMap { $0 }.joined(separator: ": ")
@@ -99,10 +99,10 @@ public struct ManagedIdentityCredential: TokenCredential {
             AzureAuthError(code: "arc_challenge", message: "the Azure Arc identity endpoint's challenge is unusable: \(why)", isRetryable: false)
         }
         guard let header = wwwAuthenticate, let equals = header.firstIndex(of: "="),
-              header[..<equals].trimmingCharacters(in: .whitespaces).lowercased() == "basic realm" else {
+              header[..<equals].trimmingWhitespace().lowercased() == "basic realm" else {
             throw refuse("no 'WWW-Authenticate: Basic realm=<file>' header")
         }
-        var path = String(header[header.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        var path = String(header[header.index(after: equals)...]).trimmingWhitespace()
         if path.hasPrefix("\""), path.hasSuffix("\""), path.count >= 2 { path = String(path.dropFirst().dropLast()) }
         var directory = tokenDirectory
         while directory.hasSuffix("/") && directory.count > 1 { directory.removeLast() }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Caches the tokens of another credential per (tenant, client id, resource) and refreshes them before they
 /// expire: 5 minutes before expiry, or at half their lifetime for tokens that live less than 10 minutes.
@@ -8,7 +8,7 @@ public final class TokenCache: TokenCredential, @unchecked Sendable {
     public let clientId: String
     private let credential: any TokenCredential
     private let now: @Sendable () -> Date
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var entries: [Key: Entry] = [:]
 
     private struct Key: Hashable {

@@ -1,5 +1,5 @@
 import AIOSCrypto
-import Foundation
+import FoundationEssentials
 
 /// The content-hash key every node of a cluster shares: a Secret created once, by whichever node gets there
 /// first (create-if-absent: a 409 means another node won, and its key is read). With one key, a new leader

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Leader election on a `coordination.k8s.io/v1` Lease with client-go's semantics

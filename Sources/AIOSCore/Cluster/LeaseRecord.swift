@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a `coordination.k8s.io/v1` Lease says: the fields of client-go's `LeaderElectionRecord` (its `spec`) and
 /// the metadata aiosd reads (annotations, labels, resourceVersion for optimistic concurrency).

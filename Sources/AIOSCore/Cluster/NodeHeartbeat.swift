@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Each aiosd's heartbeat: a Lease `aios-node-<node>` in kube-system, renewed every `interval`, whose
 /// annotations say what the node is (role, version, sync role, issuers). Any node lists them to show the cluster;

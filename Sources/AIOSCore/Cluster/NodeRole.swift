@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What this host is in its K3s cluster, as the files K3s' installer leaves show it.
 public enum NodeRole: String, Sendable, Equatable {

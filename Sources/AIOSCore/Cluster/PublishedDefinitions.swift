@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The definitions of `/etc/aios/secrets.d` published to the cluster, so the leader syncs every server's files,
 /// also while the server a secret was added on is down. Each is a Lease `kube-system/aios-definition-NAME` held by

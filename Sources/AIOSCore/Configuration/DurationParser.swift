@@ -2,7 +2,7 @@
 public enum DurationParser {
     public static func parse(_ text: String) -> Duration? {
         var total: Duration = .zero
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        var rest = Substring(text.trimmingWhitespace())
         guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
             let digits = rest.prefix(while: \.isASCIIDigit)

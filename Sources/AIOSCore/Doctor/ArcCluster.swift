@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Azure Arc resource of this cluster, as the Arc agents know it, and the OIDC issuer Azure reports for it.
 ///
@@ -24,10 +24,9 @@ public struct ArcCluster: Sendable, Equatable {
 
     /// From the ConfigMap's JSON; nil when a coordinate is missing or not a plain ARM name.
     public static func fromConfigMap(_ json: Data) -> ArcCluster? {
-        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let data = object["data"] as? [String: Any],
-              let subscription = data["AZURE_SUBSCRIPTION_ID"] as? String, let group = data["AZURE_RESOURCE_GROUP"] as? String,
-              let name = data["AZURE_RESOURCE_NAME"] as? String,
+        guard let data = JSONValue.object(parsing: json)?["data"],
+              let subscription = data["AZURE_SUBSCRIPTION_ID"]?.string, let group = data["AZURE_RESOURCE_GROUP"]?.string,
+              let name = data["AZURE_RESOURCE_NAME"]?.string,
               [subscription, group, name].allSatisfy(isARMName) else { return nil }
         return ArcCluster(subscriptionId: subscription, resourceGroup: group, name: name)
     }
@@ -50,10 +49,8 @@ public struct ArcCluster: Sendable, Equatable {
 
     /// `properties.oidcIssuerProfile.issuerUrl` of the resource's JSON, when the OIDC issuer is enabled.
     public static func issuerURL(_ json: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let properties = object["properties"] as? [String: Any],
-              let profile = properties["oidcIssuerProfile"] as? [String: Any],
-              let url = profile["issuerUrl"] as? String, url.hasPrefix("https://") else { return nil }
+        guard let url = JSONValue.object(parsing: json)?["properties"]?["oidcIssuerProfile"]?["issuerUrl"]?.string,
+              url.hasPrefix("https://") else { return nil }
         return url
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Judges what `aiosctl doctor` found: one finding per check, in the order an operator fixes things (config, K3s,
 /// workload identity, Entra, vaults, host), each problem with the command that fixes it, real values filled in.

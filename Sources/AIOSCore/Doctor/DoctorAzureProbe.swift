@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// The Azure side of `aiosctl doctor`: a Key Vault token from Entra ID (through the same credentials sync uses),
 /// a list of each vault the definitions use, and the clock against Entra ID's `Date` header. Blocking.
@@ -87,7 +87,7 @@ public enum DoctorAzureProbe {
             let response = try HTTPClient().send(HTTPRequest(method: .get, url: url, headers: [("Accept", "application/json")],
                                                              timeout: .seconds(10)))
             let after = Date()
-            guard let header = response.headers.first(where: { $0.name.lowercased() == "date" })?.value, let served = httpDate(header) else {
+            guard let header = response.headers.first(where: { $0.name.lowercased() == "date" })?.value, let served = InternetTime.parseHTTPDate(header) else {
                 facts.clockError = "\(url) answered without a Date header"
                 return
             }
@@ -100,12 +100,4 @@ public enum DoctorAzureProbe {
         }
     }
 
-    /// An HTTP date (RFC 9110 IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
-    static func httpDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.date(from: text)
-    }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Kubernetes side of `aiosctl doctor`: the admin kubeconfig, `/readyz`, the issuer the API server serves,
 /// and the service account workload identity exchanges tokens of. Blocking.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `aiosctl doctor` looked at on this host, gathered by aiosd; `Doctor.findings` judges it. Optional facts
 /// are nil when they could not be looked at (an earlier check failed).

@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The host side of `aiosctl doctor` that needs no cluster: the issuer's discovery document as Entra ID fetches it,
@@ -16,8 +16,8 @@ public enum DoctorHostProbe {
             return .unreachable(error.message)
         }
         guard response.status == 200 else { return .status(response.status) }
-        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        return .served(issuer: object?["issuer"] as? String, jwksURI: object?["jwks_uri"] as? String)
+        let object = JSONValue.object(parsing: response.body)
+        return .served(issuer: object?["issuer"]?.string, jwksURI: object?["jwks_uri"]?.string)
     }
 
     /// Creates and removes a file in each directory, or in its parent while it does not exist yet (aiosd creates it

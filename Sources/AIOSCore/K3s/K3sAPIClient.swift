@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// The few calls aiosd makes to the K3s API server with the admin credentials: readiness and the issuer it serves.
 /// Blocking (libcurl); call from a thread of its own.
@@ -23,7 +23,7 @@ public struct K3sAPIClient: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if isReady(timeout: min(.seconds(5), deadline - ContinuousClock.now)) { return true }
-            Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+            ThreadSleep.sleep(seconds: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
         }
         return false
     }

@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// The admin credentials K3s writes to `/etc/rancher/k3s/k3s.yaml`: the API server's URL, its CA, and a
 /// client certificate and key, all inline (`*-data`, base64 PEM). Held in memory only.

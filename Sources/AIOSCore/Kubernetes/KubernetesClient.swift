@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The Kubernetes API calls secret sync makes, with the K3s admin credentials (held in memory). Blocking;
@@ -58,7 +58,7 @@ public final class KubernetesClient: Sendable {
         guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body)), !reply.status.token.isEmpty else {
             throw KubernetesError(code: response.status, reason: "BadResponse", message: "the TokenRequest reply has no token")
         }
-        let expiry = ISO8601DateFormatter().date(from: reply.status.expirationTimestamp) ?? Date().addingTimeInterval(Double(expirationSeconds))
+        let expiry = InternetTime.parse(reply.status.expirationTimestamp) ?? Date().addingTimeInterval(Double(expirationSeconds))
         return (reply.status.token, expiry)
     }
 
@@ -118,7 +118,7 @@ public final class KubernetesClient: Sendable {
     }
 
     private static func queryValue(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+?/"))) ?? ""
+        PercentEncoding.queryValue(text, alsoEscaping: "&=+?/")
     }
 
     /// The Secret, or nil if there is none.
@@ -284,8 +284,8 @@ public final class KubernetesClient: Sendable {
     }
 
     /// Merge-patches the `status` subresource of a custom resource (e.g. a SecretSync).
-    public func patchStatus(path: String, status: [String: Any]) throws(KubernetesError) {
-        guard let body = try? JSONSerialization.data(withJSONObject: ["status": status], options: [.sortedKeys]) else {
+    public func patchStatus(path: String, status: [String: JSONValue]) throws(KubernetesError) {
+        guard let body = try? JSONValue.object(["status": .object(status)]).encoded(sortedKeys: true) else {
             throw KubernetesError(code: 0, reason: "Internal", message: "cannot encode the status")
         }
         let response = try send(.patch, path + "/status", body: Array(body), contentType: "application/merge-patch+json")

@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// Lists and watches one kind of Kubernetes object (`GET ...?watch=1&resourceVersion=N`), the way informers
 /// do: the events' objects are handed over as raw JSON; the stream ends after `timeoutSeconds` or when the API
@@ -37,11 +37,11 @@ public struct KubernetesWatch: Sendable {
         let response = try client.send(.get, path)
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw KubernetesClient.error(from: response, doing: "list \(path)") }
-        guard let root = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+        guard let root = JSONValue.object(parsing: response.body) else {
             throw KubernetesError(code: 200, reason: "BadResponse", message: "the list of \(path) is not a list")
         }
-        let items = (root["items"] as? [Any] ?? []).compactMap { try? JSONSerialization.data(withJSONObject: $0) }
-        let version = (root["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? ""
+        let items = (root["items"]?.array ?? []).compactMap { try? $0.encoded() }
+        let version = root["metadata"]?["resourceVersion"]?.string ?? ""
         return (items, version)
     }
 
@@ -58,7 +58,7 @@ public struct KubernetesWatch: Sendable {
                 guard !line.isEmpty, let event = Self.decode(line) else { continue }
                 if event.type == .error {
                     // A Status; 410 Gone / Expired means the history no longer reaches our resourceVersion.
-                    let code = (try? JSONSerialization.jsonObject(with: event.object) as? [String: Any])?["code"] as? Int
+                    let code = JSONValue(parsing: event.object)?["code"]?.int
                     if code == 410 { expired = true }
                     continue
                 }
@@ -73,10 +73,10 @@ public struct KubernetesWatch: Sendable {
     }
 
     static func decode(_ line: Data) -> Event? {
-        guard let root = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-              let typeName = root["type"] as? String, let type = EventType(rawValue: typeName),
-              let object = root["object"], let data = try? JSONSerialization.data(withJSONObject: object) else { return nil }
-        let version = ((object as? [String: Any])?["metadata"] as? [String: Any])?["resourceVersion"] as? String
+        guard let root = JSONValue.object(parsing: line),
+              let typeName = root["type"]?.string, let type = EventType(rawValue: typeName),
+              let object = root["object"], let data = try? object.encoded() else { return nil }
+        let version = object["metadata"]?["resourceVersion"]?.string
         return Event(type: type, object: data, resourceVersion: version)
     }
 }

@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The agent's counters and histograms, in memory (a restart of aiosd starts them at zero, as Prometheus expects

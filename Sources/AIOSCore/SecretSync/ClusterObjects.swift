@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Secret Synchronization Controller's objects as aiosd reads them from the API server: a `SecretSync`
 /// (`secret-sync.x-k8s.io/v1alpha1`) and the `SecretProviderClass` (`secrets-store.csi.x-k8s.io/v1`,
@@ -38,25 +38,25 @@ public enum ClusterObjects {
         }
 
         public init?(json: Data) {
-            guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-                  let metadata = root["metadata"] as? [String: Any],
-                  let name = metadata["name"] as? String, let namespace = metadata["namespace"] as? String else { return nil }
+            guard let root = JSONValue.object(parsing: json), let metadata = root["metadata"]?.object,
+                  let name = metadata["name"]?.string, let namespace = metadata["namespace"]?.string else { return nil }
             self.name = name
             self.namespace = namespace
-            uid = metadata["uid"] as? String ?? ""
-            generation = metadata["generation"] as? Int ?? 0
-            resourceVersion = metadata["resourceVersion"] as? String ?? ""
-            labels = metadata["labels"] as? [String: String] ?? [:]
-            let spec = root["spec"] as? [String: Any] ?? [:]
-            secretProviderClassName = spec["secretProviderClassName"] as? String
-            serviceAccountName = spec["serviceAccountName"] as? String
-            forceSynchronization = spec["forceSynchronization"] as? String
-            let object = spec["secretObject"] as? [String: Any] ?? [:]
-            secretType = object["type"] as? String
-            secretLabels = object["labels"] as? [String: String] ?? [:]
-            secretAnnotations = object["annotations"] as? [String: String] ?? [:]
-            data = (object["data"] as? [[String: Any]])?.map { ($0["sourcePath"] as? String ?? "", $0["targetKey"] as? String ?? "") }
-            status = (root["status"]).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+            uid = metadata["uid"]?.string ?? ""
+            generation = metadata["generation"]?.int ?? 0
+            resourceVersion = metadata["resourceVersion"]?.string ?? ""
+            labels = metadata["labels"]?.stringObject ?? [:]
+            let spec = root["spec"]?.object ?? [:]
+            secretProviderClassName = spec["secretProviderClassName"]?.string
+            serviceAccountName = spec["serviceAccountName"]?.string
+            forceSynchronization = spec["forceSynchronization"]?.string
+            let object = spec["secretObject"]?.object ?? [:]
+            secretType = object["type"]?.string
+            secretLabels = object["labels"]?.stringObject ?? [:]
+            secretAnnotations = object["annotations"]?.stringObject ?? [:]
+            data = object["data"]?.objectArray?.map { ($0["sourcePath"]?.string ?? "", $0["targetKey"]?.string ?? "") }
+            // Only an object or array is a document of its own (as JSONSerialization wrote it); null is no status.
+            status = root["status"].flatMap { $0.object == nil && $0.array == nil ? nil : try? $0.encoded(sortedKeys: true) }
         }
     }
 
@@ -71,15 +71,14 @@ public enum ClusterObjects {
         public var key: String { "\(namespace)/\(name)" }
 
         public init?(json: Data) {
-            guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-                  let metadata = root["metadata"] as? [String: Any],
-                  let name = metadata["name"] as? String, let namespace = metadata["namespace"] as? String else { return nil }
+            guard let root = JSONValue.object(parsing: json), let metadata = root["metadata"]?.object,
+                  let name = metadata["name"]?.string, let namespace = metadata["namespace"]?.string else { return nil }
             self.name = name
             self.namespace = namespace
-            resourceVersion = metadata["resourceVersion"] as? String ?? ""
-            let spec = root["spec"] as? [String: Any] ?? [:]
-            provider = spec["provider"] as? String
-            parameters = (spec["parameters"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+            resourceVersion = metadata["resourceVersion"]?.string ?? ""
+            let spec = root["spec"]?.object ?? [:]
+            provider = spec["provider"]?.string
+            parameters = (spec["parameters"]?.object ?? [:]).compactMapValues(\.string)
         }
     }
 
@@ -108,7 +107,7 @@ public enum ClusterObjects {
             throw invalid("SecretProviderClass \(providerClass.key) has provider \"\(providerClass.provider ?? "")\"; aiosd syncs provider azure only")
         }
         // The Azure provider trims keyvaultName, clientID, tenantID and every field of an object.
-        let parameters = providerClass.parameters.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let parameters = providerClass.parameters.mapValues { $0.trimmingWhitespaceAndNewlines() }
         for mode in ["usePodIdentity", "useVMManagedIdentity"] where parameters[mode]?.lowercased() == "true" {
             throw invalid("SecretProviderClass \(providerClass.key) sets \(mode); aiosd syncs SecretSyncs with workload identity only")
         }

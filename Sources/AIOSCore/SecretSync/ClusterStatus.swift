@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What aiosd writes to a SecretSync's status: the controller's condition types (`SecretCreated`,
 /// `SecretUpdated`) and reasons, `lastSuccessfulSyncTime` and a keyed `syncHash`. Written only when it
@@ -21,14 +21,14 @@ public enum ClusterStatus {
 
     /// The status for `sync`: from its definition's sync status, or from why it cannot be used (`invalid`).
     public static func desired(for sync: ClusterObjects.SecretSync, status: SyncDefinitionStatus?, invalid: SyncIssue?,
-                               hasher: ContentHasher, now: Date = Date()) -> [String: Any] {
+                               hasher: ContentHasher, now: Date = Date()) -> [String: JSONValue] {
         let previous = previousConditions(sync)
-        func condition(_ type: String, _ state: String, _ reason: Reason, _ message: String) -> [String: Any] {
+        func condition(_ type: String, _ state: String, _ reason: Reason, _ message: String) -> JSONValue {
             let old = previous[type]
-            let unchanged = old?["status"] as? String == state && old?["reason"] as? String == reason.rawValue
-            return ["type": type, "status": state, "reason": reason.rawValue, "message": message,
-                    "observedGeneration": sync.generation,
-                    "lastTransitionTime": unchanged ? (old?["lastTransitionTime"] as? String ?? timestamp(now)) : timestamp(now)]
+            let unchanged = old?["status"]?.string == state && old?["reason"]?.string == reason.rawValue
+            let transition = unchanged ? (old?["lastTransitionTime"]?.string ?? timestamp(now)) : timestamp(now)
+            return ["type": JSONValue(type), "status": JSONValue(state), "reason": JSONValue(reason.rawValue), "message": JSONValue(message),
+                    "observedGeneration": JSONValue(sync.generation), "lastTransitionTime": JSONValue(transition)]
         }
         let issue = invalid ?? status?.issue ?? status?.objects.compactMap(\.issue).first
         let failureReason: Reason = {
@@ -42,7 +42,7 @@ public enum ClusterStatus {
         }()
         let failureMessage = issue.map { "aiosd: \($0.code): \($0.message)" + ($0.hint.map { " (fix: \($0))" } ?? "") } ?? ""
 
-        var conditions: [[String: Any]] = []
+        var conditions: [JSONValue] = []
         if status?.targetHash != nil || status?.lastApplied != nil {
             conditions.append(condition(createdType, "True", .createSuccessful, "Secret \(sync.key) created by aiosd"))
         } else if issue != nil, status?.lastAttempt != nil || invalid != nil {
@@ -57,44 +57,33 @@ public enum ClusterStatus {
         } else {
             conditions.append(condition(updatedType, "Unknown", .noUpdatesAttemptedYet, "no aiosd sync yet"))
         }
-        var result: [String: Any] = ["conditions": conditions]
-        if let applied = status?.lastApplied { result["lastSuccessfulSyncTime"] = timestamp(applied) }
+        var result: [String: JSONValue] = ["conditions": .array(conditions)]
+        if let applied = status?.lastApplied { result["lastSuccessfulSyncTime"] = JSONValue(timestamp(applied)) }
         if let hash = status?.targetHash {
-            result["syncHash"] = "v1:" + hasher.hash(Array((sync.uid + "\n" + hash).utf8)).replacingOccurrences(of: "hmac-sha256:", with: "")
+            result["syncHash"] = JSONValue("v1:" + hasher.hash(Array((sync.uid + "\n" + hash).utf8)).replacingAll("hmac-sha256:", with: ""))
         }
         return result
     }
 
     /// True when the SecretSync carries a status aiosd wrote (each of aiosd's condition messages names it).
     public static func isAiosds(_ sync: ClusterObjects.SecretSync) -> Bool {
-        previousConditions(sync).values.contains { ($0["message"] as? String)?.contains("aiosd") == true }
+        previousConditions(sync).values.contains { $0["message"]?.string?.contains("aiosd") == true }
     }
 
     /// The merge patch that takes aiosd's conditions, hash and time off a SecretSync it no longer syncs.
-    public static var released: [String: Any] { ["conditions": NSNull(), "syncHash": NSNull(), "lastSuccessfulSyncTime": NSNull()] }
+    public static var released: [String: JSONValue] { ["conditions": .null, "syncHash": .null, "lastSuccessfulSyncTime": .null] }
 
     /// True when `desired` differs from what the object carries.
-    public static func differs(_ desired: [String: Any], from sync: ClusterObjects.SecretSync) -> Bool {
-        guard let current = sync.status else { return true }
-        // Both sides through the same round trip, so number and key-order differences do not count.
-        func canonical(_ data: Data) -> Data? {
-            guard let object = try? JSONSerialization.jsonObject(with: data) else { return nil }
-            return try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        }
-        guard let encoded = try? JSONSerialization.data(withJSONObject: desired, options: [.sortedKeys]),
-              let a = canonical(encoded), let b = canonical(current) else { return true }
-        return a != b
+    public static func differs(_ desired: [String: JSONValue], from sync: ClusterObjects.SecretSync) -> Bool {
+        guard let current = sync.status.flatMap({ JSONValue(parsing: $0) }) else { return true }
+        // Compared as values, so key order does not count; `3.0` and `3` are one number, as they were to NSNumber.
+        return !JSONValue.object(desired).sameValue(as: current)
     }
 
-    private static func previousConditions(_ sync: ClusterObjects.SecretSync) -> [String: [String: Any]] {
-        guard let data = sync.status, let status = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let conditions = status["conditions"] as? [[String: Any]] else { return [:] }
-        return Dictionary(conditions.compactMap { c in (c["type"] as? String).map { ($0, c) } }, uniquingKeysWith: { $1 })
+    private static func previousConditions(_ sync: ClusterObjects.SecretSync) -> [String: [String: JSONValue]] {
+        guard let data = sync.status, let conditions = JSONValue.object(parsing: data)?["conditions"]?.objectArray else { return [:] }
+        return Dictionary(conditions.compactMap { c in c["type"]?.string.map { ($0, c) } }, uniquingKeysWith: { $1 })
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { InternetTime.format(date) }
 }

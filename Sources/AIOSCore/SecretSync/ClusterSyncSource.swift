@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 
@@ -43,7 +43,7 @@ public final class ClusterSyncSource: Sendable {
 
     private let state = Mutex(State())
     /// Wakes watch threads waiting out a backoff (the API server is known to answer again).
-    private let wake = NSCondition()
+    private let wake = ThreadCondition()
     /// Guarded by `wake`'s lock (an NSCondition must own the value its waiters test, which a Mutex cannot share).
     nonisolated(unsafe) private var wakeGeneration = 0
     private let kubernetes: @Sendable () throws -> KubernetesClient
@@ -88,7 +88,7 @@ public final class ClusterSyncSource: Sendable {
     public func waitForFirstAnswer(timeout: Double) {
         let deadline = Date().addingTimeInterval(timeout)
         while state.withLock({ $0.answered.count < 2 && !$0.stopped }), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
+            ThreadSleep.sleep(seconds: 0.05)
         }
     }
 
@@ -132,9 +132,8 @@ public final class ClusterSyncSource: Sendable {
         guard controllerNamespaces.contains(namespace) else { return nil }
         func names(_ items: [Data]) -> [String] {
             items.compactMap { item in
-                guard let object = try? JSONSerialization.jsonObject(with: item) as? [String: Any],
-                      let metadata = object["metadata"] as? [String: Any], metadata["namespace"] as? String == namespace else { return nil }
-                return metadata["name"] as? String
+                guard let metadata = JSONValue.object(parsing: item)?["metadata"], metadata["namespace"]?.string == namespace else { return nil }
+                return metadata["name"]?.string
             }
         }
         if let name = names(deployments).first(where: { name in controllerDeploymentPrefixes.contains { name.hasPrefix($0) } }) {

@@ -1,5 +1,5 @@
 import AIOSCrypto
-import Foundation
+import FoundationEssentials
 
 /// Keyed hashes of synced content: HMAC-SHA-256 with a random key kept on this host only (0600), so a hash in a
 /// status or an annotation cannot be used to guess a low-entropy secret.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// Warnings about objects whose expiry nears: one journal entry when the expiry (Key Vault's `exp`, or a

@@ -1,5 +1,5 @@
 import AIOSCrypto
-import Foundation
+import FoundationEssentials
 
 /// Turns a Key Vault secret's value into the bytes a definition's object stands for, the way the Azure provider
 /// of the Secrets Store does: `objectEncoding` decodes plain secrets; certificate-backed secrets become PEM
@@ -34,7 +34,7 @@ public enum ObjectContent {
     public static func certificateNotAfter(value: String, contentType: String?) -> Int? {
         switch contentType?.lowercased() {
         case pkcs12ContentType:
-            guard let der = Data(base64Encoded: value.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+            guard let der = Data(base64Encoded: value.trimmingWhitespaceAndNewlines()) else { return nil }
             return (try? CertificateBundle.fromPKCS12(Array(der)))?.leafNotAfter
         case pemContentType:
             return (try? CertificateBundle.fromPEM(value))?.leafNotAfter
@@ -82,7 +82,7 @@ public enum ObjectContent {
             }
             return Array(data)
         case .hex:
-            let digits = Array(value.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            let digits = Array(value.trimmingWhitespaceAndNewlines().utf8)
             guard digits.count % 2 == 0, let bytes = hexBytes(digits) else {
                 throw SyncIssue(code: "DecodeFailed", message: "\(object.objectName): objectEncoding is hex but the value is not hexadecimal",
                                 hint: "check the secret in the vault (AIO tags hex files file-encoding=hex), or set objectEncoding to utf-8")
@@ -95,7 +95,7 @@ public enum ObjectContent {
     /// are ignored (values stored with line breaks every 64 or 76 characters), any other stray character is an
     /// error; surrounding blanks are trimmed as the provider trims its input.
     static func base64(_ value: String) -> Data? {
-        let text = value.trimmingCharacters(in: .whitespaces).filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }
+        let text = value.trimmingWhitespace().filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }
         return Data(base64Encoded: text)
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// A SecretProviderClass' `parameters.objects`, parsed once per resourceVersion: it is written by any user of its
@@ -64,7 +64,7 @@ public final class ProviderClassObjects: Sendable {
                 fields = element.mapping
             }
             // The Azure provider trims every string field of an object.
-            guard let fields, let name = fields["objectName"]?.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines),
+            guard let fields, let name = fields["objectName"]?.scalar?.string.trimmingWhitespaceAndNewlines(),
                   !name.isEmpty else {
                 throw invalid("parameters.objects: object \(index) has no objectName")
             }
@@ -76,7 +76,7 @@ public final class ProviderClassObjects: Sendable {
     private static func object(_ name: String, _ fields: YAMLNode.Mapping, invalid: (String) -> SyncIssue) throws(SyncIssue) -> SyncObject {
         var object = SyncObject(objectName: name)
         func string(_ key: String) -> String? {
-            guard let value = fields[key]?.scalar?.string.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+            guard let value = fields[key]?.scalar?.string.trimmingWhitespaceAndNewlines(), !value.isEmpty else { return nil }
             return value
         }
         if let type = string("objectType") {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The Kubernetes side of a sync: writing a definition's Secret (create, or server-side apply when its content
 /// hash differs or the Secret was edited by someone else), and deleting it, only ever when aiosd created it.
@@ -176,7 +176,7 @@ extension SecretSyncEngine {
             return SyncIssue(code: "InvalidSecretContent", message: "a \(type.rawValue) Secret needs the key \(key)",
                              hint: "map the registry credentials to targetKey \(key)")
         }
-        guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else {
+        guard JSONValue.object(parsing: bytes) != nil else {
             return SyncIssue(code: "InvalidSecretContent", message: "\(key) is not a JSON object, as a \(type.rawValue) Secret must be (the value is not shown)",
                              hint: "store the registry credentials in the vault as JSON (docker config format)")
         }

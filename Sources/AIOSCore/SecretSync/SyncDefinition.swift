@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One synced Kubernetes Secret and the Key Vault objects it is made of, in the vocabulary of the Secret
 /// Synchronization Controller (`SecretProviderClass` objects + `SecretSync` data mapping).
@@ -196,6 +196,6 @@ extension SyncDefinition {
         if target.type == .tls, let first = objects.first {
             return [KeyMapping(sourcePath: first.sourcePaths[0], targetKey: "tls.crt")]
         }
-        return objects.flatMap(\.sourcePaths).map { KeyMapping(sourcePath: $0, targetKey: $0.replacingOccurrences(of: "/", with: "-")) }
+        return objects.flatMap(\.sourcePaths).map { KeyMapping(sourcePath: $0, targetKey: $0.replacingAll("/", with: "-")) }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The definitions in `/etc/aios/secrets.d`: read them all (a broken file is reported and skipped, never
 /// taken as "this secret was removed"), and write or remove one atomically.

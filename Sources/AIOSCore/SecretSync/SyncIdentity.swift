@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The identity one definition reads its vault as: the agent's configured identity with the definition's
 /// overrides applied. Definitions with equal identities share one credential and one token cache.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The sync status of every definition, kept in `/var/lib/aiosd/sync-state.json` (0600) so it survives a restart:

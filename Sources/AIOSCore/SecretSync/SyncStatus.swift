@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What went wrong with an object or a definition: a stable code, a message without any value, a fix.
 public struct SyncIssue: Codable, Sendable, Equatable, Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What one list pass says about a secret: enough to decide whether its value must be fetched.
 public struct VaultListing: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import AIOSAPI
-import Foundation
+import FoundationEssentials
 
 /// A handler of one typed method of the contract (`API`): its endpoint, the body it decodes and the response it
 /// answers come from the method's declaration, so a handler cannot drift from what aiosctl expects.

@@ -1,5 +1,6 @@
 import AIOSAPI
-import Foundation
+import AIOSCore
+import FoundationEssentials
 import Logging
 
 /// A decoded request as the handlers see it.
@@ -101,7 +102,7 @@ public struct Router: Sendable {
         }
         do {
             // Parameters arrive percent-encoded (a SecretSync's name is NAMESPACE%2FNAME).
-            let parameters = (endpoint.match(path) ?? [:]).mapValues { $0.removingPercentEncoding ?? $0 }
+            let parameters = (endpoint.match(path) ?? [:]).mapValues { PercentEncoding.decode($0) ?? $0 }
             return try await handler.handle(APIRequest(endpoint: endpoint, body: body, peer: peer, caller: caller,
                                                        parameters: parameters, wantsStream: wantsStream))
         } catch {

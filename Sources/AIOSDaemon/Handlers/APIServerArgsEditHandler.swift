@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/k3s/apiserver-args`: edit the agent's drop-in, restart K3s, verify it is ready and serves the
 /// issuer the new configuration names; roll back otherwise.

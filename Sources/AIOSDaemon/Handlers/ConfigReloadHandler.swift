@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/config/reload`: the same as SIGHUP, but the caller learns the outcome.
 struct ConfigReloadHandler: APIMethodHandler {

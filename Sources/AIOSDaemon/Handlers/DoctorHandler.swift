@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `GET /v1/doctor`: checks the host's prerequisites (config, K3s, workload identity, Entra ID, the vaults, the

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/secrets`: validate a definition and write it to secrets.d atomically. Nothing is written if any
 /// part of it is wrong. On a K3s server the definition is published to the cluster at once (the leader syncs it

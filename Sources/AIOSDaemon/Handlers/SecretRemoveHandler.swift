@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/secrets/{name}/remove`: remove the definition file; with `deleteTarget`, also the Kubernetes Secret
 /// (only if aiosd created it for this definition). Without it the Secret stays, no longer synced. On a K3s

@@ -1,6 +1,7 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `GET /v1/status`.
 struct StatusHandler: APIMethodHandler {

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/sync`: sync now. With `wait` the reply is the cycle's outcome (streamed as NDJSON events with
 /// `Accept: application/x-ndjson`); without it the cycle is started and the reply comes at once.

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSSystemd
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/systemd/daemon-reload`: systemd's `Reload()`, as `systemctl daemon-reload`.
 struct SystemdDaemonReloadHandler: APIMethodHandler {

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/workload-identity/disable`: removes the agent's issuer and token-expiration entries, restarts K3s,
 /// and verifies the API server is back to the issuer that remains configured.

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/workload-identity/enable`: the new issuer first, the previous one second, max token expiration;
 /// then restart K3s and verify the API server serves the new issuer, rolling back if it does not.

@@ -2,7 +2,7 @@ import AIOSAPI
 import AIOSCore
 import AIOSHTTP
 import AIOSSystemd
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 

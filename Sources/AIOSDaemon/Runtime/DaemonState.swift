@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// What the daemon knows about itself, shared by its services and the API handlers.

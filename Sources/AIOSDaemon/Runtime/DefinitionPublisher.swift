@@ -1,5 +1,5 @@
 import AIOSCore
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// The K3s and identity parts of `GET /v1/status`: is K3s there and ready, which issuer is configured, running
 /// (what K3s started its API server with) and served (in force), and who aiosd reads the vaults as. Blocking.

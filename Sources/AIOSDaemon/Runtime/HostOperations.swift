@@ -2,7 +2,7 @@ import AIOSAPI
 import AIOSCore
 import AIOSSystemd
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// What `GET /v1/metrics` and the optional metrics listener serve: the registry's counters and histograms, and
 /// gauges computed from the sync state when scraped. Labels carry definition names, services, codes and

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// Translation between the domain's sync types and the control API's (the domain never sees wire types).
 enum SecretWire {

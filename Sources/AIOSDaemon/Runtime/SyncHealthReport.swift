@@ -1,6 +1,6 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// The health summaries of `GET /v1/status`: secret sync, the cluster watch and host jobs, as fields.
 enum SyncHealthReport {

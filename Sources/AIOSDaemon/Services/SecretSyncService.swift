@@ -1,6 +1,7 @@
 import AIOSAPI
 import AIOSCore
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization

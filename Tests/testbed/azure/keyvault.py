@@ -552,6 +552,30 @@ def op_label(method, parts):
 # ---------------------------------------------------------------- HTTP
 
 class Handler(azemu.BaseHandler):
+    def send_oversized(self, size, op, vault, path):
+        """A 200 whose body is SIZE bytes (a JSON string that never ends), sent until the client stops reading:
+        what a broken or hostile middlebox could answer. Not a Key Vault behaviour; the client must cap it."""
+        self.read_body()
+        self.send_response(200)
+        for k, v in self.kv_headers().items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        chunk = b"A" * (1 << 20)
+        sent = 0
+        try:
+            self.wfile.write(b'{"value":"')
+            sent = 10
+            while sent < size:
+                part = chunk[:min(len(chunk), size - sent)]
+                self.wfile.write(part)
+                sent += len(part)
+        except OSError:
+            pass
+        self.close_connection = True
+        STATS.add(op, 200, vault, vault=vault, path=path, fault=True, bytesSent=sent)
+
     def kv_headers(self, vault=None):
         h = {"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "-1",
              "Strict-Transport-Security": "max-age=31536000;includeSubDomains",
@@ -683,6 +707,8 @@ class Handler(azemu.BaseHandler):
                 except OSError:
                     pass
                 return
+            if rule.get("bodyBytes"):
+                return self.send_oversized(int(rule["bodyBytes"]), op, vault, u.path)
             st = rule.get("status")
             if st:
                 self.read_body()

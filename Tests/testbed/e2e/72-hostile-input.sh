@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 10 section 3: no input takes aiosd down. A SecretProviderClass whose objects are an alias bomb is
 # refused with a condition while aiosd's PID and memory stay steady; pipelined requests are answered in
-# order; a flood of connections from a non-root uid locks out neither root nor another member of `aios`.
+# order; a flood of connections from a non-root uid locks out neither root nor another member of `aios`; a 300 MB
+# answer from Key Vault is cut at the cap with aiosd's memory steady.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
 e2e_init hostile
@@ -107,4 +108,23 @@ refusals=$(inside journalctl -u aiosd.service --no-pager -o cat MESSAGE="Control
 if (( refusals >= 1 && refusals <= 3 )); then ok "refusals are logged, rate-limited ($refusals journal lines for 85 refusals)"
 else not_ok "refusals are logged, rate-limited (1 to 3 lines)" "$refusals lines"; fi
 check_eq "aiosd's MainPID is still unchanged" "$pid" "$(main_pid)"
+
+# Bounded outbound bodies: a 300 MB answer to a Key Vault read (a broken or hostile middlebox) is cut at Key Vault's
+# cap of 1 MiB: the sync of that secret fails with the cap named, aiosd's memory and PID stay as they were, and the
+# next sync, with the vault answering normally again, works.
+check "remove the bomb (a failing definition of its own)" -- kc delete secretsync bomb
+check "... and its SecretProviderClass" -- kc delete secretproviderclass bomb-spc
+check_rc 0 "without the bomb, sync --wait works" -- inside aiosctl sync --wait
+check_rc 0 "secret add capped (plain-utf8)" -- inside aiosctl secret add capped --vault "$vault" --object plain-utf8 --key value
+"$TB" fault "$E2E_NAME" keyvault oversize 300000000 --match "GET /secrets/plain-utf8" >/dev/null
+rss_before=$(rss_kib)
+check_rc 1 "sync --wait while Key Vault answers 300 MB exits 1" -- inside aiosctl sync --wait
+check_contains "... the secret's error names the cap" "exceeds 1048576 bytes" "$(inside aiosctl secret show capped 2>&1)"
+rss_after=$(rss_kib)
+echo "# VmRSS before ${rss_before} KiB, after ${rss_after} KiB"
+if (( rss_after < rss_before + 51200 )); then ok "aiosd's memory is steady after a 300 MB answer (grew $(( (rss_after - rss_before) / 1024 )) MiB < 50 MiB)"
+else not_ok "aiosd's memory is steady after a 300 MB answer (< 50 MiB growth)" "before ${rss_before} KiB, after ${rss_after} KiB"; fi
+check_eq "aiosd's MainPID is unchanged after the 300 MB answer" "$pid" "$(main_pid)"
+"$TB" fault "$E2E_NAME" keyvault clear >/dev/null
+check_rc 0 "with the vault answering normally again, sync --wait works" -- inside aiosctl sync --wait
 e2e_finish

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one way aiosd changes K3s: plan against what K3s will run with, record, write the agent's drop-in
 /// atomically, restart, wait for /readyz, verify the served issuer; on a failure after the write restore the
@@ -287,7 +287,7 @@ struct K3sChangeTransaction {
                 guard ContinuousClock.now + workflow.pollInterval < deadline else {
                     throw K3sChangeError(.failed, "the API server was not ready within \(DurationParser.format(workflow.readyTimeout)) (k3s.readyTimeout)")
                 }
-                Thread.sleep(forTimeInterval: Double(workflow.pollInterval.components.seconds) + Double(workflow.pollInterval.components.attoseconds) / 1e18)
+                ThreadSleep.sleep(seconds: Double(workflow.pollInterval.components.seconds) + Double(workflow.pollInterval.components.attoseconds) / 1e18)
             }
             return "ok"
         }

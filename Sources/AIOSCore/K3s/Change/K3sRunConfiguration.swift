@@ -157,7 +157,7 @@ public enum KubeAPIServerArguments {
     /// `time="..." level=info msg="Running kube-apiserver ..."`, quotes and backslashes escaped).
     public static func parseRunningLine(_ line: String) -> [String]? {
         let marker = "Running kube-apiserver "
-        guard let start = line.range(of: marker) else { return nil }
+        guard let start = line.firstRange(of: marker) else { return nil }
         var text = ""
         var escaped = false
         let quoted = line[..<start.lowerBound].hasSuffix("msg=\"")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A K3s change to make on every server of the cluster, as recorded in the cluster by the node that was asked.
 /// Each aiosd reads it from there and makes it on its own host with the single-host workflow.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One server's part in rollouts: each aiosd runs `step()` now and then. It reads the rollout from the cluster,
 /// decides (`K3sRolloutDecision`), and when it is this server's turn takes the restart lock, marks itself

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The narrow views of the cluster a rollout needs, injected so its decisions are proven with fakes and run
 /// against the Kubernetes API on a host. Blocking.

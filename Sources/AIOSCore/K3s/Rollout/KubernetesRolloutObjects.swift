@@ -1,5 +1,5 @@
 import AIOSHTTP
-import Foundation
+import FoundationEssentials
 
 /// Where rollouts live: `kube-system`, which only cluster administrators can write (a namespace user who could
 /// write the record could have every server change its API server with the recorded level).
@@ -78,7 +78,7 @@ public struct KubernetesServerDirectory: K3sServerDirectory {
     public init(client: KubernetesClient) { self.client = client }
 
     public func servers() throws(K3sRolloutError) -> [K3sServerNode] {
-        let selector = Self.controlPlaneLabel.replacingOccurrences(of: "/", with: "%2F")
+        let selector = Self.controlPlaneLabel.replacingAll("/", with: "%2F")
         let response = try K3sRolloutError.asking { () throws(KubernetesError) in try client.send(.get, "/api/v1/nodes?labelSelector=\(selector)") }
         guard response.status == 200 else { throw K3sRolloutError(KubernetesClient.error(from: response, doing: "list Nodes").description) }
         return try Self.servers(in: Data(response.body))
@@ -203,18 +203,11 @@ public struct KubernetesRestartLock: K3sRestartLock {
     static func microTime(_ date: Date) -> String {
         let whole = date.timeIntervalSince1970.rounded(.down)
         let micros = min(999_999, Int(((date.timeIntervalSince1970 - whole) * 1_000_000).rounded()))
-        let seconds = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: whole))  // ...:05Z
-        let digits = String(micros)
-        return String(seconds.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+        let seconds = InternetTime.format(Date(timeIntervalSince1970: whole))  // ...:05Z
+        return String(seconds.dropLast()) + "." + InternetTime.pad(micros, 6) + "Z"
     }
 
-    static func parseMicroTime(_ text: String) -> Date? {
-        guard text.hasSuffix("Z") else { return ISO8601DateFormatter().date(from: text) }
-        let parts = text.dropLast().split(separator: ".", maxSplits: 1)
-        guard let first = parts.first, let base = ISO8601DateFormatter().date(from: first + "Z") else { return nil }
-        guard parts.count == 2, parts[1].allSatisfy(\.isNumber), let fraction = Double("0." + parts[1]) else { return base }
-        return base.addingTimeInterval(fraction)
-    }
+    static func parseMicroTime(_ text: String) -> Date? { InternetTime.parse(text) }
 }
 
 extension K3sRolloutError {
