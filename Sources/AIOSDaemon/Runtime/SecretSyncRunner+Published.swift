@@ -1,5 +1,5 @@
 import AIOSCore
-import Foundation
+import FoundationEssentials
 
 /// The definition files as the cluster has them (`DefinitionPublisher`): what `secret add`, `remove` and `show`
 /// judge against on a K3s server, and publishing at once after an edit instead of at the next heartbeat.
