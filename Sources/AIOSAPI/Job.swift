@@ -47,8 +47,9 @@ public struct JobStep: Codable, Sendable, Equatable {
 
 /// One line of a job's NDJSON progress stream (`Accept: application/x-ndjson` on a job endpoint).
 /// The last event is `finished`, carrying the job and, on success, the endpoint's usual response as `response`.
+/// `StreamKeepAlive` lines come between events while a step reports nothing.
 public struct JobEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case queued, started, stepStarted, step, finished }
+    public enum Kind: String, Codable, Sendable, CaseIterable { case queued, started, stepStarted, step, finished }
 
     public var event: Kind
     public var job: String

@@ -66,9 +66,9 @@ public struct SyncResult: Codable, Sendable, Equatable {
 }
 
 /// One line of `POST /v1/sync`'s NDJSON stream: `started`, one `secret` per definition, then `finished`
-/// carrying the whole `SyncResponse`.
+/// carrying the whole `SyncResponse` (and `StreamKeepAlive` lines while nothing else is sent).
 public struct SyncEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case queued, started, secret, finished }
+    public enum Kind: String, Codable, Sendable, CaseIterable { case queued, started, secret, finished }
 
     public var event: Kind
     public var total: Int?

@@ -103,7 +103,8 @@ public struct ControlClient: Sendable {
         }
     }
 
-    /// Calls `endpoint` asking for NDJSON and hands each line to `onLine` as it arrives (e.g. `POST /v1/sync`).
+    /// Calls `endpoint` asking for NDJSON and hands each line to `onLine` as it arrives (e.g. `POST /v1/sync`),
+    /// all but the keep-alive lines.
     public func stream(_ endpoint: Endpoint, body: [UInt8]? = nil, onLine: ([UInt8]) -> Void) throws(ClientError) {
         try checkSocketAccess()
         var headers: [(name: String, value: String)] = [("Accept", JobEvent.contentType)]
@@ -118,7 +119,8 @@ public struct ControlClient: Sendable {
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = Array(pending[..<newline])
                     pending.removeSubrange(...newline)
-                    onLine(line)
+                    // aiosd's keep-alive during a long silent step: proof of life, not an event.
+                    if !StreamKeepAlive.isKeepAlive(line) { onLine(line) }
                 }
             }
         } catch {

@@ -47,6 +47,10 @@ import Testing
         try Self.golden("event_job", JobEvent(event: .finished, job: "0a1b2c3d", position: 0, stepName: "restart k3s.service",
                                               step: JobStep.example, record: JobRecord.example, response: #"{"changed":true}"#))
         try Self.golden("event_sync", SyncEvent(event: .finished, total: 1, result: SyncResult.example, response: SyncResponse.example))
+        try Self.golden("event_keepalive", StreamKeepAlive())
+        #expect(Array(try APICoding.encoder().encode(StreamKeepAlive())) + [0x0A] == StreamKeepAlive.line)
+        #expect(StreamKeepAlive.isKeepAlive(StreamKeepAlive.line) && StreamKeepAlive.isKeepAlive(Array(#"{ "event" : "keepAlive" }"#.utf8)))
+        #expect(!StreamKeepAlive.isKeepAlive(Array(#"{"event":"started","total":3}"#.utf8)))
         try Self.golden("error", APIErrorResponse(error: APIError(code: .permissionDenied, message: "uid 1000 may not POST /v1/sync",
                                                                   hint: "usermod -aG aios-admin USER")))
     }
@@ -56,6 +60,20 @@ import Testing
         #expect(Set(API.all.map(\.endpoint)) == Set(Endpoint.all) && API.all.count == Endpoint.all.count)
         for method in API.all where method.endpoint.method == .get {
             #expect(method.requestType is NoRequest.Type, "\(method.endpoint) is a GET and takes no body")
+        }
+    }
+
+    /// README names every event of the progress streams, the keep-alive included: `POST /v1/sync`'s in its row of the
+    /// API table, the jobs' in the paragraph after it.
+    @Test func readmeNamesEveryStreamedEvent() throws {
+        let readme = try String(contentsOf: Self.directory.appendingPathComponent("../../../README.md").standardizedFileURL, encoding: .utf8)
+        let syncRow = try #require(readme.split(separator: "\n").first { $0.hasPrefix("| `\(API.sync.endpoint)` |") })
+        for event in SyncEvent.Kind.allCases.map(\.rawValue) + [StreamKeepAlive.eventName] {
+            #expect(syncRow.contains("`\(event)`"), "README's row for \(API.sync.endpoint) does not name the event `\(event)`")
+        }
+        let jobs = try #require(readme.components(separatedBy: "\n\n").first { $0.hasPrefix("The mutating host endpoints are jobs.") })
+        for event in JobEvent.Kind.allCases.map(\.rawValue) + [StreamKeepAlive.eventName] {
+            #expect(jobs.contains("\(event)`"), "README's paragraph on jobs does not name the event `\(event)`")
         }
     }
 

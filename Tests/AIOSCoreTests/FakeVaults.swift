@@ -17,6 +17,7 @@ final class FakeVaults: @unchecked Sendable {
     private var vaults: [String: [String: Item]] = [:]
     private var faults: [String: HTTPResponse] = [:]
     private var listFaults: [String: HTTPResponse] = [:]
+    private var listDelays: [String: Duration] = [:]
     private var _gets: [String] = []
     private var _tokens: [String] = []
     private var nextVersion = 0
@@ -34,6 +35,8 @@ final class FakeVaults: @unchecked Sendable {
     func delete(_ vault: String, _ name: String) { lock.withLock { vaults[vault]?[name] = nil } }
     func fail(_ vault: String, _ name: String, with response: HTTPResponse?) { lock.withLock { faults["\(vault)/\(name)"] = response } }
     func failList(_ vault: String, with response: HTTPResponse?) { lock.withLock { listFaults[vault] = response } }
+    /// A vault that takes `delay` to answer each list request (a large vault's list pass: no definition finishes).
+    func slowList(_ vault: String, by delay: Duration?) { lock.withLock { listDelays[vault] = delay } }
 
     /// "vault/secret" of every value read.
     var gets: [String] { lock.withLock { _gets } }
@@ -58,6 +61,9 @@ final class FakeVaults: @unchecked Sendable {
                                 headers: [("WWW-Authenticate", #"Bearer authorization="https://login.microsoftonline.com/tenant-kv", resource="https://vault.azure.net""#)])
         }
         let parts = url.path.split(separator: "/").map(String.init)
+        if parts == ["secrets"], let delay = lock.withLock({ listDelays[vault] }) {
+            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        }
         return lock.withLock {
             _tokens.append(String(authorization.dropFirst("Bearer ".count)))
             let base = "https://\(url.host!)"

@@ -1,4 +1,5 @@
 import AIOSHTTP
+import AIOSTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -11,7 +12,7 @@ import Testing
         defer { server.stop() }
         let connection = HTTPConnection()
         for index in 0..<3 {
-            let response = try connection.send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/r\(index)", timeout: .seconds(5)))
+            let response = try connection.send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/r\(index)", timeout: TestDeadline.answer))
             #expect(response.status == 200)
             #expect(response.body == Array("ok".utf8))
             #expect(response.header("x-request-path") == "/r\(index)")
@@ -20,7 +21,7 @@ import Testing
         }
         #expect(server.connectionsAccepted == 1)
         // HTTPClient opens a connection per call, as before.
-        _ = try HTTPClient().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/a", timeout: .seconds(5)))
+        _ = try HTTPClient().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/a", timeout: TestDeadline.answer))
         #expect(server.connectionsAccepted == 2)
     }
 
@@ -30,7 +31,7 @@ import Testing
         }
         defer { server.stop() }
         let response = try HTTPConnection().send(HTTPRequest(method: .post, url: "http://127.0.0.1:\(server.port)/", body: Array("x".utf8),
-                                                             timeout: .seconds(5)))
+                                                             timeout: TestDeadline.answer))
         #expect(response.status == 201)
         #expect(response.header("X-Final") == "yes")
         #expect(response.header("X-Interim") == nil)
@@ -42,7 +43,7 @@ import Testing
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)/big"
         do {
-            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 64 << 10))
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: TestDeadline.answer, maximumResponseBytes: 64 << 10))
             Issue.record("a body over the limit was accepted")
         } catch {
             #expect(error.kind == .responseTooLarge)
@@ -50,13 +51,13 @@ import Testing
         }
         var received = 0
         #expect(throws: HTTPClientError.self) {
-            _ = try HTTPConnection().stream(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 100_000)) {
+            _ = try HTTPConnection().stream(HTTPRequest(method: .get, url: url, timeout: TestDeadline.answer, maximumResponseBytes: 100_000)) {
                 received += $0.count
             }
         }
         #expect(received <= 100_000, "nothing past the limit reaches the caller")
         // At the limit exactly, and under it, the body is whole.
-        let whole = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: .seconds(5), maximumResponseBytes: 300 << 10))
+        let whole = try HTTPConnection().send(HTTPRequest(method: .get, url: url, timeout: TestDeadline.answer, maximumResponseBytes: 300 << 10))
         #expect(whole.body.count == 300 << 10)
     }
 
@@ -66,12 +67,12 @@ import Testing
         defer { proxy.stop() }
         OutboundProxy.current = "http://127.0.0.1:\(proxy.port)"
         defer { OutboundProxy.current = nil }
-        let proxied = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/secrets/a", timeout: .seconds(5),
+        let proxied = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/secrets/a", timeout: TestDeadline.answer,
                                                             usesOutboundProxy: true))
         #expect(proxied.header("X-Seen") == "http://vault.example.invalid/secrets/a", "the request went through the proxy")
         // IMDS/Arc and the K3s API bypass it: this one goes straight to its (unresolvable) host and fails.
         #expect(throws: HTTPClientError.self) {
-            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/x", timeout: .seconds(5), bypassesProxy: true))
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/x", timeout: TestDeadline.answer, bypassesProxy: true))
         }
         #expect(OutboundProxy.isValid("http://proxy.corp:3128"))
         #expect(OutboundProxy.isValid("https://[fd00::1]:8443/"))

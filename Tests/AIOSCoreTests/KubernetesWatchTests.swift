@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import AIOSTestSupport
 
 /// The list + watch of SecretSyncs against a scripted API server: resume from the last resourceVersion, list
 /// again after 410 Gone, reconnect after the API server went away.
@@ -74,7 +75,7 @@ import Testing
     static func event(_ type: String, _ object: String) -> String { #"{"type":"\#(type)","object":\#(object)}"# }
 
     func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+        _ = try await Poll.until(condition)
     }
 
     @Test func resumesFromTheLastResourceVersionAndListsAgainAfterGone() async throws {

@@ -52,9 +52,14 @@ final class SyncHarness: @unchecked Sendable {
         }
     }
     let fence = Fence()
+    /// The engine's workers: they keep a cycle's work items after the cycle returned, as aiosd's pool may.
+    let workers = ThreadWorkers()
+    /// Other workers for the engine instead (aiosd's own pool, in the daemon's tests).
+    private let otherWorkers: (any BlockingWorkers)?
 
-    init(key: [UInt8] = Array(repeating: 7, count: 32)) throws {
+    init(key: [UInt8] = Array(repeating: 7, count: 32), workers: (any BlockingWorkers)? = nil) throws {
         self.key = key
+        otherWorkers = workers
         directory = try TemporaryDirectory(prefix: "sync")
         configuration.sync.kubeconfig = try directory.write("k3s.yaml", FakeKubernetes.kubeconfig)
         configuration.identity.tenantId = "72f988bf-0000-4000-8000-00000000a105"
@@ -63,7 +68,10 @@ final class SyncHarness: @unchecked Sendable {
         restart()
     }
 
-    deinit { directory.remove() }
+    deinit {
+        workers.dropFinishedWork()
+        directory.remove()
+    }
 
     /// A new engine over the same state file, as after an aiosd restart (no values in memory, no tokens).
     func restart() {
@@ -78,7 +86,7 @@ final class SyncHarness: @unchecked Sendable {
             credential: { identity in credentials.callFor(identity) },
             logger: logs.logger("aios.keyvault"), budgetClock: clock.budgetClock)
         return SecretSyncEngine(state: SyncStateStore(path: statePath), hasherKeyPath: directory.file("content-hash.key"),
-                                connections: SyncConnections(transports: transports), workers: ThreadWorkers(), logger: logs.logger("aios.sync"),
+                                connections: SyncConnections(transports: transports), workers: otherWorkers ?? workers, logger: logs.logger("aios.sync"),
                                 mayWrite: { [fence] in fence.open })
     }
 
@@ -89,6 +97,22 @@ final class SyncHarness: @unchecked Sendable {
     /// `db`: one object `db-password` of vault `kv-one` as key `password` of Secret apps/db.
     func db() throws -> SyncDefinition {
         try definition("db", "keyvaultName: kv-one\nobjects:\n  - objectName: db-password\nsecretObject:\n  data:\n    - {sourcePath: db-password, targetKey: password}\n")
+    }
+
+    /// One definition per name in vault `kv-one`: object `NAME-password` (value `value-of-NAME`) as key
+    /// `password` of Secret apps/NAME.
+    func definitions(_ names: [String]) throws -> [SyncDefinition] {
+        try names.map { name in
+            vaults.set("kv-one", "\(name)-password", "value-of-\(name)")
+            return try definition(name, """
+                keyvaultName: kv-one
+                objects:
+                  - objectName: \(name)-password
+                secretObject:
+                  data:
+                    - {sourcePath: \(name)-password, targetKey: password}
+                """)
+        }
     }
 
     /// A harness after a first cycle synced `value` of `db-password` to apps/db.
@@ -109,9 +133,33 @@ final class SyncHarness: @unchecked Sendable {
     }
 }
 
-/// A thread per piece of work: the engine's workers in tests (aiosd uses a fixed pool, `SyncWorkers`).
-struct ThreadWorkers: BlockingWorkers {
+/// The engine's workers in tests: a thread per piece of work, releasing each work item the way aiosd's pool
+/// (`SyncWorkers`, a NIOThreadPool) may, after the cycle that gave it has returned. A pool thread drops its item
+/// only when the call returns (swift-nio `NIOThreadPool.process`: `item(state)` in a loop), and the work signals
+/// the waiting cycle before that, so the cycle can return while the item, and everything it captured (the
+/// progress callback), is still alive. Here that is certain, not a race: the last work item given stays held
+/// until the next one comes or the harness ends, so a callback that is not truly escaping traps in every test.
+final class ThreadWorkers: BlockingWorkers {
+    private let held = Mutex<(@Sendable () -> Void)?>(nil)
+
     func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
+        let previous = held.withLock { held in
+            defer { held = work }
+            return held
+        }
+        _ = previous  // released here, outside the lock: the cycle that gave it is over or still holds it
         Thread { work() }.start()
     }
+
+    /// Lets go of the work item still held (it may capture its engine: a cycle of references otherwise).
+    func dropFinishedWork() {
+        let last = held.withLock { held in
+            defer { held = nil }
+            return held
+        }
+        _ = last
+    }
+
+    /// True while a work item of a finished cycle is still held (the state the progress callback must survive).
+    var holdsWork: Bool { held.withLock { $0 != nil } }
 }

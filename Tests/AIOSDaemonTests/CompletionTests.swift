@@ -16,12 +16,12 @@ import Testing
         defer { definitions.remove() }
         try await DaemonHarness.withDaemon(config: SecretAPITests.config(definitions.path)) { daemon in
             _ = try daemon.client.call(API.secretAdd, SecretAPITests.request(SecretAPITests.plain))
-            let show = try complete(["secret", "show"], "positional@0", words: ["aiosctl", "--socket", daemon.socketPath, "secret", "show", "d"])
+            let show = try complete(["secret", "show"], "positional@0", words: ["aiosctl", "--socket", daemon.socketPath, "--timeout", "30", "secret", "show", "d"])
             #expect(show.status == 0, "\(show.stderr)")
             #expect(show.stdout.split(separator: "\n") == ["db"])
-            let none = try complete(["secret", "remove"], "positional@0", words: ["aiosctl", "--socket", daemon.socketPath, "secret", "remove", "x"])
+            let none = try complete(["secret", "remove"], "positional@0", words: ["aiosctl", "--socket", daemon.socketPath, "--timeout", "30", "secret", "remove", "x"])
             #expect(none.stdout.split(separator: "\n").isEmpty, "no definition starts with x")
-            let vault = try complete(["secret", "add"], "--vault", words: ["aiosctl", "secret", "add", "n", "--socket", daemon.socketPath, "--vault", ""])
+            let vault = try complete(["secret", "add"], "--vault", words: ["aiosctl", "secret", "add", "n", "--socket", daemon.socketPath, "--timeout=30", "--vault", ""])
             #expect(vault.stdout.split(separator: "\n") == ["contoso-kv"])
         }
     }

@@ -61,7 +61,7 @@ import Testing
     @Test func aGetIsOneRequestLineWithHostAndCloseAndAContentLengthBodyIsRead() throws {
         let body = #"{"ok":true}"#
         let peer = try OneShotPeer(pieces: ["HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Len", "gth: \(body.utf8.count)\r\n\r\n{\"ok\"", ":true}"])
-        let bytes = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
+        let bytes = try ControlClient(socketPath: peer.path, timeout: TestDeadline.answer).call(.status)
         peer.finish()
         #expect(String(decoding: bytes, as: UTF8.self) == body)
         #expect(peer.request.hasPrefix("GET /v1/status HTTP/1.1\r\n"), "\(peer.request)")
@@ -80,7 +80,7 @@ import Testing
             "0\r\n\r\n",
         ], bodyBytes: 2)
         var lines: [String] = []
-        try ControlClient(socketPath: peer.path, timeout: .seconds(5)).stream(.sync, body: Array("{}".utf8)) {
+        try ControlClient(socketPath: peer.path, timeout: TestDeadline.answer).stream(.sync, body: Array("{}".utf8)) {
             lines.append(String(decoding: $0, as: UTF8.self))
         }
         peer.finish()
@@ -95,7 +95,7 @@ import Testing
         let peer = try OneShotPeer(pieces: answer.isEmpty ? [] : [answer], readsRequest: readsRequest)
         defer { peer.finish() }
         do {
-            _ = try ControlClient(socketPath: peer.path, timeout: .seconds(5)).call(.status)
+            _ = try ControlClient(socketPath: peer.path, timeout: TestDeadline.answer).call(.status)
             return nil
         } catch {
             return error

@@ -43,13 +43,13 @@ import Testing
         try await DaemonHarness.withDaemon { daemon in
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             try socket.send("GET /v1/nothing HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
-            let notFound = socket.readAll(timeout: .seconds(5)).text
+            let notFound = socket.readAll(timeout: TestDeadline.answer).text
             #expect(notFound.hasPrefix("HTTP/1.1 404"))
             #expect(notFound.contains(#""code":"not_found""#))
 
             let second = try UnixSocket(connectingTo: daemon.socketPath)
             try second.send("DELETE /v1/status HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
-            let notAllowed = second.readAll(timeout: .seconds(5)).text
+            let notAllowed = second.readAll(timeout: TestDeadline.answer).text
             #expect(notAllowed.hasPrefix("HTTP/1.1 405"))
             #expect(notAllowed.contains(#""code":"method_not_allowed""#))
         }
@@ -60,7 +60,7 @@ import Testing
         try await DaemonHarness.withDaemon { daemon in
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             try socket.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\(header)\r\n\r\n")
-            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            let (response, closed) = socket.readAll(timeout: TestDeadline.answer)
             #expect(response.hasPrefix("HTTP/1.1 403"))
             #expect(response.contains(#""code":"origin_refused""#))
             #expect(!response.contains("\"pid\""))
@@ -72,7 +72,7 @@ import Testing
         try await DaemonHarness.withDaemon { daemon in
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nContent-Length: \(2 << 20)\r\n\r\n")
-            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            let (response, closed) = socket.readAll(timeout: TestDeadline.answer)
             #expect(response.hasPrefix("HTTP/1.1 413"))
             #expect(response.contains(#""code":"payload_too_large""#))
             #expect(closed)
@@ -86,7 +86,7 @@ import Testing
             let chunk = String(repeating: "x", count: 800)
             try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nTransfer-Encoding: chunked\r\n\r\n"
                             + "320\r\n\(chunk)\r\n320\r\n\(chunk)\r\n0\r\n\r\n")
-            let response = socket.readAll(timeout: .seconds(5)).text
+            let response = socket.readAll(timeout: TestDeadline.answer).text
             #expect(response.hasPrefix("HTTP/1.1 413"))
             // Refused before it ran: no reload happened.
             let after = try daemon.client.call(API.status)
@@ -99,7 +99,7 @@ import Testing
         try await DaemonHarness.withDaemon { daemon in
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             try socket.send(garbage)
-            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            let (response, closed) = socket.readAll(timeout: TestDeadline.answer)
             #expect(response.isEmpty || response.hasPrefix("HTTP/1.1 400"), "\(response)")
             #expect(closed)
             // The daemon keeps serving others.
@@ -108,19 +108,18 @@ import Testing
     }
 
     @Test func stalledClientDoesNotBlockOthers() async throws {
-        // The stalled client may hold its connection for 30 s; the others must be served meanwhile, each within
-        // a 10 s client timeout, which a server blocked by the first client would exceed (with room for a loaded
-        // machine running the suite in parallel).
-        try await DaemonHarness.withDaemon(config: "control:\n  headerTimeout: 30s\n") { daemon in
+        // The stalled client may hold its connection for 120 s; the others must be served meanwhile, each within
+        // the tests' answer deadline (30 s), which a server blocked by the first client would exceed.
+        try await DaemonHarness.withDaemon(config: "control:\n  headerTimeout: 120s\n") { daemon in
             let stalled = try UnixSocket(connectingTo: daemon.socketPath)
             try stalled.send("GET /v1/status HTTP/1.1\r\nHost: ai")  // and then nothing
-            let impatient = ControlClient(socketPath: daemon.socketPath, timeout: .seconds(10))
+            let impatient = ControlClient(socketPath: daemon.socketPath, timeout: TestDeadline.answer)
             for _ in 0..<10 {
                 #expect(try impatient.call(API.status).pid == getpid())
             }
             let other = try UnixSocket(connectingTo: daemon.socketPath)
             try other.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
-            #expect(other.readAll(timeout: .seconds(10)).text.hasPrefix("HTTP/1.1 200"))
+            #expect(other.readAll(timeout: TestDeadline.answer).text.hasPrefix("HTTP/1.1 200"))
         }
     }
 
@@ -128,7 +127,7 @@ import Testing
         try await DaemonHarness.withDaemon(config: "control:\n  headerTimeout: 300ms\n") { daemon in
             let stalled = try UnixSocket(connectingTo: daemon.socketPath)
             try stalled.send("GET /v1/status HTTP/1.1\r\nHost: ai")
-            let (response, closed) = stalled.readAll(timeout: .seconds(5))
+            let (response, closed) = stalled.readAll(timeout: TestDeadline.answer)
             #expect(closed, "a client that never finishes its request head is dropped")
             #expect(!response.contains("\"pid\""))
         }
@@ -136,16 +135,19 @@ import Testing
 
     @Test func connectionCapClosesExtraConnections() async throws {
         try await DaemonHarness.withDaemon(config: "control:\n  maxConnections: 2\n") { daemon in
-            // Root (this test) may hold the limit plus its own reserve.
-            var held = try (0..<(2 + ConnectionShares.rootReserve)).map { _ in try UnixSocket(connectingTo: daemon.socketPath) }
-            // Served once each and kept alive, so all certainly count against the cap.
-            for socket in held {
+            // Root (this test) may hold the limit plus its own reserve: each connected, served once and kept alive,
+            // so all certainly count against the cap. (Each sends its request as it connects: a connection that
+            // waits for the others' answers first may pass control.headerTimeout, 5 s, on a loaded machine.)
+            var held: [UnixSocket] = []
+            for _ in 0..<(2 + ConnectionShares.rootReserve) {
+                let socket = try UnixSocket(connectingTo: daemon.socketPath)
                 try socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\n\r\n")
-                #expect(socket.readResponse(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+                #expect(socket.readResponse(timeout: TestDeadline.answer).hasPrefix("HTTP/1.1 200"))
+                held.append(socket)
             }
             let extra = try UnixSocket(connectingTo: daemon.socketPath)
             try? extra.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
-            let (response, closed) = extra.readAll(timeout: .seconds(3))
+            let (response, closed) = extra.readAll(timeout: TestDeadline.answer)
             #expect(closed)
             #expect(!response.contains("\"pid\""))
             #expect(response.hasPrefix("HTTP/1.1 503"), "told it is busy, before its request is read")
@@ -154,7 +156,7 @@ import Testing
             // client sees the end.
             for socket in held {
                 try socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
-                #expect(socket.readAll(timeout: .seconds(5)).closed)
+                #expect(socket.readAll(timeout: TestDeadline.answer).closed)
             }
             held.removeAll()
             #expect(try daemon.client.call(API.status).pid == getpid())
@@ -198,7 +200,7 @@ import Testing
         defer { directory.remove() }
         let child = try ChildProcess([BuiltProducts.aiosd, "--config", directory.file("none.yaml"), "--socket", socketPath],
                                      environment: cleanEnvironment(), stderrPath: directory.file("out"))
-        let code = child.wait(timeout: .seconds(10))
+        let code = child.wait(timeout: TestDeadline.answer)
         return (code, child.output)
     }
 }

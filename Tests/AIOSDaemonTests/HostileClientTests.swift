@@ -14,7 +14,7 @@ import Testing
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             // Two requests in one write; the second closes the connection after its answer.
             try socket.send("GET /v1/version HTTP/1.1\r\nHost: aiosd\r\n\r\nGET /v1/status HTTP/1.1\r\nHost: aiosd\r\nConnection: close\r\n\r\n")
-            let (text, closed) = socket.readAll(timeout: .seconds(5))
+            let (text, closed) = socket.readAll(timeout: TestDeadline.answer)
             #expect(closed)
             let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
             #expect(responses.count == 2, "\(text)")
@@ -29,7 +29,7 @@ import Testing
         try await DaemonHarness.withDaemon(config: "control:\n  bodyTimeout: 300ms\n") { daemon in
             let socket = try UnixSocket(connectingTo: daemon.socketPath)
             try socket.send("POST /v1/config/reload HTTP/1.1\r\nHost: aiosd\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{")
-            let (response, closed) = socket.readAll(timeout: .seconds(5))
+            let (response, closed) = socket.readAll(timeout: TestDeadline.answer)
             #expect(closed, "a client that never finishes its body is dropped")
             #expect(response.isEmpty)
         }

@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import Testing
+import AIOSTestSupport
 
 /// The cluster side of the runner against a fake API server with the SecretSync CRDs: `cluster.secretSyncs`
 /// selects what is synced, `cluster.onSecretSyncDeleted` decides what happens to the Secret of a deleted SecretSync.
@@ -46,13 +47,9 @@ import Testing
         }
     }
 
-    /// Polls for up to 10 s: the watch threads list the cluster a moment after the first look.
+    /// Polls until the tests' answer deadline: the watch threads list the cluster a moment after the first look.
     func eventually(_ condition: () -> Bool) async throws -> Bool {
-        for _ in 0..<200 {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
+        try await Poll.until(condition)
     }
 
     @Test func labelledSecretSyncIsSyncedAndOffSyncsNone() async throws {

@@ -3,6 +3,7 @@ import AIOSClient
 import Foundation
 import Glibc
 import Testing
+import AIOSTestSupport
 
 /// `GET /v1/status` carries the health of secret sync, the cluster watch and host jobs as fields.
 @Suite struct StatusHealthTests {
@@ -13,18 +14,19 @@ import Testing
             if before.sync?.lastCycle == nil { #expect(first < Date().addingTimeInterval(3), "2 s after the start: \(first)") }
             // The first scheduled cycle runs 2 s after the start; wait for it as a user would, by asking again.
             var status = before
-            for _ in 0..<100 where status.sync?.lastCycle == nil {
-                usleep(100_000)
+            _ = try Poll.blockingUntil {
                 status = try daemon.client.call(API.status)
+                return status.sync?.lastCycle != nil
             }
             let sync = try #require(status.sync)
             let last = try #require(sync.lastCycle)
             #expect(last.reason == "schedule" && last.outcome == .ok && last.results.isEmpty)
             #expect(last.finishedAt >= last.startedAt && last.durationSeconds >= 0)
             #expect(sync.secrets == 0 && sync.failing == 0 && sync.expired == 0 && sync.expiringSoon == 0)
-            for _ in 0..<50 where (status.sync?.nextCycleAt ?? .distantPast) < last.finishedAt {
-                usleep(100_000)  // the schedule sets the next time right after the cycle reports
+            // The schedule sets the next time right after the cycle reports.
+            _ = try Poll.blockingUntil {
                 status = try daemon.client.call(API.status)
+                return (status.sync?.nextCycleAt ?? .distantPast) >= last.finishedAt
             }
             let next = try #require(status.sync?.nextCycleAt)
             #expect(next.timeIntervalSince(last.finishedAt) > 3590 && next.timeIntervalSince(last.finishedAt) < 3610)

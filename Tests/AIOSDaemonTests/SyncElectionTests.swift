@@ -22,7 +22,11 @@ import Testing
 
     static func writeDefinition(_ configuration: AgentConfiguration, _ name: String, vault: String = "kv-one") throws {
         let text = "keyvaultName: \(vault)\nobjects:\n  - objectName: db-password\nsecretObject:\n  namespace: apps\n  data:\n    - {sourcePath: db-password, targetKey: password}\n"
-        try text.write(toFile: "\(configuration.sync.definitions)/\(name).yaml", atomically: true, encoding: .utf8)
+        let path = "\(configuration.sync.definitions)/\(name).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        // Its mode set, not left to the umask: an in-process ControlServer of a test running in parallel sets the
+        // process-wide umask to 0117 while it binds its socket, and a group-writable definition file is refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
     }
 
     @Test func onlyTheLeaderSyncsAndAFollowerNamesItAndTouchesNothing() async throws {

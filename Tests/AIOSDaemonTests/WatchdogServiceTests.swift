@@ -6,13 +6,14 @@ import Logging
 import NIOPosix
 import Synchronization
 import Testing
+import AIOSTestSupport
 
 /// The watchdog pings only while the control server's event loop answers: a loop wedged by a handler stops the
 /// pings (systemd then restarts aiosd) although every other thread of the process still runs.
 @Suite struct WatchdogServiceTests {
-    /// Polls for up to 10 s (other tests may keep the cooperative pool busy for a while).
+    /// Polls until the tests' answer deadline (other tests may keep the machine busy for a while).
     func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+        _ = try await Poll.until(condition)
     }
 
     @Test func pingsStopWhileTheEventLoopIsBlockedAndResumeAfter() async throws {

@@ -19,7 +19,7 @@ import Testing
     @Test func readyCarriesStatus() throws {
         try withNotifySocket { listener in
             Notifier().ready(status: "Running; control socket /run/aiosd/aiosd.sock")
-            let message = try #require(listener.receive(timeout: .seconds(2)))
+            let message = try #require(listener.receive(timeout: TestDeadline.answer))
             #expect(message == ["READY=1", "STATUS=Running; control socket /run/aiosd/aiosd.sock"])
         }
     }
@@ -29,7 +29,7 @@ import Testing
             let notifier = Notifier()
             notifier.reloading(status: "Reloading")
             notifier.ready(status: "Running")
-            let reloading = try #require(listener.receive(timeout: .seconds(2)))
+            let reloading = try #require(listener.receive(timeout: TestDeadline.answer))
             #expect(reloading.first == "RELOADING=1")
             let monotonic = try #require(reloading.first { $0.hasPrefix("MONOTONIC_USEC=") })
             let microseconds = try #require(UInt64(monotonic.dropFirst("MONOTONIC_USEC=".count)))
@@ -39,7 +39,7 @@ import Testing
             let nowMicroseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1_000
             #expect(abs(nowMicroseconds - Int64(microseconds)) < 5_000_000)
             #expect(reloading.contains("STATUS=Reloading"))
-            #expect(listener.receive(timeout: .seconds(2)) == ["READY=1", "STATUS=Running"])
+            #expect(listener.receive(timeout: TestDeadline.answer) == ["READY=1", "STATUS=Running"])
         }
     }
 
@@ -48,8 +48,8 @@ import Testing
             let notifier = Notifier()
             notifier.watchdogPing()
             notifier.stopping(status: "Shutting down")
-            #expect(listener.receive(timeout: .seconds(2)) == ["WATCHDOG=1"])
-            #expect(listener.receive(timeout: .seconds(2)) == ["STOPPING=1", "STATUS=Shutting down"])
+            #expect(listener.receive(timeout: TestDeadline.answer) == ["WATCHDOG=1"])
+            #expect(listener.receive(timeout: TestDeadline.answer) == ["STOPPING=1", "STATUS=Shutting down"])
         }
     }
 
@@ -57,7 +57,7 @@ import Testing
         try withNotifySocket { listener in
             Notifier().status("line one\nREADY=1")
             // A newline in a status must not smuggle in a second assignment.
-            #expect(listener.receive(timeout: .seconds(2)) == ["STATUS=line one READY=1"])
+            #expect(listener.receive(timeout: TestDeadline.answer) == ["STATUS=line one READY=1"])
         }
     }
 

@@ -45,7 +45,7 @@ import Testing
     @Test func lifecycleReadyReloadStop() throws {
         let running = try start(config: "logLevel: info\n")
         defer { running.directory.remove() }
-        let startup = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        let startup = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer), "no READY=1; log: \(running.daemon.output)")
         #expect(startup.last?.contains { $0.hasPrefix("STATUS=Running") } == true)
         // READY=1 means the socket listens: the very next client call succeeds.
         let status = try running.status()
@@ -55,14 +55,14 @@ import Testing
         // Good config on SIGHUP: RELOADING=1, then READY=1, and it is in force.
         try running.directory.write("aiosd.yaml", "logLevel: debug\n")
         running.daemon.signal(SIGHUP)
-        let reload = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
+        let reload = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer))
         #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains { $0.hasPrefix("MONOTONIC_USEC=") } })
         #expect(try running.status().lastReload?.accepted == true)
 
         // Bad config on SIGHUP: refused, old one stays, systemd's STATUS says so.
         try running.directory.write("aiosd.yaml", "control:\n  maxConnections: many\n")
         running.daemon.signal(SIGHUP)
-        let refused = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
+        let refused = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer))
         #expect(refused.last?.contains { $0.hasPrefix("STATUS=Running; last config reload refused") && $0.contains("control.maxConnections") } == true)
         let after = try running.status()
         #expect(after.lastReload?.accepted == false)
@@ -71,15 +71,15 @@ import Testing
 
         // SIGTERM: STOPPING=1, exit 0, socket gone.
         running.daemon.signal(SIGTERM)
-        #expect(running.notify.wait(for: "STOPPING=1", timeout: .seconds(10)) != nil)
-        #expect(running.daemon.wait(timeout: .seconds(15)) == 0, "log: \(running.daemon.output)")
+        #expect(running.notify.wait(for: "STOPPING=1", timeout: TestDeadline.answer) != nil)
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 0, "log: \(running.daemon.output)")
         #expect(access(running.socketPath, F_OK) != 0)
     }
 
     @Test func configReloadCommandMatchesSIGHUP() throws {
         let running = try start()
         defer { running.directory.remove() }
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer))
         try running.directory.write("aiosd.yaml", "logLevel: nonsense\n")
         let refused = try running.aiosctl(["config", "reload"])
         #expect(refused.status == 1)
@@ -89,7 +89,7 @@ import Testing
         let accepted = try running.aiosctl(["config", "reload"])
         #expect(accepted.status == 0, "\(accepted.stderr)")
         running.daemon.signal(SIGTERM)
-        #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 0)
     }
 
     @Test func invalidConfigExits78() throws {
@@ -98,7 +98,7 @@ import Testing
         let config = try directory.write("aiosd.yaml", "control:\n  idleTimeout: forever\n")
         let daemon = try ChildProcess([BuiltProducts.aiosd, "--config", config, "--socket", directory.file("s.sock")],
                                       environment: cleanEnvironment(), stderrPath: directory.file("log"))
-        #expect(daemon.wait(timeout: .seconds(10)) == 78)
+        #expect(daemon.wait(timeout: TestDeadline.answer) == 78)
         #expect(daemon.output.contains("\(config):2:16: control.idleTimeout: expected a duration"))
         #expect(access(directory.file("s.sock"), F_OK) != 0)
     }
@@ -114,8 +114,8 @@ import Testing
         try client.send("GET /v1/status HTTP/1.1\r\nHost: aiosd\r\n\r\n")
         let running = try start(config: "control:\n  maxConnections: many\n", listenFD: listener, socketPath: socketPath, in: directory)
         close(listener)
-        #expect(running.daemon.wait(timeout: .seconds(10)) == 78, "log: \(running.daemon.output)")
-        let answer = client.readAll(timeout: .seconds(5))
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 78, "log: \(running.daemon.output)")
+        let answer = client.readAll(timeout: TestDeadline.answer)
         #expect(answer.text.hasPrefix("HTTP/1.1 422 "), "\(answer.text)")
         #expect(answer.text.contains("\"config_invalid\"") && answer.text.contains("aiosd.yaml:2:19: control.maxConnections"),
                 "\(answer.text)")
@@ -129,12 +129,12 @@ import Testing
         let listener = try makeListeningSocket(path: socketPath)
         let running = try start(listenFD: listener, socketPath: socketPath, in: directory)
         close(listener)
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "log: \(running.daemon.output)")
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer), "log: \(running.daemon.output)")
         let status = try running.status()
         #expect(status.socketActivated)
         #expect(status.pid == running.daemon.pid)
         running.daemon.signal(SIGTERM)
-        #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 0)
         // The socket belongs to the socket unit, not to aiosd: it stays.
         var info = stat()
         #expect(lstat(socketPath, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK)
@@ -143,7 +143,7 @@ import Testing
     @Test func watchdogPingsAtHalfTheInterval() throws {
         let running = try start(environment: ["WATCHDOG_USEC": "400000"])
         defer { running.directory.remove() }
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)))
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer))
         let start = ContinuousClock.now
         var pings = 0
         while ContinuousClock.now - start < .milliseconds(1100) {
@@ -153,7 +153,7 @@ import Testing
         #expect((3...8).contains(pings), "\(pings) pings")
         #expect(try running.status().watchdogSeconds == 0.4)
         running.daemon.signal(SIGTERM)
-        #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 0)
     }
 
     @Test func stoppedDaemonIsUnreachableWithExit3() throws {
@@ -168,7 +168,7 @@ import Testing
     @Test func aStalledDaemonIsBusyWithExit5NotUnreachable() throws {
         let running = try start()
         defer { running.directory.remove() }
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer), "no READY=1; log: \(running.daemon.output)")
         // A stopped aiosd still has its socket: the kernel accepts the connection, nobody answers.
         running.daemon.signal(SIGSTOP)
         let result = try running.aiosctl(["status", "--timeout", "1"])
@@ -181,7 +181,7 @@ import Testing
     @Test func theDaemonCannotDumpCore() throws {
         let running = try start()
         defer { running.directory.remove() }
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "no READY=1; log: \(running.daemon.output)")
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer), "no READY=1; log: \(running.daemon.output)")
         let limits = try String(contentsOfFile: "/proc/\(running.daemon.pid)/limits", encoding: .utf8)
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
         #expect(core?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core ?? "")")
@@ -193,10 +193,10 @@ import Testing
         let socketPath = directory.file("aiosd.sock")
         close(try makeListeningSocket(path: socketPath))  // a socket file nobody serves
         let running = try start(socketPath: socketPath, in: directory)
-        _ = try #require(running.notify.wait(for: "READY=1", timeout: .seconds(10)), "log: \(running.daemon.output)")
+        _ = try #require(running.notify.wait(for: "READY=1", timeout: TestDeadline.answer), "log: \(running.daemon.output)")
         #expect(try running.status().pid == running.daemon.pid)
         running.daemon.signal(SIGTERM)
-        #expect(running.daemon.wait(timeout: .seconds(15)) == 0)
+        #expect(running.daemon.wait(timeout: TestDeadline.answer) == 0)
     }
 
     @Test func usageErrorExits2() throws {

@@ -38,6 +38,11 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var peer: PeerCredentials?
     /// Closes the connection if the request in progress (head, then body) is not complete in time.
     private var requestDeadline: Scheduled<Void>?
+    /// While a stream is written: sends `StreamKeepAlive.line` when nothing else went out for a tick.
+    private var streamKeepAlive: RepeatedTask?
+    private var streamWroteSinceTick = false
+    /// A request is being handled and nothing of its reply is written yet: the connection is busy, not idle.
+    private var awaitingReply = false
 
     init(router: Router, limits: ConnectionLimits, logger: Logger, tasks: TaskSupervisor) {
         self.router = router
@@ -74,6 +79,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     func channelInactive(context: ChannelHandlerContext) {
         requestDeadline?.cancel()
+        streamKeepAlive?.cancel()
         context.fireChannelInactive()
     }
 
@@ -128,6 +134,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             return
         }
         let promise = context.eventLoop.makePromise(of: APIReply.self)
+        awaitingReply = true
         let started = tasks.spawn {
             promise.succeed(await router.route(method: method, path: path, body: body, peer: peer, wantsStream: wantsStream))
         }
@@ -135,6 +142,7 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { reply in
             let (handler, context) = loopBound.value
+            handler.awaitingReply = false
             if let stream = reply.stream {
                 handler.writeStream(context: context, stream: stream, keepAlive: keepAlive)
             } else {
@@ -186,15 +194,30 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        // A job may report nothing for longer than the idle timeout (IdleStateHandler counts writes too): a
+        // keep-alive line after each silent tick keeps the connection from being closed as idle under the client.
+        let tick = ControlServer.timeAmount(StreamKeepAlive.interval(idleTimeout: .nanoseconds(limits.idleTimeout.nanoseconds)))
+        streamWroteSinceTick = false
+        streamKeepAlive = eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
+            let (handler, context) = loopBound.value
+            if handler.streamWroteSinceTick {
+                handler.streamWroteSinceTick = false
+            } else {
+                handler.writeStreamLine(context: context, StreamKeepAlive.line)
+            }
+        }
         let started = tasks.spawn {
             for await line in stream {
                 eventLoop.execute {
                     let (handler, context) = loopBound.value
-                    context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: nil)
+                    handler.writeStreamLine(context: context, line)
+                    handler.streamWroteSinceTick = true
                 }
             }
             eventLoop.execute {
                 let (handler, context) = loopBound.value
+                handler.streamKeepAlive?.cancel()
+                handler.streamKeepAlive = nil
                 let channel = context.channel
                 if keepAlive { handler.readyForNextRequest(context: context) }
                 context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in
@@ -202,12 +225,21 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 }
             }
         }
-        if !started { context.close(promise: nil) }
+        if !started {
+            streamKeepAlive?.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    private func writeStreamLine(context: ChannelHandlerContext, _ line: [UInt8]) {
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
+            // A handler that takes longer than the idle timeout (`sync` with `wait` and no stream, a host job
+            // answered at its end) keeps its connection; once the reply is written, idleness counts again.
+            if !awaitingReply { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)

@@ -5,10 +5,25 @@ replays the events after N; N older than the history gets the API server's 410 E
 version"), as from its watch cache; clients then re-list."""
 
 import collections
+import os
 import threading
 
 
 WATCH_HISTORY = 1000
+
+# kube-apiserver's cacher (k8s.io/apiserver/pkg/storage/cacher/cacher.go `defaultBookmarkFrequency = time.Minute`;
+# cache_watcher.go `nextBookmarkTime`): a watch with allowWatchBookmarks gets a BOOKMARK roughly every minute and
+# one 2 s before its deadline (timeoutSeconds), whatever other events it gets. The stand-in's default period is
+# 2 s (the scenarios were written against it); K3S_STANDIN_BOOKMARK_SECONDS=60 gives the real one.
+REAL_BOOKMARK_FREQUENCY = 60.0
+BOOKMARK_FREQUENCY = float(os.environ.get("K3S_STANDIN_BOOKMARK_SECONDS") or 2.0)
+BOOKMARK_BEFORE_DEADLINE = 2.0
+
+
+def next_bookmark(now, deadline, frequency=BOOKMARK_FREQUENCY):
+    """When the next BOOKMARK is due (monotonic seconds), or None when none is left before the deadline."""
+    due = min(now + frequency, deadline - BOOKMARK_BEFORE_DEADLINE)
+    return None if due < now else due
 
 
 class WatchHub:

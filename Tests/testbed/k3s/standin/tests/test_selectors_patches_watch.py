@@ -4,7 +4,7 @@ import pytest
 from standin.errors import APIError
 from standin.patches import json_patch, merge_patch
 from standin.selectors import object_matches, parse_field_selector, parse_selector, selector_matches
-from standin.watch import WATCH_HISTORY, WatchHub
+from standin.watch import BOOKMARK_FREQUENCY, REAL_BOOKMARK_FREQUENCY, WATCH_HISTORY, WatchHub, next_bookmark
 
 
 @pytest.mark.parametrize("sel,labels,want", [
@@ -59,3 +59,12 @@ def test_watch_history_replays_after_a_resource_version_and_expires_old_ones():
         hub.publish(rv, "/secrets", "ns", "MODIFIED", {})
     assert hub.since(1001) is None          # older than the history: 410 Expired
     assert hub.last_rv() == 1003 + WATCH_HISTORY
+
+
+def test_bookmarks_come_every_minute_and_two_seconds_before_the_deadline():
+    # kube-apiserver cache_watcher.go nextBookmarkTime: (b) roughly every minute, (a) 2 s before the deadline.
+    assert REAL_BOOKMARK_FREQUENCY == 60.0
+    assert next_bookmark(100.0, 100.0 + 300, REAL_BOOKMARK_FREQUENCY) == 160.0   # a 5-minute watch: after a minute
+    assert next_bookmark(100.0, 100.0 + 300) == 100.0 + BOOKMARK_FREQUENCY
+    assert next_bookmark(100.0, 100.0 + 4, 60.0) == 102.0  # timeoutSeconds=4: 2 s before the deadline
+    assert next_bookmark(398.5, 400.0, 60.0) is None             # past the pre-deadline one: no more
