@@ -84,11 +84,12 @@ public enum API {
     public static let sync = APIMethod<SyncRequest, SyncResponse>(.sync, events: .sync)
     public static let cluster = APIMethod<NoRequest, ClusterResponse>(.cluster)
     public static let k3sRollout = APIMethod<NoRequest, K3sRolloutResponse>(.k3sRollout)
+    public static let k3sRolloutAbort = APIMethod<NoRequest, K3sRolloutResponse>(.k3sRolloutAbort)
 
     public static let all: [any AnyAPIMethod] = [
         version, status, metrics, doctor, configReload, systemdDaemonReload, k3sRestart, k3sConfig, apiServerArgs, apiServerArgsEdit,
         jobs, job, workloadIdentityStatus, workloadIdentityEnable, workloadIdentityDisable, secrets, secret, secretAdd, secretRemove, sync,
-        cluster, k3sRollout,
+        cluster, k3sRollout, k3sRolloutAbort,
     ]
 
     /// The typed method of `endpoint`.

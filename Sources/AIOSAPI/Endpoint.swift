@@ -35,6 +35,8 @@ extension Endpoint {
     public static let apiServerArgs = Endpoint(.get, "/v1/k3s/apiserver-args", level: .reader)
     public static let apiServerArgsEdit = Endpoint(.post, "/v1/k3s/apiserver-args", level: .operator)
     public static let k3sRollout = Endpoint(.get, "/v1/k3s/rollout", level: .reader)
+    /// Stops the running rollout: no further server starts its turn.
+    public static let k3sRolloutAbort = Endpoint(.post, "/v1/k3s/rollout/abort", level: .operator)
     public static let jobs = Endpoint(.get, "/v1/jobs", level: .reader)
     /// `/v1/jobs/{id}`: a path with a parameter.
     public static let job = Endpoint(.get, "/v1/jobs/{id}", level: .reader)
@@ -54,7 +56,7 @@ extension Endpoint {
         .version, .status, .metrics, .doctor, .configReload, .systemdDaemonReload, .k3sRestart, .k3sConfig, .workloadIdentityStatus,
         .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgs, .apiServerArgsEdit,
         .jobs, .job, .secrets, .secret, .secretAdd, .secretRemove, .sync, .cluster,
-        .k3sRollout,
+        .k3sRollout, .k3sRolloutAbort,
     ]
 
     /// The path parameters if `path` matches this endpoint's pattern (`{name}` matches one segment).

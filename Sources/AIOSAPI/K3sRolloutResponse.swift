@@ -28,16 +28,19 @@ public struct K3sRolloutResponse: Codable, Sendable, Equatable {
     public var change: String
     public var requestedBy: String
     public var requestedAt: Date
-    /// `running`, `succeeded` or `failed`.
+    /// `running`, `succeeded`, `failed` or `aborted`.
     public var state: String
     public var finishedAt: Date?
+    /// The node where `aiosctl k3s rollout abort` stopped it.
+    public var abortedBy: String?
     /// In the order they change.
     public var servers: [Server]
     /// Where the rollout is kept (`namespace/name`).
     public var object: String
 
     public init(generation: Int, change: String, requestedBy: String, requestedAt: Date, state: String, finishedAt: Date?,
-                servers: [Server], object: String) {
+                servers: [Server], object: String, abortedBy: String? = nil) {
+        self.abortedBy = abortedBy
         self.generation = generation
         self.change = change
         self.requestedBy = requestedBy

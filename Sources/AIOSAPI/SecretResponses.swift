@@ -82,11 +82,15 @@ public struct SecretShowResponse: Codable, Sendable, Equatable {
     /// Who aiosd reads the vault as for it (aiosd.yaml's identity with the definition's overrides), or why
     /// there is no usable identity.
     public var identity: String?
+    /// On a node that does not sync (a follower of a multi-node cluster): who does, e.g. "follower (leader: n1)";
+    /// `status` is then what the cluster shows (the leader's Secret), not this node's own state.
+    public var syncedBy: String?
 
-    public init(definition: SecretDefinitionInfo, status: SecretStatusInfo, identity: String? = nil) {
+    public init(definition: SecretDefinitionInfo, status: SecretStatusInfo, identity: String? = nil, syncedBy: String? = nil) {
         self.definition = definition
         self.status = status
         self.identity = identity
+        self.syncedBy = syncedBy
     }
 }
 
@@ -133,14 +137,18 @@ public struct SecretRemoveRequest: Codable, Sendable, Equatable {
 }
 
 public struct SecretRemoveResponse: Codable, Sendable, Equatable {
-    public var file: String
+    /// The file removed on this node; nil when the definition was added on another server (see `cluster`).
+    public var file: String?
     /// `NAMESPACE/NAME`.
     public var target: String
     public var targetDeleted: Bool
+    /// On a K3s server: how the definition was removed in the cluster (its published copy marked removed).
+    public var cluster: String?
 
-    public init(file: String, target: String, targetDeleted: Bool) {
+    public init(file: String?, target: String, targetDeleted: Bool, cluster: String? = nil) {
         self.file = file
         self.target = target
         self.targetDeleted = targetDeleted
+        self.cluster = cluster
     }
 }

@@ -16,7 +16,8 @@ enum RolloutProgress {
         let finished = try follow(recorded, client: client)
         guard finished.state == "succeeded" else {
             Output.print(table(finished))
-            throw ClientError(kind: .failed, message: "the rollout \(finished.state == "running" ? "is still running" : "failed"); the servers after the failed one were not changed",
+            let why = finished.state == "running" ? "is still running" : finished.state == "aborted" ? "was aborted on \(finished.abortedBy ?? "?")" : "failed"
+            throw ClientError(kind: .failed, message: "the rollout \(why); the servers after \(finished.state == "aborted" ? "that" : "the failed one") were not changed",
                               hint: "see each server's job: aiosctl jobs (on that server); the rollout: aiosctl k3s rollout")
         }
         return finished
@@ -56,6 +57,7 @@ enum RolloutProgress {
 
     static func table(_ rollout: K3sRolloutResponse) -> String {
         var lines = ["rollout \(rollout.generation): \(rollout.change) (requested by \(rollout.requestedBy) at \(Output.timestamp(rollout.requestedAt))): \(rollout.state)"
+                        + (rollout.abortedBy.map { " on \($0)" } ?? "")
                         + (rollout.finishedAt.map { " in \(DurationText.format(seconds: $0.timeIntervalSince(rollout.requestedAt)))" } ?? "")]
         var rows = [["SERVER", "STATE", "STARTED", "FINISHED", "DETAIL"]]
         for server in rollout.servers {

@@ -9,7 +9,10 @@ struct SecretRemoveCommand: ControlCommand {
         abstract: "Stop syncing a secret (and with --delete-target, delete its Kubernetes Secret).",
         discussion: """
             Removes /etc/aios/secrets.d/NAME.yaml. The Kubernetes Secret stays as it is unless --delete-target \
-            is given; aiosd only ever deletes a Secret it created for this definition.
+            is given; aiosd only ever deletes a Secret it created for this definition (on a multi-node cluster \
+            only the sync leader deletes Secrets: run it there). On a K3s server this works for a definition \
+            added on any server: its copy in the cluster is marked removed, no node syncs it any more, and the \
+            server holding the file removes it at its next heartbeat (10 s) or when its aiosd starts again.
             """)
 
     @Argument(help: "The definition's name (see: aiosctl secret list).", completion: .custom(Completion.definitionNames))
@@ -25,12 +28,13 @@ struct SecretRemoveCommand: ControlCommand {
     }
 
     func render(_ response: SecretRemoveResponse, wide: Bool) -> String {
-        var text = "Removed \(name) (\(response.file))"
+        var text = "Removed \(name)\(response.file.map { " (\($0))" } ?? "")"
         if response.targetDeleted {
             text += "; Secret \(response.target) deleted"
         } else if !response.target.isEmpty {
             text += deleteTarget ? "; Secret \(response.target) did not exist" : "; Secret \(response.target) kept (no longer synced)"
         }
+        if let cluster = response.cluster { text += "\n\(cluster)" }
         return text
     }
 }

@@ -7,7 +7,12 @@ import FoundationEssentials
 struct SecretShowCommand: ControlCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one synced secret: its definition, and per object the last attempt and success, vault version, content hash, expiry and error.")
+        abstract: "Show one synced secret: its definition, and per object the last attempt and success, vault version, content hash, expiry and error.",
+        discussion: """
+            On a follower of a multi-node cluster (a node that does not hold the sync Lease) the state is what the \
+            cluster shows, the Secret the leader wrote (synced with its content hash, or pending), and the leader \
+            is named ("synced by"); the leader's attempt times and errors are shown on the leader.
+            """)
 
     @Argument(help: "The definition's name (see: aiosctl secret list).", completion: .custom(Completion.definitionNames))
     var name: String
@@ -33,6 +38,9 @@ struct SecretShowCommand: ControlCommand {
             lines.append("  identity: service account \(account)")
         }
         for mapping in secret.data ?? [] { lines.append("  data:     \(mapping.sourcePath) -> \(mapping.targetKey)") }
+        if let syncedBy = show.syncedBy {
+            lines.append("  synced by: this node does not sync, \(syncedBy); the state below is the cluster's Secret")
+        }
         lines.append("  state:    \(status.state.rawValue)\(status.stale && status.state != .pending ? " (stale\(status.staleSeconds.map { ", last success \(DurationText.format(seconds: $0)) ago" } ?? ""))" : "")")
         lines.append("  last attempt: \(status.lastAttempt.map(Output.timestamp) ?? "never")")
         lines.append("  last success: \(status.lastSuccess.map(Output.timestamp) ?? "never")")

@@ -121,6 +121,7 @@ public struct Daemon {
             APIServerArgsHandler(operations: operations),
             APIServerArgsEditHandler(operations: operations),
             K3sRolloutHandler(rollouts: K3sRollouts(operations: operations)),
+            K3sRolloutAbortHandler(rollouts: K3sRollouts(operations: operations)),
             JobsHandler(store: operations.store),
             JobHandler(store: operations.store),
             SecretsHandler(runner: sync, io: io),

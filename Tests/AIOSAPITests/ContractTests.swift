@@ -29,7 +29,7 @@ import Testing
         #expect(Set(Endpoint.all).count == Endpoint.all.count)
         #expect(Endpoint.all.allSatisfy { $0.path.hasPrefix("/v1/") })
         #expect(Endpoint.all.filter(\.mutating) == [.configReload, .systemdDaemonReload, .k3sRestart, .workloadIdentityEnable, .workloadIdentityDisable, .apiServerArgsEdit,
-                                                    .secretAdd, .secretRemove, .sync])
+                                                    .secretAdd, .secretRemove, .sync, .k3sRolloutAbort])
         #expect(Endpoint.all.filter { $0.method == .get }.allSatisfy { !$0.mutating })
     }
 

@@ -237,7 +237,8 @@ extension SecretListResponse: GoldenExample {
 extension SecretShowResponse: GoldenExample {
     static var example: Self {
         .init(definition: SecretDefinitionInfo.example, status: SecretStatusInfo.example,
-              identity: "workload identity 00000000-0000-0000-0000-000000000001 via service account azure-iot-operations/aio-ssc-sa")
+              identity: "workload identity 00000000-0000-0000-0000-000000000001 via service account azure-iot-operations/aio-ssc-sa",
+              syncedBy: "follower (leader: server-2)")
     }
 }
 
@@ -246,7 +247,10 @@ extension SecretAddResponse: GoldenExample {
 }
 
 extension SecretRemoveResponse: GoldenExample {
-    static var example: Self { .init(file: "/etc/aios/secrets.d/db.yaml", target: "apps/db", targetDeleted: true) }
+    static var example: Self {
+        .init(file: "/etc/aios/secrets.d/db.yaml", target: "apps/db", targetDeleted: true,
+              cluster: "removed in the cluster (Lease kube-system/aios-definition-db marked removed)")
+    }
 }
 
 extension SyncResult {
@@ -277,6 +281,6 @@ extension K3sRolloutResponse: GoldenExample {
               state: "running", finishedAt: at.addingTimeInterval(90),
               servers: [.init(name: "server-1", state: "done", startedAt: at, finishedAt: at.addingTimeInterval(40), changed: true,
                               message: "K3s restarted, serving the issuer")],
-              object: "kube-system/aios-rollout")
+              object: "kube-system/aios-rollout", abortedBy: "server-2")
     }
 }

@@ -74,6 +74,14 @@ final class FakeRolloutCluster: K3sRolloutStore, K3sServerDirectory, K3sRestartL
         }
     }
 
+    func renew(holder: String, for duration: Duration) throws(K3sRolloutError) -> Bool {
+        lock.withLock {
+            guard let lease, lease.holder == holder else { return false }
+            self.lease = (holder, _now.addingTimeInterval(Double(duration.components.seconds)))
+            return true
+        }
+    }
+
     func release(holder: String) throws(K3sRolloutError) {
         lock.withLock { if lease?.holder == holder { lease = nil } }
     }

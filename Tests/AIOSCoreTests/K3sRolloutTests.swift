@@ -173,6 +173,62 @@ import Testing
         #expect(world.cluster.rollout?.state == .succeeded)
     }
 
+    @Test func abortStopsTheRolloutTheServerApplyingFinishesAndNoOtherStarts() throws {
+        let world = Cluster(["server-1", "server-2", "server-3"])
+        _ = try start(world, enable(arc))
+        // Aborted (on server-3) while server-1 changes its K3s: server-1 finishes its change and records it.
+        world["server-1"].during = {
+            let aborted = try? K3sRolloutAbort.abort(by: "server-3", store: world.cluster, now: world.cluster.now)
+            #expect(aborted?.state == .aborted && aborted?.abortedBy == "server-3")
+        }
+        try world.run()
+        let rollout = try #require(world.cluster.rollout)
+        #expect(rollout.state == .aborted && rollout.abortedBy == "server-3")
+        #expect(rollout.progress(of: "server-1")?.state == .done, "the server applying finished its change")
+        #expect(rollout.servers.dropFirst().allSatisfy { $0.state == .pending }, "no further server started its turn")
+        #expect(world.tracker.order == ["server-1"] && world["server-2"].applied == 0 && world["server-3"].applied == 0)
+        #expect(world.cluster.holder == nil, "the lock is released")
+        #expect(try world["server-2"].agent().step() == .idle("no rollout is running"))
+        // Nothing left to abort: a clear refusal, the record unchanged.
+        #expect(throws: K3sRolloutError.self) { try K3sRolloutAbort.abort(by: "server-2", store: world.cluster, now: world.cluster.now) }
+        #expect(world.cluster.rollout == rollout)
+        // A new request may start after an abort.
+        #expect(try start(world, enable(arc)).generation == 2)
+    }
+
+    @Test func aServerFailingAfterAnAbortRollsBackAndTheRolloutStaysAborted() throws {
+        let world = Cluster(["server-1", "server-2"])
+        _ = try start(world, enable(arc))
+        world["server-1"].host.rejectedText = "eastus"  // its K3s refuses the new configuration
+        world["server-1"].during = { _ = try? K3sRolloutAbort.abort(by: "server-2", store: world.cluster, now: world.cluster.now) }
+        try world.run()
+        let rollout = try #require(world.cluster.rollout)
+        #expect(rollout.state == .aborted && rollout.progress(of: "server-1")?.state == .rolledBack)
+        #expect(rollout.progress(of: "server-2")?.state == .pending)
+    }
+
+    @Test func theRestartLockIsRenewedWhileALongChangeRuns() throws {
+        let world = Cluster(["server-1", "server-2"])
+        _ = try start(world, enable(arc))
+        let agent1 = world["server-1"].agent(), agent2 = world["server-2"].agent()
+        #expect(agent1.lockRenewInterval == .seconds(200))
+        // server-1's change takes longer than the lock's duration (600 s); renewed every third of it, the lock
+        // stays server-1's all along and server-2 never gets it.
+        world["server-1"].during = {
+            for _ in 0..<4 {
+                world.cluster.advance(200)
+                #expect((try? agent1.renewLock()) == true)
+                #expect(world.cluster.holder == "server-1")
+                #expect((try? world.cluster.acquire(holder: "server-2", for: .seconds(600))) == false)
+            }
+        }
+        #expect(try agent2.renewLock() == false, "renewing never takes a lock this server does not hold")
+        #expect(world.cluster.holder == nil)
+        try world.run()
+        #expect(world.cluster.rollout?.state == .succeeded)
+        #expect(world.tracker.mostAtOnce == 1)
+    }
+
     @Test func aServerThatAlreadyHasTheChangeIsDoneWithoutARestart() throws {
         let world = Cluster(["server-1", "server-2"])
         _ = try start(world, enable(arc))

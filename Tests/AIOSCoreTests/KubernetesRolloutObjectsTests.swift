@@ -109,6 +109,23 @@ import Testing
         #expect(try lock.acquire(holder: "a", for: .seconds(60)))  // b's lease expired
     }
 
+    @Test func onlyTheHolderRenewsTheLeaseAndARenewalKeepsItPastItsFirstDuration() throws {
+        let (server, client) = try world()
+        let clock = Clock()
+        let lock = KubernetesRestartLock(client: client, now: { clock.now })
+        #expect(try lock.renew(holder: "a", for: .seconds(60)) == false, "no Lease: renewing creates none")
+        #expect(server.object(lease) == nil)
+        #expect(try lock.acquire(holder: "a", for: .seconds(60)))
+        let first = (server.object(lease)?["spec"] as? [String: Any])?["renewTime"] as? String
+        clock.now += 50
+        #expect(try lock.renew(holder: "b", for: .seconds(60)) == false, "not b's")
+        #expect(try lock.renew(holder: "a", for: .seconds(60)))
+        let spec = try #require(server.object(lease)?["spec"] as? [String: Any])
+        #expect(spec["holderIdentity"] as? String == "a" && spec["renewTime"] as? String != first)
+        clock.now += 50  // 100 s after the acquire, 50 s after the renewal: still a's
+        #expect(try lock.acquire(holder: "b", for: .seconds(60)) == false)
+    }
+
     @Test func theServersAreTheControlPlaneNodesWithTheirReadyCondition() throws {
         let (server, client) = try world()
         func node(_ name: String, ready: String?) -> [String: Any] {

@@ -75,14 +75,19 @@ final class SyncHarness: @unchecked Sendable {
 
     /// A new engine over the same state file, as after an aiosd restart (no values in memory, no tokens).
     func restart() {
+        engine = makeEngine(statePath: directory.file("sync-state.json"))
+    }
+
+    /// Another host's engine on the same fake cluster and vaults: its own state file, its own memory.
+    func makeEngine(statePath: String) -> SecretSyncEngine {
         let credentials = self.credentials
         let transports = SyncConnections.Transports(
             kubernetes: kube.transport, kubernetesStream: kube.streamer, vault: vaults.transport,
             credential: { identity in credentials.callFor(identity) },
             logger: logs.logger("aios.keyvault"), budgetClock: clock.budgetClock)
-        engine = SecretSyncEngine(state: SyncStateStore(path: directory.file("sync-state.json")), hasherKeyPath: directory.file("content-hash.key"),
-                                  connections: SyncConnections(transports: transports), workers: otherWorkers ?? workers, logger: logs.logger("aios.sync"),
-                                  mayWrite: { [fence] in fence.open })
+        return SecretSyncEngine(state: SyncStateStore(path: statePath), hasherKeyPath: directory.file("content-hash.key"),
+                                connections: SyncConnections(transports: transports), workers: otherWorkers ?? workers, logger: logs.logger("aios.sync"),
+                                mayWrite: { [fence] in fence.open })
     }
 
     func definition(_ name: String, _ yaml: String) throws -> SyncDefinition {

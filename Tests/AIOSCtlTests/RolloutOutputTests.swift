@@ -18,7 +18,7 @@ import Testing
         #expect(try (AIOSCtlCommand.parseAsRoot(["workload-identity", "disable", "--all-servers"]) as? WorkloadIdentityDisableCommand)?.allServers == true)
         #expect(try (AIOSCtlCommand.parseAsRoot(["k3s", "apiserver-arg", "set", "v=2", "--all-servers"]) as? APIServerArgSetCommand)?.allServers == true)
         #expect(try (AIOSCtlCommand.parseAsRoot(["k3s", "apiserver-arg", "unset", "v", "--all-servers"]) as? APIServerArgUnsetCommand)?.allServers == true)
-        #expect(try (AIOSCtlCommand.parseAsRoot(["k3s", "rollout", "--follow"]) as? K3sRolloutCommand)?.follow == true)
+        #expect(try (AIOSCtlCommand.parseAsRoot(["k3s", "rollout", "--follow"]) as? K3sRolloutShowCommand)?.follow == true)
         #expect(try (AIOSCtlCommand.parseAsRoot(["workload-identity", "status", "--all-servers"]) as? WorkloadIdentityStatusCommand)?.allServers == true)
     }
 

@@ -4,9 +4,16 @@ import Synchronization
 /// Leader election on a `coordination.k8s.io/v1` Lease with client-go's semantics
 /// (kubernetes/client-go, tools/leaderelection/leaderelection.go: `tryAcquireOrRenew`, `renew`, `release`):
 ///
-/// - A Lease whose holder is someone else is theirs while `observedTime + leaseDurationSeconds` lies ahead,
-///   where `observedTime` is *this* node's clock when it last saw the record change (no clock comparison
-///   between nodes); after that anyone may take it, adding one to `leaseTransitions`.
+/// - A Lease whose holder is someone else is theirs until it expires; after that anyone may take it, adding one
+///   to `leaseTransitions`. client-go counts the lease duration from `observedTime`, *this* node's clock when it
+///   first saw the record change, so a takeover after a crash comes up to one retry period late (the renewal is
+///   seen that late). Here, when the record changes, its `renewTime` is compared with this node's clock: if the
+///   apparent age (request sent − renewTime) lies within [−ε, retryPeriod × 1.2 + ε] (ε = 1.5 s) the clocks agree and
+///   the lease expires at `renewTime + leaseDurationSeconds`; otherwise (a skewed clock, or a record first seen
+///   long after it was written) it falls back to client-go's `observedTime + leaseDurationSeconds`. Safety: a
+///   clock ahead by at most retryPeriod × 1.2 + ε makes this node take over that much early, still after the
+///   leader's fence closed (renewDeadline after its renewal) as long as leaseDuration − renewDeadline exceeds
+///   it; with settings that leave less room, observed time is used always.
 /// - Every write carries the resourceVersion read, so of two candidates racing for one Lease exactly one
 ///   succeeds (the other gets 409 and stays a follower).
 /// - A leader that has not renewed within `renewDeadline` stops leading; since every other node's view of
@@ -27,6 +34,9 @@ public final class LeaderElector: Sendable {
         var observed: LeaseRecord?
         /// This node's clock when `observed` last changed.
         var observedTime: Date?
+        /// When `observed`'s claim lapses by this node's clock: by its renewTime when the clocks agree, else
+        /// `observedTime + leaseDuration`.
+        var expiry: Date?
         /// When the last successful acquire or renew started (the record says `renewTime` = that moment).
         var lastRenew: Date?
         var leading = false
@@ -105,7 +115,7 @@ public final class LeaderElector: Sendable {
     public var view: View {
         let current = now()
         return state.withLock { s in
-            let valid = Self.leaseValid(s, at: current, defaultSeconds: leaseSeconds)
+            let valid = Self.leaseValid(s, at: current)
             let leader = s.leading ? identity : (valid ? Self.holder(s.observed) : nil)
             return View(leading: s.leading, leader: leader, leaderSince: leader == nil ? nil : s.observed?.acquireTime,
                         transitions: s.observed?.leaseTransitions ?? 0, lastError: s.lastError)
@@ -137,11 +147,15 @@ public final class LeaderElector: Sendable {
         }
         let (held, isLeader) = state.withLock { s -> (Bool, Bool) in
             if s.observed.map({ !$0.sameElection(as: existing) }) ?? true {
+                let seen = now()
                 s.observed = existing
-                s.observedTime = now()
+                s.observedTime = seen
+                // The age is judged from when the request was sent (`time`): the renewal was there by the answer,
+                // so the API round trip does not count as skew.
+                s.expiry = expiry(of: existing, seenAt: seen, sentAt: time)
             }
             let isLeader = Self.holder(existing) == identity
-            let held = !(existing.holderIdentity ?? "").isEmpty && Self.leaseValid(s, at: time, defaultSeconds: leaseSeconds) && !isLeader
+            let held = !(existing.holderIdentity ?? "").isEmpty && Self.leaseValid(s, at: time) && !isLeader
             return (held, isLeader)
         }
         if held {
@@ -157,6 +171,9 @@ public final class LeaderElector: Sendable {
         claim.labels = existing.labels
         claim.annotations = existing.annotations
         claim.resourceVersion = existing.resourceVersion
+        // renewTime as late as possible (right before the write), so followers judge its age without this
+        // node's read; the fence still counts from `time`, earlier, so it closes no later than before.
+        claim.renewTime = now()
         do {
             let updated = try client.updateLease(namespace: namespace, name: name, claim)
             observe(updated, at: now(), error: nil)
@@ -187,10 +204,44 @@ public final class LeaderElector: Sendable {
     }
 
     private func observe(_ record: LeaseRecord, at time: Date, error: String?) {
+        let expiry = expiry(of: record, seenAt: time)
         state.withLock {
             $0.observed = record
             $0.observedTime = time
+            $0.expiry = expiry
             $0.lastError = error
+        }
+    }
+
+    /// How far apart two clocks may be, beyond the retry period's lag, for the renewTime to be trusted.
+    public static let clockTolerance: TimeInterval = 1.5
+
+    /// When `record`'s claim lapses by this node's clock, seen at `seen` in the answer to a request sent at
+    /// `sent` (see the type's comment).
+    func expiry(of record: LeaseRecord, seenAt seen: Date, sentAt sent: Date? = nil) -> Date {
+        let seconds = TimeInterval(record.leaseDurationSeconds ?? leaseSeconds)
+        let observed = seen.addingTimeInterval(seconds)
+        guard let renewed = record.renewTime, clocksAgree(renewed: renewed, seen: sent ?? seen) else { return observed }
+        return renewed.addingTimeInterval(seconds)
+    }
+
+    /// The apparent age of a renewal just seen lies within what polling explains, and the settings leave room
+    /// for that much skew between the leader's fence and this node's takeover.
+    func clocksAgree(renewed: Date, seen: Date) -> Bool {
+        let retry = TimeInterval(settings.retryPeriod.components.seconds)
+        let window = retry * 1.2 + Self.clockTolerance
+        guard TimeInterval(leaseSeconds) - renewDeadline > window else { return false }
+        let age = seen.timeIntervalSince(renewed)
+        return age >= -Self.clockTolerance && age <= window
+    }
+
+    /// Seconds until the observed holder's claim lapses (nil when this node leads or no one holds the Lease): a
+    /// follower tries again right then instead of up to a retry period later.
+    public var secondsUntilExpiry: TimeInterval? {
+        let current = now()
+        return state.withLock { s in
+            guard !s.leading, Self.holder(s.observed) != nil, let expiry = s.expiry else { return nil }
+            return max(0, expiry.timeIntervalSince(current))
         }
     }
 
@@ -207,10 +258,9 @@ public final class LeaderElector: Sendable {
         return holder
     }
 
-    /// `observedTime + leaseDurationSeconds` is still ahead (client-go's `isLeaseValid`).
-    private static func leaseValid(_ s: State, at time: Date, defaultSeconds: Int) -> Bool {
-        guard let observedTime = s.observedTime, let record = s.observed else { return false }
-        let seconds = record.leaseDurationSeconds ?? defaultSeconds
-        return observedTime.addingTimeInterval(TimeInterval(seconds)) > time
+    /// The observed claim's expiry is still ahead (client-go's `isLeaseValid`, with the expiry above).
+    private static func leaseValid(_ s: State, at time: Date) -> Bool {
+        guard s.observed != nil, let expiry = s.expiry else { return false }
+        return expiry > time
     }
 }

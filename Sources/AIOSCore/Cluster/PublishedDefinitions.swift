@@ -10,10 +10,17 @@ import FoundationEssentials
 /// Rules: a node publishes each of its files that the cluster lacks, and updates or deletes (file removed) only
 /// the copies it published itself. The same name published by another node with other content is a conflict:
 /// the first publisher's copy stays in force and the other node reports its file as not published.
+///
+/// Removal (`aiosctl secret remove` on any server) marks the copy removed (annotation `removed-by`) instead of
+/// deleting it: no node syncs a removed copy, and every server holding a file with exactly that content removes
+/// its file when it next looks (at once on the server asked, else at its next heartbeat or start), so a server
+/// that was down cannot publish the definition again. The marker stays until the name is added again.
 public enum PublishedDefinitions {
     public static let namePrefix = "aios-definition-"
     public static let roleValue = "definition"
     public static let definitionAnnotation = "aios.microsoft.com/definition"
+    /// The node whose `secret remove` removed the definition (the copy then only marks it removed).
+    public static let removedByAnnotation = "aios.microsoft.com/removed-by"
     public static let selector = "\(SecretSyncEngine.managedByLabel)=\(SecretSyncEngine.managedByValue),\(ClusterHashKey.roleLabel)=\(roleValue)"
 
     /// A published definition.
@@ -23,12 +30,15 @@ public enum PublishedDefinitions {
         public var publisher: String
         /// The Lease's resourceVersion (an update carries it).
         public var version: String
+        /// Set when the definition was removed (by that node): not in force anywhere.
+        public var removedBy: String?
 
-        public init(name: String, text: String, publisher: String, version: String) {
+        public init(name: String, text: String, publisher: String, version: String, removedBy: String? = nil) {
             self.name = name
             self.text = text
             self.publisher = publisher
             self.version = version
+            self.removedBy = removedBy
         }
     }
 
@@ -38,6 +48,8 @@ public enum PublishedDefinitions {
         case delete(name: String)
         /// This node's file differs from the copy another node published: left unpublished.
         case conflict(name: String, publisher: String)
+        /// The definition was removed in the cluster and this node's file has its content: remove the file.
+        case removeFile(name: String, removedBy: String)
     }
 
     public static func leaseName(for definition: String) -> String { namePrefix + definition }
@@ -48,11 +60,16 @@ public enum PublishedDefinitions {
         for (name, text) in files.sorted(by: { $0.key < $1.key }) {
             guard KubernetesNames.isSubdomain(leaseName(for: name)) else { continue }
             guard let copy = published[name] else { actions.append(.create(name: name, text: text)); continue }
+            if let removedBy = copy.removedBy {
+                // The removed definition's file goes; a file with other content is a new definition.
+                actions.append(copy.text == text ? .removeFile(name: name, removedBy: removedBy) : .update(name: name, text: text, version: copy.version))
+                continue
+            }
             if copy.text == text { continue }
             actions.append(copy.publisher == node ? .update(name: name, text: text, version: copy.version)
                                                   : .conflict(name: name, publisher: copy.publisher))
         }
-        for (name, copy) in published.sorted(by: { $0.key < $1.key }) where copy.publisher == node && files[name] == nil {
+        for (name, copy) in published.sorted(by: { $0.key < $1.key }) where copy.publisher == node && copy.removedBy == nil && files[name] == nil {
             actions.append(.delete(name: name))
         }
         return actions
@@ -65,12 +82,27 @@ public enum PublishedDefinitions {
         where leaseName.hasPrefix(namePrefix) {
             guard let text = lease.annotations[definitionAnnotation] else { continue }
             let name = String(leaseName.dropFirst(namePrefix.count))
-            copies[name] = Copy(name: name, text: text, publisher: lease.holderIdentity ?? "", version: lease.resourceVersion)
+            copies[name] = Copy(name: name, text: text, publisher: lease.holderIdentity ?? "", version: lease.resourceVersion,
+                                removedBy: lease.annotations[removedByAnnotation])
         }
         return copies
     }
 
-    /// Carries out `actions` at `time` (conflicts are only reported); returns the conflicts.
+    /// Marks `copy` removed by `node` (the holder and the content stay, so servers holding that file remove it);
+    /// false when the copy changed since it was read (409: list again).
+    public static func markRemoved(_ copy: Copy, by node: String, in leases: any LeaseClient, at time: Date = Date()) throws(KubernetesError) -> Bool {
+        let record = LeaseRecord(holderIdentity: copy.publisher, acquireTime: time, renewTime: time,
+                                 labels: [SecretSyncEngine.managedByLabel: SecretSyncEngine.managedByValue, ClusterHashKey.roleLabel: roleValue],
+                                 annotations: [definitionAnnotation: copy.text, removedByAnnotation: node], resourceVersion: copy.version)
+        do {
+            _ = try leases.updateLease(namespace: LeaderElectionSettings.namespace, name: leaseName(for: copy.name), record)
+            return true
+        } catch where error.code == 409 {
+            return false
+        }
+    }
+
+    /// Carries out `actions` at `time` (conflicts and file removals are only reported); returns those.
     @discardableResult
     public static func apply(_ actions: [Action], node: String, to leases: any LeaseClient, at time: Date = Date()) throws(KubernetesError) -> [Action] {
         let namespace = LeaderElectionSettings.namespace
@@ -89,7 +121,7 @@ public enum PublishedDefinitions {
                     _ = try leases.updateLease(namespace: namespace, name: leaseName(for: name), record(text, version: version))
                 case .delete(let name):
                     try leases.deleteLease(namespace: namespace, name: leaseName(for: name))
-                case .conflict:
+                case .conflict, .removeFile:
                     conflicts.append(action)
                 }
             } catch where error.code == 409 {

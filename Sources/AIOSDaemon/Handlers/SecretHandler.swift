@@ -1,7 +1,9 @@
 import AIOSAPI
 import AIOSCore
 
-/// `GET /v1/secrets/{name}`: one definition, its origin, and the status of each object.
+/// `GET /v1/secrets/{name}`: one definition, its origin, and the status of each object. On a follower of a
+/// multi-node cluster the status is what the cluster shows (the Secret the leader wrote), and `syncedBy` names
+/// the leader: the follower's own state is not what the leader did.
 struct SecretHandler: APIMethodHandler {
     let method = API.secret
     let runner: SecretSyncRunner
@@ -31,7 +33,15 @@ struct SecretHandler: APIMethodHandler {
         } catch {
             identity = "none: \(error.message)"
         }
-        return reply(SecretShowResponse(definition: SecretWire.info(definition),
-                                        status: SecretWire.status(runner.engine.status(name), definition: definition), identity: identity))
+        let follower = runner.election.flatMap { $0.nodeRole == .none ? nil : $0.standDownReason }
+        let status: SecretStatusInfo
+        if follower != nil {
+            let live = try await SecretsHandler.ownedSecrets(runner, io: io)
+            status = live.map { SecretWire.clusterStatus(of: definition, live: $0) }
+                ?? SecretWire.status(runner.engine.status(name), definition: definition)
+        } else {
+            status = SecretWire.status(runner.engine.status(name), definition: definition)
+        }
+        return reply(SecretShowResponse(definition: SecretWire.info(definition), status: status, identity: identity, syncedBy: follower))
     }
 }

@@ -27,7 +27,8 @@ final class DefinitionPublisher: Sendable {
     /// true when other nodes' copies changed since the last call (the leader then syncs at once).
     func reconcile(node: String) throws(SyncIssue) -> Bool {
         let configuration = configuration()
-        let loaded = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace).load()
+        let directory = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace)
+        let loaded = directory.load()
         // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
         let broken = Set(loaded.invalid.map(\.name))
         let files = Dictionary(loaded.definitions.map { ($0.name, SyncDefinitionFile.render($0)) }, uniquingKeysWith: { a, _ in a })
@@ -41,8 +42,18 @@ final class DefinitionPublisher: Sendable {
             if actions.count > conflicts.count { copies = try PublishedDefinitions.list(leases) }
             var conflicting: [String: String] = [:]
             for case .conflict(let name, let publisher) in conflicts { conflicting[name] = publisher }
-            // Only other nodes' copies change what the leader syncs (its own mirror its files).
-            let others = { (copies: [String: PublishedDefinitions.Copy]) in copies.filter { $0.value.publisher != node }.mapValues(\.text) }
+            for case .removeFile(let name, let removedBy) in conflicts {
+                do {
+                    try directory.remove(name)
+                    logger.notice("Definition file removed: the definition was removed in the cluster", metadata: ["secret": "\(name)", "removed_by": "\(removedBy)"])
+                } catch {
+                    logger.warning("Cannot remove the definition file of a definition removed in the cluster", metadata: ["secret": "\(name)", "error": "\(error)"])
+                }
+            }
+            // Only other nodes' copies (and removals) change what the leader syncs (its own mirror its files).
+            let others = { (copies: [String: PublishedDefinitions.Copy]) in
+                copies.filter { $0.value.publisher != node || $0.value.removedBy != nil }.mapValues { "\($0.text)\u{0}\($0.removedBy ?? "")" }
+            }
             let changed = state.withLock { s -> Bool in
                 let before = others(s.copies ?? [:])
                 s.copies = copies
@@ -60,7 +71,7 @@ final class DefinitionPublisher: Sendable {
                     logger.notice("Definition published to the cluster", metadata: ["secret": "\(name)", "node": "\(node)"])
                 case .delete(let name):
                     logger.notice("Definition withdrawn from the cluster (its file is gone)", metadata: ["secret": "\(name)", "node": "\(node)"])
-                case .conflict:
+                case .conflict, .removeFile:
                     break
                 }
             }
@@ -77,7 +88,11 @@ final class DefinitionPublisher: Sendable {
         guard let copies = state.withLock({ $0.copies }) else { return local }
         var byName = Dictionary(local.definitions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var invalid = local.invalid
-        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.publisher != node {
+        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.removedBy != nil {
+            // Removed in the cluster: not in force; this node's file of that content goes at the next reconcile.
+            if let mine = byName[name], SyncDefinitionFile.render(mine) == copy.text { byName[name] = nil }
+        }
+        for (name, copy) in copies.sorted(by: { $0.key < $1.key }) where copy.publisher != node && copy.removedBy == nil {
             if let mine = byName[name], SyncDefinitionFile.render(mine) == copy.text { continue }
             let origin = "Lease \(LeaderElectionSettings.namespace)/\(PublishedDefinitions.leaseName(for: name)) (published by \(copy.publisher))"
             do {
@@ -88,6 +103,26 @@ final class DefinitionPublisher: Sendable {
             }
         }
         return SyncDefinitionDirectory.Loaded(definitions: byName.values.sorted { $0.name < $1.name }, invalid: invalid)
+    }
+
+    /// The copy of `name` in the cluster now (one list call, blocking), nil if there is none.
+    func copy(named name: String) throws(KubernetesError) -> PublishedDefinitions.Copy? {
+        try PublishedDefinitions.list(leases)[name]
+    }
+
+    /// Marks the cluster's copy removed by `node` (`secret remove` on any server); retried once after a 409.
+    func markRemoved(_ name: String, by node: String) throws(KubernetesError) {
+        for _ in 0..<2 {
+            guard let copy = try copy(named: name), copy.removedBy == nil else { return }
+            if try PublishedDefinitions.markRemoved(copy, by: node, in: leases) { return }
+        }
+        throw KubernetesError(code: 409, reason: "Conflict", message: "the definition's Lease changed twice while it was being marked removed; try again")
+    }
+
+    /// Clears a removal marker of `name` so a definition added again is published, not removed (`secret add`).
+    func clearRemoved(_ name: String) throws(KubernetesError) {
+        guard let copy = try copy(named: name), copy.removedBy != nil else { return }
+        try leases.deleteLease(namespace: LeaderElectionSettings.namespace, name: PublishedDefinitions.leaseName(for: name))
     }
 
     /// Names whose local file another node's copy overrides, with that node.

@@ -60,6 +60,22 @@ struct K3sRollouts: Sendable {
         return Self.response(rollout)
     }
 
+    /// Stops the running rollout (`aiosctl k3s rollout abort`); refused when none runs.
+    func abort() throws(APIError) -> K3sRolloutResponse {
+        let store = KubernetesRolloutStore(client: try client())
+        let rollout: K3sRollout
+        do {
+            rollout = try K3sRolloutAbort.abort(by: nodeName(), store: store, now: Date())
+        } catch {
+            throw APIError(code: .conflict, message: "nothing aborted: \(error.message)", hint: error.hint)
+        }
+        logger.notice("K3s rollout aborted", metadata: [
+            "rollout.generation": "\(rollout.generation)",
+            "rollout.applying": "\(rollout.servers.filter { $0.state == .applying }.map(\.name).joined(separator: ","))",
+        ])
+        return Self.response(rollout)
+    }
+
     /// The cluster's last rollout, or nil if there was none.
     func current() throws(APIError) -> K3sRolloutResponse? {
         let store = KubernetesRolloutStore(client: try client())
@@ -73,11 +89,13 @@ struct K3sRollouts: Sendable {
     /// The agent for one step of server `node`, or nil when the cluster cannot be reached from here.
     func agent(node: String) -> K3sRolloutAgent? {
         guard let client = try? client() else { return nil }
-        let readyTimeout = operations.configuration().k3s.readyTimeout
         return K3sRolloutAgent(node: node, store: KubernetesRolloutStore(client: client), directory: KubernetesServerDirectory(client: client),
                                lock: KubernetesRestartLock(client: client), local: HostJobChanger(operations: operations),
-                               lockDuration: readyTimeout * 2 + .seconds(60))
+                               lockDuration: lockDuration)
     }
+
+    /// The restart lock's duration: longer than a change plus its rollback can take (renewed meanwhile).
+    var lockDuration: Duration { operations.configuration().k3s.readyTimeout * 2 + .seconds(60) }
 
     static func response(_ rollout: K3sRollout) -> K3sRolloutResponse {
         K3sRolloutResponse(
@@ -87,7 +105,7 @@ struct K3sRollouts: Sendable {
                 K3sRolloutResponse.Server(name: $0.name, state: $0.state.rawValue, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
                                           changed: $0.changed, message: $0.message)
             },
-            object: "\(K3sRolloutObjects.namespace)/configmap/\(K3sRolloutObjects.configMapName)")
+            object: "\(K3sRolloutObjects.namespace)/configmap/\(K3sRolloutObjects.configMapName)", abortedBy: rollout.abortedBy)
     }
 }
 

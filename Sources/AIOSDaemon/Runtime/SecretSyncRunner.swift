@@ -75,10 +75,7 @@ public final class SecretSyncRunner: Sendable {
     }
 
     func allDefinitions(checkController: Bool = false) -> Definitions {
-        var files = definitions()
-        if let publisher, let election {
-            files = publisher.merge(files, node: election.nodeName, defaultNamespace: configuration().sync.defaultNamespace)
-        }
+        let files = definitionsInForce()
         var result = Definitions(all: files.definitions, invalidFiles: files.invalid)
         let configuration = configuration()
         guard configuration.cluster.secretSyncs != .off else {

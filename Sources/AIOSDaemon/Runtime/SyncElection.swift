@@ -91,6 +91,9 @@ final class SyncElection: Sendable {
 
     var view: LeaderElector.View? { current.withLock { $0 }?.view }
 
+    /// Seconds until the leader's claim lapses as this node sees it (nil: leading, or no leader).
+    var secondsUntilExpiry: TimeInterval? { current.withLock { $0 }?.secondsUntilExpiry }
+
     /// `leader`, `follower (leader: NAME)`, `not a candidate (...)`, `single node (...)`, for status and heartbeats.
     var roleText: String {
         switch candidacy {

@@ -13,8 +13,10 @@ struct K3sRolloutService: Service {
     let rollouts: K3sRollouts
     let state: DaemonState
     let logger: Logger
-    /// Kubernetes calls block: they run here, never on the cooperative pool or the host-operations queue.
-    private let threads = BlockingPool(threads: 1)
+    /// Kubernetes calls block: they run here, never on the cooperative pool or the host-operations queue. Two
+    /// threads: a step applying this server's change holds one for as long as the change takes, while the other
+    /// renews the restart lock.
+    private let threads = BlockingPool(threads: 2)
 
     /// Wakes a host without a K3s server when K3s arrives.
     let k3sArrival: K3sArrival
@@ -52,14 +54,42 @@ struct K3sRolloutService: Service {
     }
 
     /// One look at the rollout, on the service's thread. nil outcome: no K3s server on this host (yet); nil: cancelled.
+    /// Meanwhile a child task renews the restart lock while this server holds it: a change (restart, readiness
+    /// wait, rollback) longer than the lock's duration keeps it, so no other server restarts K3s meanwhile.
     private func step(node: String?) async -> (String?, Result<K3sRolloutAgent.Outcome, K3sRolloutError>?)? {
-        let rollouts = self.rollouts
-        return try? await threads.run { () -> (String?, Result<K3sRolloutAgent.Outcome, K3sRolloutError>?) in
-            guard let node = node ?? rollouts.serverNodeName() else { return (nil, nil) }
-            guard let agent = rollouts.agent(node: node) else {
-                return (node, .failure(K3sRolloutError("cannot read K3s' admin kubeconfig")))
+        let rollouts = self.rollouts, threads = self.threads, logger = self.logger
+        return await withTaskGroup(of: Void.self) { group in
+            if let node { group.addTask { await Self.renewLock(rollouts: rollouts, node: node, threads: threads, logger: logger) } }
+            let result = try? await threads.run { () -> (String?, Result<K3sRolloutAgent.Outcome, K3sRolloutError>?) in
+                guard let node = node ?? rollouts.serverNodeName() else { return (nil, nil) }
+                guard let agent = rollouts.agent(node: node) else {
+                    return (node, .failure(K3sRolloutError("cannot read K3s' admin kubeconfig")))
+                }
+                return (node, Result { () throws(K3sRolloutError) in try agent.step() })
             }
-            return (node, Result { () throws(K3sRolloutError) in try agent.step() })
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// Every third of the lock's duration (`K3sRolloutAgent.lockRenewInterval`) until cancelled: renews the restart lock if
+    /// this server holds it (a step shorter than that never renews).
+    private static func renewLock(rollouts: K3sRollouts, node: String, threads: BlockingPool, logger: Logger) async {
+        // Nothing is read until a renewal is due: a short step costs no file or API access here.
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: K3sRolloutAgent.renewInterval(of: rollouts.lockDuration)) } catch { return }
+            let renewed = try? await threads.run { () -> Result<Bool, K3sRolloutError> in
+                guard let agent = rollouts.agent(node: node) else { return .failure(K3sRolloutError("cannot read K3s' admin kubeconfig")) }
+                return Result { () throws(K3sRolloutError) in try agent.renewLock() }
+            }
+            switch renewed {
+            case .success(true):
+                logger.info("K3s restart lock renewed while this server's change runs", metadata: ["node": "\(node)"])
+            case .failure(let error):
+                logger.warning("Cannot renew the K3s restart lock", metadata: ["node": "\(node)", "error": "\(error.message)"])
+            default:
+                break
+            }
         }
     }
 

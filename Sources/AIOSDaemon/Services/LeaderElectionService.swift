@@ -5,8 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the sync election: a step every `retryPeriod` (with client-go's jitter of up to 1.2 × while not
-/// leading); a node that takes over from another leader syncs at once; on a graceful stop the leader releases
-/// the Lease.
+/// leading, and right when the leader's claim lapses); a node that takes over from another leader syncs at
+/// once; on a graceful stop the leader releases the Lease.
 struct LeaderElectionService: Service {
     static let serviceName = "leader-election"
 
@@ -51,7 +51,10 @@ struct LeaderElectionService: Service {
                 await k3sArrival.wait()
                 continue
             }
-            let wait = leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
+            var retry = leading ? settings.retryPeriod : settings.retryPeriod * Double.random(in: 1...1.2)
+            // A follower tries again the moment the leader's claim lapses, not up to a retry period later.
+            if !leading, let left = election.secondsUntilExpiry, .seconds(left) < retry { retry = .seconds(left + 0.05) }
+            let wait = retry
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         try? await threads.run { election.release() }

@@ -79,4 +79,25 @@ check_eq "... the rollout is failed" "failed" "$(rollout 'd["state"]')"
 check_eq "... K3s was not restarted" "$before" "$(k3s_run)"
 check_eq "... the drop-in is unchanged" "$sum" "$(inside sha256sum "$dropin")"
 
+# aiosctl k3s rollout abort: a running rollout whose first server ("a-ghost", no aiosd) never takes its turn.
+record=$(python3 -c '
+import json, sys
+print(json.dumps({"generation": 11, "requestedBy": "kubectl", "requestedAt": "2026-11-30T12:00:00Z", "state": "running",
+  "change": {"kind": "apiserver-arg-edit", "set": ["v=2"], "requester": "operator"},
+  "servers": [{"name": "a-ghost", "state": "pending"}, {"name": sys.argv[1], "state": "pending"}]}))' "$node")
+inside sh -c "cat > /tmp/cm.json" <<<"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"aios-rollout\",\"namespace\":\"kube-system\"},\"data\":{\"rollout.json\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$record")}}"
+check "a running rollout waiting for a server without aiosd" -- kc replace --validate=false -f /tmp/cm.json
+check_contains "aiosctl k3s rollout abort --help says what it does" "no further server starts its turn" "$(inside aiosctl k3s rollout abort --help)"
+check_rc 0 "aiosctl k3s rollout abort stops it" -- inside aiosctl k3s rollout abort
+check_contains "... saying so" "rollout 11 aborted" "$LAST_OUT"
+check_eq "the record says aborted, by this node" "[\"aborted\", \"$node\"]" "$(rollout '[d["state"], d.get("abortedBy")]')"
+rollout_service_idle() { [ "$(inside aiosctl status --json | json_get '[s["detail"] for s in d["services"] if s["name"] == "k3s-rollout"][0]')" = "$node: no rollout is running" ]; }
+check_within 15 "this server's rollout service sees no running rollout" -- rollout_service_idle
+check_eq "... and never started its turn" "pending" "$(rollout 'd["servers"][1]["state"]')"
+check_eq "... K3s was not restarted" "$before" "$(k3s_run)"
+check_rc 1 "abort with no rollout running exits 1" -- inside aiosctl k3s rollout abort
+check_contains "... saying why" "is not running" "$LAST_OUT"
+check_rc 0 "aiosctl k3s rollout (the default, show) still works" -- inside aiosctl k3s rollout
+check_contains "... showing the aborted rollout" "aborted on $node" "$LAST_OUT"
+
 e2e_finish

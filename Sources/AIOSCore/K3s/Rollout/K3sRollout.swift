@@ -89,6 +89,9 @@ public struct K3sRollout: Codable, Sendable, Equatable {
         case succeeded
         /// Stopped at a server's failure; the servers after it were not touched.
         case failed
+        /// Stopped by `aiosctl k3s rollout abort`: no server started its turn after it (one applying then
+        /// finished or rolled back its own change); the pending servers were not touched.
+        case aborted
     }
 
     /// Incremented by every new request: a server never confuses one rollout's progress with the next.
@@ -98,6 +101,8 @@ public struct K3sRollout: Codable, Sendable, Equatable {
     public var requestedAt: Date
     public var state: State
     public var finishedAt: Date?
+    /// The node whose `aiosctl k3s rollout abort` stopped it.
+    public var abortedBy: String?
     /// In the order they change: by name, as they were when the rollout was requested.
     public var servers: [K3sServerProgress]
 

@@ -29,6 +29,13 @@ public struct K3sRolloutAgent: Sendable {
         self.now = now
     }
 
+    /// How often a server applying renews the restart lock: a change longer than `lockDuration` keeps it.
+    public var lockRenewInterval: Duration { Self.renewInterval(of: lockDuration) }
+    public static func renewInterval(of lockDuration: Duration) -> Duration { lockDuration / 3 }
+
+    /// Renews the restart lock if this server holds it (a step applying runs meanwhile); false if it does not.
+    public func renewLock() throws(K3sRolloutError) -> Bool { try lock.renew(holder: node, for: lockDuration) }
+
     public enum Outcome: Sendable, Equatable {
         case idle(String)
         case waited(String)
@@ -98,7 +105,8 @@ public struct K3sRolloutAgent: Sendable {
                 $0.changed = result.changed
                 $0.message = result.message
             }
-            if result.state.isFailure || updated.servers.allSatisfy({ $0.state == .done }) {
+            // An aborted rollout stays aborted: only this server's own result is recorded.
+            if updated.state == .running, result.state.isFailure || updated.servers.allSatisfy({ $0.state == .done }) {
                 updated.state = result.state.isFailure ? .failed : .succeeded
                 updated.finishedAt = finishedAt
             }
@@ -130,6 +138,28 @@ public enum K3sRolloutRequest {
             throw K3sRolloutError("another rollout was requested at the same moment", hint: "see it with: aiosctl k3s rollout")
         }
         return rollout
+    }
+}
+
+/// Stops a running rollout (`aiosctl k3s rollout abort`): no server starts its turn after this; a server applying
+/// finishes or rolls back its own change and records it.
+public enum K3sRolloutAbort {
+    public static func abort(by node: String, store: K3sRolloutStore, now: Date) throws(K3sRolloutError) -> K3sRollout {
+        for _ in 0..<K3sRolloutAgent.conflictRetries {
+            guard let (rollout, version) = try store.load() else {
+                throw K3sRolloutError("no rollout across servers was ever requested in this cluster")
+            }
+            guard rollout.state == .running else {
+                throw K3sRolloutError("rollout \(rollout.generation) is not running (it \(rollout.state.rawValue)); nothing to abort",
+                                      hint: "see it with: aiosctl k3s rollout")
+            }
+            var aborted = rollout
+            aborted.state = .aborted
+            aborted.finishedAt = now
+            aborted.abortedBy = node
+            if try store.save(aborted, replacing: version) { return aborted }
+        }
+        throw K3sRolloutError("the rollout record kept changing; try again")
     }
 }
 

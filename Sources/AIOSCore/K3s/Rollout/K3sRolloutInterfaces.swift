@@ -34,6 +34,9 @@ public protocol K3sRestartLock: Sendable {
     /// Takes the lock for `holder` (or renews it when `holder` has it) unless another holder's lease runs;
     /// false when another server has it.
     func acquire(holder: String, for duration: Duration) throws(K3sRolloutError) -> Bool
+    /// Extends the lease by `duration` from now if `holder` has it (a long change keeps it); false otherwise
+    /// (never takes a free lock).
+    func renew(holder: String, for duration: Duration) throws(K3sRolloutError) -> Bool
     /// Gives it up, if `holder` has it.
     func release(holder: String) throws(K3sRolloutError)
 }

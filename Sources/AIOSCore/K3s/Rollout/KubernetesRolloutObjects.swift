@@ -162,6 +162,13 @@ public struct KubernetesRestartLock: K3sRestartLock {
         return try write(lease, create: false)
     }
 
+    public func renew(holder: String, for duration: Duration) throws(K3sRolloutError) -> Bool {
+        guard var lease = try read(), lease.spec?.holderIdentity == holder else { return false }
+        lease.spec?.leaseDurationSeconds = Int(duration.components.seconds)
+        lease.spec?.renewTime = Self.microTime(now())
+        return try write(lease, create: false)
+    }
+
     public func release(holder: String) throws(K3sRolloutError) {
         guard var lease = try read(), lease.spec?.holderIdentity == holder else { return }
         lease.spec?.holderIdentity = ""
