@@ -25,6 +25,15 @@ import AIOSTestSupport
                                       ping: { pings.withLock { $0 += 1 } }, state: state,
                                       logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await service.run() }
+        // A control: a task that sleeps like the ping loop does. On a loaded machine (the suite runs in parallel) the
+        // ping loop may not run at all for a while; "no ping while wedged" means something only once this ticked.
+        let ticks = Mutex(0)
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                ticks.withLock { $0 += 1 }
+            }
+        }
 
         try await waitUntil { pings.withLock { $0 } >= 3 }
         #expect(pings.withLock { $0 } >= 3, "pings every 50 ms while the loop answers")
@@ -39,13 +48,19 @@ import AIOSTestSupport
         try await waitUntil { wedged.withLock { $0 } }
         // A ping whose answer from the loop came just before the wedge may still be sent; none after it.
         let whileBlocked = pings.withLock { $0 } + 1
+        let ticksAtWedge = ticks.withLock { $0 }
         try await Task.sleep(for: .milliseconds(500))
+        // At least ten ping intervals' worth of sleeps ran while the loop was wedged (a ping loop that did not ask the
+        // loop would have pinged about as often).
+        try await waitUntil { ticks.withLock { $0 } >= ticksAtWedge + 10 }
+        #expect(ticks.withLock { $0 } >= ticksAtWedge + 10, "the control task ran while the loop was wedged")
         #expect(pings.withLock { $0 } <= whileBlocked, "no ping while the event loop is wedged")
 
         let atRelease = pings.withLock { $0 }
         release.signal()
         try await waitUntil { pings.withLock { $0 } > atRelease }
         #expect(pings.withLock { $0 } > atRelease, "pings resume once the loop answers again")
+        ticker.cancel()
         task.cancel()
         _ = try? await task.value
         try await group.shutdownGracefully()
