@@ -7,7 +7,7 @@ POST /{tenant}/oauth2/v2.0/token   client_credentials with client_secret (form o
 GET  /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/discovery/v2.0/keys,
      /common/discovery/instance (MSAL instance discovery)
 Admin (also on --admin-listen, plain HTTP): GET /_admin/stats, POST /_admin/stats/reset,
-     GET|POST|DELETE /_admin/faults.
+     GET|POST|DELETE /_admin/faults, POST /_admin/clock {"offsetSeconds": N} (skews the Date header).
 See README.md for the config format."""
 import argparse
 import base64
@@ -267,9 +267,24 @@ def oidc_config(tid):
             "cloud_graph_host_name": "graph.windows.net", "msgraph_host": "graph.microsoft.com"}
 
 
+# Seconds added to the Date header of every answer: a host whose clock is off by -N seconds, seen from aiosd
+# (`aiosctl doctor` compares its clock with this header). Set by POST /_admin/clock {"offsetSeconds": N}.
+CLOCK_OFFSET = [0.0]
+
+
 class Handler(azemu.BaseHandler):
+    def date_time_string(self, timestamp=None):
+        return super().date_time_string((time.time() if timestamp is None else timestamp) + CLOCK_OFFSET[0])
+
     def admin(self, method, path):
-        if self.stats_faults_admin(method, path, self.read_body(), STATS, FAULTS, "byClient"):
+        body = self.read_body()
+        if path == "/_admin/clock" and method in ("POST", "PUT"):
+            try:
+                CLOCK_OFFSET[0] = float(json.loads(body or b"{}").get("offsetSeconds", 0))
+            except (ValueError, TypeError, AttributeError) as e:
+                return self.send_json(400, {"error": "bad clock body: %s" % e})
+            return self.send_json(200, {"offsetSeconds": CLOCK_OFFSET[0]})
+        if self.stats_faults_admin(method, path, body, STATS, FAULTS, "byClient"):
             return
         return self.send_json(404, {"error": "not_found"})
 

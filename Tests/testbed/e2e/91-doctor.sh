@@ -3,7 +3,8 @@
 # the az commands that fix them; on a healthy site every check passes (exit 0); a vault that refuses the
 # identity (403) fails with the role-assignment command naming the identity's object id; an invalid aiosd.yaml
 # on disk fails with the file, line and key; a deleted service account, one Entra does not trust, an unselected
-# SecretSync, a short max token expiration and a stopped K3s each fail or warn with their fix, and the printed fix,
+# SecretSync, a short max token expiration, a stopped K3s, a clock behind Entra ID's, a sandbox that cannot write and
+# a nearly full disk each fail or warn with their fix, and the printed fix,
 # run as printed where the testbed can, repairs the site. --json carries the same findings as fields.
 . "$(dirname "$0")/lib.sh"
 e2e_deb_arg "$@"
@@ -144,6 +145,43 @@ check_contains "... FAIL k3s.ready" "FAIL  k3s.ready" "$LAST_OUT"
 check_contains "... with where to look" "fix: sudo systemctl status k3s; sudo journalctl -u k3s -n 50" "$LAST_OUT"
 check "start k3s" -- inside systemctl start k3s.service
 if wait_for 120 inside aiosctl doctor; then ok "doctor passes again once K3s is back"; else not_ok "doctor passes again once K3s is back" "$(inside aiosctl doctor 2>&1)"; fi
+
+# Broken site: this host's clock is behind Entra ID's (the emulator's Date header is put ahead): 90 s is a warning,
+# 400 s a failure, each with the NTP fix.
+"$TB" fault "$E2E_NAME" entra clock-skew 400 >/dev/null
+check_rc 1 "doctor with the clock 400 s behind Entra ID's exits 1" -- inside aiosctl doctor
+check_contains "... FAIL clock, saying how far and which way" "FAIL  clock" "$LAST_OUT"
+check_contains "... behind Entra ID's" "behind Entra ID's" "$LAST_OUT"
+check_contains "... with the NTP fix" "fix: sudo timedatectl set-ntp true; timedatectl timesync-status" "$LAST_OUT"
+"$TB" fault "$E2E_NAME" entra clock-skew 90 >/dev/null
+doctor_json
+check_eq "--json: the clock is a warning 90 s off" warn "$(finding clock status)" "$(finding clock detail)"
+"$TB" fault "$E2E_NAME" entra clock-skew 0 >/dev/null
+check_rc 0 "doctor passes with the clocks agreeing again" -- inside aiosctl doctor
+
+# Broken site: a site drop-in makes K3s' drop-in directory read-only for aiosd (its sandbox no longer lets it write
+# where workload-identity enable must): FAIL sandbox.write naming the directory and the ReadWritePaths= fix.
+dropins=/etc/systemd/system/aiosd.service.d
+inside mkdir -p "$dropins"
+inside sh -c "printf '[Service]\nReadOnlyPaths=/etc/rancher/k3s/config.yaml.d\n' > $dropins/90-site.conf"
+check "daemon-reload and restart aiosd with the site's drop-in (an admin's change)" -- \
+    inside sh -c 'systemctl daemon-reload && systemctl restart aiosd.service'
+check_rc 1 "doctor when aiosd's sandbox cannot write K3s' drop-in directory exits 1" -- inside aiosctl doctor
+check_contains "... FAIL sandbox.write naming the directory" "aiosd cannot write /etc/rancher/k3s/config.yaml.d" "$LAST_OUT"
+check_contains "... with the ReadWritePaths= fix" "a drop-in with ReadWritePaths=/etc/rancher/k3s/config.yaml.d" "$LAST_OUT"
+inside rm -f "$dropins/90-site.conf"
+check "daemon-reload and restart aiosd without it" -- inside sh -c 'systemctl daemon-reload && systemctl restart aiosd.service'
+check_rc 0 "doctor passes again" -- inside aiosctl doctor
+
+# Broken site: /var/lib/aiosd on a nearly full file system (a 4 MiB tmpfs: below the 20 MiB floor), aiosd started on
+# it: FAIL disk with the fix; back on the real disk: ok.
+check "mount a 4 MiB file system on /var/lib/aiosd and restart aiosd on it" -- \
+    inside sh -c 'systemctl stop aiosd.service && mount -t tmpfs -o size=4m,mode=0750 tmpfs /var/lib/aiosd && systemctl start aiosd.service'
+check_rc 1 "doctor with 4 MiB free for /var/lib/aiosd exits 1" -- inside aiosctl doctor
+check_contains "... FAIL disk with the free space" "FAIL  disk" "$LAST_OUT"
+check_contains "... and the fix" "fix: df -h /var/lib/aiosd; sudo journalctl --vacuum-size=200M" "$LAST_OUT"
+check "back on the real disk" -- inside sh -c 'systemctl stop aiosd.service && umount /var/lib/aiosd && systemctl start aiosd.service'
+check_rc 0 "doctor passes again" -- inside aiosctl doctor
 
 # Broken site 2: the vault refuses the identity (Key Vault's 403 Forbidden).
 "$TB" fault "$E2E_NAME" keyvault 403 --code Forbidden --match "GET /secrets?" >/dev/null
