@@ -183,6 +183,17 @@ check_contains "... and the fix" "fix: df -h /var/lib/aiosd; sudo journalctl --v
 check "back on the real disk" -- inside sh -c 'systemctl stop aiosd.service && umount /var/lib/aiosd && systemctl start aiosd.service'
 check_rc 0 "doctor passes again" -- inside aiosctl doctor
 
+# Broken site: aiosd is pointed at a kubeconfig that does not exist (sync.kubeconfig): FAIL k3s.present with the fix.
+inside cp /etc/aios/aiosd.yaml /tmp/aiosd.yaml.before
+inside sh -c "printf '  kubeconfig: /etc/rancher/k3s/missing.yaml\n' >> /etc/aios/aiosd.yaml"
+check "reload with sync.kubeconfig naming a missing file" -- inside systemctl reload aiosd.service
+check_rc 1 "doctor without a usable kubeconfig exits 1" -- inside aiosctl doctor
+check_contains "... FAIL k3s.present naming the file" "FAIL  k3s.present" "$LAST_OUT"
+check_contains "... with the fix" "or set sync.kubeconfig in /etc/aios/aiosd.yaml" "$LAST_OUT"
+inside cp /tmp/aiosd.yaml.before /etc/aios/aiosd.yaml
+check "reload with the original configuration" -- inside systemctl reload aiosd.service
+check_rc 0 "doctor passes again" -- inside aiosctl doctor
+
 # Broken site 2: the vault refuses the identity (Key Vault's 403 Forbidden).
 "$TB" fault "$E2E_NAME" keyvault 403 --code Forbidden --match "GET /secrets?" >/dev/null
 check_rc 1 "doctor while the vault answers 403 exits 1" -- inside aiosctl doctor
