@@ -138,9 +138,11 @@ private final class ResponseSink {
     /// libcurl calls this once per header line, for every response it reads (redirects, 100 Continue);
     /// a status line starts a new response, so only the last response's headers survive.
     func headerLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = String(decoding: bytes, as: UTF8.self)
-        // By scalars: "\r\n" is a single Character, so Character-wise hasSuffix("\n") would miss it.
-        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line.unicodeScalars.removeLast() }
+        // The line ending is cut from the bytes: removing it from a String's scalars costs a copy per call
+        // (a tenth of a sync's CPU, measured with perf).
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             headers.removeAll()
             return

@@ -11,6 +11,7 @@ final class FakeLeaseStore: Sendable {
         var leases: [String: LeaseRecord] = [:]
         var version = 1
         var writes: [String] = []
+        var lists: [String] = []
     }
 
     private let state = Mutex(State())
@@ -18,6 +19,8 @@ final class FakeLeaseStore: Sendable {
     func lease(_ name: String) -> LeaseRecord? { state.withLock { $0.leases[name] } }
     /// "HOLDER NAME" of every successful write, in order.
     var writes: [String] { state.withLock { $0.writes } }
+    /// The label selector of every list call, in order.
+    var lists: [String] { state.withLock { $0.lists } }
 
     final class Connection: LeaseClient, Sendable {
         let store: FakeLeaseStore
@@ -93,6 +96,7 @@ final class FakeLeaseStore: Sendable {
             try reachable()
             let wanted = labelSelector.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
             return store.state.withLock { s in
+                s.lists.append(labelSelector)
                 var found: [String: LeaseRecord] = [:]
                 for (key, lease) in s.leases where key.hasPrefix(namespace + "/") && wanted.allSatisfy({ lease.labels[$0[0]] == $0[1] }) {
                     found[String(key.dropFirst(namespace.count + 1))] = lease

@@ -29,6 +29,8 @@ import Testing
             publisher = DefinitionPublisher(leases: leases, configuration: { configuration }, logger: ClusterDefinitionsTests.logger)
             runner = SecretSyncRunner(engine: h.makeEngine(statePath: h.directory.file("sync-state-\(name).json")), logger: ClusterDefinitionsTests.logger, tasks: TaskSupervisor(),
                                       configuration: { configuration }, election: election, publisher: publisher)
+            // A running server's heartbeat (its heartbeat service writes it every 10 s).
+            try NodeHeartbeat(name: name, role: .server, version: "test", syncRole: "follower", candidate: true).publish(to: leases, at: Date())
         }
 
         var hasFile: Bool { FileManager.default.fileExists(atPath: "\(configuration.sync.definitions)/db.yaml") }

@@ -99,11 +99,45 @@ import Testing
         #expect(publisherA.conflicts == ["db": "c"])
         #expect(leader.allDefinitions().all.first?.keyvaultName == "kv-one")
 
-        // c removes its file: c withdraws its copy.
+        // c is back and removes its file: c withdraws its copy.
+        try NodeHeartbeat(name: "c", role: .server, version: "test", syncRole: "follower", candidate: true)
+            .publish(to: FakeLeaseStore.Connection(store, who: "c"), at: Date())
         try FileManager.default.removeItem(atPath: "\(configC.sync.definitions)/db.yaml")
         _ = try publisherC.reconcile(node: "c")
         #expect(store.lease("kube-system/aios-definition-db") == nil)
         #expect(try publisherA.reconcile(node: "a"), "a sees the copy go")
         #expect(leader.allDefinitions().all.first?.keyvaultName == "kv-two", "now a's own file is in force")
+    }
+
+    /// One Lease per definition: a server alone in the cluster whose files did not change does not read them all at
+    /// every heartbeat, but reads them as soon as its files change or another server's heartbeat is current.
+    @Test func aServerAloneReadsTheCopiesOnlyWhenItsFilesChangeOrAnotherServerIsLive() throws {
+        let h = try SyncHarness()
+        let store = FakeLeaseStore()
+        let configA = try Self.configuration(h, node: "a"), configB = try Self.configuration(h, node: "b")
+        try Self.writeDefinition(configA, "db")
+        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { configA }, logger: Self.logger)
+        func copiesRead() -> Int { store.lists.filter { $0 == PublishedDefinitions.selector }.count }
+
+        #expect(try !a.reconcile(node: "a"))
+        let first = copiesRead()
+        #expect(first >= 1 && store.lease("kube-system/aios-definition-db") != nil)
+        for _ in 0..<5 { #expect(try !a.reconcile(node: "a")) }
+        #expect(copiesRead() == first, "alone, files unchanged: the copies are not read again")
+
+        // Another server beats and publishes a definition: a reads the copies at its next look and sees it.
+        let bLeases = FakeLeaseStore.Connection(store, who: "b")
+        try NodeHeartbeat(name: "b", role: .server, version: "test", syncRole: "follower", candidate: true).publish(to: bLeases, at: Date())
+        try Self.writeDefinition(configB, "web")
+        _ = try DefinitionPublisher(leases: bLeases, configuration: { configB }, logger: Self.logger).reconcile(node: "b")
+        #expect(try a.reconcile(node: "a"), "b is live: a reads the copies and sees web")
+        #expect(copiesRead() > first)
+
+        // b gone again (no heartbeat); a's own file edited: published at its next look all the same.
+        try bLeases.deleteLease(namespace: "kube-system", name: NodeHeartbeat.leaseName(node: "b"))
+        _ = try a.reconcile(node: "a")
+        try Self.writeDefinition(configA, "db", vault: "kv-two")
+        _ = try a.reconcile(node: "a")
+        #expect(store.lease("kube-system/aios-definition-db")?.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-two") == true)
     }
 }

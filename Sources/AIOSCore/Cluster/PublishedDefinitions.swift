@@ -80,12 +80,25 @@ public enum PublishedDefinitions {
         var copies: [String: Copy] = [:]
         for (leaseName, lease) in try leases.listLeases(namespace: LeaderElectionSettings.namespace, labelSelector: selector)
         where leaseName.hasPrefix(namePrefix) {
-            guard let text = lease.annotations[definitionAnnotation] else { continue }
             let name = String(leaseName.dropFirst(namePrefix.count))
-            copies[name] = Copy(name: name, text: text, publisher: lease.holderIdentity ?? "", version: lease.resourceVersion,
-                                removedBy: lease.annotations[removedByAnnotation])
+            copies[name] = copy(name, from: lease)
         }
         return copies
+    }
+
+    /// The published copy of `name` (one Lease read), nil if there is none.
+    public static func copy(named name: String, in leases: any LeaseClient) throws(KubernetesError) -> Copy? {
+        try leases.getLease(namespace: LeaderElectionSettings.namespace, name: leaseName(for: name)).flatMap { lease in
+            // What the list's selector asks for.
+            lease.labels[SecretSyncEngine.managedByLabel] == SecretSyncEngine.managedByValue && lease.labels[ClusterHashKey.roleLabel] == roleValue
+                ? copy(name, from: lease) : nil
+        }
+    }
+
+    private static func copy(_ name: String, from lease: LeaseRecord) -> Copy? {
+        guard let text = lease.annotations[definitionAnnotation] else { return nil }
+        return Copy(name: name, text: text, publisher: lease.holderIdentity ?? "", version: lease.resourceVersion,
+                    removedBy: lease.annotations[removedByAnnotation])
     }
 
     /// Marks `copy` removed by `node` (the holder and the content stay, so servers holding that file remove it);

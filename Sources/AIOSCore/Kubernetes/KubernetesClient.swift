@@ -86,35 +86,42 @@ public final class KubernetesClient: Sendable {
     /// The metadata of every Secret matching `labelSelector`, in pages of `listPageSize` (`limit`/`continue`), each
     /// page metadata-only: what is checked every cycle costs no Secret values on the wire.
     public func listSecrets(labelSelector: String) throws(KubernetesError) -> [SecretSummary] {
-        let query = Self.queryValue(labelSelector)
-        var summaries: [SecretSummary] = []
+        let items: [SecretObject] = try listPages("/api/v1/secrets?labelSelector=\(Self.queryValue(labelSelector))",
+                                                  accept: Self.metadataListAccept, what: "Secrets", kind: "SecretList")
+        return items.map(\.summary)
+    }
+
+    private struct ListPage<Item: Decodable>: Decodable {
+        struct Metadata: Decodable { var `continue`: String? }
+        var metadata: Metadata?
+        var items: [Item]?
+    }
+
+    /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`); `path` has a query already.
+    func listPages<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String) throws(KubernetesError) -> [Item] {
+        var items: [Item] = []
         var next: String?
         var pages = 0
         repeat {
             pages += 1
-            var path = "/api/v1/secrets?labelSelector=\(query)&limit=\(Self.listPageSize)"
-            if let next { path += "&continue=\(Self.queryValue(next))" }
-            let response = try send(.get, path, accept: Self.metadataListAccept)
+            var page = "\(path)&limit=\(Self.listPageSize)"
+            if let next { page += "&continue=\(Self.queryValue(next))" }
+            let response = try send(.get, page, accept: accept)
             guard response.status == 200 else {
-                var error = Self.error(from: response, doing: "list Secrets")
+                var error = Self.error(from: response, doing: "list \(what)")
                 if response.status == 410 { error.message += " (the list changed too much while paging; the next cycle lists again)" }
                 throw error
             }
-            struct List: Decodable {
-                struct Metadata: Decodable { var `continue`: String? }
-                var metadata: Metadata?
-                var items: [SecretObject]?
+            guard let list = try? JSONDecoder().decode(ListPage<Item>.self, from: Data(response.body)) else {
+                throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list is not a \(kind)")
             }
-            guard let list = try? JSONDecoder().decode(List.self, from: Data(response.body)) else {
-                throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list is not a SecretList")
-            }
-            summaries += (list.items ?? []).map(\.summary)
+            items += list.items ?? []
             next = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
             guard pages <= 100_000 else {
-                throw KubernetesError(code: 200, reason: "BadResponse", message: "the Secret list does not end (more than 100,000 pages)")
+                throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list does not end (more than 100,000 pages)")
             }
         } while next != nil
-        return summaries
+        return items
     }
 
     private static func queryValue(_ text: String) -> String {

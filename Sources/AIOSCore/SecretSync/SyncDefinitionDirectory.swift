@@ -6,9 +6,17 @@ public struct SyncDefinitionDirectory: Sendable {
     public let path: String
     public let defaultNamespace: String
 
+    /// Parsed files by identity; shared by every reader of the directory in the process.
+    let cache: SyncDefinitionCache
+
     public init(path: String, defaultNamespace: String) {
+        self.init(path: path, defaultNamespace: defaultNamespace, cache: .shared)
+    }
+
+    init(path: String, defaultNamespace: String, cache: SyncDefinitionCache) {
         self.path = path
         self.defaultNamespace = defaultNamespace
+        self.cache = cache
     }
 
     public struct Loaded: Sendable {
@@ -25,15 +33,29 @@ public struct SyncDefinitionDirectory: Sendable {
     public func load() -> Loaded {
         var loaded = Loaded(definitions: [], invalid: [])
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return loaded }
+        var present: Set<String> = []
         for entry in entries.sorted() {
             guard let name = SyncDefinitionFile.definitionName(ofFile: entry) else { continue }
             let file = "\(path)/\(entry)"
+            present.insert(file)
+            let identity = cache.identity(of: file, defaultNamespace: defaultNamespace)
+            if let identity, let cached = cache.definition(at: file, identity: identity.identity) {
+                loaded.definitions.append(cached)
+                continue
+            }
             do {
-                loaded.definitions.append(try read(name: name, file: file))
+                let definition = try read(name: name, file: file)
+                // Cached only if the file did not change while it was read.
+                if let identity, identity.settled,
+                   cache.identity(of: file, defaultNamespace: defaultNamespace)?.identity == identity.identity {
+                    cache.store(definition, at: file, identity: identity.identity)
+                }
+                loaded.definitions.append(definition)
             } catch {
                 loaded.invalid.append((name, error))
             }
         }
+        cache.keep(only: present, in: path)
         return loaded
     }
 

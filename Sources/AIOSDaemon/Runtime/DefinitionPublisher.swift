@@ -4,8 +4,13 @@ import Logging
 import Synchronization
 
 /// Keeps this node's definition files published in the cluster (see `PublishedDefinitions`) and gives the
-/// leader the definitions other nodes published. Reconciled at every heartbeat (10 s).
+/// leader the definitions other nodes published. Reconciled at every heartbeat (10 s); while this server's files
+/// are unchanged and no other server's heartbeat is current, the copies are read once a minute only (one Lease per
+/// definition: at 10,000 definitions a list is megabytes).
 final class DefinitionPublisher: Sendable {
+    /// The longest a server alone in the cluster goes without reading every copy (a copy edited by hand).
+    static let quietListInterval: Duration = .seconds(60)
+
     let leases: any LeaseClient
     let configuration: @Sendable () -> AgentConfiguration
     let logger: Logger
@@ -13,6 +18,8 @@ final class DefinitionPublisher: Sendable {
     private struct State {
         var copies: [String: PublishedDefinitions.Copy]?
         var conflicts: [String: String] = [:]
+        /// The files (name → canonical text) of the last reconcile that succeeded, and when.
+        var reconciled: (files: [String: String], at: ContinuousClock.Instant)?
     }
 
     private let state = Mutex(State())
@@ -33,6 +40,10 @@ final class DefinitionPublisher: Sendable {
         let broken = Set(loaded.invalid.map(\.name))
         let files = Dictionary(loaded.definitions.map { ($0.name, SyncDefinitionFile.render($0)) }, uniquingKeysWith: { a, _ in a })
         do {
+            let quiet = state.withLock { s in
+                s.reconciled.map { $0.files == files && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
+            }
+            if quiet, try !anotherServerIsLive(than: node) { return false }
             var copies = try PublishedDefinitions.list(leases)
             let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
                 if case .delete(let name) = $0 { return !broken.contains(name) }
@@ -59,6 +70,7 @@ final class DefinitionPublisher: Sendable {
                 s.copies = copies
                 let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
                 s.conflicts = conflicting
+                s.reconciled = (files, ContinuousClock.now)
                 for (name, publisher) in newConflicts {
                     logger.warning("Definition file differs from the copy another node published; not published",
                                    metadata: ["secret": "\(name)", "publisher": "\(publisher)"])
@@ -105,9 +117,15 @@ final class DefinitionPublisher: Sendable {
         return SyncDefinitionDirectory.Loaded(definitions: byName.values.sorted { $0.name < $1.name }, invalid: invalid)
     }
 
-    /// The copy of `name` in the cluster now (one list call, blocking), nil if there is none.
+    /// True when a server other than `node` has a current heartbeat: its files can change the copies at any time.
+    private func anotherServerIsLive(than node: String) throws(KubernetesError) -> Bool {
+        let heartbeats = try leases.listLeases(namespace: LeaderElectionSettings.namespace, labelSelector: NodeHeartbeat.selector)
+        return NodeHeartbeat.nodes(from: heartbeats, now: Date()).contains { $0.name != node && $0.role == .server && $0.ready }
+    }
+
+    /// The copy of `name` in the cluster now (one read, blocking), nil if there is none.
     func copy(named name: String) throws(KubernetesError) -> PublishedDefinitions.Copy? {
-        try PublishedDefinitions.list(leases)[name]
+        try PublishedDefinitions.copy(named: name, in: leases)
     }
 
     /// Marks the cluster's copy removed by `node` (`secret remove` on any server); retried once after a 409.
