@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // The wire contract of the control socket. FoundationEssentials only; both sides import it.
         .target(name: "AIOSAPI"),
@@ -38,7 +39,7 @@ let package = Package(
         ]),
 
         .target(name: "AIOSDaemon", dependencies: [
-            "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSHTTP", "AIOSCrypto",
+            "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSHTTP", "AIOSCrypto", "CMalloc",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

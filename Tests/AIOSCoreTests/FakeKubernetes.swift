@@ -146,11 +146,14 @@ final class FakeKubernetes: @unchecked Sendable {
             }
             if request.method == .patch && url.path.hasSuffix("/status") { return Self.json(200, [:]) }
             switch (request.method, parts.count) {
-            case (.get, 3) where parts == ["api", "v1", "secrets"]:
+            case (.get, 3) where parts == ["api", "v1", "secrets"], (.get, 5) where parts[0...2] == ["api", "v1", "namespaces"] && parts[4] == "secrets":
+                let namespace = parts.count == 5 ? parts[3] : nil
                 let selector = url.queryItems?.first { $0.name == "labelSelector" }?.value ?? ""
                 let wanted = selector.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
                 // As the real API server: `limit`/`continue` pages in key order, and a metadata-only list when asked.
-                var matching = secrets.values.filter { secret in wanted.allSatisfy { secret.labels[$0[0]] == $0[1] } }
+                var matching = secrets.values.filter { secret in
+                    (namespace == nil || secret.namespace == namespace) && wanted.allSatisfy { secret.labels[$0[0]] == $0[1] }
+                }
                     .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
                 if let after = url.queryItems?.first(where: { $0.name == "continue" })?.value {
                     matching = matching.filter { "\($0.namespace)/\($0.name)" > after }
@@ -190,7 +193,8 @@ final class FakeKubernetes: @unchecked Sendable {
         case .patch:
             let existing = secrets[key] ?? Secret(namespace: namespace, name: name, uid: UUID().uuidString, resourceVersion: "", type: "Opaque",
                                                   labels: [:], annotations: [:], data: [:])
-            return Self.json(200, Self.render(write(existing, Self.decode(request))))
+            // 201 when the patch (an apply) created the Secret, as the API server answers.
+            return Self.json(secrets[key] == nil ? 201 : 200, Self.render(write(existing, Self.decode(request))))
         case .delete:
             guard let secret = secrets[key] else { return Self.status(404, "NotFound", "secrets \"\(name)\" not found") }
             let uid = ((Self.decode(request)["preconditions"] as? [String: Any])?["uid"] as? String)

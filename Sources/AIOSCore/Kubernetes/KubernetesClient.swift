@@ -97,14 +97,14 @@ public final class KubernetesClient: Sendable {
         var items: [Item]?
     }
 
-    /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`); `path` has a query already.
+    /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`).
     func listPages<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String) throws(KubernetesError) -> [Item] {
         var items: [Item] = []
         var next: String?
         var pages = 0
         repeat {
             pages += 1
-            var page = "\(path)&limit=\(Self.listPageSize)"
+            var page = "\(path)\(path.contains("?") ? "&" : "?")limit=\(Self.listPageSize)"
             if let next { page += "&continue=\(Self.queryValue(next))" }
             let response = try send(.get, page, accept: accept)
             guard response.status == 200 else {
@@ -227,10 +227,16 @@ public final class KubernetesClient: Sendable {
     /// ever removes). `createOnly`: the first write, without force, so a Secret someone else holds is not taken
     /// over; later writes force, as aiosd owns what it writes. Returns the Secret's new resourceVersion, or nil
     /// when `createOnly` found the Secret there (or another manager holding a field): nothing changed.
+    ///
+    /// `createOnly` reads the Secret first unless `knownAbsent` (a list of the namespace this cycle did not have
+    /// it). Either way, a first write that finds a Secret after all (200, not 201 Created: someone created it in
+    /// between) is taken back at once by an apply with no fields, which releases every field that write gave
+    /// aiosd; fields the owner also set stay as they were (`releaseSecret`).
     @discardableResult
     public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            owner: OwnerReference? = nil, data: [String: [UInt8]], createOnly: Bool = false) throws(KubernetesError) -> String? {
-        if createOnly, try getSecret(namespace: namespace, name: name) != nil { return nil }
+                            owner: OwnerReference? = nil, data: [String: [UInt8]], createOnly: Bool = false,
+                            knownAbsent: Bool = false) throws(KubernetesError) -> String? {
+        if createOnly, !knownAbsent, try getSecret(namespace: namespace, name: name) != nil { return nil }
         let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: owner, data: data)
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)\(createOnly ? "" : "&force=true")"
         let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
@@ -238,7 +244,30 @@ public final class KubernetesClient: Sendable {
         guard response.status == 200 || response.status == 201 else {
             throw Self.error(from: response, doing: "apply Secret \(namespace)/\(name)")
         }
+        // The API server answers 201 when an apply created the object, 200 when it changed one that was there
+        // (k8s.io/apiserver pkg/endpoints/handlers/patch.go: `if wasCreated { status = http.StatusCreated }`).
+        if createOnly && response.status == 200 {
+            try releaseSecret(namespace: namespace, name: name)
+            return nil
+        }
         return Self.resourceVersion(in: response)
+    }
+
+    /// Applies a Secret with no fields as aiosd: server-side apply removes every field only aiosd's apply entry
+    /// holds, so a Secret someone else created is left with what they wrote.
+    private func releaseSecret(namespace: String, name: String) throws(KubernetesError) {
+        let body = Array(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"\#(name)","namespace":"\#(namespace)"}}"#.utf8)
+        let response = try send(.patch, "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)", body: body,
+                                contentType: "application/apply-patch+yaml")
+        guard response.status == 200 else { throw Self.error(from: response, doing: "release Secret \(namespace)/\(name)") }
+    }
+
+    /// The names of the Secrets in `namespace` (metadata only, in pages): which targets a first sync can create
+    /// without reading each one first.
+    public func secretNames(namespace: String) throws(KubernetesError) -> Set<String> {
+        let items: [SecretObject] = try listPages("/api/v1/namespaces/\(namespace)/secrets", accept: Self.metadataListAccept,
+                                                  what: "Secrets in \(namespace)", kind: "SecretList")
+        return Set(items.map(\.metadata.name))
     }
 
     /// The resourceVersion of the object a write returned ("" if it has none: the next sync then compares).

@@ -67,8 +67,8 @@ extension SecretSyncEngine {
     }
 
     func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
-               target: KubernetesClient.SecretSummary?, kubernetes: KubernetesClient, hasher: ContentHasher, fetched: Int, force: Bool,
-               started: Date) -> SyncOutcome {
+               target: KubernetesClient.SecretSummary?, knownAbsent: Bool = false, kubernetes: KubernetesClient, hasher: ContentHasher,
+               fetched: Int, force: Bool, started: Date) -> SyncOutcome {
         func finish(_ result: SyncOutcome.Result, _ issue: SyncIssue? = nil) -> SyncOutcome {
             status.issue = issue
             if issue == nil { status.lastSuccess = Date() }
@@ -138,7 +138,7 @@ extension SecretSyncEngine {
         do {
             guard let version = try kubernetes.applySecret(namespace: definition.target.namespace, name: definition.target.name, type: type,
                                                            labels: labels, annotations: annotations, owner: Self.owner(of: definition),
-                                                           data: data, createOnly: target == nil) else {
+                                                           data: data, createOnly: target == nil, knownAbsent: knownAbsent) else {
                 // Not labelled as ours: someone else's Secret is never taken over.
                 return finish(.failed, SyncIssue(code: "TargetNotOwned", message: "Secret \(secretName) exists and was not created by aiosd; it is left alone",
                                                  hint: "choose another name (secretObject.name), or delete that Secret if it is obsolete"))

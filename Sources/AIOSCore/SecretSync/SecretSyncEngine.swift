@@ -100,6 +100,8 @@ public final class SecretSyncEngine: Sendable {
             return report(started, outcomes, invalid, vaultRequestsBefore, kubeRequestsBefore)
         }
 
+        let absentTargets = Self.absentTargets(of: definitions, owned: owned, kubernetes: kubernetes)
+
         // One list pass per (vault, identity).
         var groups: [VaultKey: [SyncDefinition]] = [:]
         var order: [VaultKey] = []
@@ -136,8 +138,8 @@ public final class SecretSyncEngine: Sendable {
                 continue
             }
             // Each outcome is reported as its definition finishes (a long first sync keeps the progress stream alive).
-            outcomes += sync(group, vault: vault, listing: listing, owned: owned, kubernetes: kubernetes, hasher: hasher, force: force,
-                             configuration: configuration.sync, progress: progress)
+            outcomes += sync(group, vault: vault, listing: listing, owned: owned, absentTargets: absentTargets, kubernetes: kubernetes, hasher: hasher,
+                             force: force, configuration: configuration.sync, progress: progress)
         }
         if let error = state.save() {
             logger.error("Cannot save the sync state", metadata: ["error": "\(error)"])
@@ -182,6 +184,26 @@ public final class SecretSyncEngine: Sendable {
         return observed - updated >= updatedResolution
     }
 
+    /// More targets than this in one namespace that are not aiosd's Secrets yet (a first sync) are looked up with
+    /// one list of the namespace's Secret names instead of a read each.
+    static let namespaceListThreshold = 10
+
+    /// The targets (`namespace/name`) no Secret has, by one list of each namespace with more than
+    /// `namespaceListThreshold` targets aiosd does not own; a namespace whose list fails is read target by target.
+    static func absentTargets(of definitions: [SyncDefinition], owned: [String: KubernetesClient.SecretSummary],
+                              kubernetes: KubernetesClient) -> Set<String> {
+        var missing: [String: [String]] = [:]
+        for definition in definitions where owned["\(definition.target.namespace)/\(definition.target.name)"] == nil {
+            missing[definition.target.namespace, default: []].append(definition.target.name)
+        }
+        var absent: Set<String> = []
+        for (namespace, names) in missing where names.count > namespaceListThreshold {
+            guard let present = try? kubernetes.secretNames(namespace: namespace) else { continue }
+            for name in names where !present.contains(name) { absent.insert("\(namespace)/\(name)") }
+        }
+        return absent
+    }
+
     public static func isOwned(_ secret: KubernetesClient.SecretSummary, by definition: SyncDefinition) -> Bool {
         secret.labels[managedByLabel] == managedByValue && secret.labels[definitionLabel] == definition.ownerLabelValue
             && (secret.labels[sourceLabel] ?? "file") == definition.source.kind
@@ -210,7 +232,8 @@ public final class SecretSyncEngine: Sendable {
     /// `progress` is escaping for real: the workers' threads may release their work items (which capture it) a
     /// moment after this returns.
     private func sync(_ definitions: [SyncDefinition], vault: VaultAccess, listing: [String: VaultListing],
-                              owned: [String: KubernetesClient.SecretSummary], kubernetes: KubernetesClient, hasher: ContentHasher, force: Bool,
+                              owned: [String: KubernetesClient.SecretSummary], absentTargets: Set<String>, kubernetes: KubernetesClient,
+                              hasher: ContentHasher, force: Bool,
                               configuration: SyncConfiguration, progress: @escaping @Sendable (SyncOutcome) -> Void) -> [SyncOutcome] {
         let now = Date()
         var statuses: [SyncDefinitionStatus] = []
@@ -350,8 +373,9 @@ public final class SecretSyncEngine: Sendable {
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             let outcome: SyncOutcome
             if failures.isEmpty {
-                outcome = apply(definition, outputs: outputs, status: &status, target: target, kubernetes: kubernetes, hasher: hasher, fetched: fetchedCount,
-                                force: force, started: fixedStarts[d])
+                outcome = apply(definition, outputs: outputs, status: &status, target: target,
+                                knownAbsent: absentTargets.contains("\(definition.target.namespace)/\(definition.target.name)"),
+                                kubernetes: kubernetes, hasher: hasher, fetched: fetchedCount, force: force, started: fixedStarts[d])
             } else if goneCount == definition.objects.count && configuration.deletedInVault == .delete {
                 outcome = deleteGone(definition, status: &status, target: target, kubernetes: kubernetes, issue: failures[0], started: fixedStarts[d])
             } else {

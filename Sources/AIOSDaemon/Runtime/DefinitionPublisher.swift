@@ -44,6 +44,8 @@ final class DefinitionPublisher: Sendable {
                 s.reconciled.map { $0.files == files && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
             }
             if quiet, try !anotherServerIsLive(than: node) { return false }
+            // Every copy read: megabytes at 10,000 definitions, freed again at once.
+            defer { ProcessMemory.returnFreedPages() }
             var copies = try PublishedDefinitions.list(leases)
             let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
                 if case .delete(let name) = $0 { return !broken.contains(name) }

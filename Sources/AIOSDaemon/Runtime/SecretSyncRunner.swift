@@ -301,6 +301,7 @@ public final class SecretSyncRunner: Sendable {
                 $0.failedCyclesInARow = report.failed ? $0.failedCyclesInARow + 1 : 0
                 if report.failed { $0.failedCycles += 1 }
             }
+            ProcessMemory.returnFreedPages()
             if reason != SecretSyncService.scheduleReason { retryIfFailed(report, configuration: configuration) }
             cycleFinished.withLock { $0 }?(report, reason)
             if !report.outcomes.contains(where: { $0.issue?.code == "KubernetesUnreachable" }) {

@@ -1,0 +1,14 @@
+// Prefixed wrappers over glibc's allocator controls (<malloc.h> is not in Swift's Glibc module, and M_ARENA_MAX
+// is a macro).
+#ifndef AIOS_CMALLOC_SHIM_H
+#define AIOS_CMALLOC_SHIM_H
+
+#include <malloc.h>
+
+/// At most `arenas` malloc arenas for the whole process; 1 on success.
+static inline int aios_malloc_limit_arenas(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+
+/// Returns the pages of free chunks in every arena to the kernel; 1 if any memory was released.
+static inline int aios_malloc_trim(void) { return malloc_trim(0); }
+
+#endif
