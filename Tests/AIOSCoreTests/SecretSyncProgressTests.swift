@@ -23,7 +23,9 @@ import Testing
         for expected in [SyncOutcome.Result.applied, .unchanged] {
             let seen = Seen()
             watched = seen
-            let report = h.engine.run(definitions: definitions, invalid: [], force: false, configuration: h.configuration) { outcome in
+            // Forced, so every definition fetches and runs on the workers (one with nothing to fetch is done on the
+            // cycle's own thread, and its work item would not outlive the cycle).
+            let report = h.engine.run(definitions: definitions, invalid: [], force: true, configuration: h.configuration) { outcome in
                 seen.names.withLock { $0.append("\(outcome.name):\(outcome.result)") }
             }
             #expect(report.outcomes.map(\.result) == [expected, expected, expected])

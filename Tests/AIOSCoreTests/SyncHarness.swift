@@ -141,8 +141,12 @@ final class SyncHarness: @unchecked Sendable {
 /// until the next one comes or the harness ends, so a callback that is not truly escaping traps in every test.
 final class ThreadWorkers: BlockingWorkers {
     private let held = Mutex<(@Sendable () -> Void)?>(nil)
+    private let started = Mutex(0)
+    /// Work items started so far.
+    var executions: Int { started.withLock { $0 } }
 
     func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
+        started.withLock { $0 += 1 }
         let previous = held.withLock { held in
             defer { held = work }
             return held

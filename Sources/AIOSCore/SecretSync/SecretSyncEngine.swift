@@ -319,7 +319,7 @@ public final class SecretSyncEngine: Sendable {
 
         let collected = Mutex<[Int: SyncOutcome]>([:])
         let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
-        ParallelWork.run(Array(definitions.indices), width: configuration.concurrency, on: workers) { [self] d in
+        let finish: @Sendable (Int) -> Void = { [self] d in
             // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
             var fetched: [String: FetchResult] = [:]
             for item in fetchFor[d] ?? [] { fetched[item.cacheKey] = fetchOne(item) }
@@ -391,6 +391,11 @@ public final class SecretSyncEngine: Sendable {
             collected.withLock { $0[d] = outcome }
             progress(outcome)
         }
+        // A definition with nothing to fetch only compares what is known (a Secret is read only if someone else
+        // wrote it): this thread does those one after the other. Spread over the workers, their locks and thread
+        // switches were a third of a steady cycle's CPU at 10,000 unchanged definitions (perf).
+        for d in definitions.indices where fetchFor[d] == nil { finish(d) }
+        ParallelWork.run(definitions.indices.filter { fetchFor[$0] != nil }, width: configuration.concurrency, on: workers, finish)
         let outcomes = collected.withLock { $0 }
         return definitions.indices.compactMap { outcomes[$0] }
     }

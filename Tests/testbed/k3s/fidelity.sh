@@ -131,6 +131,30 @@ PY
 expect "Secret list metadata-only in chunks: PartialObjectMetadataList, no data/type, continue, then the rest" \
     '^PartialObjectMetadataList 2 nodata cont / PartialObjectMetadataList 1 nodata end / SecretList 3 / 400 / pg-a,pg-b,pg-c$' -- \
     inside python3 -c "$PAGING_PY" "$KC" "$TLS"
+# Every list pages, not only Secrets' (aiosd reads one Lease per published definition in pages of 500).
+read -r -d '' LEASE_PAGING_PY <<'PY'
+import json, ssl, subprocess, sys, urllib.parse, urllib.request
+kc, tls = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=tls + "/server-ca.crt")
+ctx.load_cert_chain(tls + "/client-admin.crt", tls + "/client-admin.key")
+base = "https://127.0.0.1:6443/apis/coordination.k8s.io/v1/namespaces/default/leases?labelSelector=fid%3Dpaging"
+def get(query):
+    with urllib.request.urlopen(urllib.request.Request(base + query), context=ctx) as response:
+        return json.load(response)
+kubectl = ["kubectl", "--kubeconfig", kc, "-n", "default"]
+for n in ("lp-a", "lp-b", "lp-c"):
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": n, "labels": {"fid": "paging"}},
+             "spec": {"holderIdentity": n}}
+    subprocess.run(kubectl + ["create", "-f", "-"], input=json.dumps(lease).encode(), check=True, capture_output=True)
+first = get("&limit=2")
+second = get("&limit=2&continue=" + urllib.parse.quote(first["metadata"]["continue"], safe=""))
+subprocess.run(kubectl + ["delete", "lease", "lp-a", "lp-b", "lp-c"], check=True, capture_output=True)
+names = [i["metadata"]["name"] for i in first["items"] + second["items"]]
+print(first["kind"], len(first["items"]), "cont" if first["metadata"].get("continue") else "end", "/",
+      len(second["items"]), "cont" if second["metadata"].get("continue") else "end", "/", ",".join(names))
+PY
+expect "Lease list in chunks: continue, then the rest" '^LeaseList 2 cont / 1 end / lp-a,lp-b,lp-c$' -- \
+    inside python3 -c "$LEASE_PAGING_PY" "$KC" "$TLS"
 expect "apiserver-args.json records the default issuer" "\"--service-account-issuer=$DEFAULT_ISS\"" -- \
     inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.json
 expect "journal: Running kube-apiserver line" 'Running kube-apiserver .*--service-account-issuer=https://kubernetes' -- \
