@@ -148,12 +148,15 @@ for n in ("lp-a", "lp-b", "lp-c"):
     subprocess.run(kubectl + ["create", "-f", "-"], input=json.dumps(lease).encode(), check=True, capture_output=True)
 first = get("&limit=2")
 second = get("&limit=2&continue=" + urllib.parse.quote(first["metadata"]["continue"], safe=""))
+# kubectl get asks for Tables in chunks (--chunk-size): each page's Table must carry the continue token.
+shown = subprocess.run(kubectl + ["get", "leases", "-l", "fid=paging", "--chunk-size=2", "--no-headers", "-o", "name"],
+                       check=True, capture_output=True, text=True).stdout.split()
 subprocess.run(kubectl + ["delete", "lease", "lp-a", "lp-b", "lp-c"], check=True, capture_output=True)
 names = [i["metadata"]["name"] for i in first["items"] + second["items"]]
 print(first["kind"], len(first["items"]), "cont" if first["metadata"].get("continue") else "end", "/",
-      len(second["items"]), "cont" if second["metadata"].get("continue") else "end", "/", ",".join(names))
+      len(second["items"]), "cont" if second["metadata"].get("continue") else "end", "/", ",".join(names), "/ kubectl", len(shown))
 PY
-expect "Lease list in chunks: continue, then the rest" '^LeaseList 2 cont / 1 end / lp-a,lp-b,lp-c$' -- \
+expect "Lease list in chunks: continue, then the rest; kubectl get --chunk-size=2 shows all 3" '^LeaseList 2 cont / 1 end / lp-a,lp-b,lp-c / kubectl 3$' -- \
     inside python3 -c "$LEASE_PAGING_PY" "$KC" "$TLS"
 expect "apiserver-args.json records the default issuer" "\"--service-account-issuer=$DEFAULT_ISS\"" -- \
     inside cat /var/lib/rancher/k3s/aios-standin/apiserver-args.json
