@@ -57,6 +57,21 @@ import Testing
         #expect(report.outcomes.filter { $0.result == .applied }.count == Self.names.count - 1)
     }
 
+    /// Two definitions naming one target: the one written second reads it first (never released as someone
+    /// else's), so the Secret written first keeps its data.
+    @Test func aTargetTwoDefinitionsNameIsReadNotReleased() throws {
+        let h = try SyncHarness()
+        var definitions = try h.definitions(Self.names)
+        definitions.append(try h.definition("twin", "keyvaultName: kv-one\nobjects:\n  - objectName: s1-password\nsecretObject:\n  name: s1\n  data:\n    - {sourcePath: s1-password, targetKey: other}\n"))
+        let report = h.run(definitions)
+        #expect(report.outcomes.filter { $0.result == .applied }.count >= Self.names.count)
+        // Which of the two writes first depends on the workers; either way each reads the target first and
+        // nothing is released (a release would be a third PATCH).
+        #expect(h.kube.requests.filter { $0 == "GET /api/v1/namespaces/apps/secrets/s1" }.count == 2, "both read it first")
+        #expect(h.kube.requests.filter { $0 == "PATCH /api/v1/namespaces/apps/secrets/s1" }.count <= 2, "no release")
+        #expect(h.kube.secret("apps", "s1")?.labels[SecretSyncEngine.managedByLabel] == "aiosd")
+    }
+
     final class RaceOnce: @unchecked Sendable {
         private let lock = NSLock()
         private var done = false

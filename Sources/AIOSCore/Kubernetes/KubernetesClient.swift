@@ -229,9 +229,11 @@ public final class KubernetesClient: Sendable {
     /// when `createOnly` found the Secret there (or another manager holding a field): nothing changed.
     ///
     /// `createOnly` reads the Secret first unless `knownAbsent` (a list of the namespace this cycle did not have
-    /// it). Either way, a first write that finds a Secret after all (200, not 201 Created: someone created it in
-    /// between) is taken back at once by an apply with no fields, which releases every field that write gave
-    /// aiosd; fields the owner also set stay as they were (`releaseSecret`).
+    /// it, and no other definition names it). A write after such a list that finds a Secret after all (200, not 201
+    /// Created: someone created it in between) is taken back at once by an apply with no fields, which releases
+    /// every field that write gave aiosd; fields the owner also set stay as they were (`releaseSecret`). After a
+    /// read the window is a moment, and a 200 is left as it was before (it may be a Secret of aiosd's own manager,
+    /// whose fields a release would strip).
     @discardableResult
     public func applySecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
                             owner: OwnerReference? = nil, data: [String: [UInt8]], createOnly: Bool = false,
@@ -246,7 +248,7 @@ public final class KubernetesClient: Sendable {
         }
         // The API server answers 201 when an apply created the object, 200 when it changed one that was there
         // (k8s.io/apiserver pkg/endpoints/handlers/patch.go: `if wasCreated { status = http.StatusCreated }`).
-        if createOnly && response.status == 200 {
+        if createOnly && knownAbsent && response.status == 200 {
             try releaseSecret(namespace: namespace, name: name)
             return nil
         }

@@ -190,10 +190,15 @@ public final class SecretSyncEngine: Sendable {
 
     /// The targets (`namespace/name`) no Secret has, by one list of each namespace with more than
     /// `namespaceListThreshold` targets aiosd does not own; a namespace whose list fails is read target by target.
+    /// A target two definitions name is never among them: the second's write must find the first's Secret (a
+    /// read), not take it for someone else's created in between (which a first write releases again).
     static func absentTargets(of definitions: [SyncDefinition], owned: [String: KubernetesClient.SecretSummary],
                               kubernetes: KubernetesClient) -> Set<String> {
+        let named = Dictionary(definitions.map { ("\($0.target.namespace)/\($0.target.name)", 1) }, uniquingKeysWith: +)
         var missing: [String: [String]] = [:]
-        for definition in definitions where owned["\(definition.target.namespace)/\(definition.target.name)"] == nil {
+        for definition in definitions {
+            let key = "\(definition.target.namespace)/\(definition.target.name)"
+            guard owned[key] == nil, named[key] == 1 else { continue }
             missing[definition.target.namespace, default: []].append(definition.target.name)
         }
         var absent: Set<String> = []
