@@ -34,6 +34,12 @@ final class CurlEasy {
         }
     }
 
+    /// New TLS connections verify against `store` (shared, read once) instead of libcurl's CA file and directory.
+    /// False when this libcurl's TLS backend is not OpenSSL: it then reads its CA file itself, as always.
+    func useTrustStore(_ store: LoadedTrustStore) -> Bool {
+        aios_curl_easy_use_x509_store(handle, store.pointer) == CURLE_OK
+    }
+
     /// Only http and https, with the option the loaded libcurl understands (see the shim).
     func restrictProtocolsToHTTP() throws {
         try check(aios_curl_easy_restrict_protocols_to_http(handle), CURLOPT_PROTOCOLS_STR)

@@ -7,8 +7,15 @@ internal import CCurl
 /// Not thread-safe: use one connection from one thread at a time (a pool hands them out per request).
 public final class HTTPConnection {
     private let easy = CurlEasy()
+    private let systemTrust: SystemTrustStore
+    /// The trust store of the request under way: held until the next request so a reload cannot free it while
+    /// libcurl sets up a connection with it.
+    private var trustStoreInUse: LoadedTrustStore?
 
-    public init() {}
+    /// - Parameter systemTrust: the trust anchors of requests that bring no CA bundle of their own.
+    public init(systemTrust: SystemTrustStore = .shared) {
+        self.systemTrust = systemTrust
+    }
 
     /// Sends `request` and collects the whole body and the final response's headers.
     public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
@@ -78,6 +85,10 @@ public final class HTTPConnection {
         // TLS verification is always on; only the CA bundle is configurable.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        trustStoreInUse = nil
+        if request.tls?.caBundlePEM == nil, let store = systemTrust.current(), easy.useTrustStore(store) {
+            trustStoreInUse = store
+        }
         if let tls = request.tls {
             if let ca = tls.caBundlePEM { try easy.set(CURLOPT_CAINFO_BLOB, blob: ca) }
             if tls.trustsOnlyBundle {

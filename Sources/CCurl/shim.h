@@ -4,6 +4,9 @@
 #define AIOS_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 typedef size_t (*aios_curl_write_callback)(char *_Nonnull data, size_t size, size_t count, void *_Nullable userdata);
 
@@ -68,6 +71,55 @@ static inline CURLcode aios_curl_easy_getinfo_long(CURL *_Nonnull handle, CURLIN
 
 static inline const char *_Nonnull aios_curl_version(void) {
     return curl_version_info(CURLVERSION_NOW)->version;
+}
+
+/// The CA bundle file and CA directory libcurl was built to trust (Debian: /etc/ssl/certs/ca-certificates.crt and
+/// /etc/ssl/certs), or NULL. From curl_version_info, which has them since 7.70.
+static inline const char *_Nullable aios_curl_default_ca_file(void) {
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    return info->age >= CURLVERSION_NINTH ? info->cainfo : NULL;
+}
+
+static inline const char *_Nullable aios_curl_default_ca_directory(void) {
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    return info->age >= CURLVERSION_NINTH ? info->capath : NULL;
+}
+
+/// A trust store of the certificates in `file` (read now) and a lookup in the hashed `directory` (read when a
+/// verification needs it), the two sources libcurl reads itself; NULL when `file` cannot be read.
+static inline void *_Nullable aios_x509_store_load(const char *_Nonnull file, const char *_Nullable directory) {
+    X509_STORE *store = X509_STORE_new();
+    if (store == NULL) return NULL;
+    if (X509_STORE_load_file(store, file) != 1 || (directory != NULL && X509_STORE_load_path(store, directory) != 1)) {
+        X509_STORE_free(store);
+        ERR_clear_error();
+        return NULL;
+    }
+    return store;
+}
+
+static inline void aios_x509_store_free(void *_Nullable store) {
+    X509_STORE_free((X509_STORE *)store);
+}
+
+/// CURLOPT_SSL_CTX_FUNCTION: the new connection's SSL_CTX verifies against the shared store (it takes a reference).
+static inline CURLcode aios_curl_install_x509_store(CURL *_Nonnull handle, void *_Nonnull ssl_ctx, void *_Nullable store) {
+    (void)handle;
+    if (store == NULL || X509_STORE_up_ref((X509_STORE *)store) != 1) return CURLE_SSL_CACERT_BADFILE;
+    SSL_CTX_set_cert_store((SSL_CTX *)ssl_ctx, (X509_STORE *)store);
+    return CURLE_OK;
+}
+
+/// Makes every new TLS connection of `handle` verify against `store` instead of libcurl reading the CA bundle again
+/// (OpenSSL 3 takes tens of milliseconds of CPU per read of Debian's bundle). libcurl must be left with no CA file
+/// and no CA directory of its own, so it reads nothing before the callback replaces the store.
+static inline CURLcode aios_curl_easy_use_x509_store(CURL *_Nonnull handle, void *_Nonnull store) {
+    // A libcurl whose TLS backend is not OpenSSL refuses the callback: it then keeps its own CA settings.
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_SSL_CTX_FUNCTION, aios_curl_install_x509_store);
+    if (code == CURLE_OK) code = curl_easy_setopt(handle, CURLOPT_SSL_CTX_DATA, store);
+    if (code == CURLE_OK) code = curl_easy_setopt(handle, CURLOPT_CAINFO, (char *)NULL);
+    if (code == CURLE_OK) code = curl_easy_setopt(handle, CURLOPT_CAPATH, (char *)NULL);
+    return code;
 }
 
 #endif

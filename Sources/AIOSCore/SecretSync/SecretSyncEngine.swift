@@ -28,6 +28,9 @@ public final class SecretSyncEngine: Sendable {
     /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
     /// In memory only: values are never written to disk.
     private let values = Mutex<[String: CachedValue]>([:])
+    /// Each definition's hash with the identity it was computed from: describing a definition (the hash's input)
+    /// costs far more than comparing it, and every cycle needs the hash of every definition.
+    private let definitionHashes = Mutex<[String: (identity: SyncDefinition, hash: String)]>([:])
     private let workers: any BlockingWorkers
 
     struct CachedValue: Sendable {
@@ -74,6 +77,9 @@ public final class SecretSyncEngine: Sendable {
         let names = Set(definitions.map(\.name))
         for status in state.all where !names.contains(status.name) { state.remove(status.name) }
         values.withLock { cache in cache = cache.filter { names.contains(String($0.key.split(separator: "#").first ?? "")) } }
+        definitionHashes.withLock { hashes in
+            for name in hashes.keys where !names.contains(name) { hashes[name] = nil }
+        }
 
         if definitions.isEmpty {
             state.save()
@@ -174,6 +180,15 @@ public final class SecretSyncEngine: Sendable {
         return copy
     }
 
+    /// The hash that tells a changed definition (its status keeps the one of its last sync).
+    private func definitionHash(of definition: SyncDefinition, hasher: ContentHasher) -> String {
+        let identity = Self.identity(of: definition)
+        if let known = definitionHashes.withLock({ $0[definition.name] }), known.identity == identity { return known.hash }
+        let hash = hasher.hash(Array(String(describing: identity).utf8))
+        definitionHashes.withLock { $0[definition.name] = (identity, hash) }
+        return hash
+    }
+
     /// Seconds after an `updated` time before a list pass that shows it is trusted to have seen every write of
     /// that second (Key Vault's timestamps have one-second resolution; a little slack for clock differences).
     static let updatedResolution = 2
@@ -249,7 +264,7 @@ public final class SecretSyncEngine: Sendable {
         for (d, definition) in definitions.enumerated() {
             starts.append(Date())
             var status = state.get(definition.name) ?? SyncDefinitionStatus(name: definition.name)
-            let definitionHash = hasher.hash(Array(String(describing: Self.identity(of: definition)).utf8))
+            let definitionHash = self.definitionHash(of: definition, hasher: hasher)
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             let targetCurrent = target.map { Self.isOwned($0, by: definition) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
             let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted
