@@ -159,7 +159,7 @@ public final class KubernetesClient: Sendable {
     /// already. One request that both checks and creates, so a Secret someone else made is never taken over.
     public func createSecret(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
                              data: [String: [UInt8]]) throws(KubernetesError) -> String? {
-        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: nil, data: data)
+        let body = Self.secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: nil, data: data)
         let response = try send(.post, "/api/v1/namespaces/\(namespace)/secrets?fieldManager=\(Self.fieldManager)", body: body,
                                 contentType: "application/json")
         if response.status == 409 { return nil }
@@ -200,25 +200,35 @@ public final class KubernetesClient: Sendable {
         public var data: [String: [UInt8]]
     }
 
-    private func secretBody(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
-                            owner: OwnerReference?, data: [String: [UInt8]]) throws(KubernetesError) -> [UInt8] {
-        struct Metadata: Encodable {
-            var name: String
-            var namespace: String
-            var labels: [String: String]
-            var annotations: [String: String]
-            var ownerReferences: [OwnerReference]?
+    /// The Secret as JSON, written directly (not through JSONEncoder: this runs once per Secret written).
+    static func secretBody(namespace: String, name: String, type: String, labels: [String: String], annotations: [String: String],
+                           owner: OwnerReference?, data: [String: [UInt8]]) -> [UInt8] {
+        var json = JSONWriter(capacity: 512 + data.values.reduce(0) { $0 + $1.count * 4 / 3 })
+        json.beginObject()
+        json.member("apiVersion", "v1")
+        json.member("kind", "Secret")
+        json.key("metadata")
+        json.beginObject()
+        json.member("name", name)
+        json.member("namespace", namespace)
+        json.member("labels", labels)
+        json.member("annotations", annotations)
+        if let owner {
+            json.key("ownerReferences")
+            json.beginArray()
+            json.beginObject()
+            json.member("apiVersion", owner.apiVersion)
+            json.member("kind", owner.kind)
+            json.member("name", owner.name)
+            json.member("uid", owner.uid)
+            json.endObject()
+            json.endArray()
         }
-        struct Body: Encodable {
-            var apiVersion = "v1"
-            var kind = "Secret"
-            var metadata: Metadata
-            var type: String
-            var data: [String: String]
-        }
-        return try encode(Body(metadata: .init(name: name, namespace: namespace, labels: labels, annotations: annotations,
-                                               ownerReferences: owner.map { [$0] }),
-                               type: type, data: data.mapValues { Data($0).base64EncodedString() }))
+        json.endObject()
+        json.member("type", type)
+        json.member("data", data.mapValues { Data($0).base64EncodedString() })
+        json.endObject()
+        return json.bytes
     }
 
     /// Server-side apply of the whole Secret as aiosd's one field manager, for the first write and every later
@@ -239,7 +249,7 @@ public final class KubernetesClient: Sendable {
                             owner: OwnerReference? = nil, data: [String: [UInt8]], createOnly: Bool = false,
                             knownAbsent: Bool = false) throws(KubernetesError) -> String? {
         if createOnly, !knownAbsent, try getSecret(namespace: namespace, name: name) != nil { return nil }
-        let body = try secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: owner, data: data)
+        let body = Self.secretBody(namespace: namespace, name: name, type: type, labels: labels, annotations: annotations, owner: owner, data: data)
         let path = "/api/v1/namespaces/\(namespace)/secrets/\(name)?fieldManager=\(Self.fieldManager)\(createOnly ? "" : "&force=true")"
         let response = try send(.patch, path, body: body, contentType: "application/apply-patch+yaml")
         if createOnly && response.status == 409 { return nil }
