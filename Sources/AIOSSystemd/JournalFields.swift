@@ -5,29 +5,29 @@ public enum JournalFields {
     /// journald accepts field names of A–Z, 0–9 and `_`, not starting with `_` or a digit, at most 64 bytes;
     /// anything else is silently dropped. Metadata keys become `AIOS_<KEY>`: `peer.uid` → `AIOS_PEER_UID`.
     public static func fieldName(forMetadataKey key: String) -> String {
-        var name = "AIOS_"
+        // ASCII arithmetic on bytes: this runs for every field of every journal entry (uppercasing a String per
+        // character was most of the cost of logging a synced Secret).
+        var name = Array("AIOS_".utf8)
         var lastWasUnderscore = true
         for scalar in key.unicodeScalars {
-            let character: Character
-            switch scalar {
-            case "a"..."z": character = Character(String(scalar).uppercased())
-            case "A"..."Z", "0"..."9": character = Character(scalar)
-            default: character = "_"
+            let byte: UInt8 = switch scalar.value {
+            case 0x61...0x7A: UInt8(scalar.value) - 0x20
+            case 0x41...0x5A, 0x30...0x39: UInt8(scalar.value)
+            default: UInt8(ascii: "_")
             }
-            if character == "_" {
+            if byte == UInt8(ascii: "_") {
                 if lastWasUnderscore { continue }
                 lastWasUnderscore = true
             } else {
                 lastWasUnderscore = false
             }
-            name.append(character)
+            name.append(byte)
         }
-        while name.hasSuffix("_") && name.count > 5 { name.removeLast() }
-        if name == "AIOS_" { name = "AIOS_FIELD" }
-        return String(name.prefix(64))
+        while name.count > 5 && name.last == UInt8(ascii: "_") { name.removeLast() }
+        if name.count == 5 { return "AIOS_FIELD" }
+        return String(decoding: name.prefix(64), as: UTF8.self)
     }
 
-    /// syslog priority: 0 emerg … 7 debug.
     public static func priority(for level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: 7

@@ -30,19 +30,24 @@ public struct JournalLogHandler: LogHandler {
     }
 
     static func send(_ fields: [(String, String)]) {
-        let assignments = fields.map { Array("\($0.0)=\($0.1)".utf8) }
-        // Keep every buffer alive until sd_journal_sendv returns.
-        let buffers = assignments.map { bytes -> UnsafeMutableRawBufferPointer in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-            buffer.copyBytes(from: bytes)
-            return buffer
+        // One buffer for every NAME=value, the vectors pointing into it: one allocation per entry, not three per field.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 1 })
+        var ranges: [(start: Int, count: Int)] = []
+        ranges.reserveCapacity(fields.count)
+        for (name, value) in fields {
+            let start = bytes.count
+            bytes += name.utf8
+            bytes.append(UInt8(ascii: "="))
+            bytes += value.utf8
+            ranges.append((start, bytes.count - start))
         }
-        defer { buffers.forEach { $0.deallocate() } }
-        var vectors = zip(buffers.indices, assignments).map { index, bytes in
-            iovec(iov_base: buffers[index].baseAddress, iov_len: bytes.count)
-        }
-        _ = vectors.withUnsafeMutableBufferPointer { pointer in
-            aios_sd_journal_sendv(pointer.baseAddress!, Int32(pointer.count))
+        bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var vectors = ranges.map { iovec(iov_base: base + $0.start, iov_len: $0.count) }
+            _ = vectors.withUnsafeMutableBufferPointer { pointer in
+                aios_sd_journal_sendv(pointer.baseAddress!, Int32(pointer.count))
+            }
         }
     }
 }
