@@ -341,4 +341,28 @@ import Testing
         #expect(SyncStateStore(path: path).all.isEmpty)
         #expect(SyncStateStore(path: directory.file("missing/dir/x.json")).save() != nil)
     }
+
+    /// The state file is written one status at a time, and is byte for byte what encoding the whole array wrote
+    /// (so files of earlier versions and of this one are the same format), for none, one and many statuses.
+    @Test func stateFileIsTheEncodedArrayWrittenAStatusAtATime() throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        for count in [0, 1, 3, 50] {
+            let path = directory.file("state-\(count).json")
+            let store = SyncStateStore(path: path)
+            for index in 0..<count {
+                var status = SyncDefinitionStatus(name: "def-\(index)", objects: (0..<(index % 3)).map {
+                    SyncObjectStatus(objectName: "o\($0)", alias: "a\"\($0)")
+                })
+                status.lastAttempt = Date(timeIntervalSince1970: 1_796_000_000 + Double(index))
+                status.targetHash = index % 2 == 0 ? "hmac-sha256:\(index)" : nil
+                status.issue = index % 5 == 0 ? SyncIssue(code: "Throttled", message: "line\nbreak", hint: "wait") : nil
+                store.put(status)
+            }
+            #expect(store.save() == nil)
+            let written = try #require(FileManager.default.contents(atPath: path))
+            #expect(Array(written) == Array(try SyncStateStore.encoder.encode(store.all)))
+            #expect(SyncStateStore(path: path).all == store.all)
+        }
+    }
 }
