@@ -284,8 +284,7 @@ public final class KubernetesClient: Sendable {
 
     /// The resourceVersion of the object a write returned ("" if it has none: the next sync then compares).
     static func resourceVersion(in response: HTTPResponse) -> String {
-        struct Object: Decodable { struct Metadata: Decodable { var resourceVersion: String? }; var metadata: Metadata? }
-        return (try? JSONDecoder().decode(Object.self, from: Data(response.body)))?.metadata?.resourceVersion ?? ""
+        JSONScanner.string(at: ["metadata", "resourceVersion"], in: response.body) ?? ""
     }
 
     /// Deletes the Secret only if it is still the object with `uid` (a precondition the API server checks).
