@@ -37,6 +37,18 @@ import Testing
         #expect(response.header("X-Interim") == nil)
     }
 
+    @Test func headerNamesAndValuesAreTrimmedAndALineWithoutANameDropped() throws {
+        let server = try LoopbackHTTPServer { _ in
+            "HTTP/1.1 200 OK\r\nX-Spaced: \t padded value \t\r\nX-Empty:\r\n: no name\r\nRetry-After:7\r\nContent-Length: 0\r\n\r\n"
+        }
+        defer { server.stop() }
+        let response = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/", timeout: TestDeadline.answer))
+        #expect(response.header("x-spaced") == "padded value")
+        #expect(response.header("X-Empty") == "")
+        #expect(response.header("Retry-After") == "7")
+        #expect(!response.headers.contains { $0.name.isEmpty || $0.value == "no name" })
+    }
+
     @Test func stopsReadingABodyPastItsLimit() throws {
         let body = String(repeating: "x", count: 300 << 10)
         let server = try LoopbackHTTPServer { _ in "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" }
