@@ -116,12 +116,15 @@ public struct ControlClient: Sendable {
             status = try exchange.send(method: "POST", path: endpoint.path, headers: headers, body: body ?? []) { chunk in
                 everything.append(contentsOf: chunk)
                 pending.append(contentsOf: chunk)
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = Array(pending[..<newline])
-                    pending.removeSubrange(...newline)
+                // A chunk may hold many lines: each is cut where it is, and the consumed bytes removed once.
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    let line = Array(pending[start..<newline])
+                    start = newline + 1
                     // aiosd's keep-alive during a long silent step: proof of life, not an event.
                     if !StreamKeepAlive.isKeepAlive(line) { onLine(line) }
                 }
+                pending.removeSubrange(..<start)
             }
         } catch {
             throw transportError(error)

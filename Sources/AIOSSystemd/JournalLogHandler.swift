@@ -22,7 +22,8 @@ public struct JournalLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        // Most entries carry only their own metadata: taken as it is, not merged key by key into an empty one.
+        if let extra = event.metadata { if merged.isEmpty { merged = extra } else { merged.merge(extra) { _, new in new } } }
         let fields = JournalFields.fields(
             message: event.message.description, level: event.level, metadata: merged, identifier: identifier,
             file: event.file, function: event.function, line: event.line)

@@ -90,6 +90,27 @@ import Testing
         #expect(peer.request.hasSuffix("\r\n\r\n{}"))
     }
 
+    /// aiosd writes the lines that come together as one chunk: each line is handed over once, in order, a
+    /// keep-alive among them skipped, and a line cut between two chunks joined again.
+    @Test func aChunkOfManyLinesArrivesLineByLineInOrder() throws {
+        let lines = (0..<500).map { #"{"event":"secret","n":\#($0)}"# }
+        var batch = lines[..<250].joined(separator: "\n") + "\n" + String(decoding: StreamKeepAlive.line, as: UTF8.self)
+        batch += lines[250..<499].joined(separator: "\n") + "\n" + lines[499].prefix(9)
+        let tail = String(lines[499].dropFirst(9)) + "\n"
+        let peer = try OneShotPeer(pieces: [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            String(batch.utf8.count, radix: 16) + "\r\n" + batch + "\r\n",
+            String(tail.utf8.count, radix: 16) + "\r\n" + tail + "\r\n",
+            "0\r\n\r\n",
+        ], bodyBytes: 2)
+        var received: [String] = []
+        try ControlClient(socketPath: peer.path, timeout: TestDeadline.answer).stream(.sync, body: Array("{}".utf8)) {
+            received.append(String(decoding: $0, as: UTF8.self))
+        }
+        peer.finish()
+        #expect(received == lines)
+    }
+
     /// The error `ControlClient.call(.status)` throws for a peer answering `answer`; nil if it accepted it.
     func failure(answering answer: String, readsRequest: Bool = true) throws -> ClientError? {
         let peer = try OneShotPeer(pieces: answer.isEmpty ? [] : [answer], readsRequest: readsRequest)

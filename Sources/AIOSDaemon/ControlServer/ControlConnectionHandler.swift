@@ -1,5 +1,6 @@
 import AIOSAPI
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Glibc
@@ -206,15 +207,30 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                 handler.writeStreamLine(context: context, StreamKeepAlive.line)
             }
         }
+        // Lines that come close together (a first sync reports thousands of Secrets a second) go out as one write:
+        // the first line of a batch waits `streamBatchWindow` for the rest; one line per write and per event loop
+        // hop was a tenth of the CPU of a first sync at 10,000 Secrets.
+        let pending = NIOLockedValueBox<[UInt8]>([])
+        let writePending: @Sendable () -> Void = {
+            let batch = pending.withLockedValue { lines in
+                defer { lines = [] }
+                return lines
+            }
+            guard !batch.isEmpty else { return }
+            let (handler, context) = loopBound.value
+            handler.writeStreamLine(context: context, batch)
+            handler.streamWroteSinceTick = true
+        }
         let started = tasks.spawn {
             for await line in stream {
-                eventLoop.execute {
-                    let (handler, context) = loopBound.value
-                    handler.writeStreamLine(context: context, line)
-                    handler.streamWroteSinceTick = true
+                let startsBatch = pending.withLockedValue { lines in
+                    defer { lines += line }
+                    return lines.isEmpty
                 }
+                if startsBatch { eventLoop.scheduleTask(in: Self.streamBatchWindow, writePending) }
             }
             eventLoop.execute {
+                writePending()
                 let (handler, context) = loopBound.value
                 handler.streamKeepAlive?.cancel()
                 handler.streamKeepAlive = nil
@@ -230,6 +246,9 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
             context.close(promise: nil)
         }
     }
+
+    /// How long the first line of a batch of streamed lines waits for more (unnoticeable to a person watching).
+    static let streamBatchWindow = TimeAmount.milliseconds(50)
 
     private func writeStreamLine(context: ChannelHandlerContext, _ line: [UInt8]) {
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: line)))), promise: nil)

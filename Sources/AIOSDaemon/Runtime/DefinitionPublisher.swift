@@ -20,6 +20,9 @@ final class DefinitionPublisher: Sendable {
         var conflicts: [String: String] = [:]
         /// The files (name → canonical text) of the last reconcile that succeeded, and when.
         var reconciled: (files: [String: String], at: ContinuousClock.Instant)?
+        /// Each definition's canonical text with the definition it was rendered from: rendering all 10,000 at
+        /// every heartbeat cost more than comparing them.
+        var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
     }
 
     private let state = Mutex(State())
@@ -38,7 +41,7 @@ final class DefinitionPublisher: Sendable {
         let loaded = directory.load()
         // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
         let broken = Set(loaded.invalid.map(\.name))
-        let files = Dictionary(loaded.definitions.map { ($0.name, SyncDefinitionFile.render($0)) }, uniquingKeysWith: { a, _ in a })
+        let files = render(loaded.definitions)
         do {
             let quiet = state.withLock { s in
                 s.reconciled.map { $0.files == files && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
@@ -93,6 +96,19 @@ final class DefinitionPublisher: Sendable {
         } catch {
             throw SyncIssue(code: "KubernetesError", message: "cannot publish the definition files: \(error)")
         }
+    }
+
+    /// Each definition's canonical text by name (the first of a name), rendered again only when it changed.
+    private func render(_ definitions: [SyncDefinition]) -> [String: String] {
+        let known = state.withLock { $0.rendered }
+        var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
+        rendered.reserveCapacity(definitions.count)
+        for definition in definitions where rendered[definition.name] == nil {
+            let text = known[definition.name].flatMap { $0.definition == definition ? $0.text : nil } ?? SyncDefinitionFile.render(definition)
+            rendered[definition.name] = (definition, text)
+        }
+        state.withLock { $0.rendered = rendered }
+        return rendered.mapValues(\.text)
     }
 
     /// The definitions in force cluster-wide: this node's files (its own copies only mirror them, and may lag a
