@@ -42,8 +42,11 @@ final class CurlEasy {
 
     /// Only http and https, with the option the loaded libcurl understands (see the shim).
     func restrictProtocolsToHTTP() throws {
-        try check(aios_curl_easy_restrict_protocols_to_http(handle), CURLOPT_PROTOCOLS_STR)
+        try check(aios_curl_easy_restrict_protocols_to_http(handle, Self.hasProtocolsString), CURLOPT_PROTOCOLS_STR)
     }
+
+    /// Asked once per process: the loaded libcurl does not change, and asking formats its whole feature list.
+    private static let hasProtocolsString = aios_curl_has_protocols_str()
 
     func setHeaders(_ headers: [String]) throws {
         curl_slist_free_all(headerList)

@@ -34,11 +34,16 @@ static inline CURLcode aios_curl_easy_setopt_header_function(CURL *_Nonnull hand
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
-/// Restricts a transfer to HTTP and HTTPS, decided at run time against the libcurl actually loaded: the package runs on
-/// whatever libcurl the host ships. CURLOPT_PROTOCOLS_STR exists from 7.85; older ones (Ubuntu 22.04 has 7.81) take the
-/// bitmask it replaced, which later versions still honour but mark deprecated.
-static inline CURLcode aios_curl_easy_restrict_protocols_to_http(CURL *_Nonnull handle) {
-    if (curl_version_info(CURLVERSION_NOW)->version_num >= 0x075500)
+/// True when the libcurl actually loaded has CURLOPT_PROTOCOLS_STR (7.85 and later): the package runs on whatever
+/// libcurl the host ships. Asked once by the caller: curl_version_info formats its whole feature list at every call.
+static inline int aios_curl_has_protocols_str(void) {
+    return curl_version_info(CURLVERSION_NOW)->version_num >= 0x075500;
+}
+
+/// Restricts a transfer to HTTP and HTTPS. Older libcurls than 7.85 (Ubuntu 22.04 has 7.81) take the bitmask
+/// CURLOPT_PROTOCOLS_STR replaced, which later versions still honour but mark deprecated.
+static inline CURLcode aios_curl_easy_restrict_protocols_to_http(CURL *_Nonnull handle, int has_protocols_str) {
+    if (has_protocols_str)
         return curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
