@@ -27,6 +27,32 @@ import Testing
         #expect(secret.expires == 1798761600 && secret.notBefore == 1767225600)
     }
 
+    /// Ids cut by hand give what URLComponents gives; ids the hand cut does not take still parse as before.
+    @Test func aSecretIdIsCutByHandAsURLComponentsWouldCutIt() {
+        for id in ["\(Self.base)/secrets/db/0a1b2c3d4e5f60718293a4b5c6d7e8f9", "\(Self.base)/secrets/db", "https://kv.vault.azure.cn/secrets/a-B-9"] {
+            #expect(KeyVaultWire.plainSecretPath(of: id) != nil, "\(id)")
+            #expect(KeyVaultWire.plainSecretPath(of: id) == KeyVaultWire.parsedSecretPath(of: id), "\(id)")
+        }
+        let others = ["\(Self.base)/secrets/db/", "\(Self.base):443/secrets/db/v1", "\(Self.base)/secrets/d%62/v1", "\(Self.base)/secrets//db",
+                      "\(Self.base)/secrets/db?x=1", "http://kv/secrets/db", "\(Self.base)/keys/db/v1", "\(Self.base)/secrets/db/v1/x"]
+        for id in others {
+            #expect(KeyVaultWire.plainSecretPath(of: id) == nil || KeyVaultWire.plainSecretPath(of: id) == KeyVaultWire.parsedSecretPath(of: id), "\(id)")
+            #expect(KeyVaultWire.secretPath(of: id) == KeyVaultWire.parsedSecretPath(of: id), "\(id)")
+        }
+        #expect(KeyVaultWire.secretPath(of: "\(Self.base)/secrets/db/") == ["db"])
+        #expect(KeyVaultWire.secretPath(of: "\(Self.base)/secrets/d%62/v1") == ["db", "v1"])
+        // Random ids over the characters that matter: the hand cut never answers differently.
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab9-./:?#%% _secrets".utf8)
+        for _ in 0..<3000 {
+            let tail = String(decoding: (0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }, as: UTF8.self)
+            for id in ["https://kv.example" + tail, "https://kv.example/secrets/" + tail] {
+                guard let plain = KeyVaultWire.plainSecretPath(of: id) else { continue }
+                #expect(plain == KeyVaultWire.parsedSecretPath(of: id), "\(id)")
+            }
+        }
+    }
+
     // MARK: challenge
 
     @Test func parsesChallengeVariants() {

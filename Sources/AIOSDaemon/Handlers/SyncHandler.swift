@@ -25,8 +25,10 @@ struct SyncHandler: APIMethodHandler {
             }
         }
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        // One encoder for the stream's thousands of events (it is safe to share between the workers' threads).
+        let encoder = APICoding.encoder()
         let emit: @Sendable (SyncEvent) -> Void = { event in
-            guard let line = try? APICoding.encoder().encode(event) else { return }
+            guard let line = try? encoder.encode(event) else { return }
             continuation.yield(Array(line) + [0x0A])
         }
         if runner.isRunning { emit(SyncEvent(event: .queued)) }
