@@ -139,5 +139,15 @@ import Testing
         try Self.writeDefinition(configA, "db", vault: "kv-two")
         _ = try a.reconcile(node: "a")
         #expect(store.lease("kube-system/aios-definition-db")?.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-two") == true)
+
+        // Alone still: a file added is published at the next look, and withdrawn at the look after its removal.
+        try Self.writeDefinition(configA, "cache")
+        _ = try a.reconcile(node: "a")
+        #expect(store.lease("kube-system/aios-definition-cache") != nil)
+        let directory = SyncDefinitionDirectory(path: configA.sync.definitions, defaultNamespace: configA.sync.defaultNamespace)
+        try FileManager.default.removeItem(atPath: directory.file(for: "cache"))
+        _ = try a.reconcile(node: "a")
+        #expect(store.lease("kube-system/aios-definition-cache") == nil)
+        #expect(store.lease("kube-system/aios-definition-db") != nil)
     }
 }

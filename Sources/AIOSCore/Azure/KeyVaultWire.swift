@@ -85,9 +85,9 @@ enum KeyVaultWire {
     /// dashes only, cut by hand: URLComponents parsed every id of a first sync (1.5% of its CPU). Anything else
     /// (nil here) goes through URLComponents, whose answer for these ids is the same.
     static func plainSecretPath(of id: String) -> [String]? {
+        let scheme = "https://".utf8
+        guard id.utf8.starts(with: scheme) else { return nil }
         let bytes = Array(id.utf8)
-        let scheme = Array("https://".utf8)
-        guard bytes.count > scheme.count, Array(bytes[..<scheme.count]) == scheme else { return nil }
         func plain(_ byte: UInt8) -> Bool {
             (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D
         }

@@ -18,11 +18,13 @@ final class DefinitionPublisher: Sendable {
     private struct State {
         var copies: [String: PublishedDefinitions.Copy]?
         var conflicts: [String: String] = [:]
-        /// The files (name → canonical text) of the last reconcile that succeeded, and when.
-        var reconciled: (files: [String: String], at: ContinuousClock.Instant)?
         /// Each definition's canonical text with the definition it was rendered from: rendering all 10,000 at
         /// every heartbeat cost more than comparing them.
         var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
+        /// Counts the renders that changed the files (a text, a name added or gone).
+        var renderGeneration = 0
+        /// The render generation of the last reconcile that succeeded, and when.
+        var reconciled: (generation: Int, at: ContinuousClock.Instant)?
     }
 
     private let state = Mutex(State())
@@ -41,10 +43,10 @@ final class DefinitionPublisher: Sendable {
         let loaded = directory.load()
         // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
         let broken = Set(loaded.invalid.map(\.name))
-        let files = render(loaded.definitions)
+        let (files, generation) = render(loaded.definitions)
         do {
             let quiet = state.withLock { s in
-                s.reconciled.map { $0.files == files && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
+                s.reconciled.map { $0.generation == generation && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
             }
             if quiet, try !anotherServerIsLive(than: node) { return false }
             // Every copy read: megabytes at 10,000 definitions, freed again at once.
@@ -75,7 +77,7 @@ final class DefinitionPublisher: Sendable {
                 s.copies = copies
                 let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
                 s.conflicts = conflicting
-                s.reconciled = (files, ContinuousClock.now)
+                s.reconciled = (generation, ContinuousClock.now)
                 for (name, publisher) in newConflicts {
                     logger.warning("Definition file differs from the copy another node published; not published",
                                    metadata: ["secret": "\(name)", "publisher": "\(publisher)"])
@@ -98,17 +100,29 @@ final class DefinitionPublisher: Sendable {
         }
     }
 
-    /// Each definition's canonical text by name (the first of a name), rendered again only when it changed.
-    private func render(_ definitions: [SyncDefinition]) -> [String: String] {
+    /// Each definition's canonical text by name (the first of a name), rendered again only when it changed, and
+    /// the render generation those files belong to (the same as the last one's when nothing changed).
+    private func render(_ definitions: [SyncDefinition]) -> (files: [String: String], generation: Int) {
         let known = state.withLock { $0.rendered }
         var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
         rendered.reserveCapacity(definitions.count)
+        var changed = false
         for definition in definitions where rendered[definition.name] == nil {
-            let text = known[definition.name].flatMap { $0.definition == definition ? $0.text : nil } ?? SyncDefinitionFile.render(definition)
-            rendered[definition.name] = (definition, text)
+            if let memo = known[definition.name], memo.definition == definition {
+                rendered[definition.name] = memo
+            } else {
+                let text = SyncDefinitionFile.render(definition)
+                changed = changed || known[definition.name]?.text != text
+                rendered[definition.name] = (definition, text)
+            }
         }
-        state.withLock { $0.rendered = rendered }
-        return rendered.mapValues(\.text)
+        changed = changed || rendered.count != known.count
+        let generation = state.withLock { s in
+            s.rendered = rendered
+            if changed { s.renderGeneration += 1 }
+            return s.renderGeneration
+        }
+        return (rendered.mapValues(\.text), generation)
     }
 
     /// The definitions in force cluster-wide: this node's files (its own copies only mirror them, and may lag a
