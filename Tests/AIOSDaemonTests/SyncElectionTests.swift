@@ -150,4 +150,61 @@ import Testing
         #expect(store.lease("kube-system/aios-definition-cache") == nil)
         #expect(store.lease("kube-system/aios-definition-db") != nil)
     }
+
+    /// The files are loaded again only when inotify saw their directory change (a load stats every file): an edit
+    /// in place, a mode change, a file renamed in, the directory replaced are all published at the next look.
+    @Test func unchangedFilesAreNotLoadedAgainAndEveryKindOfChangeIs() throws {
+        let h = try SyncHarness()
+        let store = FakeLeaseStore()
+        let config = try Self.configuration(h, node: "a")
+        try Self.writeDefinition(config, "db")
+        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: Self.logger)
+        func published(_ name: String) -> String? {
+            store.lease("kube-system/aios-definition-\(name)")?.annotations[PublishedDefinitions.definitionAnnotation]
+        }
+        let file = SyncDefinitionDirectory(path: config.sync.definitions, defaultNamespace: config.sync.defaultNamespace).file(for: "db")
+
+        _ = try a.reconcile(node: "a")
+        #expect(a.directoryLoads == 1 && published("db")?.contains("kv-one") == true)
+        for _ in 0..<5 { _ = try a.reconcile(node: "a") }
+        #expect(a.directoryLoads == 1, "nothing changed: the last load is used again")
+
+        // Written in place (same inode, same size), as an editor or `sed -i`-less tool would.
+        let handle = try #require(FileHandle(forUpdatingAtPath: file))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let offset = try #require(text.utf8.firstRange(of: "kv-one".utf8)).lowerBound
+        try handle.seek(toOffset: UInt64(text.utf8.distance(from: text.utf8.startIndex, to: offset)))
+        handle.write(Data("kv-two".utf8))
+        try handle.close()
+        _ = try a.reconcile(node: "a")
+        #expect(a.directoryLoads == 2 && published("db")?.contains("kv-two") == true, "an edit in place is published")
+
+        // Made group-writable: refused (a broken file keeps its copy and is not published); back to 0644: fine.
+        try FileManager.default.setAttributes([.posixPermissions: 0o664], ofItemAtPath: file)
+        _ = try a.reconcile(node: "a")
+        #expect(a.directoryLoads == 3)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+
+        // A file renamed into the directory.
+        try Self.writeDefinition(config, "web")
+        _ = try a.reconcile(node: "a")
+        #expect(published("web") != nil)
+
+        // The directory replaced by another one holding only `cache`: db and web are withdrawn, cache published.
+        let replacement = config.sync.definitions + ".new"
+        try FileManager.default.createDirectory(atPath: replacement, withIntermediateDirectories: true)
+        var other = config
+        other.sync.definitions = replacement
+        try Self.writeDefinition(other, "cache")
+        try FileManager.default.removeItem(atPath: config.sync.definitions)
+        try FileManager.default.moveItem(atPath: replacement, toPath: config.sync.definitions)
+        _ = try a.reconcile(node: "a")
+        #expect(published("cache") != nil && published("db") == nil && published("web") == nil)
+        let loads = a.directoryLoads
+        _ = try a.reconcile(node: "a")
+        #expect(a.directoryLoads == loads, "the replacement is watched in turn")
+        try Self.writeDefinition(config, "db")
+        _ = try a.reconcile(node: "a")
+        #expect(published("db") != nil)
+    }
 }

@@ -29,6 +29,22 @@ final class DefinitionPublisher: Sendable {
 
     private let state = Mutex(State())
 
+    /// The last load of the definition files, reused while inotify saw nothing change in their directory (a
+    /// load stats every file: at 10,000 definitions most of a heartbeat's CPU); loaded again at least once a
+    /// `quietListInterval` all the same. Held for the whole load, so a reconcile never reuses a load older than
+    /// events another one drained.
+    private struct LastLoad {
+        var path: String
+        var defaultNamespace: String
+        var loaded: SyncDefinitionDirectory.Loaded
+        var at: ContinuousClock.Instant
+    }
+    private let lastLoad = Mutex<LastLoad?>(nil)
+    private let directoryChanges = DirectoryChanges()
+    /// How many times the files were loaded (tests).
+    private let loads = Atomic<Int>(0)
+    var directoryLoads: Int { loads.load(ordering: .relaxed) }
+
     init(leases: any LeaseClient, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
         self.leases = leases
         self.configuration = configuration
@@ -40,10 +56,10 @@ final class DefinitionPublisher: Sendable {
     func reconcile(node: String) throws(SyncIssue) -> Bool {
         let configuration = configuration()
         let directory = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace)
-        let loaded = directory.load()
+        let (loaded, reused) = definitions(in: directory)
         // Only files that parse: a broken file is never taken as "removed" (its copy stays) nor published.
         let broken = Set(loaded.invalid.map(\.name))
-        let (files, generation) = render(loaded.definitions)
+        let generation = reused ? state.withLock { $0.renderGeneration } : render(loaded.definitions)
         do {
             let quiet = state.withLock { s in
                 s.reconciled.map { $0.generation == generation && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
@@ -51,6 +67,7 @@ final class DefinitionPublisher: Sendable {
             if quiet, try !anotherServerIsLive(than: node) { return false }
             // Every copy read: megabytes at 10,000 definitions, freed again at once.
             defer { ProcessMemory.returnFreedPages() }
+            let files = state.withLock { $0.rendered.mapValues(\.text) }
             var copies = try PublishedDefinitions.list(leases)
             let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
                 if case .delete(let name) = $0 { return !broken.contains(name) }
@@ -100,9 +117,24 @@ final class DefinitionPublisher: Sendable {
         }
     }
 
-    /// Each definition's canonical text by name (the first of a name), rendered again only when it changed, and
-    /// the render generation those files belong to (the same as the last one's when nothing changed).
-    private func render(_ definitions: [SyncDefinition]) -> (files: [String: String], generation: Int) {
+    /// This node's definition files: the last load again while nothing in their directory changed.
+    private func definitions(in directory: SyncDefinitionDirectory) -> (loaded: SyncDefinitionDirectory.Loaded, reused: Bool) {
+        lastLoad.withLock { last in
+            let changed = directoryChanges.changed(directory.path)
+            if !changed, let previous = last, previous.path == directory.path, previous.defaultNamespace == directory.defaultNamespace,
+               ContinuousClock.now - previous.at < Self.quietListInterval {
+                return (previous.loaded, true)
+            }
+            let loaded = directory.load()
+            loads.add(1, ordering: .relaxed)
+            last = LastLoad(path: directory.path, defaultNamespace: directory.defaultNamespace, loaded: loaded, at: .now)
+            return (loaded, false)
+        }
+    }
+
+    /// Renders each definition's canonical text by name (the first of a name) into `State.rendered`, again only
+    /// when it changed; returns the render generation of the result (the last one's when nothing changed).
+    private func render(_ definitions: [SyncDefinition]) -> Int {
         let known = state.withLock { $0.rendered }
         var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
         rendered.reserveCapacity(definitions.count)
@@ -117,12 +149,11 @@ final class DefinitionPublisher: Sendable {
             }
         }
         changed = changed || rendered.count != known.count
-        let generation = state.withLock { s in
+        return state.withLock { s in
             s.rendered = rendered
             if changed { s.renderGeneration += 1 }
             return s.renderGeneration
         }
-        return (rendered.mapValues(\.text), generation)
     }
 
     /// The definitions in force cluster-wide: this node's files (its own copies only mirror them, and may lag a

@@ -73,7 +73,8 @@ e2e_up() {
         [[ -n $out ]] && printf '# %s\n' "$out"
         return 0
     fi
-    not_ok "container $E2E_NAME boots${*:+ ($*)}" "$out"
+    # the testbed's error lines first: a summary shows only the start of the evidence
+    not_ok "container $E2E_NAME boots${*:+ ($*)}" "$(grep -E '^testbed: (error|warning):' <<<"$out")" "$out"
     e2e_finish
 }
 
