@@ -211,7 +211,6 @@ check "reload with cluster.secretSyncs: all" -- inside systemctl reload aiosd.se
 # The reload itself starts a sync of the new selection, so the sync asked for here may find the Secret
 # already applied by it: in the synced set either way, and the Secret there.
 check_rc 0 "aiosctl sync --wait" -- inside aiosctl sync --wait
-in_synced_set() { grep -Eq "^ *(applied|unchanged) +$1 " <<<"$LAST_OUT" || { printf '%s\n' "$LAST_OUT"; return 1; }; }
 check "... now syncs the unlabelled SecretSync (applied, or unchanged after the reload's own sync)" -- \
     in_synced_set azure-iot-operations/not-for-aiosd
 check_rc 0 "... its Secret exists" -- kc get secret not-for-aiosd

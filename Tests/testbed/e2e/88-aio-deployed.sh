@@ -104,7 +104,6 @@ check_rc 0 "plant a Deployment named like the controller in namespace default" -
 check_rc 1 "aiosctl sync --force --wait (exit 1: the team-a refusals still fail)" -- inside aiosctl sync --force --wait
 # A retry of the refused cycle may run first and apply the value (the forced sync then waits for it, and finds
 # the Secret unchanged): in the synced set either way, with the new value.
-in_synced_set() { grep -Eq "^ *(applied|unchanged) +$1 " <<<"$LAST_OUT" || { printf '%s\n' "$LAST_OUT"; return 1; }; }
 check "... aiosd still syncs SecretSyncs" -- in_synced_set azure-iot-operations/aio-shrink
 check_eq "... with the new value" "PLANTED-still-synced-4Rt" "$(data azure-iot-operations aio-shrink value)"
 check_rc 0 "aiosctl secret list" -- inside aiosctl secret list

@@ -78,6 +78,10 @@ e2e_up() {
     e2e_finish
 }
 
+# in_synced_set NAMESPACE/NAME: the last command's output (aiosctl sync --wait) lists NAME as applied or unchanged
+# (a sync asked for while another runs waits for it, and may find the Secret that one applied); else shows it.
+in_synced_set() { grep -Eq "^ *(applied|unchanged) +$1 " <<<"$LAST_OUT" || { printf '%s\n' "$LAST_OUT"; return 1; }; }
+
 # inside CMD...: run CMD as root in the container. inside_as USER CMD...: as USER.
 inside() { "$TB" exec "$E2E_NAME" -- "$@"; }
 inside_as() { local u=$1; shift; "$TB" exec "$E2E_NAME" --user "$u" -- "$@"; }
