@@ -101,7 +101,7 @@ public final class KeyVaultClient: Sendable {
         // Latest: the trailing-slash form the SDKs send.
         let url = "\(endpoint.baseURL)/secrets/\(name)/\(version ?? "")?api-version=\(Self.apiVersion)"
         let response = try send(url, operation: operation)
-        guard let bundle = try? JSONDecoder().decode(KeyVaultWire.Bundle.self, from: Data(response.body)),
+        guard let bundle = KeyVaultWire.Bundle(json: response.body),
               let value = bundle.value, let path = KeyVaultWire.secretPath(of: bundle.id), path.count == 2 else {
             throw KeyVaultError(kind: .badResponse, message: "the response is not a secret bundle with id and value", httpStatus: 200,
                                 operation: operation)

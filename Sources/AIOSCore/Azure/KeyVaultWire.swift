@@ -3,7 +3,7 @@ import FoundationEssentials
 /// Key Vault's JSON, decoded defensively: every field optional (Key Vault omits rather than nulls them),
 /// timestamps integer Unix seconds (a fractional number is truncated).
 enum KeyVaultWire {
-    struct Attributes: Decodable {
+    struct Attributes: Decodable, Equatable {
         var enabled: Bool?
         var created: Int?
         var updated: Int?
@@ -12,6 +12,14 @@ enum KeyVaultWire {
         var nbf: Int?
 
         enum CodingKeys: String, CodingKey { case enabled, created, updated, exp, nbf }
+
+        init(enabled: Bool?, created: Int?, updated: Int?, exp: Int?, nbf: Int?) {
+            self.enabled = enabled
+            self.created = created
+            self.updated = updated
+            self.exp = exp
+            self.nbf = nbf
+        }
 
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -45,7 +53,7 @@ enum KeyVaultWire {
         var nextLink: String?
     }
 
-    struct Bundle: Decodable {
+    struct Bundle: Decodable, Equatable {
         var id: String?
         var value: String?
         var contentType: String?

@@ -40,6 +40,27 @@ public struct JSONWriter {
         endObject()
     }
 
+    /// `"name": 12`.
+    public mutating func member(_ name: String, _ value: Int) {
+        key(name)
+        separate()
+        bytes += String(value).utf8
+    }
+
+    /// `"name": 0.029`: the shortest text that reads back as the same Double (Swift's own), without a trailing
+    /// `.0`, as JSONEncoder writes it. Only finite values: JSON has no text for infinity or NaN.
+    public mutating func member(_ name: String, _ value: Double) {
+        precondition(value.isFinite, "JSON has no text for \(value)")
+        key(name)
+        separate()
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes += text.utf8
+    }
+
+    /// Ends the text with a newline (one line of NDJSON).
+    public mutating func newline() { bytes.append(0x0A) }
+
     private mutating func open(_ bracket: UInt8) {
         separate()
         bytes.append(bracket)

@@ -28,8 +28,8 @@ struct SyncHandler: APIMethodHandler {
         // One encoder for the stream's thousands of events (it is safe to share between the workers' threads).
         let encoder = APICoding.encoder()
         let emit: @Sendable (SyncEvent) -> Void = { event in
-            guard let line = try? encoder.encode(event) else { return }
-            continuation.yield(Array(line) + [0x0A])
+            guard let line = SyncEventLine.line(event, encoder: encoder) else { return }
+            continuation.yield(line)
         }
         if runner.isRunning { emit(SyncEvent(event: .queued)) }
         let started = tasks.spawn {

@@ -39,7 +39,8 @@ enum FuzzTarget: String, CaseIterable {
         case .azureJSON:
             let data = Data(bytes)
             _ = TokenResponseParser.parse(bytes, now: Date())
-            _ = try? JSONDecoder().decode(KeyVaultWire.Bundle.self, from: data)
+            _ = KeyVaultWire.Bundle(json: bytes)
+            _ = JSONTree(parsing: bytes)
             _ = try? JSONDecoder().decode(KeyVaultWire.ListResult.self, from: data)
             _ = try? JSONDecoder().decode(KeyVaultWire.ErrorResponse.self, from: data)
             _ = EntraErrorMapper.error(status: 400, body: bytes, context: .init(tenant: "t", clientId: "c", assertionClaims: nil, secrets: ["s"]))
