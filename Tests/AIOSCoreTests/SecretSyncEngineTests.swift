@@ -365,4 +365,35 @@ import Testing
             #expect(SyncStateStore(path: path).all == store.all)
         }
     }
+
+    /// The file is written by hand (`SyncStateStore.encoded`): for statuses with every field, none, and strings
+    /// with slashes, quotes, control characters and non-ASCII text, its bytes are JSONEncoder's.
+    @Test func stateFileIsJSONEncodersTextForEveryField() throws {
+        let texts = ["", "plain", "a/b", "quote \" back \\", "line\nbreak\ttab\u{8}\u{c}\u{1}\u{1f}\u{7f}", "é 日本 🔑", "https://kv/x/y"]
+        func text() -> String { texts.randomElement()! + (Bool.random() ? "" : texts.randomElement()!) }
+        func date() -> Date? { Bool.random() ? nil : Date(timeIntervalSince1970: Double.random(in: 0..<4_000_000_000)) }
+        func number() -> Int? { Bool.random() ? nil : Int.random(in: -5...2_000_000_000) }
+        func issue() -> SyncIssue? { Bool.random() ? nil : SyncIssue(code: text(), message: text(), hint: Bool.random() ? nil : text()) }
+        var statuses: [SyncDefinitionStatus] = []
+        for index in 0..<400 {
+            var status = SyncDefinitionStatus(name: "def-\(index)-\(text())", objects: (0..<Int.random(in: 0...3)).map { _ in
+                var object = SyncObjectStatus(objectName: text(), alias: text())
+                (object.lastAttempt, object.lastSuccess, object.vaultVersion, object.contentHash) = (date(), date(), Bool.random() ? nil : text(), Bool.random() ? nil : text())
+                (object.vaultUpdated, object.observedAt, object.expires, object.notBefore, object.expiryWarnedDays) = (number(), number(), number(), number(), number())
+                object.issue = issue()
+                return object
+            })
+            (status.lastAttempt, status.lastSuccess, status.lastApplied) = (date(), date(), date())
+            (status.targetHash, status.targetResourceVersion, status.definitionHash) = (Bool.random() ? nil : text(), Bool.random() ? nil : text(), Bool.random() ? nil : text())
+            status.issue = issue()
+            status.targetDeleted = Bool.random()
+            statuses.append(status)
+        }
+        for count in [0, 1, 2, statuses.count] {
+            let some = Array(statuses.prefix(count))
+            let expected = Array(try SyncStateStore.encoder.encode(some))
+            let written = SyncStateStore.encoded(some)
+            #expect(written == expected, "\(String(decoding: written.prefix(600), as: UTF8.self))\n vs \(String(decoding: expected.prefix(600), as: UTF8.self))")
+        }
+    }
 }

@@ -7,7 +7,13 @@ public struct JSONWriter {
     /// A key was just written: the next value follows its colon, without a comma.
     private var afterKey = false
 
-    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+    /// `/` written as `\/`, as JSONEncoder writes it without `.withoutEscapingSlashes`.
+    private let escapesSlashes: Bool
+
+    public init(capacity: Int = 512, escapingSlashes: Bool = false) {
+        escapesSlashes = escapingSlashes
+        bytes.reserveCapacity(capacity)
+    }
 
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
@@ -45,6 +51,13 @@ public struct JSONWriter {
         key(name)
         separate()
         bytes += String(value).utf8
+    }
+
+    /// `"name": true`.
+    public mutating func member(_ name: String, _ value: Bool) {
+        key(name)
+        separate()
+        bytes += (value ? "true" : "false").utf8
     }
 
     /// `"name": 0.029`: the shortest text that reads back as the same Double (Swift's own), without a trailing
@@ -91,6 +104,9 @@ public struct JSONWriter {
             case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
             case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
             case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case UInt8(ascii: "/") where escapesSlashes: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "/")]
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]

@@ -28,29 +28,14 @@ public final class SyncStateStore: Sendable {
     @discardableResult
     public func save() -> AtomicFile.Error? {
         do {
-            try AtomicFile.write(bytes: try Self.encoded(all), to: path, mode: 0o600)
+            try AtomicFile.write(bytes: Self.encoded(all), to: path, mode: 0o600)
             return nil
-        } catch let error as AtomicFile.Error {
-            return error
         } catch {
-            return AtomicFile.Error(description: "cannot encode the sync state: \(error)")
+            return error
         }
     }
 
-    /// The JSON array of `statuses`, byte for byte what encoding the whole array writes, but encoded one status at a
-    /// time: JSONEncoder holds a tree of the whole value while it writes, tens of MiB for 10,000 definitions at
-    /// the end of every cycle.
-    static func encoded(_ statuses: [SyncDefinitionStatus]) throws -> [UInt8] {
-        let encoder = Self.encoder
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        for (index, status) in statuses.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += try encoder.encode(status)
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return bytes
-    }
-
+    /// What the state file is written as (`encoded` writes the same bytes by hand; tests hold it to this).
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
