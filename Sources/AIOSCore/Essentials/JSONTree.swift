@@ -16,8 +16,16 @@ public enum JSONTree: Sendable, Equatable {
 
     /// The document in `bytes` (one value, whitespace around it), or nil when it is not JSON.
     public init?(parsing bytes: [UInt8]) {
+        self.init(parsing: bytes, keeping: nil)
+    }
+
+    /// The document with only the members `keep` wants: it is asked with each member's path of keys (array
+    /// elements add none, so `["items", "metadata"]` is every item's metadata). The others are stepped over
+    /// without being built, their syntax checked and their strings only delimited, as JSONDecoder treats what no
+    /// field reads: a list of 500 Kubernetes objects whose managedFields no one reads.
+    public init?(parsing bytes: [UInt8], keeping keep: ((_ path: [String]) -> Bool)?) {
         guard let tree = bytes.withUnsafeBufferPointer({ buffer -> JSONTree? in
-            var parser = Parser(bytes: buffer)
+            var parser = Parser(bytes: buffer, keep: keep)
             guard let value = parser.value(depth: 0) else { return nil }
             parser.skipWhitespace()
             return parser.atEnd ? value : nil
@@ -33,8 +41,14 @@ public enum JSONTree: Sendable, Equatable {
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        let keep: ((_ path: [String]) -> Bool)?
+        /// The keys from the top to the member being read (only while `keep` is set).
+        var path: [String] = []
 
-        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+        init(bytes: UnsafeBufferPointer<UInt8>, keep: ((_ path: [String]) -> Bool)?) {
+            self.bytes = bytes
+            self.keep = keep
+        }
 
         var atEnd: Bool { index == bytes.count }
         private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -74,8 +88,23 @@ public enum JSONTree: Sendable, Equatable {
                 skipWhitespace()
                 guard peek == UInt8(ascii: "\""), let key = string() else { return nil }
                 skipWhitespace()
-                guard take(UInt8(ascii: ":")), let value = value(depth: depth + 1) else { return nil }
-                if members[key] == nil { members[key] = value }
+                guard take(UInt8(ascii: ":")) else { return nil }
+                if let keep {
+                    path.append(key)
+                    let wanted = keep(path)
+                    let value = wanted ? value(depth: depth + 1) : nil
+                    let skipped = wanted ? false : skipValue(depth: depth + 1)
+                    path.removeLast()
+                    if wanted {
+                        guard let value else { return nil }
+                        if members[key] == nil { members[key] = value }
+                    } else {
+                        guard skipped else { return nil }
+                    }
+                } else {
+                    guard let value = value(depth: depth + 1) else { return nil }
+                    if members[key] == nil { members[key] = value }
+                }
                 skipWhitespace()
                 if take(UInt8(ascii: ",")) {
                     skipWhitespace()
@@ -104,6 +133,56 @@ public enum JSONTree: Sendable, Equatable {
             }
         }
 
+        /// Steps over one value: the same grammar as `value`, nothing built, strings only delimited.
+        mutating func skipValue(depth: Int) -> Bool {
+            guard depth < JSONTree.maximumDepth else { return false }
+            skipWhitespace()
+            guard let byte = peek else { return false }
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                index += 1
+                skipWhitespace()
+                if take(close) { return true }
+                while true {
+                    if close == UInt8(ascii: "}") {
+                        skipWhitespace()
+                        guard peek == UInt8(ascii: "\""), skipString() else { return false }
+                        skipWhitespace()
+                        guard take(UInt8(ascii: ":")) else { return false }
+                    }
+                    guard skipValue(depth: depth + 1) else { return false }
+                    skipWhitespace()
+                    if take(UInt8(ascii: ",")) {
+                        skipWhitespace()
+                        if take(close) { return true }  // a trailing comma
+                        continue
+                    }
+                    return take(close)
+                }
+            case UInt8(ascii: "\""): return skipString()
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "n"): return literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return numberEnd()
+            default: return false
+            }
+        }
+
+        /// To after the closing quote, a backslash taking the byte after it.
+        private mutating func skipString() -> Bool {
+            index += 1  // "
+            while let byte = peek {
+                index += 1
+                if byte == UInt8(ascii: "\"") { return true }
+                if byte == UInt8(ascii: "\\") {
+                    guard peek != nil else { return false }
+                    index += 1
+                }
+            }
+            return false
+        }
+
         private mutating func literal(_ word: StaticString) -> Bool {
             let count = word.utf8CodeUnitCount
             guard bytes.count - index >= count else { return false }
@@ -115,18 +194,24 @@ public enum JSONTree: Sendable, Equatable {
         /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
         private mutating func number() -> JSONTree? {
             let start = index
+            guard numberEnd() else { return nil }
+            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        }
+
+        /// To the end of the number at the cursor; false if it breaks the grammar.
+        private mutating func numberEnd() -> Bool {
             _ = take(UInt8(ascii: "-"))
             if take(UInt8(ascii: "0")) {
                 // no leading zeros
             } else {
-                guard digits() else { return nil }
+                guard digits() else { return false }
             }
-            if take(UInt8(ascii: ".")) { guard digits() else { return nil } }
+            if take(UInt8(ascii: ".")) { guard digits() else { return false } }
             if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
                 if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
-                guard digits() else { return nil }
+                guard digits() else { return false }
             }
-            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+            return true
         }
 
         /// One digit or more.

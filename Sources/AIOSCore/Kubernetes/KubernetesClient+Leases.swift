@@ -30,7 +30,7 @@ extension KubernetesClient: LeaseClient {
     public func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord] {
         let query = PercentEncoding.queryValue(labelSelector, alsoEscaping: "&=+")
         let items: [LeaseObject] = try listPages("\(Self.leasesPath(namespace: namespace))?labelSelector=\(query)",
-                                                 what: "Leases in \(namespace)", kind: "LeaseList")
+                                                 what: "Leases in \(namespace)", kind: "LeaseList", read: LeaseObject.page)
         var leases: [String: LeaseRecord] = [:]
         for item in items {
             guard let name = item.name else { continue }

@@ -97,8 +97,16 @@ public final class KubernetesClient: Sendable {
         var items: [Item]?
     }
 
-    /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`).
-    func listPages<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String) throws(KubernetesError) -> [Item] {
+    /// One page of a list: its items and the `continue` token of the next page.
+    struct Page<Item> {
+        var items: [Item]
+        var next: String?
+    }
+
+    /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`). Each page is decoded with
+    /// JSONDecoder, or by `read` (nil: not a list page).
+    func listPages<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String,
+                                    read: (([UInt8]) -> Page<Item>?)? = nil) throws(KubernetesError) -> [Item] {
         var items: [Item] = []
         var next: String?
         var pages = 0
@@ -112,11 +120,13 @@ public final class KubernetesClient: Sendable {
                 if response.status == 410 { error.message += " (the list changed too much while paging; the next cycle lists again)" }
                 throw error
             }
-            guard let list = try? JSONDecoder().decode(ListPage<Item>.self, from: Data(response.body)) else {
+            let decoded = read.map { $0(response.body) }
+                ?? (try? JSONDecoder().decode(ListPage<Item>.self, from: Data(response.body))).map { Page(items: $0.items ?? [], next: $0.metadata?.continue) }
+            guard let list = decoded else {
                 throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list is not a \(kind)")
             }
-            items += list.items ?? []
-            next = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+            items += list.items
+            next = list.next.flatMap { $0.isEmpty ? nil : $0 }
             guard pages <= 100_000 else {
                 throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list does not end (more than 100,000 pages)")
             }
