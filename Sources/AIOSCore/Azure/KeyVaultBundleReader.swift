@@ -65,9 +65,8 @@ extension KeyVaultWire.Bundle {
         switch field {
         case nil, .null?: return nil
         case .number(let text)?:
-            if let value = Int(text) { return value }
             // JSONDecoder reads `1e15` or `12.0` as an Int too: a whole number in any notation.
-            if let value = Double(text), let whole = Int(exactly: value) { return whole }
+            if let value = JSONTree.integer(text) { return value }
             guard let value = Double(text), value.isFinite, abs(value) < 1e15 else { throw WrongType() }
             return Int(value)
         default: throw WrongType()

@@ -21,8 +21,8 @@ public enum JSONTree: Sendable, Equatable {
 
     /// The document with only the members `keep` wants: it is asked with each member's path of keys (array
     /// elements add none, so `["items", "metadata"]` is every item's metadata). The others are stepped over
-    /// without being built, their syntax checked and their strings only delimited, as JSONDecoder treats what no
-    /// field reads: a list of 500 Kubernetes objects whose managedFields no one reads.
+    /// without being built, their syntax and escapes checked but their text not decoded (as JSONDecoder treats
+    /// what no field reads): a list of 500 Kubernetes objects whose managedFields no one reads.
     public init?(parsing bytes: [UInt8], keeping keep: ((_ path: [String]) -> Bool)?) {
         guard let tree = bytes.withUnsafeBufferPointer({ buffer -> JSONTree? in
             var parser = Parser(bytes: buffer, keep: keep)
@@ -34,6 +34,64 @@ public enum JSONTree: Sendable, Equatable {
     }
 
     public var object: [String: JSONTree]? { if case .object(let members) = self { members } else { nil } }
+
+    /// The Int JSONDecoder decodes from the number `text` (JSON number grammar), or nil where it throws. As
+    /// swift-foundation's `_slowpath_unwrapFixedWidthInteger` does: a plain integer exactly; any other number
+    /// through a Double (strtod) that must be a whole number an Int holds, which below 2^53 is the value (`3.0`,
+    /// `1e3`, `1e-400` as 0; `0.5` throws); from 2^53 up the number read as a Decimal, without its fraction.
+    public static func integer(_ text: String) -> Int? {
+        if let value = Int(text) { return value }
+        guard let double = Double(text), let whole = Int(exactly: double) else { return nil }
+        if abs(double) < 9_007_199_254_740_992 { return whole }
+        return decimalWithoutFraction(text).flatMap { $0 == Int.min ? nil : $0 }
+    }
+
+    /// The number as Foundation's Decimal takes it to an Int: its significant digits (trailing zeros moved into
+    /// the exponent) must fit a UInt64, then the fraction is dropped; nil where that or the Int overflows.
+    private static func decimalWithoutFraction(_ text: String) -> Int? {
+        var utf8 = Substring(text).utf8[...]
+        let negative = utf8.first == UInt8(ascii: "-")
+        if negative { utf8 = utf8.dropFirst() }
+        var digits: [UInt64] = []
+        var exponent = 0
+        var inFraction = false
+        while let byte = utf8.first, byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") {
+            utf8 = utf8.dropFirst()
+            if byte == UInt8(ascii: ".") {
+                inFraction = true
+            } else {
+                if !(digits.isEmpty && byte == UInt8(ascii: "0")) { digits.append(UInt64(byte) - 0x30) }
+                if inFraction { exponent -= 1 }
+            }
+        }
+        if !utf8.isEmpty {
+            guard let written = Int(Substring(utf8.dropFirst())), abs(written) < 1_000 else { return nil }
+            exponent += written
+        }
+        while digits.last == 0 {
+            digits.removeLast()
+            exponent += 1
+        }
+        var significand: UInt64 = 0
+        for digit in digits {
+            let (times, overflowTimes) = significand.multipliedReportingOverflow(by: 10)
+            let (sum, overflowSum) = times.addingReportingOverflow(digit)
+            guard !overflowTimes, !overflowSum else { return nil }
+            significand = sum
+        }
+        var magnitude = significand
+        if exponent < 0 {
+            for _ in 0..<min(-exponent, 20) { magnitude /= 10 }
+        } else {
+            for _ in 0..<exponent {
+                let (times, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                magnitude = times
+            }
+        }
+        if negative { return magnitude <= UInt64(Int.max) + 1 ? Int(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int.max) ? Int(magnitude) : nil
+    }
 
     /// The deepest nesting JSONDecoder accepts.
     static let maximumDepth = 512
@@ -169,15 +227,17 @@ public enum JSONTree: Sendable, Equatable {
             }
         }
 
-        /// To after the closing quote, a backslash taking the byte after it.
+        /// To after the closing quote. Escapes are checked as `string` checks them (JSONDecoder refuses some bad
+        /// ones even in strings it never reads); the rest is not decoded.
         private mutating func skipString() -> Bool {
             index += 1  // "
+            var scratch: [UInt8] = []
             while let byte = peek {
                 index += 1
                 if byte == UInt8(ascii: "\"") { return true }
                 if byte == UInt8(ascii: "\\") {
-                    guard peek != nil else { return false }
-                    index += 1
+                    guard escape(into: &scratch) else { return false }
+                    scratch.removeAll(keepingCapacity: true)
                 }
             }
             return false

@@ -55,7 +55,7 @@ extension KubernetesClient.LeaseObject {
         func string(_ field: JSONTree?) -> String? { if case .string(let value)? = field { value } else { nil } }
         func int(_ field: JSONTree?) -> Int? {
             guard case .number(let text)? = field else { return nil }
-            return Int(text) ?? Double(text).flatMap { Int(exactly: $0) }
+            return JSONTree.integer(text)
         }
         func strings(_ field: JSONTree?) -> [String: String] {
             guard case .object(let members)? = field else { return [:] }

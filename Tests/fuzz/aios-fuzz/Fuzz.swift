@@ -41,6 +41,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = TokenResponseParser.parse(bytes, now: Date())
             _ = KeyVaultWire.Bundle(json: bytes)
             _ = JSONTree(parsing: bytes)
+            _ = KubernetesClient.LeaseObject.page(bytes)
             _ = try? JSONDecoder().decode(KeyVaultWire.ListResult.self, from: data)
             _ = try? JSONDecoder().decode(KeyVaultWire.ErrorResponse.self, from: data)
             _ = EntraErrorMapper.error(status: 400, body: bytes, context: .init(tenant: "t", clientId: "c", assertionClaims: nil, secrets: ["s"]))
