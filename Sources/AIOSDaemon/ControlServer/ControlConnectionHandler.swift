@@ -227,7 +227,11 @@ final class ControlConnectionHandler: ChannelInboundHandler, RemovableChannelHan
                     defer { lines += line }
                     return lines.isEmpty
                 }
-                if startsBatch { eventLoop.scheduleTask(in: Self.streamBatchWindow, writePending) }
+                guard startsBatch else { continue }
+                eventLoop.scheduleTask(in: Self.streamBatchWindow, writePending)
+                // The rest of the batch waits in the stream meanwhile, taken without a wakeup per line (waking
+                // this task for each of a first sync's 10,000 lines was 3% of its CPU).
+                try? await Task.sleep(nanoseconds: UInt64(Self.streamBatchWindow.nanoseconds))
             }
             eventLoop.execute {
                 writePending()
