@@ -1,0 +1,40 @@
+@testable import AIOSCore
+import Foundation
+import Testing
+
+/// What the hand-written JSON readers' tests share: documents broken at random, and the comparison with what
+/// JSONDecoder reads from the same bytes.
+enum JSONDifferential {
+    /// `text` with one to three bytes deleted, inserted or replaced at random.
+    static func broken(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        for _ in 0..<Int.random(in: 1...3) where !bytes.isEmpty {
+            let at = Int.random(in: 0..<bytes.count)
+            switch Int.random(in: 0..<3) {
+            case 0: bytes.remove(at: at)
+            case 1: bytes.insert(alphabet.randomElement()!, at: at)
+            default: bytes[at] = alphabet.randomElement()!
+            }
+        }
+        return bytes
+    }
+
+    static let alphabet = Array("{}[],:\"\\ \n0123456789eE.-+atfnul/xé".utf8) + [0x00, 0x1F, 0xFF, 0xC3]
+
+    /// The reader's result is JSONDecoder's; it may refuse what JSONDecoder reads only where the document is not
+    /// strict JSON (JSONDecoder checks only the strings a field reads).
+    static func expectSame<Result: Equatable>(_ read: Result?, as decoded: Result?, from bytes: [UInt8],
+                                              sourceLocation: SourceLocation = #_sourceLocation) {
+        if read == nil, decoded != nil {
+            #expect(notStrictJSON(bytes), "\(String(decoding: bytes, as: UTF8.self).debugDescription)", sourceLocation: sourceLocation)
+        } else {
+            #expect(read == decoded, "\(String(decoding: bytes, as: UTF8.self).debugDescription)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// A bad string where no field reads (JSONDecoder into a tree of every value refuses it), or in a key's
+    /// repeated value (JSONSerialization, which parses every member before it keeps one, refuses it).
+    static func notStrictJSON(_ bytes: [UInt8]) -> Bool {
+        JSONValue(parsing: bytes) == nil || (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) == nil
+    }
+}
