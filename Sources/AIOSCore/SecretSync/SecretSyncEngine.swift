@@ -184,7 +184,7 @@ public final class SecretSyncEngine: Sendable {
     private func definitionHash(of definition: SyncDefinition, hasher: ContentHasher) -> String {
         let identity = Self.identity(of: definition)
         if let known = definitionHashes.withLock({ $0[definition.name] }), known.identity == identity { return known.hash }
-        let hash = hasher.hash(Array(String(describing: identity).utf8))
+        let hash = hasher.hash(Array(identity.hashInput.utf8))
         definitionHashes.withLock { $0[definition.name] = (identity, hash) }
         return hash
     }
