@@ -260,9 +260,15 @@ public final class SecretSyncEngine: Sendable {
         var fetch: [FetchItem] = []
         var absent: [String: SyncIssue] = [:]
         var starts: [Date] = []
+        // Definition d's items are fetch[fetchRanges[d]] (appended in definition order): no array per definition.
+        var fetchRanges: [Range<Int>] = []
+        statuses.reserveCapacity(definitions.count)
+        starts.reserveCapacity(definitions.count)
+        fetchRanges.reserveCapacity(definitions.count)
 
         for (d, definition) in definitions.enumerated() {
             starts.append(Date())
+            let firstItem = fetch.count
             var status = state.get(definition.name) ?? SyncDefinitionStatus(name: definition.name)
             let definitionHash = self.definitionHash(of: definition, hasher: hasher)
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
@@ -300,13 +306,14 @@ public final class SecretSyncEngine: Sendable {
             status.objects = objects
             status.definitionHash = definitionHash
             statuses.append(status)
+            fetchRanges.append(firstItem..<fetch.count)
         }
 
         // Each definition's values are fetched and its Secret checked and written right after, a bounded number of
         // definitions at a time: Secrets are written while the vault's request window refills, not after every fetch.
         let logger = self.logger
         let names = definitions.map(\.name)
-        let fetchFor = Dictionary(grouping: fetch, by: \.definition)
+        let fetchItems = fetch
         let fetchOne: @Sendable (FetchItem) -> FetchResult = { item in
             let started = ContinuousClock.now
             let result: FetchResult
@@ -338,13 +345,20 @@ public final class SecretSyncEngine: Sendable {
         }
 
         let collected = Mutex<[Int: SyncOutcome]>([:])
-        let absentObjects = absent, fixedStatuses = statuses, fixedStarts = starts
+        let absentObjects = absent, fixedStarts = starts, fixedRanges = fetchRanges
+        // Each status is taken out when its definition starts, so the worker changes the only copy (its objects
+        // array is not copied again) and a finished definition's old status is not held to the cycle's end.
+        let pending = Mutex<[SyncDefinitionStatus?]>(statuses)
+        statuses = []
         let finish: @Sendable (Int) -> Void = { [self] d in
             // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
             var fetched: [String: FetchResult] = [:]
-            for item in fetchFor[d] ?? [] { fetched[item.cacheKey] = fetchOne(item) }
+            for item in fetchItems[fixedRanges[d]] { fetched[item.cacheKey] = fetchOne(item) }
             let definition = definitions[d]
-            var status = fixedStatuses[d]
+            var status = pending.withLock { pending in
+                defer { pending[d] = nil }
+                return pending[d]!
+            }
             status.lastAttempt = now
             var outputs: [String: [UInt8]] = [:]
             var failures: [SyncIssue] = []
@@ -414,8 +428,8 @@ public final class SecretSyncEngine: Sendable {
         // A definition with nothing to fetch only compares what is known (a Secret is read only if someone else
         // wrote it): this thread does those one after the other. Spread over the workers, their locks and thread
         // switches were a third of a steady cycle's CPU at 10,000 unchanged definitions (perf).
-        for d in definitions.indices where fetchFor[d] == nil { finish(d) }
-        ParallelWork.run(definitions.indices.filter { fetchFor[$0] != nil }, width: configuration.concurrency, on: workers, finish)
+        for d in definitions.indices where fetchRanges[d].isEmpty { finish(d) }
+        ParallelWork.run(definitions.indices.filter { !fetchRanges[$0].isEmpty }, width: configuration.concurrency, on: workers, finish)
         let outcomes = collected.withLock { $0 }
         return definitions.indices.compactMap { outcomes[$0] }
     }
