@@ -9,6 +9,19 @@ enum ProcessMemory {
         _ = aios_malloc_limit_arenas(2)
     }
 
+    /// Blocks of 128 KiB or more (list pages, a cycle's tables at 10,000 definitions, the state file's bytes) get
+    /// their own mapping and go back to the kernel when freed. glibc starts at that threshold but raises it to the
+    /// size of each such block freed (up to 32 MiB), after which they come from the heap, where a freed table sits
+    /// among live chunks until the cycle's end. Called once at start.
+    static func mapLargeBlocks() {
+        _ = aios_malloc_map_from(largeBlockBytes)
+    }
+
+    static let largeBlockBytes: Int32 = 128 * 1024
+
+    /// Bytes in blocks malloc mapped on their own (tests).
+    static var mappedBytes: Int { Int(aios_malloc_mapped_bytes()) }
+
     /// Hands the pages of freed chunks back to the kernel (after a cycle; it takes a few milliseconds).
     static func returnFreedPages() {
         _ = aios_malloc_trim()
