@@ -10,13 +10,17 @@ APT_PACKAGES := libsystemd-dev libcurl4-openssl-dev libssl-dev libyaml-dev syste
 # them up by name (no dlsym of aiosd's or aiosctl's own symbols), so they are not exported.
 # -file-prefix-map/-debug-prefix-map: the build tree's path becomes "." in #filePath strings and debug info, so
 # the binaries (and the .deb) do not depend on where they were built.
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
+# -function-sections, lld and packaging/aiosd-hot-text.ld: the code aiosd runs to start, idle and answer status is
+# placed first, in one run of pages (`make hot-text` writes the script; packaging/README.md, "Code layout").
+UNORDERED_RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
 	-Xlinker --no-export-dynamic \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xswiftc -use-ld=lld \
 	-Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. -Xswiftc -debug-prefix-map -Xswiftc $(CURDIR)=. \
 	-Xcc -ffile-prefix-map=$(CURDIR)=.
+RELEASE_FLAGS := $(UNORDERED_RELEASE_FLAGS) -Xlinker -T -Xlinker $(CURDIR)/packaging/aiosd-hot-text.ld
 TESTBED := Tests/testbed/testbed
 
-.PHONY: all deps build test test-unit test-fuzz test-testbed test-standin deb demo bench lint clean check-version mutate fuzz
+.PHONY: all deps build test test-unit test-fuzz test-testbed test-standin deb demo bench lint clean check-version mutate fuzz hot-text
 
 all: build
 
@@ -80,6 +84,16 @@ fuzz: deps
 			| grep -E '^(Done|#[0-9]+ +DONE|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)' ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+
+# Rewrites packaging/aiosd-hot-text.ld from a callgrind profile of the release aiosd (valgrind from Debian): after
+# changes to what aiosd does when it starts or idles. The profile runs an aiosd linked without the script (valgrind
+# names only functions inside `.text`) and with a link map, which it is read against; then `make deb` relinks.
+hot-text: deb
+	@command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+	bindir=$$(swift build $(RELEASE_FLAGS) --show-bin-path); rm -f $$bindir/aiosd $$bindir/aiosd.map; \
+	swift build $(UNORDERED_RELEASE_FLAGS) -Xlinker -Map=$$bindir/aiosd.map --product aiosd && packaging/hot-text --bindir $$bindir; \
+	status=$$?; rm -f $$bindir/aiosd; exit $$status
+	$(MAKE) deb
 
 demo: deb
 	Tests/testbed/demo $(DEB)
