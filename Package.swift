@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CLoader"),
 
         // The wire contract of the control socket. FoundationEssentials only; both sides import it.
         .target(name: "AIOSAPI"),
@@ -39,7 +40,7 @@ let package = Package(
         ]),
 
         .target(name: "AIOSDaemon", dependencies: [
-            "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSHTTP", "AIOSCrypto", "CMalloc",
+            "AIOSAPI", "AIOSCore", "AIOSSystemd", "AIOSHTTP", "AIOSCrypto", "CMalloc", "CLoader",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

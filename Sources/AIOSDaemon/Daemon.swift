@@ -34,6 +34,7 @@ public struct Daemon {
     public func run() async throws {
         ProcessMemory.limitArenas()
         ProcessMemory.mapLargeBlocks()
+        RelocationTable.release()
         let activatedSocket = try ListenFDs.takeUnixListener()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = self.state, notifier = self.notifier, logger = self.logger
