@@ -23,6 +23,27 @@ import Testing
         #expect(budget.used(at: start + .seconds(12)) == 3, "the one never released is still in flight")
     }
 
+    /// Three workers find the window full: each sleeps until its own slot frees (the oldest, the next, the one
+    /// after), not all until the first; the first to ask again after waking may send.
+    @Test func waitersSleepUntilSuccessiveSlotsFree() {
+        let clock = VirtualClock()
+        let budget = KeyVaultRequestBudget(limit: 3, window: .seconds(10), clock: clock.budgetClock)
+        let start = clock.now
+        for second in 1...3 {
+            #expect(budget.tryAcquire(at: start) == .zero)
+            budget.release(at: start + .seconds(second))
+        }
+        var places = [false, false, false]
+        let waits = (0..<3).map { budget.tryAcquire(at: start + .seconds(4), queued: &places[$0]) }
+        #expect(waits == [.seconds(7), .seconds(8), .seconds(9)])
+        #expect(budget.tryAcquire(at: start + .seconds(11), queued: &places[0]) == .zero)
+        #expect(budget.tryAcquire(at: start + .seconds(12), queued: &places[1]) == .zero)
+        // Asked again too early (woken by something else): still behind no one, it waits for the next slot.
+        #expect(budget.tryAcquire(at: start + .seconds(12), queued: &places[2]) == .seconds(1))
+        #expect(budget.tryAcquire(at: start + .seconds(13), queued: &places[2]) == .zero)
+        #expect(budget.used(at: start + .seconds(13)) == 3)
+    }
+
     @Test func holdOffStopsEveryRequestToTheVault() {
         let clock = VirtualClock()
         let budget = KeyVaultRequestBudget(limit: 100, clock: clock.budgetClock)

@@ -24,6 +24,33 @@ import Testing
         }
     }
 
+    /// The `finished` line: the encoder's text around results written one by one, whatever the response holds
+    /// (results with and without issues, invalid definitions whose text holds the very key the results replace).
+    @Test func aFinishedLineIsTheEncodersTextByteForByte() throws {
+        let encoder = APICoding.encoder()
+        let issue = SyncIssueInfo(code: "Throttled", message: "429 \"results\":[] /x", hint: "wait")
+        var results = (0..<500).map { index in
+            SyncResult(name: "bench-\(index)/é", result: SyncResultKind.allCases[index % SyncResultKind.allCases.count],
+                       seconds: (Double.random(in: 0..<60) * 1000).rounded() / 1000, fetched: index % 3,
+                       issue: index % 7 == 0 ? issue : nil)
+        }
+        results.append(SyncResult(name: "\"results\":[]", result: .failed, seconds: 0.5, fetched: 0))
+        let responses = [
+            SyncResponse(finished: true, startedAt: Date(timeIntervalSince1970: 1_796_000_000), finishedAt: Date(timeIntervalSince1970: 1_796_000_012),
+                         results: results, invalid: [InvalidDefinition(name: "\"results\":[]", error: "x.yaml:1:1: \"results\":[] bad")],
+                         vaultRequests: 10_402, kubernetesRequests: 10_095, standDown: nil),
+            SyncResponse(finished: true, results: Array(results.prefix(1)), standDown: "follower (leader: node-2)"),
+            SyncResponse(finished: true, results: [results[0]]),
+        ]
+        for response in responses {
+            let event = SyncEvent(event: .finished, response: response)
+            let line = try #require(SyncEventLine.line(event, encoder: encoder))
+            let expected = Array(try encoder.encode(event)) + [0x0A]
+            #expect(line == expected, "\(String(decoding: line.prefix(400), as: UTF8.self)) vs \(String(decoding: expected.prefix(400), as: UTF8.self))")
+            #expect(try APICoding.decoder().decode(SyncEvent.self, from: Data(line.dropLast())) == event)
+        }
+    }
+
     /// Events the writer does not cover (an issue, the start, the end) are the encoder's own text.
     @Test func otherEventsAreTheEncoders() throws {
         let encoder = APICoding.encoder()

@@ -22,6 +22,8 @@ public final class KeyVaultRequestBudget: Sendable {
         var released: [ContinuousClock.Instant] = []
         var oldest = 0
         var heldUntil: ContinuousClock.Instant?
+        /// Callers asleep until a slot frees: the next one to ask waits for the slot after theirs.
+        var waiting = 0
 
         var used: Int { inFlight + released.count - oldest }
 
@@ -75,8 +77,9 @@ public final class KeyVaultRequestBudget: Sendable {
 
     /// Blocks until one request may be sent; pair every call with `release()` once its answer (or failure) is in.
     public func acquire() {
+        var queued = false
         while true {
-            let wait = tryAcquire(at: clock.now())
+            let wait = tryAcquire(at: clock.now(), queued: &queued)
             if wait == .zero { return }
             clock.sleep(wait)
         }
@@ -95,7 +98,22 @@ public final class KeyVaultRequestBudget: Sendable {
 
     /// Takes a slot at `now` and returns `.zero`, or returns how long to wait before asking again.
     func tryAcquire(at now: ContinuousClock.Instant) -> Duration {
+        var queued = false
+        let wait = tryAcquire(at: now, queued: &queued)
+        if queued { state.withLock { $0.waiting -= 1 } }
+        return wait
+    }
+
+    /// As above for a caller that sleeps the wait (`queued` is its place among the sleepers). The n-th sleeper
+    /// waits for the n-th slot to free: when they all waited for the first, every paced request of a first sync
+    /// (6,000 of 10,400 at N = 10,000) woke all eight workers for one of them to send. Only when a sleeper asks
+    /// again is it decided whether it may send, so the order of wakeups never lets more than `limit` through.
+    func tryAcquire(at now: ContinuousClock.Instant, queued: inout Bool) -> Duration {
         state.withLock { state in
+            if queued {
+                state.waiting -= 1
+                queued = false
+            }
             if let held = state.heldUntil {
                 if held > now { return held - now }
                 state.heldUntil = nil
@@ -105,8 +123,11 @@ public final class KeyVaultRequestBudget: Sendable {
                 state.inFlight += 1
                 return .zero
             }
-            guard state.oldest < state.released.count else { return Self.busyPoll }
-            return max(state.released[state.oldest] + window - now, .nanoseconds(1))
+            let slot = state.oldest + state.waiting
+            guard slot < state.released.count else { return Self.busyPoll }
+            state.waiting += 1
+            queued = true
+            return max(state.released[slot] + window - now, .nanoseconds(1))
         }
     }
 

@@ -71,6 +71,12 @@ public struct JSONWriter {
         bytes += text.utf8
     }
 
+    /// A value already written as JSON text (by JSONEncoder), as it is.
+    public mutating func json<Bytes: Sequence<UInt8>>(_ text: Bytes) {
+        separate()
+        bytes += text
+    }
+
     /// Ends the text with a newline (one line of NDJSON).
     public mutating func newline() { bytes.append(0x0A) }
 
