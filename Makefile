@@ -85,13 +85,15 @@ fuzz: deps
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
-# Rewrites packaging/aiosd-hot-text.ld from a callgrind profile of the release aiosd (valgrind from Debian): after
-# changes to what aiosd does when it starts or idles. The profile runs an aiosd linked without the script (valgrind
-# names only functions inside `.text`) and with a link map, which it is read against; then `make deb` relinks.
+# Rewrites packaging/aiosd-hot-text.ld from callgrind profiles of the release aiosd (valgrind from Debian): after
+# changes to what aiosd does when it starts, idles or syncs. The profiles run an aiosd linked without the script
+# (valgrind names only functions inside `.text`) and with a link map, which they are read against: one on this host
+# (start, idle, status), one as aiosd.service in a testbed container (root; a sync of 50 definitions); then
+# `make deb` relinks.
 hot-text: deb
 	@command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
 	bindir=$$(swift build $(RELEASE_FLAGS) --show-bin-path); rm -f $$bindir/aiosd $$bindir/aiosd.map; \
-	swift build $(UNORDERED_RELEASE_FLAGS) -Xlinker -Map=$$bindir/aiosd.map --product aiosd && packaging/hot-text --bindir $$bindir; \
+	swift build $(UNORDERED_RELEASE_FLAGS) -Xlinker -Map=$$bindir/aiosd.map --product aiosd && packaging/hot-text --bindir $$bindir --deb $(DEB); \
 	status=$$?; rm -f $$bindir/aiosd; exit $$status
 	$(MAKE) deb
 
