@@ -69,6 +69,25 @@ import Testing
         #expect(alone.roleText.hasPrefix("single node") && alone.mayWrite && alone.leaderGauge == 1)
     }
 
+    /// The role is looked up once per `roleLookupInterval`, not at every write the fence checks; K3s installed
+    /// afterwards (its kubeconfig written) shows once the interval has passed.
+    @Test func theNodeRoleIsLookedUpAgainAfterItsInterval() throws {
+        let h = try SyncHarness()
+        var configuration = try Self.configuration(h, node: "w")
+        let kubeconfig = h.directory.file("k3s-later.yaml")
+        configuration.sync.kubeconfig = kubeconfig
+        let later = configuration
+        let election = SyncElection(configuration: { later }, leases: FakeLeaseStore.Connection(FakeLeaseStore(), who: "w"))
+        let looked = ContinuousClock.now
+        #expect(election.nodeRole == NodeRole.none)
+        try "apiVersion: v1\n".write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        if ContinuousClock.now - looked < SyncElection.roleLookupInterval / 2 {
+            #expect(election.nodeRole == NodeRole.none, "within the interval the role looked up is used")
+        }
+        Thread.sleep(forTimeInterval: Double(SyncElection.roleLookupInterval.components.seconds))
+        #expect(election.nodeRole == .server)
+    }
+
     @Test func aDefinitionAddedOnOneNodeIsPublishedAndSyncedByTheLeaderAlsoWhenThatNodeIsGone() async throws {
         let h = try SyncHarness()
         h.vaults.set("kv-one", "db-password", "v1")

@@ -22,7 +22,21 @@ final class SyncElection: Sendable {
     }
 
     var nodeName: String { configuration().cluster.nodeName ?? NodeRole.hostNodeName() }
-    var nodeRole: NodeRole { NodeRole.detect(kubeconfig: configuration().sync.kubeconfig) }
+
+    /// The K3s role, looked up again once `roleLookupInterval` has passed: the fence asks for it before every
+    /// Secret written (10,000 in a first sync at that scale, each lookup a stat of the kubeconfig and of the unit
+    /// directories: 2% of that sync's CPU). K3s installed or removed shows within that interval.
+    var nodeRole: NodeRole {
+        let kubeconfig = configuration().sync.kubeconfig
+        let now = ContinuousClock.now
+        if let known = role.withLock({ $0 }), known.kubeconfig == kubeconfig, now - known.at < Self.roleLookupInterval { return known.role }
+        let detected = NodeRole.detect(kubeconfig: kubeconfig)
+        role.withLock { $0 = (kubeconfig, detected, now) }
+        return detected
+    }
+    static let roleLookupInterval = Duration.seconds(1)
+    private let role = Mutex<(kubeconfig: String, role: NodeRole, at: ContinuousClock.Instant)?>(nil)
+
     var candidacy: SyncCandidacy { SyncCandidacy.decide(mode: configuration().cluster.leaderElection.mode, role: nodeRole) }
 
     /// The elector for the settings in force (a reload that changes them starts a new one; the old one releases).
