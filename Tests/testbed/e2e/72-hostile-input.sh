@@ -115,9 +115,11 @@ check_eq "aiosd's MainPID is still unchanged" "$pid" "$(main_pid)"
 check "remove the bomb (a failing definition of its own)" -- kc delete secretsync bomb
 check "... and its SecretProviderClass" -- kc delete secretproviderclass bomb-spc
 check_rc 0 "without the bomb, sync --wait works" -- inside aiosctl sync --wait
-check_rc 0 "secret add capped (plain-utf8)" -- inside aiosctl secret add capped --vault "$vault" --object plain-utf8 --key value
-"$TB" fault "$E2E_NAME" keyvault oversize 300000000 --match "GET /secrets/plain-utf8" >/dev/null
+# The fault goes in before the definition: a cycle something else starts (the SecretSync watch after the bomb's
+# removal, a retry of the bomb's failed cycles) may fetch the new secret as soon as its file exists.
 rss_before=$(rss_kib)
+"$TB" fault "$E2E_NAME" keyvault oversize 300000000 --match "GET /secrets/plain-utf8" >/dev/null
+check_rc 0 "secret add capped (plain-utf8)" -- inside aiosctl secret add capped --vault "$vault" --object plain-utf8 --key value
 check_rc 1 "sync --wait while Key Vault answers 300 MB exits 1" -- inside aiosctl sync --wait
 check_contains "... the secret's error names the cap" "exceeds 1048576 bytes" "$(inside aiosctl secret show capped 2>&1)"
 rss_after=$(rss_kib)
