@@ -60,7 +60,7 @@ import Testing
         let report = h.run([try h.db()])
         #expect(report.outcomes.map(\.result) == [.applied])
         #expect(h.value("apps", "db", "password") == "right")
-        #expect(h.vaults.gets.count == gets, "the value in memory is enough: the vault is not read again")
+        #expect(h.vaults.gets.count == gets + 1, "no value is kept between cycles: the one to restore is read from the vault")
         // Repaired: the cycle after is quiet again.
         h.kube.resetRequests()
         #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
@@ -79,8 +79,10 @@ import Testing
         let h = try SyncHarness.synced("right")
         h.kube.edit("apps", "db", key: "added-by-someone", value: "theirs")
         h.kube.resetRequests()
+        let gets = h.vaults.gets.count
         #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
         #expect(h.kube.count("GET") == 2 && h.kube.count("PATCH") == 0, "\(h.kube.requests)")
+        #expect(h.vaults.gets.count == gets, "aiosd's keys in the Secret are compared by the hash it wrote: no value is read")
         h.kube.resetRequests()
         h.run([try h.db()])
         #expect(h.kube.requests == ["GET /api/v1/secrets"])
@@ -317,9 +319,57 @@ import Testing
         let writes = h.kube.count("PATCH")
         h.restart()
         #expect(h.engine.status("db")?.targetHash != nil)
-        h.run([try h.db()])
-        // After a restart the value is fetched once (nothing in memory) but the Secret is not rewritten.
+        let gets = h.vaults.gets.count
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
+        // After a restart nothing is fetched again (the state file says what the Secret holds), nor rewritten.
+        #expect(h.vaults.gets.count == gets)
         #expect(h.kube.count("PATCH") == writes)
+        h.vaults.set("kv-one", "db-password", "v2")
+        h.restart()
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.applied])
+        #expect(h.value("apps", "db", "password") == "v2")
+    }
+
+    @Test func aSecretWhoseWriteFailedIsFetchedAndWrittenAtTheNextCycle() throws {
+        let h = try SyncHarness.synced("v1")
+        h.vaults.set("kv-one", "db-password", "v2")
+        h.fence.open = false
+        let refused = h.run([try h.db()])
+        #expect(refused.outcomes.map(\.result) == [.failed] && refused.outcomes.first?.fetched == 1)
+        #expect(h.value("apps", "db", "password") == "v1")
+        // The object's status already shows v2's time; no value was kept: the retry must read it again.
+        h.fence.open = true
+        let gets = h.vaults.gets.count
+        let retried = h.run([try h.db()])
+        #expect(retried.outcomes.map(\.result) == [.applied])
+        #expect(h.vaults.gets.count == gets + 1)
+        #expect(h.value("apps", "db", "password") == "v2")
+        h.restart()
+        #expect(h.run([try h.db()]).outcomes.map(\.result) == [.unchanged])
+    }
+
+    @Test func anObjectThatChangedIsWrittenWithItsSiblingsReadAgain() throws {
+        let h = try SyncHarness()
+        h.vaults.set("kv-one", "user", "alice")
+        h.vaults.set("kv-one", "pass", "one")
+        let pair = try h.definition("pair", """
+            keyvaultName: kv-one
+            objects:
+              - objectName: user
+              - objectName: pass
+            secretObject:
+              data:
+                - {sourcePath: user, targetKey: username}
+                - {sourcePath: pass, targetKey: password}
+            """)
+        #expect(h.run([pair]).outcomes.map(\.result) == [.applied])
+        #expect(h.run([pair]).outcomes.map(\.result) == [.unchanged])
+        h.vaults.set("kv-one", "pass", "two")
+        let gets = h.vaults.gets.count
+        let report = h.run([pair])
+        #expect(report.outcomes.map(\.result) == [.applied] && report.outcomes.first?.fetched == 2)
+        #expect(h.vaults.gets.count == gets + 2)
+        #expect(h.value("apps", "pair", "username") == "alice" && h.value("apps", "pair", "password") == "two")
     }
 
     @Test func stateStoreRoundTripsAndIgnoresACorruptFile() throws {

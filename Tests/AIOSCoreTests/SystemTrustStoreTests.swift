@@ -15,7 +15,7 @@ import Testing
         // The server's certificate is in no system bundle: only the store made from this bundle can let it pass.
         let bundle = directory.file("bundle.pem")
         try (server.unrelatedPEM + server.certificatePEM).write(toFile: bundle, atomically: true, encoding: .utf8)
-        let trust = SystemTrustStore(file: bundle, directory: nil)
+        let trust = SystemTrustStore(file: bundle, directory: nil, recheckInterval: .zero)
 
         for _ in 0..<4 {
             let response = try HTTPConnection(systemTrust: trust).send(server.request())
@@ -31,6 +31,25 @@ import Testing
         try (server.certificatePEM + server.unrelatedPEM).write(toFile: bundle, atomically: true, encoding: .utf8)
         #expect(try HTTPConnection(systemTrust: trust).send(server.request()).status == 200)
         #expect(trust.loads == 3)
+    }
+
+    @Test func theBundleIsLookedAtOnceAnIntervalAtMost() throws {
+        let directory = try TemporaryDirectory(prefix: "trust")
+        defer { directory.remove() }
+        let server = try TLSTestServer(in: directory)
+        defer { server.stop() }
+        let bundle = directory.file("bundle.pem")
+        try server.certificatePEM.write(toFile: bundle, atomically: true, encoding: .utf8)
+        let trust = SystemTrustStore(file: bundle, directory: nil, recheckInterval: .seconds(1))
+        #expect(try HTTPConnection(systemTrust: trust).send(server.request()).status == 200)
+        // Replaced within the interval: the store read before still holds, the file is not looked at.
+        try server.unrelatedPEM.write(toFile: bundle, atomically: true, encoding: .utf8)
+        #expect(try HTTPConnection(systemTrust: trust).send(server.request()).status == 200)
+        #expect(trust.loads == 1)
+        // After it, the new bundle is read, and the server it does not hold is refused.
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(throws: HTTPClientError.self) { try HTTPConnection(systemTrust: trust).send(server.request()) }
+        #expect(trust.loads == 2)
     }
 
     @Test func aRequestWithItsOwnBundleTrustsOnlyThatBundle() throws {

@@ -66,6 +66,45 @@ extension SecretSyncEngine {
         return deleted
     }
 
+    /// The outcome of a definition none of whose objects changed in the vault, told without its values: unchanged
+    /// while its Secret is the one aiosd wrote (same resourceVersion), or, when someone else wrote it since, while
+    /// the Secret's type and aiosd's keys in it still hash to what aiosd wrote (keys someone else added are theirs).
+    /// Nil when the Secret's data differs (or cannot be compared): its values are read again and it is restored.
+    func confirmUnchanged(_ definition: SyncDefinition, status: inout SyncDefinitionStatus, target: KubernetesClient.SecretSummary?,
+                          kubernetes: KubernetesClient, hasher: ContentHasher, started: Date) -> SyncOutcome? {
+        let type = definition.target.type.rawValue
+        guard let target, Self.isOwned(target, by: definition), let written = status.targetHash,
+              target.annotations[Self.hashAnnotation] == written, target.type ?? type == type else { return nil }
+        if status.targetResourceVersion != target.resourceVersion {
+            let live: KubernetesClient.SecretContent?
+            do {
+                live = try kubernetes.getSecretContent(namespace: target.namespace, name: target.name)
+            } catch {
+                let issue = SyncIssue(code: "KubernetesError", message: error.description, hint: "check K3s: systemctl status k3s")
+                status.issue = issue
+                return SyncOutcome(name: definition.name, result: .failed, seconds: Date().timeIntervalSince(started), fetched: 0, issue: issue)
+            }
+            let keys = Self.targetKeys(of: definition)
+            guard let live, live.type == type, hasher.hash(type: type, data: live.data.filter { keys.contains($0.key) }) == written else { return nil }
+            status.targetResourceVersion = live.resourceVersion
+        }
+        status.targetDeleted = false
+        status.issue = nil
+        status.lastSuccess = Date()
+        return SyncOutcome(name: definition.name, result: .unchanged, seconds: Date().timeIntervalSince(started), fetched: 0, issue: nil)
+    }
+
+    /// The keys aiosd writes in the definition's Secret (what `apply` puts in its data).
+    static func targetKeys(of definition: SyncDefinition) -> Set<String> {
+        var keys: Set<String> = []
+        for mapping in definition.effectiveMappings {
+            if definition.target.type == .tls && mapping.targetKey == "tls.key" { continue }  // filled with tls.crt
+            keys.insert(mapping.targetKey)
+            if definition.target.type == .tls && mapping.targetKey == "tls.crt" { keys.insert("tls.key") }
+        }
+        return keys
+    }
+
     func apply(_ definition: SyncDefinition, outputs: [String: [UInt8]], status: inout SyncDefinitionStatus,
                target: KubernetesClient.SecretSummary?, knownAbsent: Bool = false, kubernetes: KubernetesClient, hasher: ContentHasher,
                fetched: Int, force: Bool, started: Date) -> SyncOutcome {

@@ -10,6 +10,10 @@ import Synchronization
 /// and writes nothing. Failures keep the last good Secret; only a 404 or a disabled secret counts as
 /// gone from the vault, and only then does the deleted-in-vault policy apply.
 ///
+/// No value is kept between cycles: a definition's values are held only while its Secret is written. What tells
+/// an unchanged Secret is the status (each object's `updated` time, the hash aiosd wrote); a Secret someone else
+/// wrote since is compared by that hash, and only a Secret whose data differs has its values read again.
+///
 /// `run` must not be called concurrently (aiosd runs cycles on one queue); the parallelism is inside.
 public final class SecretSyncEngine: Sendable {
     public static let managedByLabel = "app.kubernetes.io/managed-by"
@@ -25,15 +29,13 @@ public final class SecretSyncEngine: Sendable {
     private let loadedHasher = Mutex<ContentHasher?>(nil)
     let logger: Logger
     public let connections: SyncConnections
-    /// Values from the last fetch, by definition and object, so one changed object does not refetch its siblings.
-    /// In memory only: values are never written to disk.
-    private let values = Mutex<[String: CachedValue]>([:])
     /// Each definition's hash with the identity it was computed from: describing a definition (the hash's input)
     /// costs far more than comparing it, and every cycle needs the hash of every definition.
     private let definitionHashes = Mutex<[String: (identity: SyncDefinition, hash: String)]>([:])
     private let workers: any BlockingWorkers
 
-    struct CachedValue: Sendable {
+    /// One object's value(s) as fetched, held until its definition's Secret is written.
+    struct FetchedValue: Sendable {
         var updated: Int?
         /// When the list pass that decided this fetch ran (Unix seconds).
         var observedAt: Int?
@@ -76,7 +78,6 @@ public final class SecretSyncEngine: Sendable {
         // Forget the status of definitions that are gone (their Secrets stay: removal is explicit).
         let names = Set(definitions.map(\.name))
         for status in state.all where !names.contains(status.name) { state.remove(status.name) }
-        values.withLock { cache in cache = cache.filter { names.contains(String($0.key.split(separator: "#").first ?? "")) } }
         definitionHashes.withLock { hashes in
             for name in hashes.keys where !names.contains(name) { hashes[name] = nil }
         }
@@ -166,7 +167,6 @@ public final class SecretSyncEngine: Sendable {
     public func forget(_ name: String) {
         state.remove(name)
         state.save()
-        values.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(name + "#") } }
     }
 
     /// The definition without what changes when nothing that matters does (a SecretSync's resourceVersion moves
@@ -239,13 +239,18 @@ public final class SecretSyncEngine: Sendable {
     private struct FetchItem: Sendable {
         var definition: Int
         var object: Int
-        var cacheKey: String
         var objectSpec: SyncObject
         var listing: VaultListing
     }
 
+    /// Object `object` of definition `definition` in a cycle's list.
+    private struct ObjectIndex: Hashable {
+        var definition: Int
+        var object: Int
+    }
+
     private enum FetchResult: Sendable {
-        case value(CachedValue)
+        case value(FetchedValue)
         case failure(SyncIssue, absent: Bool)
     }
 
@@ -258,7 +263,7 @@ public final class SecretSyncEngine: Sendable {
         let now = Date()
         var statuses: [SyncDefinitionStatus] = []
         var fetch: [FetchItem] = []
-        var absent: [String: SyncIssue] = [:]
+        var absent: [ObjectIndex: SyncIssue] = [:]
         var starts: [Date] = []
         // Definition d's items are fetch[fetchRanges[d]] (appended in definition order): no array per definition.
         var fetchRanges: [Range<Int>] = []
@@ -273,12 +278,14 @@ public final class SecretSyncEngine: Sendable {
             let definitionHash = self.definitionHash(of: definition, hasher: hasher)
             let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             let targetCurrent = target.map { Self.isOwned($0, by: definition) && $0.annotations[Self.hashAnnotation] == status.targetHash } ?? false
-            let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted
+            // A definition whose last attempt failed is fetched again: its objects' statuses may be ahead of its
+            // Secret (fetched, then the write failed), and no value is kept to write from.
+            let refetchAll = force || status.definitionHash != definitionHash || !targetCurrent || status.targetDeleted || status.issue != nil
             var objects: [SyncObjectStatus] = []
+            var changes = false
             for (o, object) in definition.objects.enumerated() {
                 var objectStatus = status.objects.first { $0.objectName == object.objectName && $0.alias == object.alias }
                     ?? SyncObjectStatus(objectName: object.objectName, alias: object.alias)
-                let cacheKey = "\(definition.name)#\(o)"
                 // A disabled current version does not make the object gone when it is pinned or its history is asked for.
                 guard let listed = listing[object.objectName.lowercased()],
                       listed.enabled || object.objectVersion != nil || object.objectVersionHistory > 1 else {
@@ -288,21 +295,21 @@ public final class SecretSyncEngine: Sendable {
                                     hint: "az keyvault secret list --vault-name \(definition.keyvaultName) --query [].name")
                         : SyncIssue(code: "SecretDisabled", message: "\(object.objectName) is disabled in vault \(definition.keyvaultName)",
                                     hint: "az keyvault secret set-attributes --vault-name \(definition.keyvaultName) --name \(object.objectName) --enabled true")
-                    absent[cacheKey] = issue
+                    absent[ObjectIndex(definition: d, object: o)] = issue
                     objectStatus.lastAttempt = now
                     objectStatus.issue = issue
                     objects.append(objectStatus)
                     continue
                 }
-                let cached = values.withLock { $0[cacheKey] }
                 let changed = object.objectVersion != nil
                     ? objectStatus.vaultVersion != object.objectVersion
                     : objectStatus.vaultUpdated != listed.updated || !Self.settled(objectStatus)
-                if refetchAll || changed || cached == nil || cached?.updated != listed.updated || objectStatus.issue != nil {
-                    fetch.append(FetchItem(definition: d, object: o, cacheKey: cacheKey, objectSpec: object, listing: listed))
-                }
+                if refetchAll || changed || objectStatus.issue != nil { changes = true }
+                // Every object of the definition is fetched when one is: the Secret is written from all of them.
+                fetch.append(FetchItem(definition: d, object: o, objectSpec: object, listing: listed))
                 objects.append(objectStatus)
             }
+            if !changes { fetch.removeSubrange(firstItem...) }
             status.objects = objects
             status.definitionHash = definitionHash
             statuses.append(status)
@@ -351,33 +358,56 @@ public final class SecretSyncEngine: Sendable {
         let pending = Mutex<[SyncDefinitionStatus?]>(statuses)
         statuses = []
         let finish: @Sendable (Int) -> Void = { [self] d in
-            // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
-            var fetched: [String: FetchResult] = [:]
-            for item in fetchItems[fixedRanges[d]] { fetched[item.cacheKey] = fetchOne(item) }
             let definition = definitions[d]
+            let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             var status = pending.withLock { pending in
                 defer { pending[d] = nil }
                 return pending[d]!
             }
             status.lastAttempt = now
+            // A definition's objects one after the other: definitions already run `sync.concurrency` at once.
+            var fetched: [Int: FetchResult] = [:]
+            for item in fetchItems[fixedRanges[d]] { fetched[item.object] = fetchOne(item) }
+            if fetched.isEmpty, !definition.objects.indices.contains(where: { absentObjects[ObjectIndex(definition: d, object: $0)] != nil }) {
+                // Nothing changed in the vault: the Secret is checked against the hash aiosd wrote, and its values
+                // are read again only if its data differs (someone else wrote it since).
+                if let outcome = confirmUnchanged(definition, status: &status, target: target, kubernetes: kubernetes, hasher: hasher,
+                                                  started: fixedStarts[d]) {
+                    for o in status.objects.indices {
+                        status.objects[o].lastAttempt = now
+                        if outcome.result == .unchanged {
+                            status.objects[o].lastSuccess = now
+                            status.objects[o].issue = nil
+                        }
+                        ExpiryWarnings.check(&status.objects[o], definition: definition, now: now, logger: logger)
+                    }
+                    state.put(status)
+                    log(definition, outcome, targetExists: target.map { Self.isOwned($0, by: definition) })
+                    collected.withLock { $0[d] = outcome }
+                    progress(outcome)
+                    return
+                }
+                for (o, object) in definition.objects.enumerated() {
+                    guard let listed = listing[object.objectName.lowercased()] else { continue }
+                    fetched[o] = fetchOne(FetchItem(definition: d, object: o, objectSpec: object, listing: listed))
+                }
+            }
             var outputs: [String: [UInt8]] = [:]
             var failures: [SyncIssue] = []
             var goneCount = 0
             var fetchedCount = 0
             for (o, object) in definition.objects.enumerated() {
-                let cacheKey = "\(definition.name)#\(o)"
                 var objectStatus = status.objects[o]
                 objectStatus.lastAttempt = now
-                if let issue = absentObjects[cacheKey] {
+                if let issue = absentObjects[ObjectIndex(definition: d, object: o)] {
                     goneCount += 1
                     failures.append(issue)
                     status.objects[o] = objectStatus
                     continue
                 }
-                switch fetched[cacheKey] {
+                switch fetched[o] {
                 case .value(let value)?:
                     fetchedCount += 1
-                    values.withLock { $0[cacheKey] = value }
                     objectStatus.vaultUpdated = value.updated
                     objectStatus.observedAt = value.observedAt
                     objectStatus.vaultVersion = value.version
@@ -391,20 +421,13 @@ public final class SecretSyncEngine: Sendable {
                     objectStatus.issue = issue
                     failures.append(issue)
                 case nil:
-                    if let cached = values.withLock({ $0[cacheKey] }) {
-                        outputs.merge(cached.outputs) { $1 }
-                        objectStatus.lastSuccess = now
-                        objectStatus.issue = nil
-                    } else {
-                        let issue = SyncIssue(code: "InternalError", message: "no value for \(object.objectName)")
-                        objectStatus.issue = issue
-                        failures.append(issue)
-                    }
+                    // Unchanged in the vault, and not needed: a sibling is gone, so nothing is written.
+                    objectStatus.lastSuccess = now
+                    objectStatus.issue = nil
                 }
                 ExpiryWarnings.check(&objectStatus, definition: definition, now: now, logger: logger)
                 status.objects[o] = objectStatus
             }
-            let target = owned["\(definition.target.namespace)/\(definition.target.name)"]
             let outcome: SyncOutcome
             if failures.isEmpty {
                 outcome = apply(definition, outputs: outputs, status: &status, target: target,

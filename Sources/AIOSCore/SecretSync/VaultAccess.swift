@@ -42,7 +42,7 @@ public final class VaultAccess: Sendable {
     }
 
     /// The object's content: one value, or with a version history the newest enabled versions as `alias/0...`.
-    func fetch(_ object: SyncObject, listing: VaultListing) throws(VaultIssue) -> SecretSyncEngine.CachedValue {
+    func fetch(_ object: SyncObject, listing: VaultListing) throws(VaultIssue) -> SecretSyncEngine.FetchedValue {
         // Taken before the first GET: every write in a second at least two seconds earlier is in what it returns.
         let fetchedAt = Int(Date().timeIntervalSince1970)
         do {
