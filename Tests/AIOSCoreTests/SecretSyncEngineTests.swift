@@ -392,12 +392,13 @@ import Testing
         #expect(SyncStateStore(path: directory.file("missing/dir/x.json")).save() != nil)
     }
 
-    /// The state file is written one status at a time, and is byte for byte what encoding the whole array wrote
-    /// (so files of earlier versions and of this one are the same format), for none, one and many statuses.
+    /// The state file is written one status at a time, in parts, and is byte for byte what encoding the whole array
+    /// wrote (so files of earlier versions and of this one are the same format), for none, one and many statuses
+    /// (500: over 64 KiB, several parts).
     @Test func stateFileIsTheEncodedArrayWrittenAStatusAtATime() throws {
         let directory = try TemporaryDirectory(prefix: "state")
         defer { directory.remove() }
-        for count in [0, 1, 3, 50] {
+        for count in [0, 1, 3, 50, 500] {
             let path = directory.file("state-\(count).json")
             let store = SyncStateStore(path: path)
             for index in 0..<count {
@@ -444,6 +445,14 @@ import Testing
             let expected = Array(try SyncStateStore.encoder.encode(some))
             let written = SyncStateStore.encoded(some)
             #expect(written == expected, "\(String(decoding: written.prefix(600), as: UTF8.self))\n vs \(String(decoding: expected.prefix(600), as: UTF8.self))")
+            // In parts as small as one status each, the same text.
+            var parts = 0
+            var joined: [UInt8] = []
+            SyncStateStore.encode(some, partSize: 1) { (part: [UInt8]) throws(Never) in
+                parts += 1
+                joined += part
+            }
+            #expect(joined == expected && parts == count + 1)
         }
     }
 }

@@ -15,6 +15,15 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// The text written since the last call, taken out of the writer, which goes on where it was: a long document
+    /// is written out in parts instead of held whole.
+    public mutating func drain() -> [UInt8] {
+        var part: [UInt8] = []
+        part.reserveCapacity(bytes.capacity)
+        swap(&part, &bytes)
+        return part
+    }
+
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
     public mutating func beginArray() { open(UInt8(ascii: "[")) }

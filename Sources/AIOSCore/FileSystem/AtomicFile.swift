@@ -12,6 +12,13 @@ public enum AtomicFile {
     }
 
     public static func write(bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(Error) {
+        try write(to: path, mode: mode) { output throws(Error) in try output(bytes) }
+    }
+
+    /// The same, for content written in parts: `produce` hands each part to the function it is given, in order,
+    /// so a large file is never held whole. A part that cannot be written throws out of `produce`; the old file stays.
+    public static func write(to path: String, mode: mode_t = 0o644,
+                             _ produce: (_ output: ([UInt8]) throws(Error) -> Void) throws(Error) -> Void) throws(Error) {
         let directory = parent(of: path)
         let temporary = "\(directory)/.\(name(of: path)).aios-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
@@ -20,15 +27,19 @@ public enum AtomicFile {
         defer {
             if !written { unlink(temporary) }
         }
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                close(fd)
-                throw failure("write \(temporary)")
+        do {
+            try produce { bytes throws(Error) in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { throw failure("write \(temporary)") }
+                    offset += count
+                }
             }
-            offset += count
+        } catch {
+            close(fd)
+            throw error
         }
         fchmod(fd, mode)
         guard fsync(fd) == 0 else {

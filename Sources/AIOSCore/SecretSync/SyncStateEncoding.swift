@@ -3,18 +3,31 @@ import Glibc
 
 /// The sync state file's JSON written member by member, byte for byte what `SyncStateStore.encoder` (JSONEncoder,
 /// sorted keys, ISO 8601 dates) writes for the array: the file is written at the end of every cycle, and
-/// JSONEncoder's generic path for 10,000 statuses was 3% of a first sync's CPU (perf). No tree of the whole array
-/// is held while it is written.
+/// JSONEncoder's generic path for 10,000 statuses was 3% of a first sync's CPU (perf). Neither a tree of the whole
+/// array nor its text is held while it is written: the text goes out in parts of `partSize` bytes or so (the
+/// whole text of 10,000 statuses, 7 MB, was held at the end of every cycle, its peak).
 extension SyncStateStore {
-    static func encoded(_ statuses: [SyncDefinitionStatus]) -> [UInt8] {
-        // A status with its three hashes is ~700 bytes of JSON. Reserving too much costs no memory (at 10,000 a
-        // buffer this large gets a mapping of its own, whose untouched pages are never resident); reserving too little
-        // doubled the buffer at the cycle's peak, both copies alive while one was copied into the other.
-        var json = JSONWriter(capacity: 64 + statuses.count * 1024, escapingSlashes: true)
+    static let partSize = 64 * 1024
+
+    /// Writes the statuses' JSON to `output` in parts, in the order `statuses` gives them.
+    static func encode<Statuses: Sequence<SyncDefinitionStatus>, Failure: Error>(
+        _ statuses: Statuses, partSize: Int = partSize, to output: ([UInt8]) throws(Failure) -> Void) throws(Failure) {
+        // A status with its three hashes is ~700 bytes of JSON: room for a part and the status that ends it.
+        var json = JSONWriter(capacity: partSize + 4096, escapingSlashes: true)
         json.beginArray()
-        for status in statuses { write(status, to: &json) }
+        for status in statuses {
+            write(status, to: &json)
+            if json.bytes.count >= partSize { try output(json.drain()) }
+        }
         json.endArray()
-        return json.bytes
+        try output(json.drain())
+    }
+
+    /// The whole text at once (tests hold it to JSONEncoder's).
+    static func encoded(_ statuses: [SyncDefinitionStatus], partSize: Int = partSize) -> [UInt8] {
+        var text: [UInt8] = []
+        encode(statuses, partSize: partSize) { (part: [UInt8]) throws(Never) in text += part }
+        return text
     }
 
     // Members in sorted order, as `.sortedKeys` writes them; nil members left out, as synthesized Codable does.

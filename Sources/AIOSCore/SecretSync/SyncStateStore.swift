@@ -27,8 +27,14 @@ public final class SyncStateStore: Sendable {
     /// Writes the file atomically; a failure is returned for logging, the state in memory stays.
     @discardableResult
     public func save() -> AtomicFile.Error? {
+        // A copy of the table is a reference to it (copied only if a status changes while the file is written),
+        // and the statuses go out in parts in name order: no sorted array of them, no whole text.
+        let table = statuses.withLock { $0 }
+        let names = table.keys.sorted()
         do {
-            try AtomicFile.write(bytes: Self.encoded(all), to: path, mode: 0o600)
+            try AtomicFile.write(to: path, mode: 0o600) { output throws(AtomicFile.Error) in
+                try Self.encode(names.lazy.map { table[$0]! }, to: output)
+            }
             return nil
         } catch {
             return error
