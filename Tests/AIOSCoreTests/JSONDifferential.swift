@@ -37,4 +37,31 @@ enum JSONDifferential {
     static func notStrictJSON(_ bytes: [UInt8]) -> Bool {
         JSONValue(parsing: bytes) == nil || (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) == nil
     }
+
+    /// How many of `count` generated documents `decoded` accepted, each also read by `read` with the same result.
+    static func acceptedWell<Result: Equatable>(_ count: Int, _ make: () -> String, decoded: ([UInt8]) -> Result?, read: ([UInt8]) -> Result?,
+                                                sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+        var accepted = 0
+        for _ in 0..<count {
+            let bytes = Array(make().utf8)
+            let expected = decoded(bytes)
+            if expected != nil { accepted += 1 }
+            expectSame(read(bytes), as: expected, from: bytes, sourceLocation: sourceLocation)
+        }
+        return accepted
+    }
+
+    /// How many of `count` generated documents, each `broken`, `decoded` refused, each also read by `read` with the
+    /// same result.
+    static func refusedBroken<Result: Equatable>(_ count: Int, _ make: () -> String, decoded: ([UInt8]) -> Result?, read: ([UInt8]) -> Result?,
+                                                 sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+        var refused = 0
+        for _ in 0..<count {
+            let bytes = broken(make())
+            let expected = decoded(bytes)
+            if expected == nil { refused += 1 }
+            expectSame(read(bytes), as: expected, from: bytes, sourceLocation: sourceLocation)
+        }
+        return refused
+    }
 }

@@ -87,7 +87,7 @@ public final class KubernetesClient: Sendable {
     /// page metadata-only: what is checked every cycle costs no Secret values on the wire.
     public func listSecrets(labelSelector: String) throws(KubernetesError) -> [SecretSummary] {
         let items: [SecretObject] = try listPages("/api/v1/secrets?labelSelector=\(Self.queryValue(labelSelector))",
-                                                  accept: Self.metadataListAccept, what: "Secrets", kind: "SecretList")
+                                                  accept: Self.metadataListAccept, what: "Secrets", kind: "SecretList", read: SecretObject.page)
         return items.map(\.summary)
     }
 
@@ -288,7 +288,7 @@ public final class KubernetesClient: Sendable {
     /// without reading each one first.
     public func secretNames(namespace: String) throws(KubernetesError) -> Set<String> {
         let items: [SecretObject] = try listPages("/api/v1/namespaces/\(namespace)/secrets", accept: Self.metadataListAccept,
-                                                  what: "Secrets in \(namespace)", kind: "SecretList")
+                                                  what: "Secrets in \(namespace)", kind: "SecretList", read: SecretObject.page)
         return Set(items.map(\.metadata.name))
     }
 
@@ -308,7 +308,8 @@ public final class KubernetesClient: Sendable {
 
     // MARK: Plumbing
 
-    private struct SecretObject: Decodable {
+    /// A listed Secret (or its PartialObjectMetadata) as `SecretPage` reads it; a single Secret is decoded.
+    struct SecretObject: Decodable {
         struct Metadata: Decodable {
             var name: String
             var namespace: String?

@@ -7,32 +7,7 @@ import FoundationEssentials
 /// own fields are each taken when they have their type and left out when not.
 extension KubernetesClient.LeaseObject {
     static func page(_ bytes: [UInt8]) -> KubernetesClient.Page<Self>? {
-        guard let members = JSONTree(parsing: bytes, keeping: keeps)?.object else { return nil }
-        var next: String?
-        switch members["metadata"] {
-        case nil, .null?: break
-        case .object(let metadata)?:
-            switch metadata["continue"] {
-            case nil, .null?: break
-            case .string(let token)?: next = token
-            default: return nil
-            }
-        default: return nil
-        }
-        switch members["items"] {
-        case nil, .null?:
-            return KubernetesClient.Page(items: [], next: next)
-        case .array(let elements)?:
-            var items: [Self] = []
-            items.reserveCapacity(elements.count)
-            for element in elements {
-                guard case .object(let item) = element else { return nil }
-                items.append(Self(item))
-            }
-            return KubernetesClient.Page(items: items, next: next)
-        default:
-            return nil
-        }
+        KubernetesClient.Page.read(bytes, keeping: keeps) { Self($0) }
     }
 
     /// The members read: the page's `metadata.continue`, and each item's name, labels, annotations,

@@ -15,6 +15,13 @@ extension APIMethodHandler {
     /// The method's response as JSON.
     func reply(_ response: Response, status: Int = 200) -> APIReply { .json(response, status: status) }
 
+    /// `response`, whose array `member` is empty, with `elements` in it, each made and encoded in turn (a list of
+    /// every definition: see `APIReply.json(_:member:elements:)`).
+    func reply<Elements: Sequence>(_ response: Response, filling member: String, with elements: Elements) -> APIReply
+    where Elements.Element: Encodable {
+        .json(response, member: member, elements: elements)
+    }
+
     /// The request's body as the method's request type; an empty body is `{}` where the method allows it.
     /// `expected` shows the caller the shape in the 400's message.
     func body(of request: APIRequest, expected: String) throws(APIError) -> Request {

@@ -15,20 +15,22 @@ struct SecretsHandler: APIMethodHandler {
         // A follower's own state is not what the leader did: it answers from the Secrets in the cluster.
         let follower = runner.election.flatMap { $0.nodeRole == .none ? nil : $0.standDownReason }
         let live: [String: KubernetesClient.SecretSummary]? = follower == nil ? nil : try await Self.ownedSecrets(runner, io: io)
-        let entries = loaded.all.map { definition in
+        // Each entry is made as it is written: at 10,000 definitions the reply is megabytes.
+        let engine = runner.engine
+        let entries = loaded.all.lazy.map { definition in
             SecretListResponse.Entry(
                 name: definition.name, source: definition.source.kind, keyvaultName: definition.keyvaultName,
                 target: "\(definition.target.namespace)/\(definition.target.name)", type: definition.target.type.rawValue,
                 objects: definition.objects.map(\.objectName),
                 status: live.map { SecretWire.clusterStatus(of: definition, live: $0) }
-                    ?? SecretWire.status(runner.engine.status(definition.name), definition: definition))
+                    ?? SecretWire.status(engine.status(definition.name), definition: definition))
         }
         var invalid = loaded.invalidFiles.map { InvalidDefinition(name: $0.name, error: $0.error.description) }
         invalid += loaded.invalidCluster.map { InvalidDefinition(name: $0.sync.key, source: "cluster", error: $0.issue.message) }
         let configuration = runner.configuration().cluster
         let unselected = try await io.reply { SecretWire.unselected(runner.unselectedSecretSyncs(), selection: configuration) }
-        return reply(SecretListResponse(secrets: entries, invalid: invalid, cluster: loaded.clusterNote, unselected: unselected,
-                                        syncedBy: follower))
+        return reply(SecretListResponse(secrets: [], invalid: invalid, cluster: loaded.clusterNote, unselected: unselected, syncedBy: follower),
+                     filling: "secrets", with: entries)
     }
 
     /// The Secrets aiosd wrote, by `NAMESPACE/NAME` (one list call, on the blocking pool); nil if unreadable.
