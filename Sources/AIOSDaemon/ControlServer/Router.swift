@@ -21,10 +21,10 @@ public struct APIRequest: Sendable {
 public struct APIReply: Sendable {
     public var status: Int
     public var body: [UInt8]
-    public var stream: AsyncStream<[UInt8]>?
+    var stream: LineBatches?
     public var contentType = "application/json"
 
-    init(status: Int, body: [UInt8], stream: AsyncStream<[UInt8]>? = nil) {
+    init(status: Int, body: [UInt8], stream: LineBatches? = nil) {
         self.status = status
         self.body = body
         self.stream = stream
@@ -37,7 +37,7 @@ public struct APIReply: Sendable {
         return reply
     }
 
-    static func ndjson(_ stream: AsyncStream<[UInt8]>) -> APIReply { APIReply(status: 200, body: [], stream: stream) }
+    static func ndjson(_ stream: LineBatches) -> APIReply { APIReply(status: 200, body: [], stream: stream) }
 
     static func json(_ value: some Encodable, status: Int = 200) -> APIReply {
         do {

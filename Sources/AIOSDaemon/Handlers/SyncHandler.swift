@@ -24,12 +24,12 @@ struct SyncHandler: APIMethodHandler {
                 throw TaskSupervisor.stopping
             }
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let stream = LineBatches()
         // One encoder for the stream's thousands of events (it is safe to share between the workers' threads).
         let encoder = APICoding.encoder()
         let emit: @Sendable (SyncEvent) -> Void = { event in
             guard let line = SyncEventLine.line(event, encoder: encoder) else { return }
-            continuation.yield(line)
+            stream.yield(line)
         }
         if runner.isRunning { emit(SyncEvent(event: .queued)) }
         let started = tasks.spawn {
@@ -39,7 +39,7 @@ struct SyncHandler: APIMethodHandler {
                                                     onResult: { emit(SyncEvent(event: .secret, result: SecretWire.result($0))) }) {
                 emit(SyncEvent(event: .finished, response: SecretWire.response(report)))
             }
-            continuation.finish()
+            stream.finish()
         }
         guard started else { throw TaskSupervisor.stopping }
         return .ndjson(stream)

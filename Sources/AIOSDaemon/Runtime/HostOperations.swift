@@ -114,18 +114,18 @@ public final class HostOperations: Sendable {
         }
         let store = self.store
         let (record, position) = try await io.reply { store.create(kind: kind) }
-        let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let stream = LineBatches()
         let streaming = request.wantsStream
         let emit: @Sendable (JobEvent) -> Void = { event in
             guard streaming, let line = try? APICoding.encoder().encode(event) else { return }
-            continuation.yield(Array(line) + [0x0A])
+            stream.yield(Array(line) + [0x0A])
         }
         emit(JobEvent(event: .queued, job: record.id, position: position))
         logger.notice("Host job queued", metadata: ["job.id": "\(record.id)", "job.kind": "\(kind)", "job.position": "\(position)"])
 
         let execute: @Sendable () throws(APIError) -> T = { [self] () throws(APIError) -> T in
             let result = self.execute(record.id, kind: kind, touchesK3s: touchesK3s, emit: emit, body)
-            continuation.finish()
+            stream.finish()
             if touchesK3s, case .success = result { self.apiServerAnswered() }
             return try result.get()
         }
@@ -134,13 +134,13 @@ public final class HostOperations: Sendable {
             // (aiosd stopping), the stream just ends.
             let thread = self.thread
             let queued = enqueue { run in
-                guard run else { return continuation.finish() }
-                if (try? await thread.run({ _ = try? execute() })) == nil { continuation.finish() }
+                guard run else { return stream.finish() }
+                if (try? await thread.run({ _ = try? execute() })) == nil { stream.finish() }
             }
             guard queued else { throw TaskSupervisor.stopping }
             return .ndjson(stream)
         }
-        continuation.finish()
+        stream.finish()
         return .json(try await inTurn(execute).get())
     }
 
