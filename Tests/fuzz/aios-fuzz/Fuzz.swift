@@ -42,6 +42,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = KeyVaultWire.Bundle(json: bytes)
             _ = JSONTree(parsing: bytes)
             _ = KubernetesClient.LeaseObject.page(bytes)
+            _ = KubernetesClient.SecretObject.page(bytes)
             _ = try? JSONDecoder().decode(KeyVaultWire.ListResult.self, from: data)
             _ = try? JSONDecoder().decode(KeyVaultWire.ErrorResponse.self, from: data)
             _ = EntraErrorMapper.error(status: 400, body: bytes, context: .init(tenant: "t", clientId: "c", assertionClaims: nil, secrets: ["s"]))
