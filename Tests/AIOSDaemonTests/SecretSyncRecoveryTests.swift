@@ -2,6 +2,7 @@
 @testable import AIOSDaemon
 import AIOSHTTP
 import Foundation
+import Synchronization
 import Testing
 
 /// Recovery without anyone asking: a failed cycle that the schedule did not start is retried with
@@ -64,6 +65,38 @@ extension SecretSyncRunnerTests {
             // took 2.04 s in the parallel suite and 3.05 s next to a release build and e2e scenarios (a bound of 3 s
             // after the third refusal failed then).
             #expect(ContinuousClock.now - answered < .seconds(6), "reconnected at once, not at the end of its backoff")
+        }
+    }
+
+    /// The API server is seen answering while a watch request is failing (after the request began, before the
+    /// watch starts its backoff): the watch reconnects at once, not at the end of that backoff.
+    @Test func anAnswerSeenWhileAWatchRequestFailsIsNotMissed() async throws {
+        let h = try SyncHarness()
+        let refusals = Mutex(0)
+        let runnerBox = Mutex<SecretSyncRunner?>(nil)
+        h.kube.fault = { request throws(HTTPClientError) in
+            guard request.url.contains("secretsyncs") || request.url.contains("secretproviderclasses") else { return nil }
+            let refusal = refusals.withLock { count -> Int? in
+                guard count < 4 else { return nil }
+                count += 1
+                return count
+            }
+            guard let refusal else { return nil }
+            // The fourth refusal: a K3s job sees the API server answer while this request fails.
+            if refusal == 4 { runnerBox.withLock { $0 }?.apiServerAnswered() }
+            throw HTTPClientError(kind: .couldNotConnect, message: "connection refused")
+        }
+        let runner = runner(h)
+        runnerBox.withLock { $0 = runner }
+        try await withServices(runner) { () async throws -> Void in
+            _ = runner.allDefinitions()  // starts the watches (not called again: a look at the definitions wakes them too)
+            #expect(try await eventually { refusals.withLock { $0 } == 4 })
+            let fourth = ContinuousClock.now
+            // Both kinds list again: the one refused first waits its backoff and is woken; the one refused fourth
+            // (its second refusal, a backoff of 2 s) must not wait at all.
+            let watchRequests = { h.kube.requests.filter { $0.contains("secretsyncs") || $0.contains("secretproviderclasses") }.count }
+            #expect(try await eventually { watchRequests() >= 6 })
+            #expect(ContinuousClock.now - fourth < .milliseconds(900), "reconnected at once, not at the end of its backoff")
         }
     }
 

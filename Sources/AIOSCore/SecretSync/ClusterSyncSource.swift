@@ -74,10 +74,19 @@ public final class ClusterSyncSource: Sendable {
         wake.unlock()
     }
 
-    /// Sleeps up to `seconds`, or less if `stop` (or, with `wakeOnReconnect`, `reconnectNow`) is called meanwhile.
-    private func backoff(_ seconds: Double, wakeOnReconnect: Bool = true) {
+    /// How many times `reconnectNow` was called: a watch attempt notes it when it starts.
+    private var reconnects: Int {
         wake.lock()
-        let generation = wakeGeneration
+        defer { wake.unlock() }
+        return wakeGeneration
+    }
+
+    /// Sleeps up to `seconds`, or less if `stop` (or, with `wakeOnReconnect`, `reconnectNow`) is called meanwhile.
+    /// `since`: the `reconnects` count when the failed attempt started; a `reconnectNow` after it (while the
+    /// request was failing, before this wait began) ends the wait at once instead of being missed.
+    private func backoff(_ seconds: Double, wakeOnReconnect: Bool = true, since: Int? = nil) {
+        wake.lock()
+        let generation = since ?? wakeGeneration
         let deadline = Date().addingTimeInterval(seconds)
         while !stopped, !wakeOnReconnect || wakeGeneration == generation, wake.wait(until: deadline) {}
         wake.unlock()
@@ -156,6 +165,7 @@ public final class ClusterSyncSource: Sendable {
         var backoff = 1.0
         var resourceVersion: String?
         while !stopped {
+            let attempt = reconnects
             do {
                 let watch = KubernetesWatch(client: try kubernetes(), path: path)
                 if resourceVersion == nil {
@@ -185,7 +195,7 @@ public final class ClusterSyncSource: Sendable {
                     $0.answered.insert(kind.rawValue)
                 }
                 logger.debug("Watch interrupted; reconnecting", metadata: ["watch.resource": "\(kind.rawValue)", "error": "\(error)"])
-                self.backoff(backoff)
+                self.backoff(backoff, since: attempt)
                 backoff = min(backoff * 2, 30)
             }
         }
