@@ -308,7 +308,7 @@ public final class KubernetesClient: Sendable {
 
     // MARK: Plumbing
 
-    /// A listed Secret (or its PartialObjectMetadata) as `SecretPage` reads it; a single Secret is decoded.
+    /// A listed Secret (or its PartialObjectMetadata), as `SecretObject.page` reads it; a single Secret is decoded.
     struct SecretObject: Decodable {
         struct Metadata: Decodable {
             var name: String
