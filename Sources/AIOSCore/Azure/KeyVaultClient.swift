@@ -124,7 +124,7 @@ public final class KeyVaultClient: Sendable {
         while true {
             pages += 1
             let response = try send(url, operation: operation)
-            guard let page = try? JSONDecoder().decode(KeyVaultWire.ListResult.self, from: Data(response.body)) else {
+            guard let page = KeyVaultWire.ListResult(json: response.body) else {
                 throw KeyVaultError(kind: .badResponse, message: "page \(pages) is not a secret list", httpStatus: 200, operation: operation)
             }
             for item in page.value ?? [] { try body(item) }

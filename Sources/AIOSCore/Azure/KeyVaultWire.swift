@@ -40,7 +40,7 @@ enum KeyVaultWire {
         }
     }
 
-    struct Item: Decodable {
+    struct Item: Decodable, Equatable {
         var id: String?
         var contentType: String?
         var managed: Bool?
@@ -48,7 +48,7 @@ enum KeyVaultWire {
         var tags: [String: String]?
     }
 
-    struct ListResult: Decodable {
+    struct ListResult: Decodable, Equatable {
         var value: [Item]?
         var nextLink: String?
     }

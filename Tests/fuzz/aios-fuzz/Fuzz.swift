@@ -43,7 +43,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = JSONTree(parsing: bytes)
             _ = KubernetesClient.LeaseObject.page(bytes)
             _ = KubernetesClient.SecretObject.page(bytes)
-            _ = try? JSONDecoder().decode(KeyVaultWire.ListResult.self, from: data)
+            _ = KeyVaultWire.ListResult(json: bytes)
             _ = try? JSONDecoder().decode(KeyVaultWire.ErrorResponse.self, from: data)
             _ = EntraErrorMapper.error(status: 400, body: bytes, context: .init(tenant: "t", clientId: "c", assertionClaims: nil, secrets: ["s"]))
             _ = KeyVaultChallenge.parse(text)
