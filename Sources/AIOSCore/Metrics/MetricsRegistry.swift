@@ -20,6 +20,12 @@ public final class MetricsRegistry: Sendable {
         var buckets: [Int]
         var sum: Double = 0
         var count = 0
+
+        mutating func record(_ value: Double) {
+            for (index, bound) in MetricsRegistry.latencyBuckets.enumerated() where value <= bound { buckets[index] += 1 }
+            sum += value
+            count += 1
+        }
     }
 
     private struct Store {
@@ -37,7 +43,7 @@ public final class MetricsRegistry: Sendable {
         let key = Key(name: name, labels: labels.map(\.value))
         store.withLock {
             $0.counters[key, default: 0] += amount
-            $0.labelNames[name] = labels.map(\.key)
+            if $0.labelNames[name] == nil { $0.labelNames[name] = labels.map(\.key) }
         }
     }
 
@@ -45,12 +51,9 @@ public final class MetricsRegistry: Sendable {
     public func observe(_ name: String, _ labels: KeyValuePairs<String, String> = [:], _ value: Double) {
         let key = Key(name: name, labels: labels.map(\.value))
         store.withLock {
-            var histogram = $0.histograms[key] ?? Histogram(buckets: Array(repeating: 0, count: Self.latencyBuckets.count))
-            for (index, bound) in Self.latencyBuckets.enumerated() where value <= bound { histogram.buckets[index] += 1 }
-            histogram.sum += value
-            histogram.count += 1
-            $0.histograms[key] = histogram
-            $0.labelNames[name] = labels.map(\.key)
+            // Changed where it is stored: a copy taken out and put back copied its buckets on every request.
+            $0.histograms[key, default: Histogram(buckets: Array(repeating: 0, count: Self.latencyBuckets.count))].record(value)
+            if $0.labelNames[name] == nil { $0.labelNames[name] = labels.map(\.key) }
         }
     }
 
