@@ -142,8 +142,24 @@ final class SyncHarness: @unchecked Sendable {
 final class ThreadWorkers: BlockingWorkers {
     private let held = Mutex<(@Sendable () -> Void)?>(nil)
     private let started = Mutex(0)
+    /// Threads whose work has not yet returned and been released; `dropFinishedWork` waits for none.
+    private let running = Mutex(0)
     /// Work items started so far.
     var executions: Int { started.withLock { $0 } }
+
+    /// Holds a thread's work item until the thread takes it: a Thread keeps its closure until it is deallocated,
+    /// which may be after the thread counted itself out, so the closure must not hold the item itself.
+    private final class Handoff: Sendable {
+        let work: Mutex<(@Sendable () -> Void)?>
+        init(_ work: @escaping @Sendable () -> Void) { self.work = Mutex(work) }
+        func runAndRelease() {
+            let work = self.work.withLock { work in
+                defer { work = nil }
+                return work
+            }
+            work?()
+        }
+    }
 
     func execute(width: Int, _ work: @escaping @Sendable () -> Void) {
         started.withLock { $0 += 1 }
@@ -152,11 +168,19 @@ final class ThreadWorkers: BlockingWorkers {
             return held
         }
         _ = previous  // released here, outside the lock: the cycle that gave it is over or still holds it
-        Thread { work() }.start()
+        running.withLock { $0 += 1 }
+        let handoff = Handoff(work)
+        Thread { [self] in
+            handoff.runAndRelease()
+            running.withLock { $0 -= 1 }
+        }.start()
     }
 
-    /// Lets go of the work item still held (it may capture its engine: a cycle of references otherwise).
+    /// Waits for every thread to be done with its work, then lets go of the item still held (it may capture its
+    /// engine: a cycle of references otherwise).
     func dropFinishedWork() {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while running.withLock({ $0 }) > 0, ContinuousClock.now < deadline { usleep(1_000) }
         let last = held.withLock { held in
             defer { held = nil }
             return held
