@@ -11,9 +11,13 @@ final class DirectoryChanges: Sendable {
         var descriptor: Int32 = -1
     }
 
-    /// Everything that changes what a reader of the directory sees: entries created, written (also while still
-    /// open), renamed in or out, removed, their mode or owner, and the directory itself removed or moved.
-    private static let mask = UInt32(IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE
+    /// Everything that changes what a reader of the directory sees: entries created, written or truncated (also
+    /// while still open), renamed in or out, removed, their mode or owner, and the directory itself removed or moved.
+    /// Not IN_CLOSE_WRITE: every write already raised IN_MODIFY, and the kernel raises it at the last close of the
+    /// file, which a fork in any thread (a child holding a copy of the descriptor) can put after a later look, so
+    /// a file written long before read as changed again. Writes through mmap raise neither; the reload at least
+    /// once a minute catches those.
+    private static let mask = UInt32(IN_CREATE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE
                                      | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
     /// The inotify instance, -1 if none could be made; closed in deinit.
