@@ -2,6 +2,7 @@
 @testable import AIOSDaemon
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// Two aiosd on one cluster through the daemon's own pieces (runner, election, publisher) over one fake API
@@ -108,8 +109,13 @@ import Testing
         #expect(try !publisherA.reconcile(node: "a"), "nothing changed: nothing to report")
         #expect(store.lease("kube-system/aios-definition-db") != nil, "a does not withdraw what c published")
         let leader = SecretSyncRunner(engine: h.engine, logger: Self.logger, tasks: TaskSupervisor(), configuration: { configA }, election: a, publisher: publisherA)
-        let report = try await leader.cycle(force: false, reason: "test")
+        final class Seen: Sendable { let running = Mutex<[Bool]>([]) }
+        let seen = Seen()
+        let report = try await leader.cycle(force: false, reason: "test") { _ in
+            seen.running.withLock { $0.append(publisherA.syncCycleIsRunning) }
+        }
         #expect(report.outcomes.map(\.name) == ["db"] && report.outcomes.map(\.result) == [.applied])
+        #expect(seen.running.withLock { $0 } == [true] && !publisherA.syncCycleIsRunning, "the publisher knows a cycle runs (its quiet read waits)")
         #expect(h.value("apps", "db", "password") == "v1")
 
         // The same name with other content on a: c's copy stays in force, a's file is reported, not published.
@@ -168,6 +174,46 @@ import Testing
         _ = try a.reconcile(node: "a")
         #expect(store.lease("kube-system/aios-definition-cache") == nil)
         #expect(store.lease("kube-system/aios-definition-db") != nil)
+    }
+
+    /// A server alone reads every copy once a `quietListInterval`; while its own sync cycle runs it puts that read
+    /// off, by one more interval at most, but never a read its own files' change calls for.
+    @Test func aServerAlonePutsItsQuietReadOffWhileItsCycleRuns() throws {
+        let h = try SyncHarness()
+        let store = FakeLeaseStore()
+        let config = try Self.configuration(h, node: "a")
+        try Self.writeDefinition(config, "db")
+        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: Self.logger)
+        func copiesRead() -> Int { store.lists.filter { $0 == PublishedDefinitions.selector }.count }
+        let interval = DefinitionPublisher.quietListInterval, start = ContinuousClock.now
+
+        _ = try a.reconcile(node: "a", now: start)
+        var reads = copiesRead()
+        _ = try a.reconcile(node: "a", now: start + interval / 2)
+        #expect(copiesRead() == reads, "within the interval")
+        _ = try a.reconcile(node: "a", now: start + interval)
+        #expect(copiesRead() > reads, "no cycle running: read once the interval is over")
+        reads = copiesRead()
+
+        let read = start + interval
+        a.syncCycle(running: true)
+        _ = try a.reconcile(node: "a", now: read + interval)
+        _ = try a.reconcile(node: "a", now: read + interval * 2 - .seconds(1))
+        #expect(copiesRead() == reads, "a cycle running: put off")
+        _ = try a.reconcile(node: "a", now: read + interval * 2)
+        #expect(copiesRead() > reads, "put off by one interval at most")
+        reads = copiesRead()
+
+        // Its own file changed: published and read at once, cycle or not.
+        try Self.writeDefinition(config, "db", vault: "kv-two")
+        _ = try a.reconcile(node: "a", now: read + interval * 2 + .seconds(1))
+        #expect(copiesRead() > reads)
+        #expect(store.lease("kube-system/aios-definition-db")?.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-two") == true)
+        reads = copiesRead()
+
+        a.syncCycle(running: false)
+        _ = try a.reconcile(node: "a", now: read + interval * 3 + .seconds(1))
+        #expect(copiesRead() > reads, "the cycle over: once an interval again")
     }
 
     /// The files are loaded again only when inotify saw their directory change (a load stats every file): an edit

@@ -6,7 +6,8 @@ import Synchronization
 /// Keeps this node's definition files published in the cluster (see `PublishedDefinitions`) and gives the
 /// leader the definitions other nodes published. Reconciled at every heartbeat (10 s); while this server's files
 /// are unchanged and no other server's heartbeat is current, the copies are read once a minute only (one Lease per
-/// definition: at 10,000 definitions a list is megabytes).
+/// definition: at 10,000 definitions a list is megabytes), and not while this node's sync cycle runs (two minutes
+/// apart at most).
 final class DefinitionPublisher: Sendable {
     /// The longest a server alone in the cluster goes without reading every copy (a copy edited by hand).
     static let quietListInterval: Duration = .seconds(60)
@@ -45,6 +46,13 @@ final class DefinitionPublisher: Sendable {
     private let loads = Atomic<Int>(0)
     var directoryLoads: Int { loads.load(ordering: .relaxed) }
 
+    /// While this node's sync cycle runs, a server alone puts its quiet read of every copy off, by one more
+    /// `quietListInterval` at most: at 10,000 definitions that read is 20 pages and 12 MB, and inside a first sync
+    /// it competed with the cycle's own requests for the API server and the CPU.
+    private let cycleRunning = Atomic<Bool>(false)
+    func syncCycle(running: Bool) { cycleRunning.store(running, ordering: .relaxed) }
+    var syncCycleIsRunning: Bool { cycleRunning.load(ordering: .relaxed) }
+
     init(leases: any LeaseClient, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
         self.leases = leases
         self.configuration = configuration
@@ -53,7 +61,8 @@ final class DefinitionPublisher: Sendable {
 
     /// Publishes, updates or withdraws this node's files and reads every copy (blocking: API server calls);
     /// true when other nodes' copies changed since the last call (the leader then syncs at once).
-    func reconcile(node: String) throws(SyncIssue) -> Bool {
+    /// `now` is the reconcile's time (tests pass it; the files' own reload goes by the clock).
+    func reconcile(node: String, now: ContinuousClock.Instant = .now) throws(SyncIssue) -> Bool {
         let configuration = configuration()
         let directory = SyncDefinitionDirectory(path: configuration.sync.definitions, defaultNamespace: configuration.sync.defaultNamespace)
         let (loaded, reused) = definitions(in: directory)
@@ -61,8 +70,9 @@ final class DefinitionPublisher: Sendable {
         let broken = Set(loaded.invalid.map(\.name))
         let generation = reused ? state.withLock { $0.renderGeneration } : render(loaded.definitions)
         do {
+            let putOff = syncCycleIsRunning ? Self.quietListInterval * 2 : Self.quietListInterval
             let quiet = state.withLock { s in
-                s.reconciled.map { $0.generation == generation && ContinuousClock.now - $0.at < Self.quietListInterval } ?? false
+                s.reconciled.map { $0.generation == generation && now - $0.at < putOff } ?? false
             }
             if quiet, try !anotherServerIsLive(than: node) { return false }
             // Every copy read: megabytes at 10,000 definitions, freed again at once.
@@ -95,7 +105,7 @@ final class DefinitionPublisher: Sendable {
                 s.copies = copies
                 let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
                 s.conflicts = conflicting
-                s.reconciled = (generation, ContinuousClock.now)
+                s.reconciled = (generation, now)
                 for (name, publisher) in newConflicts {
                     logger.warning("Definition file differs from the copy another node published; not published",
                                    metadata: ["secret": "\(name)", "publisher": "\(publisher)"])

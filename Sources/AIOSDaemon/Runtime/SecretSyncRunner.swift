@@ -261,6 +261,8 @@ public final class SecretSyncRunner: Sendable {
                 return .stoodDown(reason)
             }
             progress.withLock { $0.running = true }
+            publisher?.syncCycle(running: true)
+            defer { publisher?.syncCycle(running: false) }
             let configuration = configuration()
             handleDeletedSecretSyncs(configuration)
             let loaded = allDefinitions(checkController: true)
