@@ -89,7 +89,11 @@ public final class ChildProcess: @unchecked Sendable {
         self.pid = pid
     }
 
-    public func signal(_ signal: Int32) { kill(pid, signal) }
+    /// Signals the child unless it was already reaped: its pid may belong to another process by then.
+    public func signal(_ signal: Int32) {
+        guard exitStatus == nil else { return }
+        kill(pid, signal)
+    }
 
     /// Waits for the child to exit; returns its exit code (128+signal if killed), or nil on timeout.
     public func wait(timeout: Duration) -> Int32? {
