@@ -21,6 +21,8 @@ final class FakeLeaseStore: Sendable {
     var writes: [String] { state.withLock { $0.writes } }
     /// The label selector of every list call, in order.
     var lists: [String] { state.withLock { $0.lists } }
+    /// List calls that read every published definition copy.
+    var definitionCopyReads: Int { lists.filter { $0 == PublishedDefinitions.selector }.count }
 
     final class Connection: LeaseClient, Sendable {
         let store: FakeLeaseStore

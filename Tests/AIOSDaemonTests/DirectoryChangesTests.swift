@@ -17,13 +17,14 @@ import Testing
         // Opened without O_CLOEXEC, so the spawned child inherits it and keeps the file open until it exits.
         let descriptor = open(directory.file("db.yaml"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         try #require(descriptor >= 0)
-        let child = try spawnSleep(seconds: "0.3")
+        let logs = try TemporaryDirectory(prefix: "changes-log")  // not in the watched directory
+        defer { logs.remove() }
+        let child = try ChildProcess(["/bin/sleep", "0.3"], environment: [:], stderrPath: logs.file("sleep.log"))
         #expect(write(descriptor, "keyvaultName: kv\n", 17) == 17)
         close(descriptor)
 
         #expect(changes.changed(directory.path), "the first look cannot know")
-        var status: Int32 = 0
-        #expect(waitpid(child, &status, 0) == child)
+        #expect(child.wait(timeout: .seconds(30)) == 0)
         #expect(!changes.changed(directory.path), "written before the first look; only its last close came after")
 
         // The same file written again: a change.
@@ -53,15 +54,5 @@ import Testing
         #expect(unlink(directory.file("b.yaml")) == 0)
         #expect(changes.changed(directory.path), "removed")
         #expect(!changes.changed(directory.path))
-    }
-
-    private func spawnSleep(seconds: String) throws -> pid_t {
-        var pid: pid_t = 0
-        let arguments = ["/bin/sleep", seconds]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let result = posix_spawn(&pid, "/bin/sleep", nil, nil, &argv, environ)
-        try #require(result == 0)
-        return pid
     }
 }

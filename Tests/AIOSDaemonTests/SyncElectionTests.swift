@@ -30,6 +30,14 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
     }
 
+    /// Node "a" with one definition file, `db`, and its publisher over a fresh fake API server.
+    static func publisherAlone(_ h: SyncHarness) throws -> (store: FakeLeaseStore, config: AgentConfiguration, publisher: DefinitionPublisher) {
+        let store = FakeLeaseStore()
+        let config = try configuration(h, node: "a")
+        try writeDefinition(config, "db")
+        return (store, config, DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: logger))
+    }
+
     @Test func onlyTheLeaderSyncsAndAFollowerNamesItAndTouchesNothing() async throws {
         let h = try SyncHarness()
         h.vaults.set("kv-one", "db-password", "v1")
@@ -142,13 +150,12 @@ import Testing
         let configA = try Self.configuration(h, node: "a"), configB = try Self.configuration(h, node: "b")
         try Self.writeDefinition(configA, "db")
         let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { configA }, logger: Self.logger)
-        func copiesRead() -> Int { store.lists.filter { $0 == PublishedDefinitions.selector }.count }
 
         #expect(try !a.reconcile(node: "a"))
-        let first = copiesRead()
+        let first = store.definitionCopyReads
         #expect(first >= 1 && store.lease("kube-system/aios-definition-db") != nil)
         for _ in 0..<5 { #expect(try !a.reconcile(node: "a")) }
-        #expect(copiesRead() == first, "alone, files unchanged: the copies are not read again")
+        #expect(store.definitionCopyReads == first, "alone, files unchanged: the copies are not read again")
 
         // Another server beats and publishes a definition: a reads the copies at its next look and sees it.
         let bLeases = FakeLeaseStore.Connection(store, who: "b")
@@ -156,7 +163,7 @@ import Testing
         try Self.writeDefinition(configB, "web")
         _ = try DefinitionPublisher(leases: bLeases, configuration: { configB }, logger: Self.logger).reconcile(node: "b")
         #expect(try a.reconcile(node: "a"), "b is live: a reads the copies and sees web")
-        #expect(copiesRead() > first)
+        #expect(store.definitionCopyReads > first)
 
         // b gone again (no heartbeat); a's own file edited: published at its next look all the same.
         try bLeases.deleteLease(namespace: "kube-system", name: NodeHeartbeat.leaseName(node: "b"))
@@ -180,50 +187,43 @@ import Testing
     /// off, by one more interval at most, but never a read its own files' change calls for.
     @Test func aServerAlonePutsItsQuietReadOffWhileItsCycleRuns() throws {
         let h = try SyncHarness()
-        let store = FakeLeaseStore()
-        let config = try Self.configuration(h, node: "a")
-        try Self.writeDefinition(config, "db")
-        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: Self.logger)
-        func copiesRead() -> Int { store.lists.filter { $0 == PublishedDefinitions.selector }.count }
+        let (store, config, a) = try Self.publisherAlone(h)
         let interval = DefinitionPublisher.quietListInterval, start = ContinuousClock.now
 
         _ = try a.reconcile(node: "a", now: start)
-        var reads = copiesRead()
+        var reads = store.definitionCopyReads
         _ = try a.reconcile(node: "a", now: start + interval / 2)
-        #expect(copiesRead() == reads, "within the interval")
+        #expect(store.definitionCopyReads == reads, "within the interval")
         _ = try a.reconcile(node: "a", now: start + interval)
-        #expect(copiesRead() > reads, "no cycle running: read once the interval is over")
-        reads = copiesRead()
+        #expect(store.definitionCopyReads > reads, "no cycle running: read once the interval is over")
+        reads = store.definitionCopyReads
 
         let read = start + interval
         a.syncCycle(running: true)
         _ = try a.reconcile(node: "a", now: read + interval)
         _ = try a.reconcile(node: "a", now: read + interval * 2 - .seconds(1))
-        #expect(copiesRead() == reads, "a cycle running: put off")
+        #expect(store.definitionCopyReads == reads, "a cycle running: put off")
         _ = try a.reconcile(node: "a", now: read + interval * 2)
-        #expect(copiesRead() > reads, "put off by one interval at most")
-        reads = copiesRead()
+        #expect(store.definitionCopyReads > reads, "put off by one interval at most")
+        reads = store.definitionCopyReads
 
         // Its own file changed: published and read at once, cycle or not.
         try Self.writeDefinition(config, "db", vault: "kv-two")
         _ = try a.reconcile(node: "a", now: read + interval * 2 + .seconds(1))
-        #expect(copiesRead() > reads)
+        #expect(store.definitionCopyReads > reads)
         #expect(store.lease("kube-system/aios-definition-db")?.annotations[PublishedDefinitions.definitionAnnotation]?.contains("kv-two") == true)
-        reads = copiesRead()
+        reads = store.definitionCopyReads
 
         a.syncCycle(running: false)
         _ = try a.reconcile(node: "a", now: read + interval * 3 + .seconds(1))
-        #expect(copiesRead() > reads, "the cycle over: once an interval again")
+        #expect(store.definitionCopyReads > reads, "the cycle over: once an interval again")
     }
 
     /// The files are loaded again only when inotify saw their directory change (a load stats every file): an edit
     /// in place, a mode change, a file renamed in, the directory replaced are all published at the next look.
     @Test func unchangedFilesAreNotLoadedAgainAndEveryKindOfChangeIs() throws {
         let h = try SyncHarness()
-        let store = FakeLeaseStore()
-        let config = try Self.configuration(h, node: "a")
-        try Self.writeDefinition(config, "db")
-        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: Self.logger)
+        let (store, config, a) = try Self.publisherAlone(h)
         func published(_ name: String) -> String? {
             store.lease("kube-system/aios-definition-\(name)")?.annotations[PublishedDefinitions.definitionAnnotation]
         }
