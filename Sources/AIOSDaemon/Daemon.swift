@@ -47,7 +47,8 @@ public struct Daemon {
                                     logger: logger)
         let engine = SecretSyncEngine(state: SyncStateStore(path: syncStatePath), hasherKeyPath: contentHashKeyPath, connections: connections,
                                       workers: SyncWorkers(), logger: logger, mayWrite: { election.mayWrite })
-        let publisher = DefinitionPublisher(leases: election.leases, configuration: { state.configuration }, logger: logger)
+        let definitionWatch = PublishedDefinitionsWatch(leases: election.leases, logger: logger, shouldWatch: { election.nodeRole == .server })
+        let publisher = DefinitionPublisher(leases: election.leases, watched: definitionWatch, configuration: { state.configuration }, logger: logger)
         let sync = SecretSyncRunner(engine: engine, logger: logger, tasks: tasks, configuration: { state.configuration },
                                     election: election, publisher: publisher)
         let issuerRefresh = NodeHeartbeatService.IssuerRefresh()
@@ -82,6 +83,7 @@ public struct Daemon {
         services.append(K3sArrivalWatchService(arrival: k3sArrival, kubeconfig: { state.configuration.sync.kubeconfig }, state: state, logger: logger))
         services.append(LeaderElectionService(election: election, state: state, logger: logger, k3sArrival: k3sArrival,
                                               onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
+        services.append(DefinitionWatchService(watch: definitionWatch, state: state))
         services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger, k3sArrival: k3sArrival,
                                              issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) }, refresh: issuerRefresh,
                                              onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))

@@ -12,6 +12,13 @@ final class FakeLeaseStore: Sendable {
         var version = 1
         var writes: [String] = []
         var lists: [String] = []
+        /// Every change, for watches: the resourceVersion it took, "namespace/name", the Lease (nil: deleted).
+        var history: [(version: Int, key: String, lease: LeaseRecord?)] = []
+        /// A watch from a resourceVersion below this gets `.expired` (the API server's history no longer reaches it).
+        var historyFloor = 0
+        var watches = 0
+        /// Open watches deliver nothing while set (a watch cache that lags behind).
+        var watchesHeld = false
     }
 
     private let state = Mutex(State())
@@ -23,6 +30,12 @@ final class FakeLeaseStore: Sendable {
     var lists: [String] { state.withLock { $0.lists } }
     /// List calls that read every published definition copy.
     var definitionCopyReads: Int { lists.filter { $0 == PublishedDefinitions.selector }.count }
+    /// Watch requests made (each ends after its `timeoutSeconds`).
+    var watchRequests: Int { state.withLock { $0.watches } }
+    /// Forgets the history up to now: a watch from an older resourceVersion is told to list again.
+    func forgetHistory() { state.withLock { $0.historyFloor = $0.version } }
+    /// Open watches deliver nothing while held; a watch that fell below the history meanwhile is told to list again.
+    func holdWatches(_ held: Bool) { state.withLock { $0.watchesHeld = held } }
 
     final class Connection: LeaseClient, Sendable {
         let store: FakeLeaseStore
@@ -73,7 +86,11 @@ final class FakeLeaseStore: Sendable {
             try reachable()
             let who = self.who
             store.state.withLock { s in
-                if s.leases.removeValue(forKey: "\(namespace)/\(name)") != nil { s.writes.append("\(who) \(name) deleted") }
+                if s.leases.removeValue(forKey: "\(namespace)/\(name)") != nil {
+                    s.writes.append("\(who) \(name) deleted")
+                    s.version += 1
+                    s.history.append((s.version, "\(namespace)/\(name)", nil))
+                }
             }
         }
 
@@ -89,22 +106,65 @@ final class FakeLeaseStore: Sendable {
                 var stored = record
                 stored.resourceVersion = "\(s.version)"
                 s.leases[key] = stored
+                s.history.append((s.version, key, stored))
                 s.writes.append("\(who) \(name)")
                 return stored
             }
         }
 
         func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord] {
+            try listLeasesForWatch(namespace: namespace, labelSelector: labelSelector).leases
+        }
+
+        func listLeasesForWatch(namespace: String, labelSelector: String) throws(KubernetesError) -> (leases: [String: LeaseRecord], resourceVersion: String) {
             try reachable()
-            let wanted = labelSelector.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
             return store.state.withLock { s in
                 s.lists.append(labelSelector)
                 var found: [String: LeaseRecord] = [:]
-                for (key, lease) in s.leases where key.hasPrefix(namespace + "/") && wanted.allSatisfy({ lease.labels[$0[0]] == $0[1] }) {
+                for (key, lease) in s.leases where key.hasPrefix(namespace + "/") && Self.matches(lease, labelSelector) {
                     found[String(key.dropFirst(namespace.count + 1))] = lease
                 }
-                return found
+                return (found, "\(s.version)")
             }
+        }
+
+        /// Plays the changes after `resourceVersion` and then new ones as they come, for `timeoutSeconds`. A Lease
+        /// that does not match arrives as deleted: the API server sends that only for one that stopped matching,
+        /// and a watcher ignores a deletion of what it does not hold.
+        func watchLeases(namespace: String, labelSelector: String, from resourceVersion: String, timeoutSeconds: Int,
+                         onChange: (LeaseChange) -> Void) throws(KubernetesError) -> KubernetesWatch.Outcome {
+            try reachable()
+            var seen = Int(resourceVersion) ?? 0
+            let expired = store.state.withLock { s in
+                s.watches += 1
+                return seen < s.historyFloor
+            }
+            if expired { return .expired }
+            let deadline = Date().addingTimeInterval(Double(timeoutSeconds))
+            while Date() < deadline {
+                try reachable()
+                let (changes, expired) = store.state.withLock { s in
+                    s.watchesHeld ? ([], false) : (s.history.filter { $0.version > seen && $0.key.hasPrefix(namespace + "/") }, seen < s.historyFloor)
+                }
+                // The API server ends a watch that fell behind its history with a 410 (an ERROR event).
+                if expired { return .expired }
+                for change in changes {
+                    seen = change.version
+                    let name = String(change.key.dropFirst(namespace.count + 1))
+                    if let lease = change.lease, Self.matches(lease, labelSelector) {
+                        onChange(LeaseChange(name: name, kind: .put(lease), resourceVersion: "\(change.version)"))
+                    } else {
+                        onChange(LeaseChange(name: name, kind: .deleted, resourceVersion: "\(change.version)"))
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            return .ended
+        }
+
+        private static func matches(_ lease: LeaseRecord, _ labelSelector: String) -> Bool {
+            labelSelector.split(separator: ",").map { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+                .allSatisfy { lease.labels[$0[0]] == $0[1] }
         }
     }
 }

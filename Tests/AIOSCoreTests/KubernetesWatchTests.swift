@@ -137,6 +137,48 @@ import AIOSTestSupport
         #expect(try quiet.list() == nil, "404: the CRD is not installed")
         #expect(try quiet.watch(from: "1", timeoutSeconds: 1) { _ in } == .ended, "a watch that outlived its window ends normally")
     }
+
+    static func lease(_ name: String, rv: String, text: String? = nil) -> String {
+        let annotations = text.map { #","annotations":{"aios.microsoft.com/definition":"\#($0)"}"# } ?? ""
+        return #"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"\#(name)","namespace":"kube-system","resourceVersion":"\#(rv)","labels":{"a":"b"}\#(annotations)},"spec":{"holderIdentity":"n1"}}"#
+    }
+
+    /// The Lease list and watch on the wire: the list's resourceVersion from its first page, the watch's query
+    /// (the label selector kept, the watch parameters added with `&`), and each event type mapped.
+    @Test func leasesAreListedAndWatchedWithTheirSelector() throws {
+        let urls = Mutex<[String]>([])
+        let page = #"{"kind":"LeaseList","metadata":{"resourceVersion":"41"},"items":[\#(Self.lease("aios-definition-db", rv: "40", text: "one"))]}"#
+        let events = [
+            Self.event("ADDED", Self.lease("aios-definition-queue", rv: "42", text: "two")),
+            Self.event("MODIFIED", Self.lease("aios-definition-db", rv: "43", text: "one, edited")),
+            Self.event("DELETED", Self.lease("aios-definition-queue", rv: "44")),
+            Self.event("BOOKMARK", #"{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"resourceVersion":"50"}}"#),
+            Self.event("ERROR", #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Expired","code":410,"message":"too old resource version"}"#),
+        ]
+        let client = KubernetesClient(
+            kubeconfig: try Kubeconfig.parse(FakeKubernetes.kubeconfig, file: "k3s.yaml"),
+            transport: HTTPTransport { request throws(HTTPClientError) in
+                urls.withLock { $0.append(request.url) }
+                return HTTPResponse(status: 200, body: Array(page.utf8), headers: [])
+            },
+            streamer: HTTPStreamTransport { request, onData throws(HTTPClientError) in
+                urls.withLock { $0.append(request.url) }
+                for line in events { Array((line + "\n").utf8).withUnsafeBytes { onData($0) } }
+                return 200
+            })
+        let listed = try client.listLeasesForWatch(namespace: "kube-system", labelSelector: "a=b")
+        #expect(listed.resourceVersion == "41")
+        #expect(listed.leases["aios-definition-db"]?.annotations["aios.microsoft.com/definition"] == "one")
+        var changes: [LeaseChange] = []
+        let outcome = try client.watchLeases(namespace: "kube-system", labelSelector: "a=b", from: "41", timeoutSeconds: 60) { changes.append($0) }
+        #expect(outcome == .expired, "the 410 ERROR event: list again")
+        #expect(changes.map(\.name) == ["aios-definition-queue", "aios-definition-db", "aios-definition-queue", ""])
+        #expect(changes.map(\.resourceVersion) == ["42", "43", "44", "50"])
+        if case .put(let record) = changes[1].kind { #expect(record.annotations["aios.microsoft.com/definition"] == "one, edited") } else { Issue.record("MODIFIED is a put") }
+        #expect(changes[2].kind == .deleted && changes[3].kind == .progress)
+        let watchURL = try #require(urls.withLock { $0 }.last)
+        #expect(watchURL.hasSuffix("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases?labelSelector=a%3Db&watch=1&allowWatchBookmarks=true&timeoutSeconds=60&resourceVersion=41"))
+    }
 }
 
 /// The Kubernetes client's answers to each status the API server may send.

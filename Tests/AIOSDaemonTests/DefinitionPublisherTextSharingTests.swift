@@ -25,7 +25,7 @@ import Testing
         let before = copies
         #expect(Self.storage(copies["def-0"]!.text) != Self.storage(files["def-0"]!))
 
-        DefinitionPublisher.shareTexts(of: &copies, with: files)
+        PublishedDefinitions.shareTexts(of: &copies, with: files)
 
         #expect(copies == before, "no copy changes in value")
         for i in 0..<200 {

@@ -28,4 +28,13 @@ public struct CurrentLeaseClient: LeaseClient {
     public func deleteLease(namespace: String, name: String) throws(KubernetesError) {
         try client().deleteLease(namespace: namespace, name: name)
     }
+
+    public func listLeasesForWatch(namespace: String, labelSelector: String) throws(KubernetesError) -> (leases: [String: LeaseRecord], resourceVersion: String) {
+        try client().listLeasesForWatch(namespace: namespace, labelSelector: labelSelector)
+    }
+
+    public func watchLeases(namespace: String, labelSelector: String, from resourceVersion: String, timeoutSeconds: Int,
+                            onChange: (LeaseChange) -> Void) throws(KubernetesError) -> KubernetesWatch.Outcome {
+        try client().watchLeases(namespace: namespace, labelSelector: labelSelector, from: resourceVersion, timeoutSeconds: timeoutSeconds, onChange: onChange)
+    }
 }

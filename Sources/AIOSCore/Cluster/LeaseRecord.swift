@@ -45,4 +45,34 @@ public protocol LeaseClient: Sendable {
     func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord]
     /// Deletes the Lease (gone already is fine).
     func deleteLease(namespace: String, name: String) throws(KubernetesError)
+    /// `listLeases`, with the list's resourceVersion: a watch of the same Leases starts there.
+    func listLeasesForWatch(namespace: String, labelSelector: String) throws(KubernetesError) -> (leases: [String: LeaseRecord], resourceVersion: String)
+    /// Reports each change to the Leases carrying `labelSelector` after `resourceVersion`, with the resourceVersion
+    /// it brings, until the API server ends the stream (`.ended`, after about `timeoutSeconds`) or no longer holds
+    /// the history since `resourceVersion` (`.expired`: list again).
+    func watchLeases(namespace: String, labelSelector: String, from resourceVersion: String, timeoutSeconds: Int,
+                     onChange: (LeaseChange) -> Void) throws(KubernetesError) -> KubernetesWatch.Outcome
+}
+
+/// One event of a watch of Leases.
+public struct LeaseChange: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// ADDED or MODIFIED (or started to match the selector): the Lease as it is now.
+        case put(LeaseRecord)
+        /// DELETED (or stopped matching the selector).
+        case deleted
+        /// BOOKMARK: nothing else changed up to `resourceVersion`.
+        case progress
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// Where a watch resumes after this event.
+    public var resourceVersion: String
+
+    public init(name: String, kind: Kind, resourceVersion: String) {
+        self.name = name
+        self.kind = kind
+        self.resourceVersion = resourceVersion
+    }
 }

@@ -28,15 +28,43 @@ extension KubernetesClient: LeaseClient {
     /// Every Lease matching `labelSelector`, in pages of `listPageSize` (one published definition is one Lease:
     /// at 10,000 definitions one unpaged answer is megabytes).
     public func listLeases(namespace: String, labelSelector: String) throws(KubernetesError) -> [String: LeaseRecord] {
-        let query = PercentEncoding.queryValue(labelSelector, alsoEscaping: "&=+")
-        let items: [LeaseObject] = try listPages("\(Self.leasesPath(namespace: namespace))?labelSelector=\(query)",
-                                                 what: "Leases in \(namespace)", kind: "LeaseList", read: LeaseObject.page)
+        try listLeasesForWatch(namespace: namespace, labelSelector: labelSelector).leases
+    }
+
+    public func listLeasesForWatch(namespace: String, labelSelector: String) throws(KubernetesError) -> (leases: [String: LeaseRecord], resourceVersion: String) {
+        let listed: (items: [LeaseObject], resourceVersion: String) = try listPagesAndVersion(
+            Self.selectedLeasesPath(namespace: namespace, labelSelector: labelSelector),
+            what: "Leases in \(namespace)", kind: "LeaseList", read: LeaseObject.page)
         var leases: [String: LeaseRecord] = [:]
-        for item in items {
+        for item in listed.items {
             guard let name = item.name else { continue }
             leases[name] = item.record
         }
-        return leases
+        return (leases, listed.resourceVersion)
+    }
+
+    public func watchLeases(namespace: String, labelSelector: String, from resourceVersion: String, timeoutSeconds: Int,
+                            onChange: (LeaseChange) -> Void) throws(KubernetesError) -> KubernetesWatch.Outcome {
+        let watch = KubernetesWatch(client: self, path: Self.selectedLeasesPath(namespace: namespace, labelSelector: labelSelector))
+        return try watch.watch(from: resourceVersion, timeoutSeconds: timeoutSeconds) { event in
+            // An object that is not a Lease (or has no name) is skipped, as a list item of that kind is.
+            guard let object = try? JSONDecoder().decode(LeaseObject.self, from: event.object) else { return }
+            let version = event.resourceVersion ?? object.record.resourceVersion
+            switch event.type {
+            case .added, .modified:
+                if let name = object.name { onChange(LeaseChange(name: name, kind: .put(object.record), resourceVersion: version)) }
+            case .deleted:
+                if let name = object.name { onChange(LeaseChange(name: name, kind: .deleted, resourceVersion: version)) }
+            case .bookmark:
+                onChange(LeaseChange(name: "", kind: .progress, resourceVersion: version))
+            case .error:
+                break
+            }
+        }
+    }
+
+    private static func selectedLeasesPath(namespace: String, labelSelector: String) -> String {
+        "\(leasesPath(namespace: namespace))?labelSelector=\(PercentEncoding.queryValue(labelSelector, alsoEscaping: "&=+"))"
     }
 
     public func deleteLease(namespace: String, name: String) throws(KubernetesError) {

@@ -97,18 +97,28 @@ public final class KubernetesClient: Sendable {
         var items: [Item]?
     }
 
-    /// One page of a list: its items and the `continue` token of the next page.
+    /// One page of a list: its items and the `continue` token of the next page; the list's resourceVersion when the
+    /// reader keeps it (a watch starts there).
     struct Page<Item> {
         var items: [Item]
         var next: String?
+        var resourceVersion: String? = nil
     }
 
     /// Every item of a list, read in pages of `listPageSize` (`limit`/`continue`). Each page is decoded with
     /// JSONDecoder, or by `read` (nil: not a list page).
     func listPages<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String,
                                     read: (([UInt8]) -> Page<Item>?)? = nil) throws(KubernetesError) -> [Item] {
+        try listPagesAndVersion(path, accept: accept, what: what, kind: kind, read: read).items
+    }
+
+    /// `listPages`, with the list's resourceVersion as its first page gave it (the pages of one list are one
+    /// snapshot; "" when the reader does not keep it).
+    func listPagesAndVersion<Item: Decodable>(_ path: String, accept: String = "application/json", what: String, kind: String,
+                                              read: (([UInt8]) -> Page<Item>?)? = nil) throws(KubernetesError) -> (items: [Item], resourceVersion: String) {
         var items: [Item] = []
         var next: String?
+        var version: String?
         var pages = 0
         repeat {
             pages += 1
@@ -126,12 +136,13 @@ public final class KubernetesClient: Sendable {
                 throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list is not a \(kind)")
             }
             items += list.items
+            if version == nil { version = list.resourceVersion ?? "" }
             next = list.next.flatMap { $0.isEmpty ? nil : $0 }
             guard pages <= 100_000 else {
                 throw KubernetesError(code: 200, reason: "BadResponse", message: "the \(what) list does not end (more than 100,000 pages)")
             }
         } while next != nil
-        return items
+        return (items, version ?? "")
     }
 
     private static func queryValue(_ text: String) -> String {

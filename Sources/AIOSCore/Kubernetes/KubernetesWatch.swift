@@ -23,7 +23,7 @@ public struct KubernetesWatch: Sendable {
     }
 
     let client: KubernetesClient
-    /// e.g. `/apis/secret-sync.x-k8s.io/v1alpha1/secretsyncs` (all namespaces).
+    /// e.g. `/apis/secret-sync.x-k8s.io/v1alpha1/secretsyncs` (all namespaces), or with a `?labelSelector=`.
     public let path: String
 
     public init(client: KubernetesClient, path: String) {
@@ -47,7 +47,8 @@ public struct KubernetesWatch: Sendable {
 
     /// Streams events after `resourceVersion` to `onEvent` until the server ends the stream.
     public func watch(from resourceVersion: String, timeoutSeconds: Int, onEvent: (Event) -> Void) throws(KubernetesError) -> Outcome {
-        let query = "?watch=1&allowWatchBookmarks=true&timeoutSeconds=\(timeoutSeconds)&resourceVersion=\(resourceVersion)"
+        // `path` may carry a query of its own (a labelSelector).
+        let query = "\(path.contains("?") ? "&" : "?")watch=1&allowWatchBookmarks=true&timeoutSeconds=\(timeoutSeconds)&resourceVersion=\(resourceVersion)"
         var pending: [UInt8] = []
         var expired = false
         let status = try client.stream(path + query, timeout: .seconds(Int64(timeoutSeconds + 30))) { chunk in

@@ -10,12 +10,12 @@ extension KubernetesClient.LeaseObject {
         KubernetesClient.Page.read(bytes, keeping: keeps) { Self($0) }
     }
 
-    /// The members read: the page's `metadata.continue`, and each item's name, labels, annotations,
-    /// resourceVersion and spec.
+    /// The members read: the page's `metadata.continue` and `metadata.resourceVersion`, and each item's name,
+    /// labels, annotations, resourceVersion and spec.
     private static func keeps(_ path: [String]) -> Bool {
         switch path.count {
         case 1: return path[0] == "metadata" || path[0] == "items"
-        case 2: return path[0] == "metadata" ? path[1] == "continue" : path[1] == "metadata" || path[1] == "spec"
+        case 2: return path[0] == "metadata" ? path[1] == "continue" || path[1] == "resourceVersion" : path[1] == "metadata" || path[1] == "spec"
         case 3: return (path[1] == "spec" ? specFields : metadataFields).contains(path[2])
         default: return path[0] == "items" && path[1] == "metadata" && (path[2] == "labels" || path[2] == "annotations")
         }

@@ -4,15 +4,18 @@ import Logging
 import Synchronization
 
 /// Keeps this node's definition files published in the cluster (see `PublishedDefinitions`) and gives the
-/// leader the definitions other nodes published. Reconciled at every heartbeat (10 s); while this server's files
-/// are unchanged and no other server's heartbeat is current, the copies are read once a minute only (one Lease per
-/// definition: at 10,000 definitions a list is megabytes), and not while this node's sync cycle runs (two minutes
-/// apart at most).
+/// leader the definitions other nodes published. Reconciled at every heartbeat (10 s). The copies come from the
+/// watch of their Leases (`PublishedDefinitionsWatch`); a heartbeat with neither the files nor the watched copies
+/// changed does nothing. While the watch cannot vouch for its copies, they are read here: at every heartbeat
+/// while another server's heartbeat is current, else once a minute (one Lease per definition: at 10,000
+/// definitions a list is megabytes), and not while this node's sync cycle runs (two minutes apart at most).
 final class DefinitionPublisher: Sendable {
     /// The longest a server alone in the cluster goes without reading every copy (a copy edited by hand).
     static let quietListInterval: Duration = .seconds(60)
 
     let leases: any LeaseClient
+    /// nil: the copies are always read here (tests of that path).
+    let watched: PublishedDefinitionsWatch?
     let configuration: @Sendable () -> AgentConfiguration
     let logger: Logger
 
@@ -24,8 +27,9 @@ final class DefinitionPublisher: Sendable {
         var rendered: [String: (definition: SyncDefinition, text: String)] = [:]
         /// Counts the renders that changed the files (a text, a name added or gone).
         var renderGeneration = 0
-        /// The render generation of the last reconcile that succeeded, and when.
-        var reconciled: (generation: Int, at: ContinuousClock.Instant)?
+        /// The render generation of the last reconcile that succeeded, the watch's generation of the copies it used
+        /// (nil: it read them itself), and when.
+        var reconciled: (generation: Int, watched: Int?, at: ContinuousClock.Instant)?
     }
 
     private let state = Mutex(State())
@@ -53,8 +57,9 @@ final class DefinitionPublisher: Sendable {
     func syncCycle(running: Bool) { cycleRunning.store(running, ordering: .relaxed) }
     var syncCycleIsRunning: Bool { cycleRunning.load(ordering: .relaxed) }
 
-    init(leases: any LeaseClient, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
+    init(leases: any LeaseClient, watched: PublishedDefinitionsWatch? = nil, configuration: @escaping @Sendable () -> AgentConfiguration, logger: Logger) {
         self.leases = leases
+        self.watched = watched
         self.configuration = configuration
         self.logger = logger
     }
@@ -70,22 +75,38 @@ final class DefinitionPublisher: Sendable {
         let broken = Set(loaded.invalid.map(\.name))
         let generation = reused ? state.withLock { $0.renderGeneration } : render(loaded.definitions)
         do {
+            let watchedGeneration = watched?.generation
             let putOff = syncCycleIsRunning ? Self.quietListInterval * 2 : Self.quietListInterval
             let quiet = state.withLock { s in
-                s.reconciled.map { $0.generation == generation && now - $0.at < putOff } ?? false
+                guard let last = s.reconciled, last.generation == generation else { return false }
+                // With the watch, nothing changed in the cluster while its generation stands still.
+                if let watchedGeneration { return last.watched == watchedGeneration }
+                return last.watched == nil && now - last.at < putOff
             }
-            if quiet, try !anotherServerIsLive(than: node) { return false }
-            // Every copy read: megabytes at 10,000 definitions, freed again at once.
-            defer { ProcessMemory.returnFreedPages() }
+            if quiet {
+                if watchedGeneration != nil { return false }
+                if try !anotherServerIsLive(than: node) { return false }
+            }
             let files = state.withLock { $0.rendered.mapValues(\.text) }
-            var copies = try PublishedDefinitions.list(leases)
+            // Shared first, so the copies taken below share this node's texts and are not copied again.
+            if let watched, watchedGeneration != nil { watched.shareTexts(with: files) }
+            let fromWatch = watchedGeneration == nil ? nil : watched?.current
+            var listed = fromWatch == nil
+            // Every copy read, or the watch's copies taken in place of the last ones: megabytes at 10,000
+            // definitions, freed again at once.
+            defer { ProcessMemory.returnFreedPages() }
+            var copies = try fromWatch?.copies ?? PublishedDefinitions.list(leases)
             let actions = PublishedDefinitions.plan(node: node, files: files, published: copies).filter {
                 if case .delete(let name) = $0 { return !broken.contains(name) }
                 return true
             }
             let conflicts = try PublishedDefinitions.apply(actions, node: node, to: leases)
-            if actions.count > conflicts.count { copies = try PublishedDefinitions.list(leases) }
-            Self.shareTexts(of: &copies, with: files)
+            if actions.count > conflicts.count {
+                copies = try PublishedDefinitions.list(leases)
+                listed = true
+            }
+            // (The watch's copies share the texts already; a pass over them here would copy the dictionary.)
+            if listed { PublishedDefinitions.shareTexts(of: &copies, with: files) }
             var conflicting: [String: String] = [:]
             for case .conflict(let name, let publisher) in conflicts { conflicting[name] = publisher }
             for case .removeFile(let name, let removedBy) in conflicts {
@@ -105,7 +126,7 @@ final class DefinitionPublisher: Sendable {
                 s.copies = copies
                 let newConflicts = conflicting.filter { s.conflicts[$0.key] != $0.value }
                 s.conflicts = conflicting
-                s.reconciled = (generation, now)
+                s.reconciled = (generation, listed ? nil : fromWatch?.generation, now)
                 for (name, publisher) in newConflicts {
                     logger.warning("Definition file differs from the copy another node published; not published",
                                    metadata: ["secret": "\(name)", "publisher": "\(publisher)"])
@@ -125,17 +146,6 @@ final class DefinitionPublisher: Sendable {
             return changed
         } catch {
             throw SyncIssue(code: "KubernetesError", message: "cannot publish the definition files: \(error)")
-        }
-    }
-
-    /// Points each copy whose text is this node's own text at that same string: the copies are kept until the next
-    /// read, and at 10,000 definitions a second instance of every text was 4 MB (heaptrack).
-    static func shareTexts(of copies: inout [String: PublishedDefinitions.Copy], with files: [String: String]) {
-        // By index, in place: iterating the dictionary while assigning would copy its storage.
-        var index = copies.startIndex
-        while index != copies.endIndex {
-            if let text = files[copies.keys[index]], text == copies.values[index].text { copies.values[index].text = text }
-            index = copies.index(after: index)
         }
     }
 
