@@ -144,7 +144,8 @@ import AIOSTestSupport
     }
 
     /// The Lease list and watch on the wire: the list's resourceVersion from its first page, the watch's query
-    /// (the label selector kept, the watch parameters added with `&`), and each event type mapped.
+    /// (the label selector kept, the watch parameters added with `&`), each event type mapped, lines split
+    /// across chunks.
     @Test func leasesAreListedAndWatchedWithTheirSelector() throws {
         let urls = Mutex<[String]>([])
         let page = #"{"kind":"LeaseList","metadata":{"resourceVersion":"41"},"items":[\#(Self.lease("aios-definition-db", rv: "40", text: "one"))]}"#
@@ -163,7 +164,11 @@ import AIOSTestSupport
             },
             streamer: HTTPStreamTransport { request, onData throws(HTTPClientError) in
                 urls.withLock { $0.append(request.url) }
-                for line in events { Array((line + "\n").utf8).withUnsafeBytes { onData($0) } }
+                // In pieces of 7 bytes: lines are put together across chunks.
+                let stream = Array(events.map { $0 + "\n" }.joined().utf8)
+                for start in stride(from: 0, to: stream.count, by: 7) {
+                    Array(stream[start..<min(start + 7, stream.count)]).withUnsafeBytes { onData($0) }
+                }
                 return 200
             })
         let listed = try client.listLeasesForWatch(namespace: "kube-system", labelSelector: "a=b")

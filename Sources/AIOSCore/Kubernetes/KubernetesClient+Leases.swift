@@ -46,20 +46,24 @@ extension KubernetesClient: LeaseClient {
     public func watchLeases(namespace: String, labelSelector: String, from resourceVersion: String, timeoutSeconds: Int,
                             onChange: (LeaseChange) -> Void) throws(KubernetesError) -> KubernetesWatch.Outcome {
         let watch = KubernetesWatch(client: self, path: Self.selectedLeasesPath(namespace: namespace, labelSelector: labelSelector))
-        return try watch.watch(from: resourceVersion, timeoutSeconds: timeoutSeconds) { event in
-            // An object that is not a Lease (or has no name) is skipped, as a list item of that kind is.
-            guard let object = try? JSONDecoder().decode(LeaseObject.self, from: event.object) else { return }
-            let version = event.resourceVersion ?? object.record.resourceVersion
+        return try watch.watchLines(from: resourceVersion, timeoutSeconds: timeoutSeconds) { line in
+            // A line that is not an event, or an object without a name, is skipped, as a list item of that kind is.
+            guard let event = LeaseObject.watchEvent(line) else { return true }
+            let version = event.lease.record.resourceVersion
             switch event.type {
-            case .added, .modified:
-                if let name = object.name { onChange(LeaseChange(name: name, kind: .put(object.record), resourceVersion: version)) }
-            case .deleted:
-                if let name = object.name { onChange(LeaseChange(name: name, kind: .deleted, resourceVersion: version)) }
-            case .bookmark:
+            case "ADDED", "MODIFIED":
+                if let name = event.lease.name { onChange(LeaseChange(name: name, kind: .put(event.lease.record), resourceVersion: version)) }
+            case "DELETED":
+                if let name = event.lease.name { onChange(LeaseChange(name: name, kind: .deleted, resourceVersion: version)) }
+            case "BOOKMARK":
                 onChange(LeaseChange(name: "", kind: .progress, resourceVersion: version))
-            case .error:
+            case "ERROR":
+                // A Status; 410 Gone / Expired means the history no longer reaches our resourceVersion.
+                return event.code != 410
+            default:
                 break
             }
+            return true
         }
     }
 

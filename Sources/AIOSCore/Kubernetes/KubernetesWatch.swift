@@ -47,24 +47,34 @@ public struct KubernetesWatch: Sendable {
 
     /// Streams events after `resourceVersion` to `onEvent` until the server ends the stream.
     public func watch(from resourceVersion: String, timeoutSeconds: Int, onEvent: (Event) -> Void) throws(KubernetesError) -> Outcome {
+        try watchLines(from: resourceVersion, timeoutSeconds: timeoutSeconds) { line in
+            guard let event = Self.decode(Data(line)) else { return true }
+            if event.type == .error {
+                // A Status; 410 Gone / Expired means the history no longer reaches our resourceVersion.
+                return JSONValue(parsing: event.object)?["code"]?.int != 410
+            }
+            onEvent(event)
+            return true
+        }
+    }
+
+    /// Streams each event after `resourceVersion`, one JSON object per line, to `onLine` (for readers of one kind
+    /// that take only the fields they need) until the server ends the stream. `onLine` returns false for an
+    /// ERROR event with code 410: the watch then ends as `.expired`.
+    func watchLines(from resourceVersion: String, timeoutSeconds: Int, onLine: ([UInt8]) -> Bool) throws(KubernetesError) -> Outcome {
         // `path` may carry a query of its own (a labelSelector).
         let query = "\(path.contains("?") ? "&" : "?")watch=1&allowWatchBookmarks=true&timeoutSeconds=\(timeoutSeconds)&resourceVersion=\(resourceVersion)"
         var pending: [UInt8] = []
         var expired = false
         let status = try client.stream(path + query, timeout: .seconds(Int64(timeoutSeconds + 30))) { chunk in
             pending.append(contentsOf: chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = Data(pending[..<newline])
-                pending.removeSubrange(...newline)
-                guard !line.isEmpty, let event = Self.decode(line) else { continue }
-                if event.type == .error {
-                    // A Status; 410 Gone / Expired means the history no longer reaches our resourceVersion.
-                    let code = JSONValue(parsing: event.object)?["code"]?.int
-                    if code == 410 { expired = true }
-                    continue
-                }
-                onEvent(event)
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                if newline > start, !onLine(Array(pending[start..<newline])) { expired = true }
+                start = newline + 1
             }
+            // What is left is the start of the next line; removed once per chunk, not once per line.
+            pending.removeSubrange(..<start)
         }
         if status == 410 || expired { return .expired }
         guard status == 200 else {

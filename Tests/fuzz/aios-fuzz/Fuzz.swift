@@ -42,6 +42,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = KeyVaultWire.Bundle(json: bytes)
             _ = JSONTree(parsing: bytes)
             _ = KubernetesClient.LeaseObject.page(bytes)
+            _ = KubernetesClient.LeaseObject.watchEvent(bytes)
             _ = KubernetesClient.SecretObject.page(bytes)
             _ = KeyVaultWire.ListResult(json: bytes)
             _ = try? JSONDecoder().decode(KeyVaultWire.ErrorResponse.self, from: data)
