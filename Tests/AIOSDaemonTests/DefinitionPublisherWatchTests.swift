@@ -66,4 +66,29 @@ import Testing
         _ = try a.reconcile(node: "a", now: start + .seconds(110))
         #expect(store.definitionCopyReads == reads + 2)
     }
+
+    /// After a restart, the first heartbeat takes the copies from the watch's first list instead of reading every
+    /// copy a second time at the same moment.
+    @Test func aRestartedServerReadsTheCopiesOnce() throws {
+        let h = try SyncHarness()
+        let store = FakeLeaseStore()
+        let config = try SyncElectionTests.configuration(h, node: "a")
+        try SyncElectionTests.writeDefinition(config, "db")
+        _ = try DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), configuration: { config }, logger: Self.logger).reconcile(node: "a")
+        let before = store.definitionCopyReads
+
+        // aiosd starts again: the watch and the first heartbeat at once.
+        let watch = PublishedDefinitionsWatch(leases: FakeLeaseStore.Connection(store, who: "a"), logger: Self.logger, watchSeconds: 1)
+        let done = DispatchSemaphore(value: 0)
+        let a = DefinitionPublisher(leases: FakeLeaseStore.Connection(store, who: "a"), watched: watch, configuration: { config }, logger: Self.logger)
+        Thread { watch.run(); done.signal() }.start()
+        defer {
+            watch.stop()
+            _ = done.wait(timeout: .now() + 5)
+        }
+        #expect(try a.reconcile(node: "a") == false)
+        #expect(Self.eventually { watch.current != nil })
+        #expect(store.definitionCopyReads == before + 1, "the watch's list only: \(store.lists)")
+        #expect(store.lease("kube-system/aios-definition-db")?.holderIdentity == "a")
+    }
 }

@@ -22,6 +22,8 @@ public final class PublishedDefinitionsWatch: Sendable {
         var generation = 0
         var live = false
         var stopped = false
+        /// The first list was tried (answered or failed).
+        var tried = false
     }
 
     private let state = Mutex(State())
@@ -55,6 +57,15 @@ public final class PublishedDefinitionsWatch: Sendable {
         state.withLock { PublishedDefinitions.shareTexts(of: &$0.copies, with: files) }
     }
 
+    /// Waits (up to `timeout` seconds) until the first list was tried: at start, the publisher takes the copies from
+    /// it rather than reading every copy a second time at the same moment.
+    public func waitForFirstList(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        wake.lock()
+        while !state.withLock({ $0.tried || $0.stopped }), wake.wait(until: deadline) {}
+        wake.unlock()
+    }
+
     public func stop() {
         wake.lock()
         state.withLock { $0.stopped = true }
@@ -78,6 +89,7 @@ public final class PublishedDefinitionsWatch: Sendable {
             }
             do {
                 if resourceVersion == nil {
+                    defer { triedOnce() }
                     let listed = try leases.listLeasesForWatch(namespace: namespace, labelSelector: selector)
                     replace(with: PublishedDefinitions.copies(of: listed.leases))
                     resourceVersion = listed.resourceVersion
@@ -101,6 +113,14 @@ public final class PublishedDefinitionsWatch: Sendable {
             }
         }
         state.withLock { $0.live = false }
+    }
+
+    private func triedOnce() {
+        guard !state.withLock({ $0.tried }) else { return }
+        wake.lock()
+        state.withLock { $0.tried = true }
+        wake.broadcast()
+        wake.unlock()
     }
 
     private func replace(with copies: [String: PublishedDefinitions.Copy]) {

@@ -75,6 +75,8 @@ final class DefinitionPublisher: Sendable {
         let broken = Set(loaded.invalid.map(\.name))
         let generation = reused ? state.withLock { $0.renderGeneration } : render(loaded.definitions)
         do {
+            // At start the watch lists every copy: taken from it, not read a second time at the same moment.
+            if let watched, state.withLock({ $0.reconciled == nil }) { watched.waitForFirstList(timeout: 5) }
             let watchedGeneration = watched?.generation
             let putOff = syncCycleIsRunning ? Self.quietListInterval * 2 : Self.quietListInterval
             let quiet = state.withLock { s in
