@@ -83,7 +83,7 @@ public struct Daemon {
         services.append(K3sArrivalWatchService(arrival: k3sArrival, kubeconfig: { state.configuration.sync.kubeconfig }, state: state, logger: logger))
         services.append(LeaderElectionService(election: election, state: state, logger: logger, k3sArrival: k3sArrival,
                                               onBecameLeader: { sync.clusterChanged("this node became the sync leader") }))
-        services.append(DefinitionWatchService(watch: definitionWatch, state: state))
+        services.append(DefinitionWatchService(watch: definitionWatch, election: election, k3sArrival: k3sArrival, state: state))
         services.append(NodeHeartbeatService(election: election, publisher: publisher, state: state, logger: logger, k3sArrival: k3sArrival,
                                              issuers: { NodeHeartbeatService.issuers(of: operations.k3s()) }, refresh: issuerRefresh,
                                              onPublishedChange: { if election.mayWrite { sync.clusterChanged("definitions published in the cluster changed") } }))
