@@ -70,7 +70,7 @@ test-fuzz:
 
 # libFuzzer over every parser of untrusted input (Tests/fuzz): one binary, AIOS_FUZZ_TARGET picks the parser.
 # FUZZ_SECONDS per target (default 30); the corpus grows in .build-fuzz/corpus. A crash stops with its input saved.
-FUZZ_TARGETS := yaml config secretDefinition k3s spc kubeconfig azureJSON pem pkcs12 api
+FUZZ_TARGETS := yaml config secretDefinition k3s spc kubeconfig azureJSON pem pkcs12 api http
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 fuzz: deps

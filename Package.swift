@@ -17,8 +17,10 @@ let package = Package(
     targets: [
         // C at the edge: system libraries plus prefixed, non-variadic shims.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl is loaded when first needed (dlopen), not linked: see Sources/CCurl/include/shim.h.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CLoader"),
@@ -30,7 +32,7 @@ let package = Package(
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "AIOSHTTP", dependencies: ["CCurl"]),
+        .target(name: "AIOSHTTP", dependencies: ["CCurl", "CTLS"]),
         .target(name: "AIOSCrypto", dependencies: ["COpenSSL"]),
 
         // The domain: no I/O framework, no wire types.
@@ -83,6 +85,6 @@ let package = Package(
 // build or the package: it needs `-sanitize=fuzzer` and supplies no `main` of its own.
 if Context.environment["AIOS_FUZZ"] != nil {
     package.targets.append(.target(name: "CAIOSFuzz", path: "Tests/fuzz/CAIOSFuzz"))
-    package.targets.append(.executableTarget(name: "aios-fuzz", dependencies: ["AIOSCore", "AIOSAPI", "AIOSCrypto", "CAIOSFuzz"],
+    package.targets.append(.executableTarget(name: "aios-fuzz", dependencies: ["AIOSCore", "AIOSAPI", "AIOSCrypto", "AIOSHTTP", "CAIOSFuzz"],
                                              path: "Tests/fuzz/aios-fuzz"))
 }

@@ -66,7 +66,7 @@ public struct Daemon {
 
         // The concurrency model (DESIGN.md, "Runtime and concurrency"): every long-running piece is a Service of
         // this one group, and nothing else runs for long: work that outlives its caller is a child task of the
-        // TaskSupervisor (no free `Task {}`), and every call that blocks (libcurl, files, sd-bus, subprocesses)
+        // TaskSupervisor (no free `Task {}`), and every call that blocks (HTTP, files, sd-bus, subprocesses)
         // runs on a BlockingPool of a fixed number of threads, never on the cooperative pool or the event loop.
         // The group starts the services in this order and shuts them down in reverse: the control server stops
         // listening first, the requests in flight (children of the supervisor) and the host job running finish

@@ -1,18 +1,22 @@
 internal import CCurl
 
-/// Owns one `CURL*` easy handle; the only place libcurl's easy API is called.
+/// Owns one `CURL*` easy handle; the only place libcurl's easy API is called (through the loader of Sources/CCurl).
 final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
-    init() {
-        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+    /// Loads libcurl first if no request needed it before.
+    init() throws(HTTPClientError) {
+        guard aios_curl_load() == 1 else {
+            throw HTTPClientError(kind: .transport, message: "libcurl (package libcurl4) could not be loaded; requests through a proxy need it")
+        }
+        guard let handle = aios_curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         self.handle = handle
     }
 
     deinit {
-        curl_slist_free_all(headerList)
-        curl_easy_cleanup(handle)
+        aios_curl_slist_free_all(headerList)
+        aios_curl_easy_cleanup(handle)
     }
 
     func set(_ option: CURLoption, _ value: Int) throws {
@@ -49,9 +53,9 @@ final class CurlEasy {
     private static let hasProtocolsString = aios_curl_has_protocols_str()
 
     func setHeaders(_ headers: [String]) throws {
-        curl_slist_free_all(headerList)
+        aios_curl_slist_free_all(headerList)
         headerList = nil
-        for header in headers { headerList = curl_slist_append(headerList, header) }
+        for header in headers { headerList = aios_curl_slist_append(headerList, header) }
         try check(aios_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), CURLOPT_HTTPHEADER)
     }
 
@@ -63,9 +67,9 @@ final class CurlEasy {
     /// Forgets every option set so far but keeps the connection, DNS and TLS session caches, so the next
     /// request to the same host reuses the open connection.
     func reset() {
-        curl_slist_free_all(headerList)
+        aios_curl_slist_free_all(headerList)
         headerList = nil
-        curl_easy_reset(handle)
+        aios_curl_easy_reset(handle)
     }
 
     static var http2OverTLS: Int { Int(aios_curl_http_version_2tls()) }
@@ -76,14 +80,14 @@ final class CurlEasy {
 
     /// Runs the transfer; a non-OK result becomes an `HTTPClientError`.
     func perform() throws(HTTPClientError) {
-        let code = curl_easy_perform(handle)
+        let code = aios_curl_easy_perform(handle)
         guard code == CURLE_OK else {
             let kind: HTTPClientError.Kind = switch code {
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: .couldNotConnect
             case CURLE_OPERATION_TIMEDOUT: .timedOut
             default: .transport
             }
-            throw HTTPClientError(kind: kind, message: String(cString: curl_easy_strerror(code)))
+            throw HTTPClientError(kind: kind, message: String(cString: aios_curl_easy_strerror(code)))
         }
     }
 
@@ -95,9 +99,16 @@ final class CurlEasy {
 
     private func check(_ code: CURLcode, _ option: CURLoption) throws {
         guard code == CURLE_OK else {
-            throw HTTPClientError(kind: .transport, message: "libcurl refused option \(option.rawValue): \(String(cString: curl_easy_strerror(code)))")
+            throw HTTPClientError(kind: .transport, message: "libcurl refused option \(option.rawValue): \(String(cString: aios_curl_easy_strerror(code)))")
         }
     }
 
-    static var libraryVersion: String { String(cString: aios_curl_version()) }
+    /// Loads libcurl if no request needed it before.
+    static var libraryVersion: String { aios_curl_load() == 1 ? String(cString: aios_curl_version()) : "not installed" }
+
+    /// libcurl's compiled-in CA bundle and directory (loads libcurl).
+    static var defaultTrust: (file: String?, directory: String?) {
+        guard aios_curl_load() == 1 else { return (nil, nil) }
+        return (aios_curl_default_ca_file().map { String(cString: $0) }, aios_curl_default_ca_directory().map { String(cString: $0) })
+    }
 }

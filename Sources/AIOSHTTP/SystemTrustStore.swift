@@ -1,17 +1,19 @@
-internal import CCurl
+internal import CTLS
 import Glibc
 import Synchronization
 
-/// The host's trust anchors (libcurl's default CA bundle and CA directory) read once and shared by every new TLS
+/// The host's trust anchors (the CA bundle and CA directory Debian's libcurl and OpenSSL use) read once and shared by every new TLS
 /// connection, instead of libcurl reading the bundle again for each one: with OpenSSL 3 a read of Debian's bundle
 /// costs tens of milliseconds of CPU, over a quarter of a first sync's. The bundle is read again when its file
 /// changes (`update-ca-certificates` replaces it), so a CA added to the host is trusted from the next new
 /// connection on, as before. The file is looked at once a `recheckInterval` at most: every request asks for the
 /// store, and a stat of the bundle per request was 1.5% of a first sync's CPU (perf).
 public final class SystemTrustStore: Sendable {
-    /// The store of libcurl's compiled-in defaults, for every connection of the process.
-    public static let shared = SystemTrustStore(file: aios_curl_default_ca_file().map { String(cString: $0) },
-                                                directory: aios_curl_default_ca_directory().map { String(cString: $0) })
+    /// The store for every connection of the process: the files Debian's and Ubuntu's libcurl is built to trust
+    /// (held to libcurl's compiled-in defaults by a test), named here so that asking does not load libcurl.
+    public static let shared = SystemTrustStore(file: defaultFile, directory: defaultDirectory)
+    static let defaultFile = "/etc/ssl/certs/ca-certificates.crt"
+    static let defaultDirectory = "/etc/ssl/certs"
 
     private struct State {
         var file: FileIdentity?
@@ -21,7 +23,8 @@ public final class SystemTrustStore: Sendable {
     }
 
     private let file: String?
-    private let directory: String?
+    /// Also where the trust of a request's own CA bundle is completed, unless it trusts only that bundle.
+    let directory: String?
     private let recheckInterval: Duration
     private let state = Mutex(State())
 

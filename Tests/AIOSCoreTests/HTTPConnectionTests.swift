@@ -1,4 +1,4 @@
-import AIOSHTTP
+@testable import AIOSHTTP
 import AIOSTestSupport
 import Foundation
 import Glibc
@@ -82,6 +82,8 @@ import Testing
         let proxied = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/secrets/a", timeout: TestDeadline.answer,
                                                             usesOutboundProxy: true))
         #expect(proxied.header("X-Seen") == "http://vault.example.invalid/secrets/a", "the request went through the proxy")
+        #expect(HTTPConnection(systemTrust: .shared, environment: { _ in nil })
+            .goesThroughProxy(HTTPRequest(method: .get, url: "https://kv.vault.azure.net/", usesOutboundProxy: true)))
         // IMDS/Arc and the K3s API bypass it: this one goes straight to its (unresolvable) host and fails.
         #expect(throws: HTTPClientError.self) {
             _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://vault.example.invalid/x", timeout: TestDeadline.answer, bypassesProxy: true))
@@ -90,6 +92,71 @@ import Testing
         #expect(OutboundProxy.isValid("https://[fd00::1]:8443/"))
         for bad in ["proxy:3128", "http://user:pw@proxy:3128", "http://proxy", "http://proxy:3128/path", "socks5://p:1080", "http://p\n:1"] {
             #expect(!OutboundProxy.isValid(bad), "\(bad)")
+        }
+    }
+
+    @Test func aChunkedAnswerIsReadWholeAndTheConnectionKept() throws {
+        let server = try LoopbackHTTPServer { _ in "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n" }
+        defer { server.stop() }
+        let connection = HTTPConnection()
+        for _ in 0..<3 {
+            let response = try connection.send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/", timeout: TestDeadline.answer))
+            #expect(String(decoding: response.body, as: UTF8.self) == "abcde")
+        }
+        #expect(server.connectionsAccepted == 1)
+    }
+
+    @Test func aKeptConnectionTheServerClosedIsReplacedAndTheRequestSentAgain() throws {
+        // Each connection answers its first request and closes on the second without a word, as a server whose
+        // keep-alive ran out just as the request arrived: the request goes out once more, on a new connection.
+        let server = try LoopbackHTTPServer(answersPerConnection: 1) { path in "HTTP/1.1 200 OK\r\nContent-Length: \(path.utf8.count)\r\n\r\n\(path)" }
+        defer { server.stop() }
+        let connection = HTTPConnection()
+        for index in 0..<3 {
+            let response = try connection.send(HTTPRequest(method: .put, url: "http://127.0.0.1:\(server.port)/r\(index)", body: Array("x".utf8),
+                                                           timeout: TestDeadline.answer))
+            #expect(String(decoding: response.body, as: UTF8.self) == "/r\(index)")
+        }
+        #expect(server.connectionsAccepted == 3)
+        #expect(server.requestsReceived == 5, "the first request once, each later one twice")
+    }
+
+    @Test func connectionCloseMeansANewConnectionForTheNextRequest() throws {
+        let server = try LoopbackHTTPServer { _ in "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n" }
+        defer { server.stop() }
+        let connection = HTTPConnection()
+        for _ in 0..<2 { _ = try connection.send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(server.port)/", timeout: TestDeadline.answer)) }
+        #expect(server.connectionsAccepted == 2)
+    }
+
+    @Test func silenceRefusalAndNonsenseEachGetTheirOwnError() throws {
+        let silent = try LoopbackHTTPServer { _ in "" }
+        defer { silent.stop() }
+        let started = ContinuousClock.now
+        do {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(silent.port)/", timeout: .milliseconds(300)))
+            Issue.record("a server that never answers was not timed out")
+        } catch {
+            #expect(error.kind == .timedOut)
+            #expect(ContinuousClock.now - started < TestDeadline.answer)
+        }
+        let port = silent.port
+        silent.stop()
+        do {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(port)/", timeout: TestDeadline.answer))
+            Issue.record("a closed port was reached")
+        } catch {
+            #expect(error.kind == .couldNotConnect)
+            #expect(error.message == "could not connect to 127.0.0.1 port \(port): Connection refused")
+        }
+        let nonsense = try LoopbackHTTPServer { _ in "SSH-2.0-OpenSSH_9.2\r\n\r\n" }
+        defer { nonsense.stop() }
+        do {
+            _ = try HTTPConnection().send(HTTPRequest(method: .get, url: "http://127.0.0.1:\(nonsense.port)/", timeout: TestDeadline.answer))
+            Issue.record("an answer that is not HTTP was accepted")
+        } catch {
+            #expect(error.kind == .transport)
+            #expect(error.message == "the server's answer is not an HTTP/1.x response")
         }
     }
 }
@@ -101,12 +168,18 @@ final class LoopbackHTTPServer: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var accepted = 0
+    private var requests = 0
     private let respond: @Sendable (String) -> String
+    private let answersPerConnection: Int
 
     var connectionsAccepted: Int { lock.withLock { accepted } }
+    var requestsReceived: Int { lock.withLock { requests } }
 
-    init(respond: @escaping @Sendable (String) -> String) throws {
+    /// - Parameter answersPerConnection: after this many answers, the next request on the connection is read and the
+    ///   connection closed without an answer.
+    init(answersPerConnection: Int = .max, respond: @escaping @Sendable (String) -> String) throws {
         self.respond = respond
+        self.answersPerConnection = answersPerConnection
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -140,6 +213,7 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         defer { close(client) }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var answered = 0
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
@@ -151,6 +225,9 @@ final class LoopbackHTTPServer: @unchecked Sendable {
                 guard buffer.count >= end + 4 + length else { break }
                 buffer.removeFirst(end + 4 + length)
                 let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+                lock.withLock { requests += 1 }
+                guard answered < answersPerConnection else { return }
+                answered += 1
                 let bytes = Array(respond(path).utf8)
                 _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }

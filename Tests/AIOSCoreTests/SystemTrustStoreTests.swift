@@ -1,4 +1,4 @@
-import AIOSHTTP
+@testable import AIOSHTTP
 import AIOSTestSupport
 import Foundation
 import Glibc
@@ -67,15 +67,57 @@ import Testing
         #expect(trust.loads == 0)
     }
 
-    @Test func withoutABundleFileLibcurlKeepsItsOwnSettings() throws {
+    @Test func theSharedStoreReadsTheFilesLibcurlWasBuiltToTrust() {
+        // aiosd names them itself so that it need not load libcurl to ask (libcurl is loaded only for a proxy).
+        let libcurl = CurlEasy.defaultTrust
+        #expect(libcurl.file == SystemTrustStore.defaultFile)
+        #expect(libcurl.directory == SystemTrustStore.defaultDirectory)
+    }
+
+    @Test func withoutABundleFileNothingIsTrusted() throws {
         let directory = try TemporaryDirectory(prefix: "trust")
         defer { directory.remove() }
         let server = try TLSTestServer(in: directory)
         defer { server.stop() }
         let trust = SystemTrustStore(file: directory.file("missing.pem"), directory: nil)
-        // libcurl's own CA file (the host's) does not know the test server: refused, not let through.
+        // No bundle to read and no CA directory: the connection is refused, not let through unverified.
         #expect(throws: HTTPClientError.self) { try HTTPConnection(systemTrust: trust).send(server.request()) }
         #expect(trust.loads == 0)
+    }
+}
+
+/// aiosd's own TLS client (`TLSStream`) against `openssl s_server`: the name in the URL must be the certificate's,
+/// and a client certificate (the K3s API server's way) is presented when the request has one.
+@Suite struct TLSClientTests {
+    @Test func theServersNameIsCheckedAndTheClientCertificatePresented() throws {
+        let directory = try TemporaryDirectory(prefix: "tls")
+        defer { directory.remove() }
+        let server = try TLSTestServer(in: directory, requireClientCertificate: true)
+        defer { server.stop() }
+        let bundle = Array(server.certificatePEM.utf8)
+        let client = try String(contentsOfFile: directory.file("client.crt"), encoding: .utf8)
+        let key = try String(contentsOfFile: directory.file("client.key"), encoding: .utf8)
+        let unrelatedKey = try String(contentsOfFile: directory.file("unrelated.key"), encoding: .utf8)
+        func send(_ host: String, certificate: String?, key: String?) throws(HTTPClientError) -> HTTPResponse {
+            var request = HTTPRequest(method: .get, url: "https://\(host):\(server.port)/", timeout: TestDeadline.answer)
+            request.tls = TLSCredentials(caBundlePEM: bundle, clientCertificatePEM: certificate.map { Array($0.utf8) },
+                                         clientKeyPEM: key.map { Array($0.utf8) }, trustsOnlyBundle: true)
+            return try HTTPConnection().send(request)
+        }
+        #expect(try send("127.0.0.1", certificate: client, key: key).status == 200)
+        do {
+            _ = try send("localhost", certificate: client, key: key)
+            Issue.record("a certificate for 127.0.0.1 passed for localhost")
+        } catch {
+            #expect(error.message == "the server's certificate was not accepted: hostname mismatch")
+        }
+        #expect(throws: HTTPClientError.self, "the server asks for a client certificate") { try send("127.0.0.1", certificate: nil, key: nil) }
+        do {
+            _ = try send("127.0.0.1", certificate: client, key: unrelatedKey)
+            Issue.record("a client certificate with another key was used")
+        } catch {
+            #expect(error.message == "the client certificate or its key could not be read, or they do not match")
+        }
     }
 }
 
@@ -86,8 +128,9 @@ private final class TLSTestServer {
     let unrelatedPEM: String
     private let process: ChildProcess
 
-    init(in directory: TemporaryDirectory) throws {
-        for name in ["server", "unrelated"] {
+    /// - Parameter requireClientCertificate: the server asks for a client certificate and accepts only `client.crt`.
+    init(in directory: TemporaryDirectory, requireClientCertificate: Bool = false) throws {
+        for name in ["server", "unrelated", "client"] {
             let made = try runProcess("/usr/bin/openssl", [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc",
                 "-keyout", directory.file("\(name).key"), "-out", directory.file("\(name).crt"), "-subj", "/CN=127.0.0.1",
@@ -100,8 +143,9 @@ private final class TLSTestServer {
         port = try Self.freePort()
         // ChildProcess, not Foundation's Process: that one leaves the test runner's blocked signals blocked in the
         // child, and s_server would then ignore the SIGTERM that stops it.
+        let verify = requireClientCertificate ? ["-Verify", "1", "-CAfile", directory.file("client.crt")] : []
         process = try ChildProcess(["/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory.file("server.crt"),
-                                    "-key", directory.file("server.key"), "-www", "-quiet"],
+                                    "-key", directory.file("server.key"), "-www", "-quiet"] + verify,
                                    environment: [:], stderrPath: directory.file("s_server.log"))
         let deadline = ContinuousClock.now + TestDeadline.answer
         while !Self.accepts(port) {

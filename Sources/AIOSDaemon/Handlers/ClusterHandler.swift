@@ -4,7 +4,7 @@ import AIOSAPI
 struct ClusterHandler: APIMethodHandler {
     let method = API.cluster
     let runner: SecretSyncRunner
-    /// Lease reads block (libcurl).
+    /// Lease reads block (HTTP).
     let io: BlockingPool
 
     func handle(_ request: APIRequest) async throws(APIError) -> APIReply {

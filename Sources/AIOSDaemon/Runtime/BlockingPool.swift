@@ -2,7 +2,7 @@ import AIOSAPI
 import NIOPosix
 import Synchronization
 
-/// A fixed number of threads for work that blocks: libcurl requests, file reads, sd-bus calls, subprocesses.
+/// A fixed number of threads for work that blocks: HTTP requests, file reads, sd-bus calls, subprocesses.
 /// Such work never runs on Swift's cooperative pool (two threads on a two-core host: one blocked call there
 /// stalls every task) nor on an event loop. A pool of one thread runs its work in submission order, one item
 /// at a time, which is how sync cycles and host jobs stay serialized.
@@ -18,7 +18,7 @@ public final class BlockingPool: Sendable {
     /// Runs `body` on one of the pool's threads and returns its result.
     ///
     /// Cancellation: work not started yet is skipped (CancellationError). Work already running cannot be
-    /// interrupted (a blocked libcurl or sd-bus call has no safe way out); the caller stops waiting for it at
+    /// interrupted (a blocked HTTP or sd-bus call has no safe way out); the caller stops waiting for it at
     /// once and its result is dropped, so a shutdown that has run out of `shutdownTimeout` is never held up by it.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let waiter = Waiter<T>()

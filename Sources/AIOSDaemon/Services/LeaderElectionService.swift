@@ -15,7 +15,7 @@ struct LeaderElectionService: Service {
     let logger: Logger
     /// A leader's first cycle: syncing starts at once instead of at the next scheduled cycle.
     let onBecameLeader: @Sendable () -> Void
-    /// Lease requests block (libcurl): one thread of their own, so a slow API server never delays the sync lane.
+    /// Lease requests block (HTTP): one thread of their own, so a slow API server never delays the sync lane.
     private let threads = BlockingPool(threads: 1)
 
     /// Wakes a host that is no candidate (no K3s server yet) when K3s arrives.

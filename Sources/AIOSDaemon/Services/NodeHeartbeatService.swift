@@ -24,7 +24,7 @@ struct NodeHeartbeatService: Service {
     let onPublishedChange: @Sendable () -> Void
     /// Set after a K3s job: the issuers are looked up again at the next beat, not a minute later.
     let refresh: IssuerRefresh
-    /// The Lease writes and the issuer lookup block (libcurl, the journal).
+    /// The Lease writes and the issuer lookup block (HTTP, the journal).
     private let threads = BlockingPool(threads: 1)
 
     final class IssuerRefresh: Sendable {

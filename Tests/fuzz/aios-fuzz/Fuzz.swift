@@ -4,11 +4,12 @@
 import AIOSAPI
 @testable import AIOSCore
 import AIOSCrypto
+@testable import AIOSHTTP
 import CAIOSFuzz  // the entry point, aios_fuzz_main
 import Foundation
 
 enum FuzzTarget: String, CaseIterable {
-    case yaml, config, secretDefinition, k3s, spc, kubeconfig, azureJSON, pem, pkcs12, api
+    case yaml, config, secretDefinition, k3s, spc, kubeconfig, azureJSON, pem, pkcs12, api, http
 
     static let current: FuzzTarget = {
         guard let name = ProcessInfo.processInfo.environment["AIOS_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
@@ -64,6 +65,25 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? decoder.decode(WorkloadIdentityEnableRequest.self, from: data)
             _ = APIText.forbiddenCharacter(in: text)
             _ = try? APIServerArgument(parsing: text).validate()
+        case .http:
+            // A response read whole and in pieces cut where the input says (its first byte), as reads deliver it.
+            let cut = bytes.first.map { Int($0) } ?? 1
+            for size in [bytes.count, max(1, cut)] {
+                var parser = HTTP1ResponseParser()
+                var offset = 0
+                var body = 0
+                do {
+                    while offset < bytes.count, !parser.isComplete {
+                        let piece = bytes[offset..<min(bytes.count, offset + size)]
+                        let consumed = try piece.withUnsafeBytes { try parser.consume($0) { body += $0.count } }
+                        precondition(consumed <= piece.count)
+                        offset += consumed
+                        if consumed < piece.count { break }
+                    }
+                    if !parser.isComplete { try parser.endOfStream() }
+                } catch {}
+            }
+            _ = try? RequestTarget(url: text)
         }
     }
 }

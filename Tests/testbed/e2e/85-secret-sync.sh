@@ -78,6 +78,9 @@ check_eq "Secrets carry the owner label" "aiosd" "$(kc get secret plain -o 'json
 hash=$(kc get secret plain -o 'jsonpath={.metadata.annotations.aios\.microsoft\.com/content-hash}')
 check_contains "... and a keyed content hash, not the content" "hmac-sha256:" "$hash"
 check_eq "... written by aiosd's field manager" "aiosd" "$(kc get secret plain -o 'jsonpath={.metadata.managedFields[0].manager}')"
+# aiosd speaks HTTP/1.1 itself; libcurl (and the ~25 libraries it links) is loaded only for a request through a proxy.
+check "aiosd synced from Key Vault and the API server without loading libcurl" -- \
+    inside sh -c '! grep -q libcurl "/proc/$(systemctl show -P MainPID aiosd)/maps"'
 check_journal "the journal has one entry per synced secret with its fields" -u aiosd.service -- \
     MESSAGE="Secret synced" AIOS_SECRET=web-pfx AIOS_VAULT="$vault" AIOS_OUTCOME=applied
 check_journal "... and one per object read from the vault, with its version" -u aiosd.service -- \

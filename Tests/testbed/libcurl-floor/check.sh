@@ -19,7 +19,7 @@ check "compile the simulated-old-libcurl shim" -- gcc -Wall -shared -fPIC -o "$W
 check_rc 48 "the shim bites: the host's curl CLI (sets CURLOPT_PROTOCOLS_STR) fails with CURLE_UNKNOWN_OPTION" -- \
     env LD_PRELOAD="$WORK/old-libcurl.so" AIOS_LIBCURL_VERSION="$floor" curl -s --proto =http http://127.0.0.1:9/
 
-# run_against LABEL DIR PRELOAD: a daemon on a private socket, then aiosctl status and a reload through it.
+# run_against LABEL DIR PRELOAD VERSION: a daemon on a private socket, then aiosctl status and a reload through it.
 run_against() {
     local label=$1 dir=$WORK/$2 preload=$3
     mkdir -p "$dir"
@@ -32,7 +32,12 @@ run_against() {
         "$WORK/x/usr/bin/aiosctl" --socket "$dir/aiosd.sock" status
     check_rc 0 "$label: aiosctl config reload" -- env LD_PRELOAD="$preload" AIOS_LIBCURL_VERSION="$floor" \
         "$WORK/x/usr/bin/aiosctl" --socket "$dir/aiosd.sock" config reload
+    # aiosd loads libcurl only when asked for it (a request through a proxy, or its version): this loads it.
+    check_rc 0 "$label: aiosctl version" -- env LD_PRELOAD="$preload" AIOS_LIBCURL_VERSION="$floor" \
+        "$WORK/x/usr/bin/aiosctl" --socket "$dir/aiosd.sock" version
+    check_contains "$label: ... names the libcurl aiosd loaded" "libcurl $4" "$LAST_OUT"
 }
-run_against "libcurl $floor (simulated)" old "$WORK/old-libcurl.so"
-run_against "libcurl $(curl-config --version 2>/dev/null | cut -d' ' -f2) (host)" host ""
+run_against "libcurl $floor (simulated)" old "$WORK/old-libcurl.so" "$floor"
+host_version=$(curl-config --version 2>/dev/null | cut -d' ' -f2)
+run_against "libcurl $host_version (host)" host "" "$host_version"
 e2e_finish
