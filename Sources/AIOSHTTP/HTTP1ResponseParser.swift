@@ -90,7 +90,9 @@ struct HTTP1ResponseParser {
         case .chunkSize:
             // chunk-size [; extensions]: the extensions are ignored.
             let digits = line.prefix { $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
-            guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+            // Hex digits only: Int(_:radix:) would also take a sign ("-A" is -10).
+            guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(Self.isHexDigit),
+                  let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
                 throw Failure(message: "the response has an invalid chunk size")
             }
             state = size == 0 ? .trailers : .chunkData(remaining: size)
@@ -169,6 +171,10 @@ struct HTTP1ResponseParser {
             state = .untilClose
             keepAlive = false
         }
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
     }
 
     /// `HTTP/1.x SSS[ reason]`: the minor version and the status code.

@@ -75,6 +75,9 @@ import Testing
             ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", "the response has an invalid Content-Length"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "the response has an invalid chunk size"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n", "the response has an invalid chunk size"),
+            // Found by the fuzzer: a signed size was taken (-10) and trapped.
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-A\r\n", "the response has an invalid chunk size"),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n", "the response has an invalid chunk size"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", "a chunk of the response does not end where its size says"),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "0", count: 9000), "a chunk-size or trailer line of the response is too long"),
             (" folded\r\n\r\n", notHTTP),
