@@ -13,9 +13,10 @@ final class TLSStream: ByteStream {
     /// address) against `host`.
     init(socket: ClientSocket, context: TLSClientContext, host: String, deadline: ContinuousClock.Instant) throws(HTTPClientError) {
         aios_tls_clear_errors()
-        guard let ssl = aios_tls_new(context.pointer, socket.descriptor, host, Self.isAddress(host) ? 1 : 0) else {
+        guard let ssl = aios_tls_new(context.pointer, socket.descriptor) else {
             throw HTTPClientError(kind: .transport, message: "could not set up TLS for \(host)")
         }
+        guard aios_tls_expect_name(ssl, host, Self.isAddress(host) ? 1 : 0) == 1 else { aios_tls_free(ssl); throw Self.unusableName(host) }
         self.socket = socket
         self.ssl = ssl
         self.context = context
@@ -63,6 +64,11 @@ final class TLSStream: ByteStream {
                 throw HTTPClientError(kind: .transport, message: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             }
         }
+    }
+
+    private static func unusableName(_ host: String) -> HTTPClientError {
+        aios_tls_clear_errors()
+        return HTTPClientError(kind: .transport, message: "the host name \(host.debugDescription) cannot be checked against a certificate")
     }
 
     /// An IPv4 or IPv6 literal: checked against the certificate's IP SANs and never sent as SNI.

@@ -89,22 +89,22 @@ static inline int aios_tls_context_use_certificate(void *_Nonnull context, const
     return ok;
 }
 
-/// A connection over the connected socket `fd`, checked against `host`: a DNS name (also sent as SNI; no partial
-/// wildcards) or, when `hostIsAddress`, an IP address that must be in the certificate's IP SANs.
-static inline void *_Nullable aios_tls_new(void *_Nonnull context, int fd, const char *_Nonnull host, int hostIsAddress) {
+/// A connection over the connected socket `fd`; `aios_tls_expect_name` says whom it must reach.
+static inline void *_Nullable aios_tls_new(void *_Nonnull context, int fd) {
     SSL *ssl = SSL_new((SSL_CTX *)context);
     if (ssl == NULL) return NULL;
-    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-    int ok = SSL_set_fd(ssl, fd) == 1;
-    if (ok && hostIsAddress) {
-        ok = X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1;
-    } else if (ok) {
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        ok = SSL_set1_host(ssl, host) == 1 && SSL_set_tlsext_host_name(ssl, host) == 1;
-    }
-    if (!ok) { SSL_free(ssl); return NULL; }
+    if (SSL_set_fd(ssl, fd) != 1) { SSL_free(ssl); return NULL; }
     SSL_set_connect_state(ssl);
     return ssl;
+}
+
+/// The server's certificate must name `host`: a DNS name (also sent as SNI; no partial wildcards) or, when
+/// `hostIsAddress`, an IP address that must be in the certificate's IP SANs. 0 when OpenSSL refused the name.
+static inline int aios_tls_expect_name(void *_Nonnull ssl, const char *_Nonnull host, int hostIsAddress) {
+    X509_VERIFY_PARAM *param = SSL_get0_param((SSL *)ssl);
+    if (hostIsAddress) return X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1;
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return SSL_set1_host((SSL *)ssl, host) == 1 && SSL_set_tlsext_host_name((SSL *)ssl, host) == 1;
 }
 
 static inline void aios_tls_free(void *_Nullable ssl) { SSL_free((SSL *)ssl); }
