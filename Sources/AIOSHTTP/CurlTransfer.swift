@@ -52,8 +52,7 @@ final class CurlTransfer {
                 try easy.perform()
             } catch {
                 guard !sink.exceeded else {
-                    throw HTTPClientError(kind: .responseTooLarge,
-                                          message: "the response body exceeds \(request.maximumResponseBytes) bytes; the rest was not read")
+                    throw HTTPClientError.responseTooLarge(limit: request.maximumResponseBytes)
                 }
                 throw error
             }

@@ -26,8 +26,6 @@ final class HTTP1Channel {
     let key: Key
     private let stream: ByteStream
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 1)
-    /// Answers read whole on this connection, so far.
-    private(set) var exchanges = 0
     /// False once the connection may not carry another request (closed, cut off, or said so by the server).
     private(set) var reusable = true
 
@@ -71,10 +69,10 @@ final class HTTP1Channel {
             while !parser.isComplete {
                 let count = try stream.read(into: buffer, until: deadline)
                 guard count > 0 else {
-                    try parse { try parser.endOfStream() }
+                    try parse(limit: limit) { try parser.endOfStream() }
                     break
                 }
-                let consumed = try parse {
+                let consumed = try parse(limit: limit) {
                     try parser.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { bytes in
                         guard bytes.count <= limit - received else { throw BodyTooLarge() }
                         received += bytes.count
@@ -86,12 +84,8 @@ final class HTTP1Channel {
             }
         } catch {
             failedBeforeAnswer = !parser.receivedAny
-            if error.kind == .responseTooLarge {
-                throw HTTPClientError(kind: .responseTooLarge, message: "the response body exceeds \(request.maximumResponseBytes) bytes; the rest was not read")
-            }
             throw error
         }
-        exchanges += 1
         reusable = parser.keepAlive
         return (parser.status, parser.headers)
     }
@@ -99,11 +93,11 @@ final class HTTP1Channel {
     private struct BodyTooLarge: Error {}
 
     /// Runs a step of the parser; its failures become transport errors that say what was wrong with the answer.
-    private func parse<T>(_ step: () throws -> T) throws(HTTPClientError) -> T {
+    private func parse<T>(limit: Int, _ step: () throws -> T) throws(HTTPClientError) -> T {
         do {
             return try step()
         } catch is BodyTooLarge {
-            throw HTTPClientError(kind: .responseTooLarge, message: "")
+            throw HTTPClientError.responseTooLarge(limit: limit)
         } catch let failure as HTTP1ResponseParser.Failure {
             throw HTTPClientError(kind: .transport, message: failure.message)
         } catch {

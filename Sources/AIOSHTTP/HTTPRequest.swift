@@ -96,4 +96,9 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// The body grew past `limit`: nothing past it was handed on.
+    static func responseTooLarge(limit: Int) -> HTTPClientError {
+        HTTPClientError(kind: .responseTooLarge, message: "the response body exceeds \(limit) bytes; the rest was not read")
+    }
 }
